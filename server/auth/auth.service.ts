@@ -1,0 +1,192 @@
+import type { Kysely } from 'kysely';
+import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest } from '../../src/lib/protocol/index.js';
+import type { Balancer } from '../balance/balancer.js';
+import type { TicketClaims, Tickets } from '../chat/tickets.js';
+import type { Database } from '../db/schema.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId, nowIso } from '../db/ids.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Mailer } from '../mail/mailer.js';
+import * as repo from './auth.repository.js';
+import type { VerificationCodes } from './codes.service.js';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import type { Limiter } from './rate-limits.js';
+import { hashToken, newToken } from './sessions.js';
+
+/** Told when sessions end, so their sockets (on whatever node) get `session:ended` and close. */
+export type SessionsEnded = (sessionIds: string[], reason: SessionEndReason) => void;
+
+export interface AuthDeps {
+	db: Kysely<Database>;
+	codes: VerificationCodes;
+	mailer: Mailer;
+	tickets: Tickets;
+	balancer: Balancer;
+	limits: { loginAccount: Limiter; loginIp: Limiter; codesIp: Limiter };
+	sessionsEnded: SessionsEnded;
+	sessionDays: number;
+	log: Logger;
+}
+
+export interface Authenticated {
+	sessionId: string;
+	user: User;
+}
+
+export function toUser(row: repo.UserRow, self: boolean): User {
+	const user: User = { id: row.id, username: row.username, displayName: row.display_name };
+	if (self) user.email = row.email;
+	return user;
+}
+
+const key = (s: string) => s.trim().toLowerCase();
+
+/** Accounts and sessions: the rules of PROTOCOL.md section 1. */
+export class AuthService {
+	constructor(private readonly deps: AuthDeps) {}
+
+	/** Emails a code. Answers the same whether or not the email has an account. */
+	async requestCode(input: VerificationRequest, ip: string): Promise<{ expiresIn: number }> {
+		const { codes, mailer, db, log } = this.deps;
+		const emailKey = key(input.email);
+		await this.deps.limits.codesIp.consume(ip);
+		await codes.claimSendSlot(emailKey);
+		const existing = await repo.findUserByEmail(db, emailKey);
+		const minutes = Math.round(codes.ttlMs / 60_000);
+		let mail: { subject: string; text: string } | null = null;
+		if (input.purpose === 'register') {
+			mail = existing
+				? {
+						subject: 'Someone tried to register with your email',
+						text: `Someone tried to create a Parley account with ${input.email}, but you already have one (username "${existing.username}").\n\nIf this was you, sign in instead, or reset your password. If not, you can ignore this email.`
+					}
+				: {
+						subject: 'Your Parley verification code',
+						text: `Your Parley verification code is ${await codes.issue('register', emailKey)}\n\nIt expires in ${minutes} minutes. If you did not ask for it, ignore this email.`
+					};
+		} else if (existing) {
+			mail = {
+				subject: 'Your Parley password reset code',
+				text: `Your Parley password reset code is ${await codes.issue('reset', emailKey)}\n\nIt expires in ${minutes} minutes. If you did not ask for it, ignore this email: your password stays as it is.`
+			};
+		}
+		if (mail) {
+			// Sent in the background: the answer's timing must not tell whether a mail went out.
+			mailer.send({ to: input.email, ...mail }).catch((error) => log.error(`sending "${mail.subject}" to ${input.email} failed`, error));
+		}
+		return { expiresIn: Math.round(codes.ttlMs / 1000) };
+	}
+
+	async availability(input: { username?: string; email?: string }): Promise<{ username?: boolean; email?: boolean }> {
+		const { db } = this.deps;
+		const out: { username?: boolean; email?: boolean } = {};
+		if (input.username !== undefined) out.username = !(await repo.usernameExists(db, key(input.username)));
+		if (input.email !== undefined) out.email = !(await repo.emailExists(db, key(input.email)));
+		return out;
+	}
+
+	async register(input: RegisterRequest): Promise<User> {
+		const { db, codes } = this.deps;
+		const usernameKey = key(input.username);
+		const emailKey = key(input.email);
+		// Check first, so a taken name does not burn the code; the unique indexes settle real races.
+		if (await repo.usernameExists(db, usernameKey)) throw taken('username', input.username);
+		if (await repo.emailExists(db, emailKey)) throw taken('email', input.email);
+		await codes.consume('register', emailKey, input.code);
+		const now = nowIso();
+		const row: repo.UserRow = {
+			id: newId(),
+			username: input.username,
+			username_key: usernameKey,
+			email: input.email,
+			email_key: emailKey,
+			display_name: input.displayName ?? input.username,
+			bio: '',
+			password_hash: await hashPassword(input.password),
+			created_at: now,
+			updated_at: now
+		};
+		try {
+			await repo.insertUser(db, row);
+		} catch (error) {
+			if (!isUniqueViolation(error)) throw error;
+			if (await repo.usernameExists(db, usernameKey)) throw taken('username', input.username);
+			throw taken('email', input.email);
+		}
+		this.deps.log.with({ user: row.id }).info(`registered "${row.username}"`);
+		return toUser(row, true);
+	}
+
+	async resetPassword(input: PasswordResetRequest): Promise<void> {
+		const { db, codes } = this.deps;
+		const emailKey = key(input.email);
+		await codes.consume('reset', emailKey, input.code);
+		const user = await repo.findUserByEmail(db, emailKey);
+		if (!user) throw new AppError('invalid_code', 'this code has expired or was never sent; request a new one');
+		const passwordHash = await hashPassword(input.password);
+		const ended = await db.transaction().execute(async (trx) => {
+			await repo.updatePasswordHash(trx, user.id, passwordHash, nowIso());
+			return repo.deleteSessionsOfUser(trx, user.id);
+		});
+		this.deps.sessionsEnded(ended, 'password_changed');
+		this.deps.log.with({ user: user.id }).info(`password reset; ${ended.length} session(s) ended`);
+	}
+
+	async login(input: LoginRequest, meta: { ip: string; userAgent: string | null }): Promise<{ user: User; token: string; sessionId: string }> {
+		const { db, limits } = this.deps;
+		const loginKey = key(input.login);
+		await limits.loginIp.check(meta.ip);
+		await limits.loginAccount.check(loginKey);
+		const row = await repo.findUserByLogin(db, loginKey);
+		const ok = row ? await verifyPassword(row.password_hash, input.password) : (await verifyAgainstDummy(input.password), false);
+		if (!row || !ok) {
+			await Promise.all([limits.loginIp.penalize(meta.ip), limits.loginAccount.penalize(loginKey)]);
+			throw new AppError('unauthorized', 'wrong username, email or password');
+		}
+		await limits.loginAccount.reset(loginKey);
+		const token = newToken();
+		const now = Date.now();
+		const sessionId = newId(now);
+		await repo.insertSession(db, {
+			id: sessionId,
+			user_id: row.id,
+			token_hash: hashToken(token),
+			user_agent: meta.userAgent?.slice(0, 255) ?? null,
+			ip: meta.ip.slice(0, 64),
+			created_at: new Date(now).toISOString(),
+			expires_at: new Date(now + this.deps.sessionDays * 86_400_000).toISOString()
+		});
+		this.deps.log.with({ user: row.id, session: sessionId }).info('signed in');
+		return { user: toUser(row, true), token, sessionId };
+	}
+
+	/** The session a bearer token or cookie names, or null. */
+	async authenticate(token: string | undefined): Promise<Authenticated | null> {
+		if (!token || token.length > 256) return null;
+		const row = await repo.findLiveSession(this.deps.db, hashToken(token), nowIso());
+		return row ? { sessionId: row.session_id, user: toUser(row, true) } : null;
+	}
+
+	async sessionIsLive(sessionId: string): Promise<boolean> {
+		return repo.sessionIsLive(this.deps.db, sessionId, nowIso());
+	}
+
+	async logout(sessionId: string): Promise<void> {
+		await repo.deleteSession(this.deps.db, sessionId);
+		this.deps.sessionsEnded([sessionId], 'logout');
+	}
+
+	/** A fresh single-use ticket for the least-loaded live chat node. */
+	async chatTicket(claims: TicketClaims): Promise<ChatEndpoint> {
+		const node = await this.deps.balancer.pick();
+		if (!node) throw new AppError('no_chat_node', 'no chat server is available right now; try again in a moment');
+		return { url: node.url, ticket: await this.deps.tickets.issue(claims) };
+	}
+}
+
+function taken(field: 'username' | 'email', value: string): AppError {
+	return field === 'username'
+		? new AppError('username_taken', `the username "${value}" is taken`)
+		: new AppError('email_taken', `an account with this email already exists`);
+}

@@ -1,0 +1,25 @@
+export interface UsersTable {
+	id: string;
+	username: string;
+	/** Lower-cased username: uniqueness and look-up ignore case on every dialect. */
+	username_key: string;
+	email: string;
+	/** Lower-cased email. */
+	email_key: string;
+	display_name: string;
+	bio: string;
+	password_hash: string;
+	created_at: string;
+	updated_at: string;
+}
+
+export interface SessionsTable {
+	id: string;
+	user_id: string;
+	/** sha256 of the bearer token, hex. The token itself is never stored. */
+	token_hash: string;
+	user_agent: string | null;
+	ip: string | null;
+	created_at: string;
+	expires_at: string;
+}

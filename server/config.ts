@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import path from 'node:path';
+
+export const ROLES = ['gateway', 'chat', 'balance', 'files', 'media'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Everything Parley reads from its environment. Built once by `loadConfig`, frozen. */
+export interface Config {
+	/** `PORT`, default 3000. */
+	readonly port: number;
+	/** `HOST`, default `0.0.0.0`. */
+	readonly host: string;
+	/** `PUBLIC_URL`: the address browsers reach this process at. Default `http://localhost:PORT`. */
+	readonly publicUrl: string;
+	/** `ROLES`: comma list; default every role. */
+	readonly roles: readonly Role[];
+	/** `DATABASE_URL`: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:DATA_DIR/parley.db`. */
+	readonly databaseUrl: string;
+	/** `REDIS_URL`; unset means in-memory stores, valid for one process only. */
+	readonly redisUrl: string | undefined;
+	/** `SMTP_URL`; unset means codes go to the dev mailbox (`DATA_DIR/mail` and the log). */
+	readonly smtpUrl: string | undefined;
+	/** `MAIL_FROM`, default `Parley <no-reply@localhost>`. */
+	readonly mailFrom: string;
+	/** `DATA_DIR`, default `data`. */
+	readonly dataDir: string;
+	/** `UPLOAD_DIR`, default `DATA_DIR/uploads`. */
+	readonly uploadDir: string;
+	/** `MAX_UPLOAD_BYTES`, default 4 GiB. */
+	readonly maxUploadBytes: number;
+	/** `NODE_ID`, default `<hostname>-<random>`: names this process in the cluster and in logs. */
+	readonly nodeId: string;
+	/** `TRUST_PROXY`: take the client address from X-Forwarded-For. Default false. */
+	readonly trustProxy: boolean;
+	/** `LOG_LEVEL`: debug, info, warn or error. Default info. */
+	readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+	/** `SESSION_DAYS`: how long a sign-in lasts. Default 30. */
+	readonly sessionDays: number;
+}
+
+export class ConfigError extends Error {
+	constructor(variable: string, problem: string) {
+		super(`config: ${variable} ${problem}`);
+		this.name = 'ConfigError';
+	}
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+	const raw = env[name]?.trim();
+	if (!raw) return fallback;
+	if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+	const value = Number(raw);
+	if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+	return value;
+}
+
+function url(name: string, raw: string, protocols: string[]): string {
+	let parsed: URL;
+	try {
+		parsed = new URL(raw);
+	} catch {
+		throw new ConfigError(name, `is not a URL: "${raw}"`);
+	}
+	if (!protocols.includes(parsed.protocol)) {
+		throw new ConfigError(name, `must start with ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+	}
+	return raw;
+}
+
+function bool(env: Env, name: string): boolean {
+	const raw = env[name]?.trim().toLowerCase();
+	if (!raw) return false;
+	if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+	if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+	throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+	const raw = env[name]?.trim();
+	return raw ? raw : undefined;
+}
+
+/** Reads and checks the environment once; throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Env): Config {
+	const port = int(env, 'PORT', 3000, 0, 65535);
+	const host = optional(env, 'HOST') ?? '0.0.0.0';
+	const publicUrl = url('PUBLIC_URL', optional(env, 'PUBLIC_URL') ?? `http://localhost:${port}`, ['http:', 'https:']).replace(/\/+$/, '');
+
+	const rolesRaw = optional(env, 'ROLES');
+	let roles: Role[] = [...ROLES];
+	if (rolesRaw && rolesRaw !== 'all') {
+		roles = [];
+		for (const part of rolesRaw.split(',').map((r) => r.trim()).filter(Boolean)) {
+			if (!(ROLES as readonly string[]).includes(part)) {
+				throw new ConfigError('ROLES', `has unknown role "${part}"; roles are ${ROLES.join(', ')} or all`);
+			}
+			if (!roles.includes(part as Role)) roles.push(part as Role);
+		}
+		if (roles.length === 0) throw new ConfigError('ROLES', 'names no role');
+	}
+
+	const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? 'data');
+	const databaseUrl = optional(env, 'DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'parley.db')}`;
+	if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/|mysql:\/\/|mariadb:\/\/)/.test(databaseUrl)) {
+		throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres://, mysql:// or mariadb://, got "${databaseUrl}"`);
+	}
+	const redisUrl = optional(env, 'REDIS_URL');
+	if (redisUrl) url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+	const smtpUrl = optional(env, 'SMTP_URL');
+	if (smtpUrl) url('SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
+
+	const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
+	if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+		throw new ConfigError('LOG_LEVEL', `must be debug, info, warn or error, got "${logLevel}"`);
+	}
+
+	return Object.freeze({
+		port,
+		host,
+		publicUrl,
+		roles: Object.freeze(roles),
+		databaseUrl,
+		redisUrl,
+		smtpUrl,
+		mailFrom: optional(env, 'MAIL_FROM') ?? 'Parley <no-reply@localhost>',
+		dataDir,
+		uploadDir: path.resolve(optional(env, 'UPLOAD_DIR') ?? path.join(dataDir, 'uploads')),
+		maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+		nodeId: optional(env, 'NODE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+		trustProxy: bool(env, 'TRUST_PROXY'),
+		logLevel,
+		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650)
+	});
+}

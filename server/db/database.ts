@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres' | 'mysql';
+
+export interface Db {
+	db: Kysely<Database>;
+	dialect: DialectName;
+	close(): Promise<void>;
+}
+
+/** Which dialect a `DATABASE_URL` means. */
+export function dialectOf(url: string): DialectName {
+	if (url.startsWith('sqlite:')) return 'sqlite';
+	if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+	if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
+	throw new Error(`unsupported database URL "${url}"`);
+}
+
+/**
+ * Opens the database that `url` names. The drivers load lazily, so a SQLite install never needs pg or
+ * mysql2 at run time, and the other way round.
+ */
+export async function openDatabase(options: { url: string; poolSize?: number }): Promise<Db> {
+	const dialectName = dialectOf(options.url);
+	let dialect: Dialect;
+	if (dialectName === 'sqlite') {
+		const { default: SQLite } = await import('better-sqlite3');
+		const file = options.url.slice('sqlite:'.length);
+		if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+		const sqlite = new SQLite(file === ':memory:' ? ':memory:' : path.resolve(file));
+		sqlite.pragma('journal_mode = WAL');
+		sqlite.pragma('synchronous = NORMAL');
+		sqlite.pragma('foreign_keys = ON');
+		sqlite.pragma('busy_timeout = 5000');
+		dialect = new SqliteDialect({ database: sqlite });
+	} else if (dialectName === 'postgres') {
+		const { default: pg } = await import('pg');
+		dialect = new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }) });
+	} else {
+		const mysql = await import('mysql2');
+		const uri = options.url.replace(/^mariadb:/, 'mysql:');
+		dialect = new MysqlDialect({
+			pool: mysql.createPool({ uri, connectionLimit: options.poolSize ?? 10, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: true })
+		});
+	}
+	const db = new Kysely<Database>({ dialect });
+	return { db, dialect: dialectName, close: () => db.destroy() };
+}
+
+/** True when `error` is a unique-constraint violation on any of the three dialects. */
+export function isUniqueViolation(error: unknown): boolean {
+	const e = error as { code?: string; errno?: number } | null;
+	if (!e) return false;
+	return (
+		e.code === '23505' || // postgres
+		e.code === 'ER_DUP_ENTRY' ||
+		e.errno === 1062 || // mysql / mariadb
+		e.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+		e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+	);
+}

@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError } from '../errors.js';
+
+/** What a route handler gets. */
+export interface HttpContext {
+	req: IncomingMessage;
+	url: URL;
+	/** The client's address (X-Forwarded-For's first hop when TRUST_PROXY is on). */
+	ip: string;
+	/** Reads and parses the JSON body (at most `maxBodyBytes`); `{}` when there is none. */
+	json(): Promise<unknown>;
+	cookies: Record<string, string>;
+}
+
+/** What a route handler returns. */
+export interface HttpResult {
+	status: number;
+	body?: unknown;
+	headers?: Record<string, string | string[]>;
+}
+
+export type RouteHandler = (ctx: HttpContext) => Promise<HttpResult>;
+
+export interface Route {
+	method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+	path: string;
+	handler: RouteHandler;
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+	const declared = Number(req.headers['content-length'] ?? 0);
+	if (declared > maxBytes) throw new AppError('payload_too_large', `the request body is over ${maxBytes} bytes`);
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of req) {
+		size += (chunk as Buffer).length;
+		if (size > maxBytes) throw new AppError('payload_too_large', `the request body is over ${maxBytes} bytes`);
+		chunks.push(chunk as Buffer);
+	}
+	if (size === 0) return {};
+	const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+	if (type !== 'application/json') {
+		throw new AppError('unsupported_media_type', `send the body as application/json, not "${type || 'nothing'}"`);
+	}
+	try {
+		return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+	} catch {
+		throw new AppError('invalid_input', 'the request body is not valid JSON');
+	}
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+	const out: Record<string, string> = {};
+	if (!header) return out;
+	for (const part of header.split(';')) {
+		const eq = part.indexOf('=');
+		if (eq < 0) continue;
+		const name = part.slice(0, eq).trim();
+		if (!name || name in out) continue;
+		try {
+			out[name] = decodeURIComponent(part.slice(eq + 1).trim());
+		} catch {
+			out[name] = part.slice(eq + 1).trim();
+		}
+	}
+	return out;
+}
+
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+	if (trustProxy) {
+		const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim();
+		if (forwarded) return forwarded;
+	}
+	return req.socket.remoteAddress ?? 'unknown';
+}
+
+export function send(res: ServerResponse, result: HttpResult): void {
+	const headers: Record<string, string | string[]> = { 'cache-control': 'no-store', ...result.headers };
+	if (result.body === undefined) {
+		res.writeHead(result.status, headers).end();
+		return;
+	}
+	const text = JSON.stringify(result.body);
+	res
+		.writeHead(result.status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) })
+		.end(text);
+}

@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { clientIp, parseCookies, readJson, send, type HttpContext, type Route } from './http.js';
+
+/**
+ * Dispatches `/api` and `/healthz` requests from a table of routes. Returns false for any other path so
+ * the caller can hand the request on (to the web app). Errors become the contract's error body; an
+ * error that is not an `AppError` is a bug, logged and answered as a bare 500.
+ */
+export function createRouter(options: { routes: Route[]; trustProxy: boolean; log: Logger }) {
+	const table = new Map<string, Route>();
+	const paths = new Set<string>();
+	for (const route of options.routes) {
+		table.set(`${route.method} ${route.path}`, route);
+		paths.add(route.path);
+	}
+	const log = options.log;
+
+	return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+		const url = new URL(req.url ?? '/', 'http://localhost');
+		if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz') return false;
+		const method = req.method ?? 'GET';
+		try {
+			const route = table.get(`${method === 'HEAD' ? 'GET' : method} ${url.pathname}`);
+			if (!route) {
+				if (paths.has(url.pathname)) {
+					const allowed = options.routes.filter((r) => r.path === url.pathname).map((r) => r.method);
+					send(res, { status: 405, headers: { allow: allowed.join(', ') }, body: { error: { code: 'invalid_input', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}` } } });
+					return true;
+				}
+				throw new AppError('not_found', `no API route ${method} ${url.pathname}`);
+			}
+			const ctx: HttpContext = {
+				req,
+				url,
+				ip: clientIp(req, options.trustProxy),
+				json: () => readJson(req),
+				cookies: parseCookies(req.headers.cookie)
+			};
+			send(res, await route.handler(ctx));
+		} catch (error) {
+			if (error instanceof AppError) {
+				const headers: Record<string, string> = {};
+				if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+				// The body may be unread (e.g. 413): close so the client is not left writing into nothing.
+				if (error.status === 413) headers.connection = 'close';
+				send(res, { status: error.status, headers, body: { error: error.toBody() } });
+			} else {
+				log.error(`${method} ${url.pathname} failed`, error);
+				if (!res.headersSent) send(res, { status: 500, body: { error: { code: 'internal', message: 'something went wrong on the server; it has been logged' } } });
+				else res.destroy();
+			}
+		}
+		return true;
+	};
+}

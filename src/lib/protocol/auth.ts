@@ -1,0 +1,147 @@
+import { z } from 'zod';
+
+/** Limits shared by the forms and the server, so both say the same thing. */
+export const LIMITS = {
+	usernameMin: 3,
+	usernameMax: 32,
+	displayNameMax: 64,
+	emailMax: 254,
+	passwordMin: 8,
+	passwordMax: 256,
+	bioMax: 280
+} as const;
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+const trimmed = <S extends z.ZodType<string, string>>(schema: S) => z.string().trim().pipe(schema);
+
+export const emailSchema = trimmed(
+	z.email({ message: 'enter a valid email address' }).max(LIMITS.emailMax, {
+		message: `at most ${LIMITS.emailMax} characters`
+	})
+);
+
+export const usernameSchema = trimmed(
+	z
+		.string()
+		.min(LIMITS.usernameMin, { message: `at least ${LIMITS.usernameMin} characters` })
+		.max(LIMITS.usernameMax, { message: `at most ${LIMITS.usernameMax} characters` })
+		.regex(USERNAME_PATTERN, { message: 'letters, digits, dot, dash and underscore only' })
+);
+
+export const passwordSchema = z
+	.string()
+	.min(LIMITS.passwordMin, { message: `at least ${LIMITS.passwordMin} characters` })
+	.max(LIMITS.passwordMax, { message: `at most ${LIMITS.passwordMax} characters` });
+
+export const codeSchema = z
+	.string()
+	.trim()
+	.regex(/^\d{6}$/, { message: 'the code is 6 digits' });
+
+export const displayNameSchema = z
+	.string()
+	.trim()
+	.min(1, { message: 'must not be empty' })
+	.max(LIMITS.displayNameMax, { message: `at most ${LIMITS.displayNameMax} characters` })
+	// Control characters would let a name fake line breaks or hide text in other people's UI.
+	.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'must not contain control characters' });
+
+export const verificationRequest = z.strictObject({
+	email: emailSchema,
+	purpose: z.enum(['register', 'reset'], { message: 'purpose is "register" or "reset"' })
+});
+export type VerificationRequest = z.infer<typeof verificationRequest>;
+
+export const availabilityQuery = z
+	.strictObject({
+		username: usernameSchema.optional(),
+		email: emailSchema.optional()
+	})
+	.refine((q) => q.username !== undefined || q.email !== undefined, {
+		message: 'give username, email or both',
+		path: ['username']
+	});
+export type AvailabilityQuery = z.infer<typeof availabilityQuery>;
+
+export const registerRequest = z.strictObject({
+	username: usernameSchema,
+	email: emailSchema,
+	password: passwordSchema,
+	code: codeSchema,
+	displayName: displayNameSchema.optional()
+});
+export type RegisterRequest = z.infer<typeof registerRequest>;
+
+export const passwordResetRequest = z.strictObject({
+	email: emailSchema,
+	code: codeSchema,
+	password: passwordSchema
+});
+export type PasswordResetRequest = z.infer<typeof passwordResetRequest>;
+
+export const loginRequest = z.strictObject({
+	login: z
+		.string()
+		.trim()
+		.min(1, { message: 'enter your username or email' })
+		.max(LIMITS.emailMax, { message: `at most ${LIMITS.emailMax} characters` }),
+	password: z
+		.string()
+		.min(1, { message: 'enter your password' })
+		.max(LIMITS.passwordMax, { message: `at most ${LIMITS.passwordMax} characters` })
+});
+export type LoginRequest = z.infer<typeof loginRequest>;
+
+/** A user as the API shows it. `email` only when the user is looking at themself. */
+export interface User {
+	id: string;
+	username: string;
+	displayName: string;
+	email?: string;
+}
+
+export interface ChatEndpoint {
+	/** Base URL of the chat node to connect socket.io to. */
+	url: string;
+	/** Single-use, valid for 60 s. */
+	ticket: string;
+}
+
+export interface VerificationResponse {
+	expiresIn: number;
+}
+export interface AvailabilityResponse {
+	username?: boolean;
+	email?: boolean;
+}
+export interface UserResponse {
+	user: User;
+}
+export interface LoginResponse {
+	user: User;
+	token: string;
+	chat: ChatEndpoint;
+}
+export interface ChatTicketResponse {
+	chat: ChatEndpoint;
+}
+export interface HealthResponse {
+	status: 'ok';
+	nodeId: string;
+	roles: string[];
+}
+
+/** Client-side hint only; the server enforces the length rules above. */
+export function passwordStrength(password: string): { score: 0 | 1 | 2 | 3 | 4; label: string } {
+	if (password.length === 0) return { score: 0, label: '' };
+	let score = 0;
+	if (password.length >= LIMITS.passwordMin) score++;
+	if (password.length >= 12) score++;
+	const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((r) => r.test(password)).length;
+	if (classes >= 2) score++;
+	if (classes >= 3 && password.length >= 10) score++;
+	if (password.length < LIMITS.passwordMin) score = Math.min(score, 1);
+	const s = Math.min(score, 4) as 0 | 1 | 2 | 3 | 4;
+	return { score: s, label: ['too short', 'weak', 'fair', 'good', 'strong'][s] };
+}
