@@ -1,0 +1,92 @@
+import { SMTPServer } from 'smtp-server';
+
+export interface CaughtMail {
+	to: string[];
+	from: string;
+	raw: string;
+	subject: string;
+	text: string;
+}
+
+/**
+ * A real SMTP server on a free loopback port that keeps every mail it is sent. Parley talks to it
+ * through nodemailer exactly as it would to a production relay.
+ */
+export class SmtpCatcher {
+	readonly mails: CaughtMail[] = [];
+	#server: SMTPServer;
+	#waiters: Array<() => void> = [];
+	port = 0;
+
+	constructor() {
+		this.#server = new SMTPServer({
+			authOptional: true,
+			disabledCommands: ['STARTTLS'],
+			logger: false,
+			onData: (stream, session, callback) => {
+				const chunks: Buffer[] = [];
+				stream.on('data', (c: Buffer) => chunks.push(c));
+				stream.on('end', () => {
+					const raw = Buffer.concat(chunks).toString('utf8');
+					const [head, ...body] = raw.split(/\r?\n\r?\n/);
+					const subject = /^Subject: (.*)$/im.exec(head)?.[1]?.trim() ?? '';
+					this.mails.push({
+						to: session.envelope.rcptTo.map((r) => r.address),
+						from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+						raw,
+						subject,
+						text: decodeBody(body.join('\n\n'))
+					});
+					for (const wake of this.#waiters.splice(0)) wake();
+					callback();
+				});
+			}
+		});
+	}
+
+	get url(): string {
+		return `smtp://127.0.0.1:${this.port}`;
+	}
+
+	async start(): Promise<this> {
+		await new Promise<void>((resolve, reject) => {
+			this.#server.once('error', reject);
+			this.#server.listen(0, '127.0.0.1', () => resolve());
+		});
+		this.port = (this.#server.server.address() as { port: number }).port;
+		return this;
+	}
+
+	async stop(): Promise<void> {
+		await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+	}
+
+	/** Waits for the next mail to `to` that matches, up to `timeoutMs`. */
+	async waitFor(to: string, options: { after?: number; timeoutMs?: number; match?: (m: CaughtMail) => boolean } = {}): Promise<CaughtMail> {
+		const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+		const after = options.after ?? 0;
+		for (;;) {
+			const found = this.mails
+				.slice(after)
+				.filter((m) => m.to.some((addr) => addr.toLowerCase() === to.toLowerCase()) && (!options.match || options.match(m)))
+				.at(-1);
+			if (found) return found;
+			if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${options.timeoutMs ?? 10_000} ms`);
+			await new Promise<void>((resolve) => {
+				this.#waiters.push(resolve);
+				setTimeout(resolve, 100);
+			});
+		}
+	}
+
+	/** The 6-digit code in the newest mail to `to` sent after mail number `after`. */
+	async codeFor(to: string, after = 0): Promise<string> {
+		const mail = await this.waitFor(to, { after, match: (m) => /\b\d{6}\b/.test(m.text) });
+		return /\b(\d{6})\b/.exec(mail.text)![1];
+	}
+}
+
+function decodeBody(body: string): string {
+	// nodemailer sends plain ASCII text as 7bit or quoted-printable; undo soft breaks and =XX escapes.
+	return body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
