@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -20,12 +21,24 @@ export interface TestParley {
 	smtp: SmtpCatcher;
 	database: TestDatabase;
 	/** fetch against the server with a JSON body; returns status, headers and parsed body. */
-	request<T = any>(method: string, path: string, options?: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string }): Promise<{ status: number; headers: Headers; body: T }>;
+	request<T = any>(method: string, path: string, options?: RequestOptions): Promise<{ status: number; headers: Headers; body: T }>;
 	/** Registers through the real endpoints (code read from the SMTP catcher) and signs in. */
-	signUp(options?: { username?: string; password?: string; email?: string; displayName?: string }): Promise<LoginResponse & { password: string }>;
+	signUp(options?: { username?: string; password?: string; email?: string; displayName?: string; ip?: string }): Promise<LoginResponse & { password: string }>;
 	/** Opens a socket.io client with a ticket; resolves once connected. */
 	connectSocket(ticket: string, url?: string): Promise<ClientSocket>;
 	stop(): Promise<void>;
+}
+
+export interface RequestOptions {
+	/** Sent as JSON (content-type application/json unless `headers` says otherwise). */
+	body?: unknown;
+	/** Sent as `Authorization: Bearer …`. */
+	token?: string;
+	headers?: Record<string, string>;
+	/** A body sent as it is, for malformed input. */
+	raw?: string;
+	/** The client address to claim (X-Forwarded-For; the server must trust proxies, see `clientIp`). */
+	ip?: string;
 }
 
 let counter = 0;
@@ -40,29 +53,45 @@ export function uniqueName(prefix = 'user'): string {
  */
 export async function startParley(
 	backend: BackendName,
-	options: { redis?: boolean; env?: Record<string, string>; parley?: Omit<ParleyOptions, 'config'> } = {}
+	options: {
+		redis?: boolean;
+		env?: Record<string, string>;
+		parley?: Omit<ParleyOptions, 'config'>;
+		/**
+		 * Sends every request as if from this address (X-Forwarded-For, with TRUST_PROXY on), so
+		 * per-address limits kept in a shared Redis do not carry over between runs.
+		 */
+		clientIp?: string;
+	} = {}
 ): Promise<TestParley> {
 	const smtp = await new SmtpCatcher().start();
 	const database = await createTestDatabase(backend);
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-data-'));
-	const config = loadConfig({
-		PORT: '0',
-		HOST: '127.0.0.1',
-		DATABASE_URL: database.url,
-		SMTP_URL: smtp.url,
-		DATA_DIR: dataDir,
-		NODE_ID: `test-${backend}`,
-		...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
-		...options.env
-	});
-	const parley = await createParley({ config, ...options.parley });
-	const port = await parley.listen();
+	// PUBLIC_URL must name the real port: login hands it out as the chat node's URL.
+	const { parley, port } = await listenOnFreePort((port) =>
+		createParley({
+			config: loadConfig({
+				PORT: String(port),
+				HOST: '127.0.0.1',
+				PUBLIC_URL: `http://127.0.0.1:${port}`,
+				DATABASE_URL: database.url,
+				SMTP_URL: smtp.url,
+				DATA_DIR: dataDir,
+				NODE_ID: `test-${backend}`,
+				...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
+				...(options.clientIp ? { TRUST_PROXY: 'true' } : {}),
+				...options.env
+			}),
+			...options.parley
+		})
+	);
 	const baseUrl = `http://127.0.0.1:${port}`;
 	const sockets: ClientSocket[] = [];
 
 	const request: TestParley['request'] = async (method, p, o = {}) => {
-		const headers: Record<string, string> = { ...o.headers };
+		const headers: Record<string, string> = { ...(options.clientIp ? { 'x-forwarded-for': options.clientIp } : {}), ...o.headers };
 		if (o.token) headers.authorization = `Bearer ${o.token}`;
+		if (o.ip) headers['x-forwarded-for'] = o.ip;
 		let body: string | undefined = o.raw;
 		if (o.body !== undefined) {
 			headers['content-type'] ??= 'application/json';
@@ -92,12 +121,13 @@ export async function startParley(
 			const email = o.email ?? `${username.toLowerCase()}@example.test`;
 			const password = o.password ?? 'correct horse battery staple';
 			const before = smtp.mails.length;
-			const v = await request('POST', '/api/auth/verification', { body: { email, purpose: 'register' } });
+			const ip = o.ip;
+			const v = await request('POST', '/api/auth/verification', { body: { email, purpose: 'register' }, ip });
 			if (v.status !== 202) throw new Error(`verification failed: ${v.status} ${JSON.stringify(v.body)}`);
 			const code = await smtp.codeFor(email, before);
-			const r = await request('POST', '/api/auth/register', { body: { username, email, password, code, displayName: o.displayName } });
+			const r = await request('POST', '/api/auth/register', { body: { username, email, password, code, displayName: o.displayName }, ip });
 			if (r.status !== 201) throw new Error(`register failed: ${r.status} ${JSON.stringify(r.body)}`);
-			const l = await request<LoginResponse>('POST', '/api/auth/login', { body: { login: username, password } });
+			const l = await request<LoginResponse>('POST', '/api/auth/login', { body: { login: username, password }, ip });
 			if (l.status !== 200) throw new Error(`login failed: ${l.status} ${JSON.stringify(l.body)}`);
 			return { ...l.body, password };
 		},
@@ -118,4 +148,26 @@ export async function startParley(
 		}
 	};
 	return t;
+}
+
+/** A port the OS just handed out and released. Another process may take it first: then try again. */
+async function freePort(): Promise<number> {
+	const probe = net.createServer();
+	await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+	const { port } = probe.address() as net.AddressInfo;
+	await new Promise<void>((resolve) => probe.close(() => resolve()));
+	return port;
+}
+
+async function listenOnFreePort(create: (port: number) => Promise<Parley>): Promise<{ parley: Parley; port: number }> {
+	for (let attempt = 1; ; attempt++) {
+		const port = await freePort();
+		const parley = await create(port);
+		try {
+			return { parley, port: await parley.listen() };
+		} catch (error) {
+			await parley.close().catch(() => {});
+			if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+		}
+	}
 }

@@ -16,6 +16,8 @@ export class SmtpCatcher {
 	readonly mails: CaughtMail[] = [];
 	#server: SMTPServer;
 	#waiters: Array<() => void> = [];
+	#open = 0;
+	#lastActivity = 0;
 	port = 0;
 
 	constructor() {
@@ -23,6 +25,15 @@ export class SmtpCatcher {
 			authOptional: true,
 			disabledCommands: ['STARTTLS'],
 			logger: false,
+			onConnect: (_session, callback) => {
+				this.#open++;
+				this.#lastActivity = Date.now();
+				callback();
+			},
+			onClose: () => {
+				this.#open--;
+				this.#lastActivity = Date.now();
+			},
 			onData: (stream, session, callback) => {
 				const chunks: Buffer[] = [];
 				stream.on('data', (c: Buffer) => chunks.push(c));
@@ -57,7 +68,15 @@ export class SmtpCatcher {
 		return this;
 	}
 
+	/**
+	 * Stops once mail traffic has settled (at most 2 s), so mails the server sends in the background
+	 * after a test's last request are still taken rather than refused with a logged 421.
+	 */
 	async stop(): Promise<void> {
+		const deadline = Date.now() + 2_000;
+		while (Date.now() < deadline && (this.#open > 0 || Date.now() - this.#lastActivity < 150)) {
+			await new Promise((resolve) => setTimeout(resolve, 25));
+		}
 		await new Promise<void>((resolve) => this.#server.close(() => resolve()));
 	}
 
