@@ -1,0 +1,437 @@
+import type {
+	ChatEndpoint,
+	Friend,
+	FriendRequest,
+	Message,
+	MessageStatusEvent,
+	SessionEndReason,
+	Thread,
+	User,
+	UserCard
+} from '$lib/protocol';
+import { ChatConnection, NotConnectedError, RequestError, type ChatSocket, type ConnectionState } from './connection';
+import { Outbox, type PendingMessage } from './outbox';
+import { contiguousTail, deliveryState, mergeMessages, placeLive, type DeliveryState } from './timeline';
+
+const TYPING_SHOWN_MS = 4000;
+const TYPING_SENT_EVERY_MS = 2000;
+
+/** One entry of a thread's timeline as the UI shows it: a stored message or one still in the outbox. */
+export type TimelineItem =
+	| { kind: 'stored'; message: Message; mine: boolean; status: DeliveryState | null }
+	| { kind: 'pending'; pending: PendingMessage };
+
+/**
+ * Everything the signed-in user sees of chat, kept in step with the server. The database is the
+ * truth: after every (re)connection the client reloads the thread list, fetches what came after the
+ * last seq it holds in each open thread, and resends its outbox by clientId, so nothing acknowledged is
+ * lost and nothing shows twice however the connection comes and goes.
+ */
+export class ChatClient {
+	connection = $state<ConnectionState>('connecting');
+	/** Why the session ended, once it has. */
+	ended = $state<SessionEndReason | 'expired' | null>(null);
+
+	threads = $state<Record<string, Thread>>({});
+	threadsCursor = $state<string | null>(null);
+	threadsLoaded = $state(false);
+	/** Loaded messages per thread, ascending; replaced (not mutated) on change, so 10,000 stay cheap. */
+	messages = $state.raw<Record<string, Message[]>>({});
+	olderAvailable = $state<Record<string, boolean>>({});
+	pending = $state.raw<readonly PendingMessage[]>([]);
+
+	friends = $state<Friend[]>([]);
+	incoming = $state<FriendRequest[]>([]);
+	outgoing = $state<FriendRequest[]>([]);
+	friendsLoaded = $state(false);
+	online = $state<Record<string, boolean>>({});
+	/** threadId to the ids of the members typing there now. */
+	typing = $state<Record<string, string[]>>({});
+	activeThreadId = $state<string | null>(null);
+
+	sortedThreads = $derived(
+		Object.values(this.threads).sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1))
+	);
+	unreadTotal = $derived(Object.values(this.threads).reduce((n, t) => n + t.unread, 0));
+
+	readonly me: User;
+	readonly #conn: ChatConnection;
+	readonly #outbox: Outbox;
+	#flushing = false;
+	#typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+	#typingSentAt = new Map<string, number>();
+	#deliverTimers = new Map<string, ReturnType<typeof setTimeout>>();
+	#loadingThread = new Map<string, Promise<void>>();
+
+	constructor(options: { me: User; first?: ChatEndpoint; storage?: Storage | null }) {
+		this.me = options.me;
+		const storage = options.storage !== undefined ? options.storage : typeof localStorage === 'undefined' ? null : localStorage;
+		this.#outbox = new Outbox(storage, `parley:outbox:${options.me.id}`, (items) => (this.pending = items));
+		this.pending = this.#outbox.items;
+		this.#conn = new ChatConnection(
+			{
+				connected: (socket) => this.#onConnected(socket),
+				state: (state) => (this.connection = state),
+				ended: (reason) => (this.ended = reason)
+			},
+			options.first
+		);
+	}
+
+	start(): void {
+		this.#conn.start();
+	}
+
+	stop(): void {
+		this.#conn.stop();
+		for (const t of [...this.#typingTimers.values(), ...this.#deliverTimers.values()]) clearTimeout(t);
+	}
+
+	reconnectNow(): void {
+		this.#conn.reconnectNow();
+	}
+
+	// ---- threads and messages ------------------------------------------------------------------
+
+	/** Loads the next page of the thread list (the first page on the first call). */
+	async loadMoreThreads(): Promise<void> {
+		const { threads, nextCursor } = await this.#conn.request('threads:list', this.threadsCursor ? { cursor: this.threadsCursor } : {});
+		for (const t of threads) this.#putThread(t);
+		this.threadsCursor = nextCursor;
+		this.threadsLoaded = true;
+	}
+
+	/** Makes `threadId` the open thread: loads its newest page if needed and marks it read. */
+	async open(threadId: string | null): Promise<void> {
+		this.activeThreadId = threadId;
+		if (!threadId) return;
+		if (!this.threads[threadId]) await this.#fetchThread(threadId);
+		if (!this.messages[threadId]) await this.#loadNewest(threadId);
+		this.markRead(threadId);
+	}
+
+	/** Loads the page before the oldest loaded message; resolves to how many came. */
+	async loadOlder(threadId: string): Promise<number> {
+		const list = this.messages[threadId];
+		if (!list || list.length === 0 || !this.olderAvailable[threadId]) return 0;
+		const { messages, hasMore } = await this.#conn.request('messages:list', { threadId, beforeSeq: list[0].seq, limit: 50 });
+		this.#setMessages(threadId, mergeMessages(this.messages[threadId] ?? [], messages));
+		this.olderAvailable[threadId] = hasMore;
+		return messages.length;
+	}
+
+	timeline(threadId: string): TimelineItem[] {
+		const thread = this.threads[threadId];
+		const peer = { deliveredSeq: thread?.peerDeliveredSeq ?? 0, readSeq: thread?.peerReadSeq ?? 0 };
+		const stored = this.messages[threadId] ?? [];
+		const storedIds = new Set<string>();
+		const items: TimelineItem[] = stored.map((message) => {
+			const mine = message.senderId === this.me.id;
+			if (mine) storedIds.add(message.clientId);
+			return { kind: 'stored', message, mine, status: mine ? deliveryState(message.seq, peer) : null };
+		});
+		for (const p of this.pending) if (p.threadId === threadId && !storedIds.has(p.clientId)) items.push({ kind: 'pending', pending: p });
+		return items;
+	}
+
+	/** Queues a message and sends it as soon as the connection allows. */
+	send(threadId: string, text: string): void {
+		this.#outbox.add(threadId, text);
+		void this.#flush();
+	}
+
+	retry(clientId: string): void {
+		this.#outbox.retry(clientId);
+		void this.#flush();
+	}
+
+	discard(clientId: string): void {
+		this.#outbox.remove(clientId);
+	}
+
+	/** Tells the server the user has read `threadId` up to its newest message, when the page is seen. */
+	markRead(threadId: string): void {
+		const thread = this.threads[threadId];
+		if (!thread || thread.lastSeq <= thread.readSeq) return;
+		if (typeof document !== 'undefined' && document.visibilityState !== 'visible') return;
+		const seq = thread.lastSeq;
+		thread.readSeq = seq;
+		thread.deliveredSeq = Math.max(thread.deliveredSeq, seq);
+		thread.unread = 0;
+		this.#conn.request('messages:read', { threadId, seq }).catch(() => {
+			// Offline: the next connection's resync reports it again (readSeq is re-read from the server).
+		});
+	}
+
+	/** Lets the other members know the user is typing (at most every 2 s). */
+	typingIn(threadId: string): void {
+		const last = this.#typingSentAt.get(threadId) ?? 0;
+		if (Date.now() - last < TYPING_SENT_EVERY_MS) return;
+		this.#typingSentAt.set(threadId, Date.now());
+		this.#conn.socket?.emit('typing', { threadId });
+	}
+
+	// ---- people ----------------------------------------------------------------------------------
+
+	async search(query: string): Promise<UserCard[]> {
+		return (await this.#conn.request('users:search', { query, limit: 20 })).users;
+	}
+
+	async requestFriend(userId: string, message?: string): Promise<void> {
+		const res = await this.#conn.request('friends:request', message ? { userId, message } : { userId });
+		if (res.friend && res.thread) this.#addFriend(res.friend, res.thread);
+		else this.#putRequest(res.request);
+	}
+
+	async respond(requestId: string, accept: boolean): Promise<Thread | undefined> {
+		const res = await this.#conn.request('friends:respond', { requestId, accept });
+		this.incoming = this.incoming.filter((r) => r.id !== requestId);
+		if (res.friend && res.thread) this.#addFriend(res.friend, res.thread);
+		return res.thread;
+	}
+
+	async cancelRequest(requestId: string): Promise<void> {
+		await this.#conn.request('friends:cancel', { requestId });
+		this.outgoing = this.outgoing.filter((r) => r.id !== requestId);
+	}
+
+	/** The private thread with a friend (made on first use). */
+	async threadWith(userId: string): Promise<Thread> {
+		const { thread } = await this.#conn.request('threads:open', { userId });
+		this.#putThread(thread);
+		return thread;
+	}
+
+	isOnline(userId: string): boolean {
+		return this.online[userId] ?? false;
+	}
+
+	/** The other member of a private thread, with what this client knows of them now. */
+	peerOf(thread: Thread): UserCard | undefined {
+		return thread.peer ?? thread.members.find((m) => m.id !== this.me.id);
+	}
+
+	// ---- connection ------------------------------------------------------------------------------
+
+	#onConnected(socket: ChatSocket): void {
+		socket.on('message:new', ({ message }) => void this.#onMessage(message));
+		socket.on('message:status', (e) => this.#onStatus(e));
+		socket.on('friends:requested', ({ request }) => this.#putRequest(request));
+		socket.on('friends:added', ({ friend, thread }) => this.#addFriend(friend, thread));
+		socket.on('friends:closed', ({ requestId }) => {
+			this.incoming = this.incoming.filter((r) => r.id !== requestId);
+			this.outgoing = this.outgoing.filter((r) => r.id !== requestId);
+		});
+		socket.on('presence', ({ userId, online }) => (this.online[userId] = online));
+		socket.on('typing', ({ threadId, userId }) => this.#onTyping(threadId, userId));
+		socket.on('user:updated', ({ user }) => this.#onUserUpdated(user));
+		void this.#resync();
+	}
+
+	async #resync(): Promise<void> {
+		try {
+			this.threadsCursor = null;
+			await Promise.all([this.loadMoreThreads(), this.#loadFriends()]);
+			// Fill every hole the disconnection left in the threads this client holds.
+			await Promise.all(Object.keys(this.messages).map((id) => this.#catchUp(id)));
+			if (this.activeThreadId) this.markRead(this.activeThreadId);
+		} catch (error) {
+			if (!(error instanceof NotConnectedError)) console.error('chat resync failed', error);
+		}
+		void this.#flush();
+	}
+
+	async #loadFriends(): Promise<void> {
+		const { friends, incoming, outgoing } = await this.#conn.request('friends:list', {});
+		this.friends = friends;
+		this.incoming = incoming;
+		this.outgoing = outgoing;
+		for (const f of friends) this.online[f.user.id] = f.online;
+		this.friendsLoaded = true;
+	}
+
+	/** Sends the outbox in order, one at a time, so messages keep the order they were written in. */
+	async #flush(): Promise<void> {
+		if (this.#flushing) return;
+		this.#flushing = true;
+		try {
+			for (let item = this.#outbox.next(); item && this.#conn.socket; item = this.#outbox.next()) {
+				try {
+					const { message } = await this.#conn.request('messages:send', { threadId: item.threadId, clientId: item.clientId, text: item.text });
+					this.#outbox.remove(item.clientId);
+					await this.#onMessage(message);
+				} catch (error) {
+					if (error instanceof NotConnectedError) break;
+					if (error instanceof RequestError && error.code === 'rate_limited') {
+						setTimeout(() => void this.#flush(), 2000);
+						break;
+					}
+					this.#outbox.fail(item.clientId, error instanceof Error ? error.message : String(error));
+				}
+			}
+		} finally {
+			this.#flushing = false;
+		}
+	}
+
+	async #onMessage(message: Message): Promise<void> {
+		const mine = message.senderId === this.me.id;
+		// The ack may have been lost while the message was stored: its echo settles the outbox.
+		if (mine) this.#outbox.remove(message.clientId);
+		let thread = this.threads[message.threadId];
+		if (!thread) {
+			await this.#fetchThread(message.threadId);
+			thread = this.threads[message.threadId];
+			if (!thread) return;
+		}
+		if (message.seq >= thread.lastSeq) {
+			thread.lastSeq = message.seq;
+			thread.lastMessage = message;
+			thread.updatedAt = message.createdAt;
+		}
+		if (mine) {
+			thread.readSeq = Math.max(thread.readSeq, message.seq);
+			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
+		}
+		thread.unread = Math.max(0, thread.lastSeq - thread.readSeq);
+		this.#clearTyping(message.threadId, message.senderId);
+
+		const list = this.messages[message.threadId];
+		const place = placeLive(list, message);
+		if (place === 'append') this.#setMessages(message.threadId, [...list!, message]);
+		else if (place === 'gap') await this.#catchUp(message.threadId);
+
+		if (!mine) {
+			this.#reportDelivered(message.threadId, message.seq);
+			if (this.activeThreadId === message.threadId) this.markRead(message.threadId);
+		}
+	}
+
+	#onStatus(e: MessageStatusEvent): void {
+		const thread = this.threads[e.threadId];
+		if (!thread) return;
+		if (e.userId === this.me.id) {
+			thread.readSeq = Math.max(thread.readSeq, e.readSeq ?? 0);
+			thread.deliveredSeq = Math.max(thread.deliveredSeq, e.deliveredSeq ?? 0);
+			thread.unread = Math.max(0, thread.lastSeq - thread.readSeq);
+		} else {
+			thread.peerReadSeq = Math.max(thread.peerReadSeq, e.readSeq ?? 0);
+			thread.peerDeliveredSeq = Math.max(thread.peerDeliveredSeq, e.deliveredSeq ?? 0, thread.peerReadSeq);
+		}
+	}
+
+	#onTyping(threadId: string, userId: string): void {
+		if (userId === this.me.id) return;
+		const key = `${threadId}:${userId}`;
+		clearTimeout(this.#typingTimers.get(key));
+		if (!(this.typing[threadId] ?? []).includes(userId)) this.typing[threadId] = [...(this.typing[threadId] ?? []), userId];
+		this.#typingTimers.set(
+			key,
+			setTimeout(() => this.#clearTyping(threadId, userId), TYPING_SHOWN_MS)
+		);
+	}
+
+	#clearTyping(threadId: string, userId: string): void {
+		clearTimeout(this.#typingTimers.get(`${threadId}:${userId}`));
+		this.#typingTimers.delete(`${threadId}:${userId}`);
+		const now = this.typing[threadId];
+		if (now?.includes(userId)) this.typing[threadId] = now.filter((id) => id !== userId);
+	}
+
+	#onUserUpdated(user: UserCard): void {
+		const merge = (card: UserCard) => (card.id === user.id ? { ...card, displayName: user.displayName, bio: user.bio } : card);
+		this.friends = this.friends.map((f) => (f.user.id === user.id ? { ...f, user: merge(f.user) } : f));
+		for (const t of Object.values(this.threads)) {
+			if (!t.members.some((m) => m.id === user.id)) continue;
+			t.members = t.members.map(merge);
+			if (t.peer) t.peer = merge(t.peer);
+		}
+	}
+
+	#reportDelivered(threadId: string, seq: number): void {
+		const thread = this.threads[threadId];
+		if (thread) thread.deliveredSeq = Math.max(thread.deliveredSeq, seq);
+		clearTimeout(this.#deliverTimers.get(threadId));
+		this.#deliverTimers.set(
+			threadId,
+			setTimeout(() => {
+				this.#deliverTimers.delete(threadId);
+				const s = this.threads[threadId]?.deliveredSeq ?? seq;
+				this.#conn.request('messages:delivered', { threadId, seq: s }).catch(() => {});
+			}, 250)
+		);
+	}
+
+	#putThread(t: Thread): void {
+		const known = this.threads[t.id];
+		// A summary from the server never moves receipts or lastSeq backwards (live events may be newer).
+		this.threads[t.id] = known
+			? {
+					...t,
+					lastSeq: Math.max(t.lastSeq, known.lastSeq),
+					lastMessage: (known.lastMessage?.seq ?? 0) > (t.lastMessage?.seq ?? 0) ? known.lastMessage : t.lastMessage,
+					readSeq: Math.max(t.readSeq, known.readSeq),
+					deliveredSeq: Math.max(t.deliveredSeq, known.deliveredSeq),
+					peerReadSeq: Math.max(t.peerReadSeq, known.peerReadSeq),
+					peerDeliveredSeq: Math.max(t.peerDeliveredSeq, known.peerDeliveredSeq),
+					updatedAt: t.updatedAt > known.updatedAt ? t.updatedAt : known.updatedAt
+				}
+			: t;
+		const merged = this.threads[t.id];
+		merged.unread = Math.max(0, merged.lastSeq - merged.readSeq);
+		const peer = t.peer ?? t.members.find((m) => m.id !== this.me.id);
+		if (peer?.online !== undefined) this.online[peer.id] = peer.online;
+		if (merged.lastSeq > merged.deliveredSeq) this.#reportDelivered(t.id, merged.lastSeq);
+	}
+
+	async #fetchThread(threadId: string): Promise<void> {
+		try {
+			const { thread } = await this.#conn.request('threads:get', { threadId });
+			this.#putThread(thread);
+		} catch (error) {
+			if (!(error instanceof NotConnectedError)) throw error;
+		}
+	}
+
+	async #loadNewest(threadId: string): Promise<void> {
+		const running = this.#loadingThread.get(threadId);
+		if (running) return running;
+		const job = (async () => {
+			const { messages, hasMore } = await this.#conn.request('messages:list', { threadId, limit: 50 });
+			this.#setMessages(threadId, mergeMessages(this.messages[threadId] ?? [], messages));
+			this.olderAvailable[threadId] = hasMore;
+		})().finally(() => this.#loadingThread.delete(threadId));
+		this.#loadingThread.set(threadId, job);
+		return job;
+	}
+
+	/** Fetches everything after the last seq held, page by page, until the server has no more. */
+	async #catchUp(threadId: string): Promise<void> {
+		for (let guard = 0; guard < 1000; guard++) {
+			const list = this.messages[threadId] ?? [];
+			const afterSeq = contiguousTail(list);
+			const { messages, hasMore } = await this.#conn.request('messages:list', { threadId, afterSeq, limit: 100 });
+			this.#setMessages(threadId, mergeMessages(this.messages[threadId] ?? [], messages));
+			if (!hasMore || messages.length === 0) return;
+		}
+	}
+
+	#setMessages(threadId: string, list: Message[]): void {
+		this.messages = { ...this.messages, [threadId]: list };
+	}
+
+	#putRequest(request: FriendRequest): void {
+		if (request.status !== 'pending') return;
+		if (request.to.id === this.me.id) {
+			if (!this.incoming.some((r) => r.id === request.id)) this.incoming = [request, ...this.incoming];
+		} else if (!this.outgoing.some((r) => r.id === request.id)) this.outgoing = [request, ...this.outgoing];
+	}
+
+	#addFriend(friend: Friend, thread: Thread): void {
+		this.friends = [...this.friends.filter((f) => f.user.id !== friend.user.id), friend];
+		this.incoming = this.incoming.filter((r) => r.from.id !== friend.user.id);
+		this.outgoing = this.outgoing.filter((r) => r.to.id !== friend.user.id);
+		this.online[friend.user.id] = friend.online;
+		this.#putThread(thread);
+	}
+}

@@ -1,0 +1,198 @@
+import { io, type Socket } from 'socket.io-client';
+import { api, ApiError } from '$lib/api';
+import type { Ack, ChatEndpoint, ChatTicketResponse, ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '$lib/protocol';
+
+export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'ended';
+
+export interface ConnectionEvents {
+	/** A socket is up (first time or after any reconnect): resync state from it. */
+	connected(socket: ChatSocket): void;
+	state(state: ConnectionState): void;
+	/** The session is over (signed out elsewhere, password changed, expired): stop for good. */
+	ended(reason: SessionEndReason | 'expired'): void;
+}
+
+/** Thrown by `request` when the socket is down or the server did not answer in time. */
+export class NotConnectedError extends Error {
+	constructor(message = 'not connected') {
+		super(message);
+		this.name = 'NotConnectedError';
+	}
+}
+
+/** A refused socket request: the ack's error. */
+export class RequestError extends Error {
+	constructor(
+		readonly code: string,
+		message: string
+	) {
+		super(message);
+		this.name = 'RequestError';
+	}
+}
+
+const BACKOFF_MS = [250, 1000, 2000, 4000, 8000, 15000];
+
+/**
+ * Keeps one socket to a chat node. Each (re)connection asks the gateway for a fresh ticket, which also
+ * names the node to use, so a client whose node died or drained moves to a live one by itself.
+ * socket.io's own reconnection is off for that reason: its URL would be fixed.
+ */
+export class ChatConnection {
+	#socket: ChatSocket | null = null;
+	#attempt = 0;
+	#timer: ReturnType<typeof setTimeout> | null = null;
+	#stopped = false;
+	#state: ConnectionState = 'connecting';
+	#first: ChatEndpoint | undefined;
+	#unlisten: Array<() => void> = [];
+
+	constructor(
+		private readonly events: ConnectionEvents,
+		/** The endpoint a fresh login returned, used for the first connection. */
+		first?: ChatEndpoint
+	) {
+		this.#first = first;
+		if (typeof window !== 'undefined') {
+			const offline = () => {
+				if (this.#stopped) return;
+				this.#socket?.disconnect();
+				this.#lost();
+			};
+			const online = () => this.reconnectNow();
+			window.addEventListener('offline', offline);
+			window.addEventListener('online', online);
+			this.#unlisten.push(() => window.removeEventListener('offline', offline), () => window.removeEventListener('online', online));
+		}
+	}
+
+	get state(): ConnectionState {
+		return this.#state;
+	}
+
+	get socket(): ChatSocket | null {
+		return this.#socket?.connected ? this.#socket : null;
+	}
+
+	start(): void {
+		void this.#connect();
+	}
+
+	stop(): void {
+		this.#stopped = true;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#socket?.disconnect();
+		this.#socket = null;
+		for (const off of this.#unlisten.splice(0)) off();
+	}
+
+	/** Skips the back-off wait (the browser says it is online again). */
+	reconnectNow(): void {
+		if (this.#stopped || this.#socket?.connected) return;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
+		this.#attempt = 0;
+		void this.#connect();
+	}
+
+	/** Sends a request and resolves with its ack data; rejects with RequestError or NotConnectedError. */
+	async request<E extends keyof ClientToServerEvents>(
+		event: E,
+		payload: Parameters<ClientToServerEvents[E]>[0],
+		timeoutMs = 10_000
+	): Promise<AckData<E>> {
+		const socket = this.socket;
+		if (!socket) throw new NotConnectedError();
+		let ack: Ack<object>;
+		try {
+			// socket.io's typed emitWithAck cannot follow a generic event name; the shapes are the contract's.
+			ack = await (socket.timeout(timeoutMs) as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<object>> }).emitWithAck(event, payload);
+		} catch {
+			throw new NotConnectedError(`no answer to ${event} within ${timeoutMs / 1000} s`);
+		}
+		if (!ack.ok) throw new RequestError(ack.error.code, ack.error.message);
+		return ack as AckData<E>;
+	}
+
+	#setState(state: ConnectionState) {
+		if (this.#state === state) return;
+		this.#state = state;
+		this.events.state(state);
+	}
+
+	async #endpoint(): Promise<ChatEndpoint | null> {
+		if (this.#first) {
+			const first = this.#first;
+			this.#first = undefined;
+			return first;
+		}
+		try {
+			return (await api.post<ChatTicketResponse>('/api/auth/chat-ticket')).chat;
+		} catch (error) {
+			if (error instanceof ApiError && error.code === 'unauthorized') {
+				this.#end('expired');
+				return null;
+			}
+			throw error;
+		}
+	}
+
+	async #connect(): Promise<void> {
+		if (this.#stopped) return;
+		this.#setState(this.#attempt === 0 && this.#state !== 'offline' ? 'connecting' : 'offline');
+		let endpoint: ChatEndpoint | null;
+		try {
+			endpoint = await this.#endpoint();
+		} catch {
+			return this.#lost();
+		}
+		if (!endpoint || this.#stopped) return;
+		const socket: ChatSocket = io(endpoint.url, {
+			auth: { ticket: endpoint.ticket },
+			reconnection: false,
+			forceNew: true,
+			transports: ['websocket']
+		});
+		this.#socket?.disconnect();
+		this.#socket = socket;
+		socket.on('connect', () => {
+			this.#attempt = 0;
+			this.#setState('online');
+			this.events.connected(socket);
+		});
+		socket.on('connect_error', () => {
+			if (this.#socket === socket) this.#lost();
+		});
+		socket.on('disconnect', (reason) => {
+			if (this.#socket !== socket || this.#stopped) return;
+			if (reason === 'io client disconnect') return;
+			this.#lost();
+		});
+		socket.on('session:ended', ({ reason }) => this.#end(reason));
+	}
+
+	#lost() {
+		if (this.#stopped || this.#timer) return;
+		this.#setState('offline');
+		const delay = BACKOFF_MS[Math.min(this.#attempt, BACKOFF_MS.length - 1)] * (0.75 + Math.random() / 2);
+		this.#attempt++;
+		this.#timer = setTimeout(() => {
+			this.#timer = null;
+			void this.#connect();
+		}, delay);
+	}
+
+	#end(reason: SessionEndReason | 'expired') {
+		if (this.#stopped) return;
+		this.stop();
+		this.#setState('ended');
+		this.events.ended(reason);
+	}
+}
+
+type AckData<E extends keyof ClientToServerEvents> = ClientToServerEvents[E] extends (payload: never, ack: (response: infer A) => void) => void
+	? Extract<A, { ok: true }>
+	: ClientToServerEvents[E] extends (payload: never, ack?: (response: infer A) => void) => void
+		? Extract<A, { ok: true }>
+		: never;
