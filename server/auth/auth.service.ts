@@ -137,14 +137,16 @@ export class AuthService {
 		const { db, limits } = this.deps;
 		const loginKey = key(input.login);
 		await limits.loginIp.check(meta.ip);
-		await limits.loginAccount.check(loginKey);
 		const row = await repo.findUserByLogin(db, loginKey);
+		// Counted per account, not per spelling: username and email of one user share one count.
+		const accountKey = row ? `user:${row.id}` : `login:${loginKey}`;
+		await limits.loginAccount.check(accountKey);
 		const ok = row ? await verifyPassword(row.password_hash, input.password) : (await verifyAgainstDummy(input.password), false);
 		if (!row || !ok) {
-			await Promise.all([limits.loginIp.penalize(meta.ip), limits.loginAccount.penalize(loginKey)]);
+			await Promise.all([limits.loginIp.penalize(meta.ip), limits.loginAccount.penalize(accountKey)]);
 			throw new AppError('unauthorized', 'wrong username, email or password');
 		}
-		await limits.loginAccount.reset(loginKey);
+		await limits.loginAccount.reset(accountKey);
 		const token = newToken();
 		const now = Date.now();
 		const sessionId = newId(now);
