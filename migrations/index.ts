@@ -1,10 +1,12 @@
 import type { Migration } from 'kysely';
 import * as accounts from './20261126_0001_accounts.js';
+import * as chat from './20261127_0002_chat.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
  * folder so the bundled server carries them.
  */
 export const migrations: Record<string, Migration> = {
-	'20261126_0001_accounts': accounts
+	'20261126_0001_accounts': accounts,
+	'20261127_0002_chat': chat
 };

@@ -3,8 +3,16 @@
  * ISO 8601 UTC strings of fixed width, so they sort and compare as text on every dialect.
  */
 import type { UsersTable, SessionsTable } from '../auth/auth.table.js';
+import type { FriendRequestsTable, FriendshipsTable, UserSearchColumns } from '../chat/friends.table.js';
+import type { MessagesTable } from '../chat/messages.table.js';
+import type { ThreadMembersTable, ThreadsTable } from '../chat/threads.table.js';
 
 export interface Database {
-	users: UsersTable;
+	users: UsersTable & UserSearchColumns;
 	sessions: SessionsTable;
+	friend_requests: FriendRequestsTable;
+	friendships: FriendshipsTable;
+	threads: ThreadsTable;
+	thread_members: ThreadMembersTable;
+	messages: MessagesTable;
 }

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
 	username_taken: 409,
 	email_taken: 409,
 	conflict: 409,
+	already_friends: 409,
 	payload_too_large: 413,
 	unsupported_media_type: 415,
 	invalid_code: 422,

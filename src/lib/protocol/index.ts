@@ -1,3 +1,5 @@
 export * from './errors';
 export * from './auth';
 export * from './socket';
+export * from './chat';
+export * from './profile';
