@@ -1,0 +1,56 @@
+import { api, ApiError } from '$lib/api';
+import type { LoginRequest, LoginResponse, User, UserResponse } from '$lib/protocol';
+
+/**
+ * Who is signed in, shared by every page. The session itself lives in an HttpOnly cookie set by the
+ * server; this only mirrors the user it belongs to.
+ */
+class Session {
+	/** The signed-in user; null when signed out or not loaded yet. */
+	user = $state<User | null>(null);
+	/** True once `load()` has answered at least once. */
+	loaded = $state(false);
+	#pending: Promise<User | null> | null = null;
+
+	/** Asks the server who the cookie belongs to (once; `force` asks again). */
+	load(options: { force?: boolean } = {}): Promise<User | null> {
+		if (this.loaded && !options.force) return Promise.resolve(this.user);
+		this.#pending ??= api
+			.get<UserResponse>('/api/me')
+			.then(
+				({ user }) => user,
+				(error) => {
+					if (error instanceof ApiError && error.code === 'unauthorized') return null;
+					throw error;
+				}
+			)
+			.then((user) => {
+				this.user = user;
+				this.loaded = true;
+				return user;
+			})
+			.finally(() => (this.#pending = null));
+		return this.#pending;
+	}
+
+	/** Signs in with a username or email; the server sets the session cookie. */
+	async signIn(input: LoginRequest): Promise<LoginResponse> {
+		const response = await api.post<LoginResponse>('/api/auth/login', input);
+		this.user = response.user;
+		this.loaded = true;
+		return response;
+	}
+
+	/** Ends the session on the server. A session that had already ended counts as signed out. */
+	async signOut(): Promise<void> {
+		try {
+			await api.post('/api/auth/logout');
+		} catch (error) {
+			if (!(error instanceof ApiError && error.code === 'unauthorized')) throw error;
+		}
+		this.user = null;
+		this.loaded = true;
+	}
+}
+
+export const session = new Session();
