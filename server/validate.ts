@@ -8,7 +8,9 @@ import { invalidInput } from './errors.js';
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 	const result = schema.safeParse(input);
 	if (result.success) return result.data;
-	const fields: Record<string, string> = {};
+	// No prototype: a field named `__proto__`, `constructor` or `toString` is a key like any other
+	// (on a plain object `fields[key] ??= …` would find the inherited member and name nothing).
+	const fields: Record<string, string> = Object.create(null);
 	for (const issue of result.error.issues) {
 		const name = issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? (issue.keys?.[0] ?? '_') : '_';
 		if (issue.code === 'unrecognized_keys') {
