@@ -5,9 +5,11 @@ import { Server } from 'socket.io';
 import { AuthService } from './auth/auth.service.js';
 import { authRoutes } from './auth/auth.handlers.js';
 import { VerificationCodes, type CodeOptions } from './auth/codes.service.js';
+import { profileRoutes } from './auth/profile.handlers.js';
 import { createLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './auth/rate-limits.js';
 import { localBalancer } from './balance/balancer.js';
 import { attachChat, endSessions, type ChatServer } from './chat/chat.server.js';
+import { createChat, type Chat, type ChatLimits } from './chat/index.js';
 import { Tickets } from './chat/tickets.js';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/database.js';
@@ -31,6 +33,8 @@ export interface ParleyOptions {
 	limits?: Partial<AuthLimits>;
 	/** Code lifetimes and resend interval. Defaults: 10 min, 5 tries, 60 s. */
 	codes?: CodeOptions;
+	/** Overrides for chat limits (send rate, typing interval). Defaults in `DEFAULT_CHAT_LIMITS`. */
+	chatLimits?: Partial<ChatLimits>;
 	/** Attach to this HTTP server instead of creating one (the Vite dev server). */
 	httpServer?: http.Server;
 }
@@ -76,6 +80,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		const tickets = new Tickets(kv);
 
 		let io: ChatServer | null = null;
+		let chat: Chat | null = null;
 		const auth = new AuthService({
 			db: db.db,
 			codes: new VerificationCodes(kv, options.codes),
@@ -103,6 +108,14 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		];
 		if (config.roles.includes('gateway')) {
 			routes.push(...authRoutes({ auth, secureCookies: config.publicUrl.startsWith('https:'), sessionDays: config.sessionDays }));
+			routes.push(
+				...profileRoutes({
+					auth,
+					db: db.db,
+					profileChanged: (userId) => void chat?.track(chat.users.profileChanged(userId)).catch((error) => log.error('announcing a profile change failed', error)),
+					log: log.child('profile')
+				})
+			);
 		}
 		const handleApi = createRouter({ routes, trustProxy: config.trustProxy, log: log.child('http') });
 
@@ -131,7 +144,10 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				pingTimeout: 20_000,
 				cors: { origin: config.publicUrl, credentials: true }
 			});
-			attachChat({ io, tickets, auth, log: log.child('chat') });
+			const services = createChat({ db: db.db, io, redis, limits: options.chatLimits, log: log.child('chat') });
+			chat = services;
+			closers.push(() => services.close());
+			attachChat({ io, tickets, auth, chat: services, log: log.child('chat') });
 		}
 
 		return {

@@ -1,7 +1,30 @@
 import type { Server, Socket } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '../../src/lib/protocol/index.js';
+import {
+	emptyRequest,
+	friendsCancelRequest,
+	friendsRequestRequest,
+	friendsRespondRequest,
+	messagesListRequest,
+	messagesReceiptRequest,
+	messagesSendRequest,
+	threadsGetRequest,
+	threadsListRequest,
+	threadsOpenRequest,
+	typingRequest,
+	usersGetRequest,
+	usersSearchRequest,
+	type ClientToServerEvents,
+	type ServerToClientEvents,
+	type SessionEndReason
+} from '../../src/lib/protocol/index.js';
 import type { AuthService } from '../auth/auth.service.js';
 import type { Logger } from '../logger.js';
+import { dispatch, unknownRequest, type HandlerContext, type RequestEntry, type RequestName, type RequestTable } from './dispatch.js';
+import { cancelFriendRequest, getUsers, listFriends, requestFriend, respondToFriend, searchUsers } from './friends.handlers.js';
+import type { Chat } from './index.js';
+import { listMessages, markDelivered, markRead, sendMessage, typing } from './messages.handlers.js';
+import { trackPresence, whoami } from './presence.js';
+import { getThread, listThreads, openThread } from './threads.handlers.js';
 import type { Tickets } from './tickets.js';
 
 export interface SocketData {
@@ -15,12 +38,32 @@ export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, Reco
 export const userRoom = (userId: string) => `user:${userId}`;
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 
+/** Every request of PROTOCOL.md section 2 and its extensions: event name to schema and handler. */
+const REQUESTS: RequestTable = {
+	'session:whoami': { schema: emptyRequest, handle: whoami },
+	'users:search': { schema: usersSearchRequest, handle: searchUsers },
+	'users:get': { schema: usersGetRequest, handle: getUsers },
+	'friends:request': { schema: friendsRequestRequest, handle: requestFriend },
+	'friends:respond': { schema: friendsRespondRequest, handle: respondToFriend },
+	'friends:cancel': { schema: friendsCancelRequest, handle: cancelFriendRequest },
+	'friends:list': { schema: emptyRequest, handle: listFriends },
+	'threads:open': { schema: threadsOpenRequest, handle: openThread },
+	'threads:get': { schema: threadsGetRequest, handle: getThread },
+	'threads:list': { schema: threadsListRequest, handle: listThreads },
+	'messages:list': { schema: messagesListRequest, handle: listMessages },
+	'messages:send': { schema: messagesSendRequest, handle: sendMessage },
+	'messages:read': { schema: messagesReceiptRequest, handle: markRead },
+	'messages:delivered': { schema: messagesReceiptRequest, handle: markDelivered },
+	typing: { schema: typingRequest, handle: typing }
+};
+
 /**
  * The chat node's edge: every socket proves itself with a single-use ticket, and joins the rooms of
- * its user (all their devices) and of its session (so a logout reaches exactly that session).
+ * its user (all their devices) and of its session (so a logout reaches exactly that session). Its
+ * requests are answered from the `REQUESTS` table.
  */
-export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: AuthService; log: Logger }): void {
-	const { io, tickets, auth, log } = options;
+export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: AuthService; chat: Chat; log: Logger }): void {
+	const { io, tickets, auth, chat, log } = options;
 
 	io.use(async (socket, next) => {
 		try {
@@ -43,9 +86,14 @@ export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: Au
 		socket.join([userRoom(userId), sessionRoom(sessionId)]);
 		slog.debug('connected');
 
-		socket.on('session:whoami', (_payload, ack) => {
-			if (typeof ack === 'function') ack({ ok: true, userId });
+		const ctx: HandlerContext = { userId, sessionId, socket, chat, log: slog };
+		for (const [event, entry] of Object.entries(REQUESTS) as Array<[RequestName, RequestEntry<RequestName>]>) {
+			(socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, (...args) => void chat.track(dispatch(event, entry, ctx, args)));
+		}
+		socket.onAny((event: string, ...args: unknown[]) => {
+			if (!Object.hasOwn(REQUESTS, event)) unknownRequest(event, args);
 		});
+		trackPresence(socket, chat, slog);
 		socket.on('disconnect', (reason) => slog.debug(`disconnected: ${reason}`));
 	});
 }

@@ -1,0 +1,72 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { MessagesTable } from './messages.table.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export type MessageRow = MessagesTable;
+
+export function findByClientId(db: Q, senderId: string, clientId: string): Promise<MessageRow | undefined> {
+	return db.selectFrom('messages').selectAll().where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/**
+ * Stores a message under the thread's next seq. Must run inside a transaction: the UPDATE takes the
+ * thread row's lock (PostgreSQL, MySQL; SQLite has one writer at a time), so concurrent senders queue
+ * on it and each reads back its own increment. A rollback returns the seq, so there are never gaps.
+ * The sender has read and received everything up to their own message.
+ */
+export async function insertNext(trx: Transaction<Database>, message: Omit<MessageRow, 'seq'>): Promise<MessageRow> {
+	const bump = trx
+		.updateTable('threads')
+		.set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: message.created_at }))
+		.where('id', '=', message.thread_id);
+	let seq: number | undefined;
+	if (trx.getExecutor().adapter.supportsReturning) {
+		seq = (await bump.returning('last_seq').executeTakeFirst())?.last_seq;
+	} else {
+		const result = await bump.executeTakeFirst();
+		if (Number(result.numUpdatedRows) > 0) {
+			seq = (await trx.selectFrom('threads').select('last_seq').where('id', '=', message.thread_id).executeTakeFirstOrThrow()).last_seq;
+		}
+	}
+	if (seq === undefined) throw new Error(`thread "${message.thread_id}" vanished while sending`);
+	const row: MessageRow = { ...message, seq: Number(seq) };
+	await trx.insertInto('messages').values(row).execute();
+	await trx
+		.updateTable('thread_members')
+		.set({ read_seq: row.seq, delivered_seq: row.seq })
+		.where('thread_id', '=', row.thread_id)
+		.where('user_id', '=', row.sender_id)
+		.execute();
+	return row;
+}
+
+/**
+ * A page of a thread's history by seq, ascending, plus one extra row when there is more in the
+ * direction asked: before `beforeSeq`, after `afterSeq`, or (neither) the newest. A range of the
+ * (thread_id, seq) unique index in every case.
+ */
+export async function listPage(db: Q, options: { threadId: string; beforeSeq?: number; afterSeq?: number; limit: number }): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
+	const { threadId, beforeSeq, afterSeq, limit } = options;
+	let query = db.selectFrom('messages').selectAll().where('thread_id', '=', threadId);
+	if (afterSeq !== undefined) {
+		const rows = await query.where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit + 1).execute();
+		return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+	}
+	if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+	const rows = await query.orderBy('seq', 'desc').limit(limit + 1).execute();
+	return { rows: rows.slice(0, limit).reverse(), hasMore: rows.length > limit };
+}
+
+/** The newest message of each of these threads (those that have one). */
+export async function lastMessagesOf(db: Q, threadIds: string[]): Promise<Map<string, MessageRow>> {
+	if (threadIds.length === 0) return new Map();
+	const rows = await db
+		.selectFrom('threads')
+		.innerJoin('messages', (join) => join.onRef('messages.thread_id', '=', 'threads.id').onRef('messages.seq', '=', 'threads.last_seq'))
+		.selectAll('messages')
+		.where('threads.id', 'in', threadIds)
+		.execute();
+	return new Map(rows.map((r) => [r.thread_id, r]));
+}

@@ -1,0 +1,146 @@
+import type { Kysely } from 'kysely';
+import { CHAT_LIMITS, type Message } from '../../src/lib/protocol/index.js';
+import type { Limiter } from '../auth/rate-limits.js';
+import type { Database } from '../db/schema.js';
+import { isUniqueViolation } from '../db/database.js';
+import { newId, nowIso } from '../db/ids.js';
+import { retryTransaction } from '../db/transactions.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ChatEmitter } from './emitter.js';
+import * as repo from './messages.repository.js';
+import * as threadsRepo from './threads.repository.js';
+import type { ThreadsService } from './threads.service.js';
+import { toMessage } from './views.js';
+
+export interface MessagesDeps {
+	db: Kysely<Database>;
+	threads: ThreadsService;
+	emitter: ChatEmitter;
+	/** Spends one point per new message of a user. */
+	sendLimiter: Limiter;
+	/** At most one typing relay per user and thread in this many ms. */
+	typingIntervalMs: number;
+	log: Logger;
+}
+
+/**
+ * Messages: stored with the next gapless seq of their thread, once per (sender, clientId), acked after
+ * commit and then pushed to every member's devices; history by seq; receipts that only go forward.
+ */
+export class MessagesService {
+	readonly #typingSeen = new Map<string, number>();
+	readonly #sweeper: NodeJS.Timeout;
+
+	constructor(private readonly deps: MessagesDeps) {
+		// Forget typing throttle entries once they can no longer matter.
+		this.#sweeper = setInterval(() => {
+			const cutoff = Date.now() - deps.typingIntervalMs;
+			for (const [key, at] of this.#typingSeen) if (at < cutoff) this.#typingSeen.delete(key);
+		}, Math.max(1000, deps.typingIntervalMs * 5));
+		this.#sweeper.unref();
+	}
+
+	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean }> {
+		await this.deps.threads.requireMember(input.threadId, userId);
+		const { rows, hasMore } = await repo.listPage(this.deps.db, { ...input, limit: input.limit ?? CHAT_LIMITS.messagesPageDefault });
+		return { messages: rows.map(toMessage), hasMore };
+	}
+
+	/**
+	 * Stores a text message and returns it once it is durable. A clientId the sender used before gives
+	 * back the first message and stores nothing (a resend after a lost ack, on any node).
+	 */
+	async send(userId: string, input: { threadId: string; clientId: string; text: string }): Promise<Message> {
+		const { db, log } = this.deps;
+		const earlier = await repo.findByClientId(db, userId, input.clientId);
+		if (earlier) return this.resent(earlier, input.threadId);
+		await this.deps.threads.requireMember(input.threadId, userId);
+		// Only new messages count against the limit: resending what is stored must always work.
+		await this.deps.sendLimiter.consume(userId);
+		let row: repo.MessageRow;
+		try {
+			row = await retryTransaction(
+				() =>
+					db.transaction().execute((trx) =>
+						repo.insertNext(trx, {
+							id: newId(),
+							thread_id: input.threadId,
+							sender_id: userId,
+							client_id: input.clientId,
+							kind: 'text',
+							text: input.text,
+							file_id: null,
+							created_at: nowIso()
+						})
+					),
+				{ log, what: `send to thread "${input.threadId}"` }
+			);
+		} catch (error) {
+			// The same clientId raced itself (two devices or a quick resend): the first one won.
+			if (!isUniqueViolation(error)) throw error;
+			const first = await repo.findByClientId(db, userId, input.clientId);
+			if (!first) throw error;
+			return this.resent(first, input.threadId);
+		}
+		const message = toMessage(row);
+		this.deps.emitter.toUsers(await threadsRepo.memberIdsOf(db, row.thread_id), 'message:new', { message });
+		return message;
+	}
+
+	/** Raises the reader's readSeq (and deliveredSeq) to `seq`, at most the thread's last seq. */
+	async markRead(userId: string, input: { threadId: string; seq: number }): Promise<void> {
+		await this.raise(userId, input.threadId, input.seq, true);
+	}
+
+	/** Raises the member's deliveredSeq to `seq`, at most the thread's last seq (extension). */
+	async markDelivered(userId: string, input: { threadId: string; seq: number }): Promise<void> {
+		await this.raise(userId, input.threadId, input.seq, false);
+	}
+
+	/** Relays "typing" to the thread's other members, at most once per interval per user and thread. */
+	async typing(userId: string, input: { threadId: string }): Promise<void> {
+		const key = `${userId}:${input.threadId}`;
+		const now = Date.now();
+		const last = this.#typingSeen.get(key);
+		if (last !== undefined && now - last < this.deps.typingIntervalMs) return;
+		this.#typingSeen.set(key, now);
+		const members = await threadsRepo.memberIdsOf(this.deps.db, input.threadId);
+		if (!members.includes(userId)) {
+			this.#typingSeen.delete(key);
+			throw new AppError('not_found', `thread "${input.threadId}" not found`);
+		}
+		this.deps.emitter.toUsers(
+			members.filter((id) => id !== userId),
+			'typing',
+			{ threadId: input.threadId, userId }
+		);
+	}
+
+	close(): void {
+		clearInterval(this.#sweeper);
+		this.#typingSeen.clear();
+	}
+
+	private resent(first: repo.MessageRow, threadId: string): Message {
+		if (first.thread_id !== threadId) {
+			throw new AppError('conflict', `clientId "${first.client_id}" was already used for message "${first.id}" in another thread; make a new one per message`);
+		}
+		return toMessage(first);
+	}
+
+	private async raise(userId: string, threadId: string, seq: number, read: boolean): Promise<void> {
+		const member = await this.deps.threads.requireMember(threadId, userId);
+		const target = Math.min(seq, Number(member.last_seq));
+		const unchanged = target <= Number(member.delivered_seq) && (!read || target <= Number(member.read_seq));
+		if (unchanged) return;
+		const stored = await threadsRepo.raiseReceipts(this.deps.db, { threadId, userId, deliveredSeq: target, readSeq: read ? target : undefined });
+		if (!stored) return;
+		this.deps.emitter.toUsers(await threadsRepo.memberIdsOf(this.deps.db, threadId), 'message:status', {
+			threadId,
+			userId,
+			deliveredSeq: Number(stored.delivered_seq),
+			readSeq: Number(stored.read_seq)
+		});
+	}
+}

@@ -1,0 +1,31 @@
+import type { FriendRequest, Message, Relationship, UserCard } from '../../src/lib/protocol/index.js';
+import type { FriendRequestRow } from './friends.repository.js';
+import type { MessageRow } from './messages.repository.js';
+import type { CardRow } from './users.repository.js';
+
+/** Rows as the protocol shows them. */
+
+export function toCard(row: CardRow, relationship: Relationship, online?: boolean): UserCard {
+	const card: UserCard = { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, relationship };
+	if (online !== undefined) card.online = online;
+	return card;
+}
+
+export function toMessage(row: MessageRow): Message {
+	const message: Message = {
+		id: row.id,
+		threadId: row.thread_id,
+		seq: Number(row.seq),
+		senderId: row.sender_id,
+		clientId: row.client_id,
+		kind: row.kind,
+		createdAt: row.created_at
+	};
+	if (row.text !== null) message.text = row.text;
+	if (row.file_id !== null) message.file = { id: row.file_id };
+	return message;
+}
+
+export function toFriendRequest(row: FriendRequestRow, from: UserCard, to: UserCard): FriendRequest {
+	return { id: row.id, from, to, message: row.message, status: row.status, createdAt: row.created_at };
+}
