@@ -43,6 +43,8 @@ export interface Parley {
 	config: Config;
 	server: http.Server;
 	io: ChatServer | null;
+	/** The chat role's services, when this process runs it. */
+	chat: Chat | null;
 	db: Db;
 	auth: AuthService;
 	/** Handles `/api` and `/healthz`; false for other paths. */
@@ -154,6 +156,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			config,
 			server,
 			io,
+			chat,
 			db,
 			auth,
 			handleApi,
