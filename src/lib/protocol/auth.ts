@@ -85,7 +85,10 @@ export const loginRequest = z.strictObject({
 		.string()
 		.trim()
 		.min(1, { message: 'enter your username or email' })
-		.max(LIMITS.emailMax, { message: `at most ${LIMITS.emailMax} characters` }),
+		.max(LIMITS.emailMax, { message: `at most ${LIMITS.emailMax} characters` })
+		// No username or email holds one; PostgreSQL refuses a NUL outright (a 500), and MariaDB's
+		// collation ignores it, so `alice\0` would be looked up as `alice`.
+		.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'must not contain control characters' }),
 	password: z
 		.string()
 		.min(1, { message: 'enter your password' })
