@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
 export interface CaughtMail {
@@ -24,16 +25,9 @@ export class SmtpCatcher {
 		this.#server = new SMTPServer({
 			authOptional: true,
 			disabledCommands: ['STARTTLS'],
+			// Loopback only: a reverse DNS look-up of 127.0.0.1 could only stall where DNS is slow.
+			disableReverseLookup: true,
 			logger: false,
-			onConnect: (_session, callback) => {
-				this.#open++;
-				this.#lastActivity = Date.now();
-				callback();
-			},
-			onClose: () => {
-				this.#open--;
-				this.#lastActivity = Date.now();
-			},
 			onData: (stream, session, callback) => {
 				const chunks: Buffer[] = [];
 				stream.on('data', (c: Buffer) => chunks.push(c));
@@ -63,6 +57,15 @@ export class SmtpCatcher {
 		await new Promise<void>((resolve, reject) => {
 			this.#server.once('error', reject);
 			this.#server.listen(0, '127.0.0.1', () => resolve());
+		});
+		// Counted from the TCP accept: smtp-server itself only takes notice of a client 100 ms later.
+		this.#server.server.on('connection', (socket: Socket) => {
+			this.#open++;
+			this.#lastActivity = Date.now();
+			socket.once('close', () => {
+				this.#open--;
+				this.#lastActivity = Date.now();
+			});
 		});
 		this.port = (this.#server.server.address() as { port: number }).port;
 		return this;
