@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base, expect, type APIRequestContext } from '@playwright/test';
+import { SmtpCatcher } from '../helpers/smtp.js';
+
+export { expect };
+
+/** The built Parley one worker talks to, with the SMTP server that catches its mail. */
+export interface ParleyServer {
+	baseURL: string;
+	smtp: SmtpCatcher;
+	/** Everything the server printed so far (shown when a test fails to start it). */
+	output(): string;
+}
+
+export interface Account {
+	username: string;
+	email: string;
+	password: string;
+	displayName: string;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+export const SERVER_ENTRY = path.join(ROOT, 'build', 'server.js');
+/** Settings the server reads; cleared from the inherited environment so a developer's shell cannot leak in. */
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'ROLES', 'SESSION_DAYS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
+
+let counter = 0;
+/** A name no other test (or earlier run) uses. */
+export function uniqueName(prefix = 'e2e'): string {
+	return `${prefix}${Date.now().toString(36).slice(-6)}${++counter}${Math.floor(Math.random() * 1000)}`;
+}
+
+export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account> }, { parley: ParleyServer }>({
+	parley: [
+		async ({}, use) => {
+			const smtp = await new SmtpCatcher().start();
+			const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
+			const port = await freePort();
+			const baseURL = `http://127.0.0.1:${port}`;
+			const env: NodeJS.ProcessEnv = { ...process.env };
+			for (const name of PARLEY_ENV) delete env[name];
+			Object.assign(env, {
+				PORT: String(port),
+				HOST: '127.0.0.1',
+				DATA_DIR: dataDir,
+				DATABASE_URL: `sqlite:${path.join(dataDir, 'parley.db')}`,
+				SMTP_URL: smtp.url,
+				PUBLIC_URL: baseURL,
+				LOG_LEVEL: 'warn'
+			});
+			// cwd is the temporary directory, so a developer's .env in the repository is not read.
+			const child = spawn(process.execPath, [SERVER_ENTRY], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+			let output = '';
+			child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+			child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+			try {
+				await waitForHealth(baseURL, child, () => output);
+				await use({ baseURL, smtp, output: () => output });
+			} finally {
+				await stop(child);
+				await smtp.stop();
+				fs.rmSync(dataDir, { recursive: true, force: true });
+			}
+		},
+		{ scope: 'worker', timeout: 60_000 }
+	],
+
+	baseURL: async ({ parley }, use) => use(parley.baseURL),
+
+	/** Registers an account through the API (the code read from the SMTP catcher), without signing in. */
+	signUp: async ({ parley, request }, use) => {
+		await use((overrides = {}) => signUpThroughApi(request, parley.smtp, overrides));
+	}
+});
+
+async function signUpThroughApi(request: APIRequestContext, smtp: SmtpCatcher, overrides: Partial<Account>): Promise<Account> {
+	const username = overrides.username ?? uniqueName();
+	const account: Account = {
+		username,
+		email: overrides.email ?? `${username}@example.test`,
+		password: overrides.password ?? 'correct horse battery staple',
+		displayName: overrides.displayName ?? `Test ${username}`
+	};
+	const before = smtp.mails.length;
+	const sent = await request.post('/api/auth/verification', { data: { email: account.email, purpose: 'register' } });
+	expect(sent.status(), await sent.text()).toBe(202);
+	const code = await smtp.codeFor(account.email, before);
+	const registered = await request.post('/api/auth/register', { data: { ...account, code } });
+	expect(registered.status(), await registered.text()).toBe(201);
+	return account;
+}
+
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as net.AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+async function waitForHealth(baseURL: string, child: ChildProcess, output: () => string): Promise<void> {
+	const deadline = Date.now() + 30_000;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) throw new Error(`Parley exited with code ${child.exitCode} before it was healthy:\n${output()}`);
+		try {
+			const res = await fetch(`${baseURL}/healthz`);
+			if (res.ok) return;
+		} catch {
+			// Not listening yet.
+		}
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+	throw new Error(`Parley did not answer ${baseURL}/healthz within 30 s:\n${output()}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+	child.kill('SIGTERM');
+	const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+	await exited;
+	clearTimeout(timer);
+}
