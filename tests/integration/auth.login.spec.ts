@@ -90,6 +90,8 @@ describe.each(backendNames())('login on %s', (backend) => {
 		['login only spaces', { login: '   ', password: 'whatever pw' }, ['login']],
 		['login not a string', { login: 42, password: 'whatever pw' }, ['login']],
 		['login over 254 characters', { login: 'l'.repeat(255), password: 'whatever pw' }, ['login']],
+		['login with a NUL', { login: 'some\u0000one', password: 'whatever pw' }, ['login']],
+		['login with a line break', { login: 'some\none', password: 'whatever pw' }, ['login']],
 		['password missing', { login: 'someone' }, ['password']],
 		['password empty', { login: 'someone', password: '' }, ['password']],
 		['password over 256 characters', { login: 'someone', password: 'p'.repeat(257) }, ['password']],
