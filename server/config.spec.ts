@@ -1,0 +1,161 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, ROLES } from './config.js';
+
+/** Runs `loadConfig` and returns the error it throws, failing the test if it throws none. */
+function refusal(env: Record<string, string>): ConfigError {
+	try {
+		loadConfig(env);
+	} catch (error) {
+		expect(error).toBeInstanceOf(ConfigError);
+		return error as ConfigError;
+	}
+	throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+	it('has working defaults for an empty environment', () => {
+		const config = loadConfig({});
+		expect(config).toMatchObject({
+			port: 3000,
+			host: '0.0.0.0',
+			publicUrl: 'http://localhost:3000',
+			roles: [...ROLES],
+			redisUrl: undefined,
+			smtpUrl: undefined,
+			mailFrom: 'Parley <no-reply@localhost>',
+			dataDir: path.resolve('data'),
+			uploadDir: path.resolve('data', 'uploads'),
+			maxUploadBytes: 4 * 1024 ** 3,
+			trustProxy: false,
+			logLevel: 'info',
+			sessionDays: 30
+		});
+		expect(config.databaseUrl).toBe(`sqlite:${path.join(path.resolve('data'), 'parley.db')}`);
+		expect(config.nodeId).toMatch(/.+-[0-9a-f]{6}$/);
+	});
+
+	it('reads every variable', () => {
+		const config = loadConfig({
+			PORT: '8080',
+			HOST: '127.0.0.1',
+			PUBLIC_URL: 'https://chat.example.com/',
+			ROLES: 'gateway, chat',
+			DATABASE_URL: 'postgres://u:p@db/parley',
+			REDIS_URL: 'redis://cache:6379',
+			SMTP_URL: 'smtps://u:p@mail.example.com',
+			MAIL_FROM: 'Chat <chat@example.com>',
+			DATA_DIR: '/var/lib/parley',
+			UPLOAD_DIR: '/srv/uploads',
+			MAX_UPLOAD_BYTES: '1048576',
+			NODE_ID: 'node-a',
+			TRUST_PROXY: 'yes',
+			LOG_LEVEL: 'debug',
+			SESSION_DAYS: '7'
+		});
+		expect(config).toEqual({
+			port: 8080,
+			host: '127.0.0.1',
+			publicUrl: 'https://chat.example.com',
+			roles: ['gateway', 'chat'],
+			databaseUrl: 'postgres://u:p@db/parley',
+			redisUrl: 'redis://cache:6379',
+			smtpUrl: 'smtps://u:p@mail.example.com',
+			mailFrom: 'Chat <chat@example.com>',
+			dataDir: '/var/lib/parley',
+			uploadDir: '/srv/uploads',
+			maxUploadBytes: 1_048_576,
+			nodeId: 'node-a',
+			trustProxy: true,
+			logLevel: 'debug',
+			sessionDays: 7
+		});
+	});
+
+	it('is frozen, roles included', () => {
+		const config = loadConfig({});
+		expect(Object.isFrozen(config)).toBe(true);
+		expect(Object.isFrozen(config.roles)).toBe(true);
+	});
+
+	it('derives PUBLIC_URL from PORT, and the database and uploads from DATA_DIR', () => {
+		const config = loadConfig({ PORT: '4000', DATA_DIR: '/tmp/parley-x' });
+		expect(config.publicUrl).toBe('http://localhost:4000');
+		expect(config.databaseUrl).toBe('sqlite:/tmp/parley-x/parley.db');
+		expect(config.uploadDir).toBe('/tmp/parley-x/uploads');
+	});
+
+	it('treats blank values as unset and trims the rest', () => {
+		const config = loadConfig({ PORT: '  ', REDIS_URL: '', SMTP_URL: '   ', ROLES: '', HOST: ' ::1 ' });
+		expect(config.port).toBe(3000);
+		expect(config.redisUrl).toBeUndefined();
+		expect(config.smtpUrl).toBeUndefined();
+		expect(config.roles).toEqual([...ROLES]);
+		expect(config.host).toBe('::1');
+	});
+
+	it('ROLES: "all", duplicates and spaces', () => {
+		expect(loadConfig({ ROLES: 'all' }).roles).toEqual([...ROLES]);
+		expect(loadConfig({ ROLES: 'chat,chat, gateway,' }).roles).toEqual(['chat', 'gateway']);
+	});
+
+	it.each([
+		['1', true],
+		['true', true],
+		['ON', true],
+		['0', false],
+		['no', false],
+		['off', false]
+	])('TRUST_PROXY=%s is %s', (value, expected) => {
+		expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toBe(expected);
+	});
+
+	it.each(['sqlite:/tmp/x.db', 'sqlite::memory:', 'postgresql://h/db', 'mysql://root@h/db', 'mariadb://root@h/db'])('accepts DATABASE_URL %s', (url) => {
+		expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+	});
+
+	// Each refusal names the variable and the offending value, so the operator knows what to fix.
+	it.each([
+		[{ PORT: 'eighty' }, 'PORT', 'whole number', '"eighty"'],
+		[{ PORT: '-1' }, 'PORT', 'whole number', '"-1"'],
+		[{ PORT: '3000.5' }, 'PORT', 'whole number', '"3000.5"'],
+		[{ PORT: '65536' }, 'PORT', 'between 0 and 65535', '65536'],
+		[{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL', 'not a URL', '"not a url"'],
+		[{ PUBLIC_URL: 'ftp://example.com' }, 'PUBLIC_URL', 'http: or https:', '"ftp:"'],
+		[{ ROLES: 'gateway,admin' }, 'ROLES', 'unknown role', '"admin"'],
+		[{ ROLES: ', ,' }, 'ROLES', 'names no role', ''],
+		[{ DATABASE_URL: 'oracle://db' }, 'DATABASE_URL', 'must start with sqlite:', '"oracle://db"'],
+		[{ DATABASE_URL: 'parley.db' }, 'DATABASE_URL', 'must start with sqlite:', '"parley.db"'],
+		[{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', 'must start with redis: or rediss:', '"localhost:"'],
+		[{ REDIS_URL: 'http://cache' }, 'REDIS_URL', 'must start with redis:', '"http:"'],
+		[{ SMTP_URL: 'mail.example.com' }, 'SMTP_URL', 'is not a URL', '"mail.example.com"'],
+		[{ SMTP_URL: 'http://mail' }, 'SMTP_URL', 'must start with smtp: or smtps:', '"http:"'],
+		[{ MAX_UPLOAD_BYTES: '1e9' }, 'MAX_UPLOAD_BYTES', 'whole number', '"1e9"'],
+		[{ MAX_UPLOAD_BYTES: '0' }, 'MAX_UPLOAD_BYTES', 'between 1 and', '0'],
+		[{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', 'true or false', '"maybe"'],
+		[{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', 'debug, info, warn or error', '"verbose"'],
+		[{ SESSION_DAYS: '0' }, 'SESSION_DAYS', 'between 1 and 3650', '0'],
+		[{ SESSION_DAYS: '99999' }, 'SESSION_DAYS', 'between 1 and 3650', '99999']
+	])('refuses %j naming %s', (env, variable, problem, value) => {
+		const error = refusal(env);
+		expect(error.message.startsWith(`config: ${variable} `)).toBe(true);
+		expect(error.message).toContain(problem);
+		expect(error.message).toContain(value);
+		expect(error.name).toBe('ConfigError');
+	});
+
+	it('reports the first bad variable even when later ones are bad too', () => {
+		expect(refusal({ PORT: 'x', LOG_LEVEL: 'loud' }).message).toMatch(/^config: PORT /);
+	});
+
+	it('does not read process.env', () => {
+		const saved = process.env.PORT;
+		process.env.PORT = 'not-a-port';
+		try {
+			expect(loadConfig({}).port).toBe(3000);
+		} finally {
+			if (saved === undefined) delete process.env.PORT;
+			else process.env.PORT = saved;
+		}
+	});
+});
