@@ -5,6 +5,7 @@ import {
 	registerRequest,
 	verificationRequest,
 	type AvailabilityResponse,
+	type ChatEndpoint,
 	type ChatTicketResponse,
 	type LoginResponse,
 	type UserResponse,
@@ -76,7 +77,14 @@ export function authRoutes({ auth, secureCookies, sessionDays }: AuthHandlerOpti
 			handler: async (ctx) => {
 				const input = validate(loginRequest, await ctx.json());
 				const { user, token, sessionId } = await auth.login(input, { ip: ctx.ip, userAgent: ctx.req.headers['user-agent'] ?? null });
-				const chat = await auth.chatTicket({ sessionId, userId: user.id });
+				let chat: ChatEndpoint;
+				try {
+					chat = await auth.chatTicket({ sessionId, userId: user.id });
+				} catch (error) {
+					// The token never reaches the client, so nobody could use or end this session: drop it.
+					await auth.logout(sessionId).catch(() => undefined);
+					throw error;
+				}
 				return {
 					status: 200,
 					headers: { 'set-cookie': sessionCookie(token, { maxAgeSeconds: sessionDays * 86_400, secure: secureCookies }) },
