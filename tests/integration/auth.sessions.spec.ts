@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConnectRefused, expectError, isServed, recordSocket } from '../helpers/assert.js';
 import { backendNames } from '../helpers/backends.js';
-import { startParley, type TestParley } from '../helpers/parley.js';
+import { startParley, uniqueName, type TestParley } from '../helpers/parley.js';
 
 // PROTOCOL.md 1: GET /api/me, POST /api/auth/chat-ticket, POST /api/auth/logout; section 2's ticketed
 // handshake and `session:ended` as far as the foundation goes.
@@ -208,5 +208,40 @@ describe.each(backendNames())('sessions on %s', (backend) => {
 			expect((await t.request('POST', '/api/auth/logout', { token })).status).toBe(204);
 			await expectConnectRefused(t, chat.ticket);
 		});
+	});
+});
+
+// PROTOCOL.md 1: chat-ticket picks "the least-loaded live chat node"; with none, 503 no_chat_node.
+describe.each(backendNames())('a gateway without a chat node on %s', (backend) => {
+	let t: TestParley;
+
+	beforeAll(async () => {
+		t = await startParley(backend, { env: { ROLES: 'gateway' } });
+	});
+	afterAll(async () => t?.stop());
+
+	it('healthz lists only the gateway role', async () => {
+		expect((await t.request('GET', '/healthz')).body).toEqual({ status: 'ok', nodeId: `test-${backend}`, roles: ['gateway'] });
+	});
+
+	it('login: 503 no_chat_node, and it leaves no session behind', async () => {
+		const username = uniqueName();
+		const email = `${username}@example.test`;
+		const before = t.smtp.mails.length;
+		expect((await t.request('POST', '/api/auth/verification', { body: { email, purpose: 'register' } })).status).toBe(202);
+		const code = await t.smtp.codeFor(email, before);
+		const registered = await t.request('POST', '/api/auth/register', { body: { username, email, password: 'long enough pw', code } });
+		expect(registered.status).toBe(201);
+
+		const res = await t.request('POST', '/api/auth/login', { body: { login: username, password: 'long enough pw' } });
+		expectError(res, 503, 'no_chat_node');
+		expect(res.headers.get('set-cookie')).toBeNull();
+		const sessions = await t.parley.db.db.selectFrom('sessions').select('id').where('user_id', '=', registered.body.user.id).execute();
+		expect(sessions).toEqual([]);
+
+		// A session made some other way (a chat node that has since gone) asks for a ticket: 503 too.
+		const { token } = await t.parley.auth.login({ login: username, password: 'long enough pw' }, { ip: '127.0.0.1', userAgent: null });
+		expect((await t.request('GET', '/api/me', { token })).status).toBe(200);
+		expectError(await t.request('POST', '/api/auth/chat-ticket', { token }), 503, 'no_chat_node');
 	});
 });
