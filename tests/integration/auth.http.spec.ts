@@ -219,3 +219,32 @@ describe.each(backendNames())('HTTP edge on %s', (backend) => {
 		});
 	});
 });
+
+// Cookie and chat URL follow PUBLIC_URL; the gateway's routes follow ROLES. Nothing here depends on
+// the database, so SQLite stands for all three.
+describe('PUBLIC_URL and ROLES (on sqlite)', () => {
+	it('an https PUBLIC_URL makes the cookie Secure and is the chat URL', async () => {
+		const t = await startParley('sqlite', { env: { PUBLIC_URL: 'https://chat.example.test/' } });
+		try {
+			const { user, password } = await t.signUp();
+			const res = await t.request('POST', '/api/auth/login', { body: { login: user.username, password } });
+			expect(res.headers.get('set-cookie')).toMatch(/; Secure$/);
+			expect(res.body.chat.url).toBe('https://chat.example.test');
+			const logout = await t.request('POST', '/api/auth/logout', { token: res.body.token });
+			expect(logout.headers.get('set-cookie')).toMatch(/Max-Age=0; Secure$/);
+		} finally {
+			await t.stop();
+		}
+	});
+
+	it('a node without the gateway role has no /api/auth routes', async () => {
+		const t = await startParley('sqlite', { env: { ROLES: 'chat' } });
+		try {
+			expect((await t.request('GET', '/healthz')).body.roles).toEqual(['chat']);
+			expectError(await t.request('POST', '/api/auth/login', { body: { login: 'a', password: 'b' } }), 404, 'not_found');
+			expectError(await t.request('GET', '/api/me'), 404, 'not_found');
+		} finally {
+			await t.stop();
+		}
+	});
+});

@@ -59,6 +59,22 @@ describe.each(backendNames())('sessions on %s', (backend) => {
 			expectError(await t.request('GET', '/api/me', { headers }), 401, 'unauthorized');
 		});
 
+		it('a session past its expiry is refused, by token, by cookie and at the handshake', async () => {
+			const { user, token, password } = await t.signUp();
+			const other = await login(user.username, password);
+			const ticket = (await t.request('POST', '/api/auth/chat-ticket', { token })).body.chat.ticket;
+			// A month has passed for this session only (the expiry is compared as an ISO string).
+			const past = new Date(Date.now() - 1_000).toISOString();
+			const sessions = await t.parley.db.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).orderBy('created_at').execute();
+			expect(sessions).toHaveLength(2);
+			await t.parley.db.db.updateTable('sessions').set({ expires_at: past }).where('id', '=', sessions[0].id).execute();
+			expectError(await t.request('GET', '/api/me', { token }), 401, 'unauthorized');
+			expectError(await t.request('GET', '/api/me', { headers: cookie(token) }), 401, 'unauthorized');
+			expectError(await t.request('POST', '/api/auth/chat-ticket', { token }), 401, 'unauthorized');
+			await expectConnectRefused(t, ticket);
+			expect((await t.request('GET', '/api/me', { token: other.token })).status).toBe(200);
+		});
+
 		it('a token differing in one character is refused', async () => {
 			const { token } = await t.signUp();
 			const flipped = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');

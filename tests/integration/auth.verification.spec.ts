@@ -158,6 +158,14 @@ describe.each(backendNames())('verification resend interval on %s', (backend) =>
 		expectRateLimited(await verify({ email: user.email, purpose: 'register' }), 60);
 	});
 
+	it('of concurrent requests for one email, exactly one gets 202', async () => {
+		const email = newEmail();
+		const before = t.smtp.mails.length;
+		const results = await Promise.all(Array.from({ length: 5 }, () => verify({ email, purpose: 'register' })));
+		expect(results.map((r) => r.status).sort()).toEqual([202, 429, 429, 429, 429]);
+		await t.smtp.codeFor(email, before);
+	});
+
 	it('one email waiting does not hold back another', async () => {
 		const a = newEmail();
 		expect((await verify({ email: a, purpose: 'register' })).status).toBe(202);
