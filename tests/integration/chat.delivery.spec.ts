@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagesListResponse, Thread } from '../../src/lib/protocol/index.js';
 import { retryTransaction } from '../../server/db/transactions.js';
 import { backendNames } from '../helpers/backends.js';
-import { befriend, clientId, device, ok, people, sleep, type Person } from '../helpers/chat.js';
+import { befriend, clientId, device, ok, people, sleep } from '../helpers/chat.js';
 import type { ClientSocket, TestParley } from '../helpers/parley.js';
 import { startParley } from '../helpers/parley.js';
 

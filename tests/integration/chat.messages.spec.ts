@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagesListResponse, Thread } from '../../src/lib/protocol/index.js';
 import { backendNames } from '../helpers/backends.js';
-import { befriend, clientId, device, Events, fails, ok, people, person, request, send, sleep, type Person } from '../helpers/chat.js';
+import { befriend, clientId, device, Events, fails, ok, people, request, send, sleep, type Person } from '../helpers/chat.js';
 import type { ClientSocket } from '../helpers/parley.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
