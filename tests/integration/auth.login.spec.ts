@@ -5,18 +5,18 @@ import { startParley, uniqueName, type TestParley } from '../helpers/parley.js';
 
 let ipCounter = 0;
 /** A fresh client address, so one test's failures do not count against another's. */
-const nextIp = () => `192.0.2.${++ipCounter % 250}`;
+const nextIp = () => (++ipCounter, `192.0.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`);
 
 const WINDOW_SECONDS = 900;
 
 // PROTOCOL.md 1: POST /api/auth/login, and the sign-in throttles of the foundation issue.
-describe.each(backendNames())('login on %s', (backend) => {
+describe.concurrent.each(backendNames())('login on %s', (backend) => {
 	let t: TestParley;
 	const login = (body: unknown, ip = nextIp()) => t.request('POST', '/api/auth/login', { body, ip });
 
 	beforeAll(async () => {
 		t = await startParley(backend, {
-			clientIp: '192.0.2.254',
+			clientIp: '203.0.113.254',
 			parley: { limits: { loginFailuresPerAccount: 3, loginFailuresPerIp: 5, codesPerIp: 1000 } }
 		});
 	});

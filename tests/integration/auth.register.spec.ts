@@ -21,7 +21,7 @@ async function codeFor(t: TestParley, email: string, purpose: 'register' | 'rese
 const wrong = (code: string, n = 1) => String((Number(code) + n) % 1_000_000).padStart(6, '0');
 
 // PROTOCOL.md 1: POST /api/auth/register.
-describe.each(backendNames())('register on %s', (backend) => {
+describe.concurrent.each(backendNames())('register on %s', (backend) => {
 	let t: TestParley;
 	const register = (body: unknown) => t.request('POST', '/api/auth/register', { body });
 
@@ -187,7 +187,7 @@ describe.each(backendNames())('register on %s', (backend) => {
 });
 
 // PROTOCOL.md 1: codes expire (10 minutes by default; here 300 ms).
-describe.each(backendNames())('code expiry on %s', (backend) => {
+describe.concurrent.each(backendNames())('code expiry on %s', (backend) => {
 	let t: TestParley;
 
 	beforeAll(async () => {

@@ -7,7 +7,7 @@ const NEW_PASSWORD = 'a brand new passphrase';
 const wrong = (code: string, n = 1) => String((Number(code) + n) % 1_000_000).padStart(6, '0');
 
 // PROTOCOL.md 1: POST /api/auth/password-reset.
-describe.each(backendNames())('password reset on %s', (backend) => {
+describe.concurrent.each(backendNames())('password reset on %s', (backend) => {
 	let t: TestParley;
 	const reset = (body: unknown) => t.request('POST', '/api/auth/password-reset', { body });
 	const login = (login: string, password: string) => t.request('POST', '/api/auth/login', { body: { login, password } });

@@ -5,7 +5,7 @@ import { startParley, uniqueName, type TestParley } from '../helpers/parley.js';
 
 // PROTOCOL.md 1: GET /api/me, POST /api/auth/chat-ticket, POST /api/auth/logout; section 2's ticketed
 // handshake and `session:ended` as far as the foundation goes.
-describe.each(backendNames())('sessions on %s', (backend) => {
+describe.concurrent.each(backendNames())('sessions on %s', (backend) => {
 	let t: TestParley;
 	const cookie = (token: string) => ({ cookie: `parley_session=${token}` });
 	const login = async (username: string, password: string) => {
@@ -228,7 +228,7 @@ describe.each(backendNames())('sessions on %s', (backend) => {
 });
 
 // PROTOCOL.md 1: chat-ticket picks "the least-loaded live chat node"; with none, 503 no_chat_node.
-describe.each(backendNames())('a gateway without a chat node on %s', (backend) => {
+describe.concurrent.each(backendNames())('a gateway without a chat node on %s', (backend) => {
 	let t: TestParley;
 
 	beforeAll(async () => {

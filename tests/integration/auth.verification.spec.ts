@@ -5,17 +5,17 @@ import { startParley, uniqueName, type TestParley } from '../helpers/parley.js';
 
 let ipCounter = 0;
 /** A fresh client address per call, so the per-address code limit only bites where a test wants it. */
-const nextIp = () => `198.51.100.${++ipCounter % 250}`;
+const nextIp = () => (++ipCounter, `198.51.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`);
 const newEmail = () => `${uniqueName('mail')}@example.test`;
 
 // PROTOCOL.md 1: POST /api/auth/verification and GET /api/auth/availability.
-describe.each(backendNames())('verification codes on %s', (backend) => {
+describe.concurrent.each(backendNames())('verification codes on %s', (backend) => {
 	let t: TestParley;
 	const verify = (body: unknown, ip = nextIp()) => t.request('POST', '/api/auth/verification', { body, ip });
 
 	beforeAll(async () => {
 		// A 1 ms resend interval, so an account made a moment ago can ask for a code again.
-		t = await startParley(backend, { clientIp: '198.51.100.254', parley: { codes: { resendMs: 1 }, limits: { codesPerIp: 3 } } });
+		t = await startParley(backend, { clientIp: '203.0.113.254', parley: { codes: { resendMs: 1 }, limits: { codesPerIp: 3 } } });
 	});
 	afterAll(async () => t?.stop());
 
@@ -122,12 +122,12 @@ describe.each(backendNames())('verification codes on %s', (backend) => {
 });
 
 // PROTOCOL.md 1: one resend per 60 s per email, 429 with Retry-After.
-describe.each(backendNames())('verification resend interval on %s', (backend) => {
+describe.concurrent.each(backendNames())('verification resend interval on %s', (backend) => {
 	let t: TestParley;
 	const verify = (body: unknown) => t.request('POST', '/api/auth/verification', { body, ip: nextIp() });
 
 	beforeAll(async () => {
-		t = await startParley(backend, { clientIp: '198.51.100.253' });
+		t = await startParley(backend, { clientIp: '203.0.113.253' });
 	});
 	afterAll(async () => t?.stop());
 
@@ -186,7 +186,7 @@ describe.each(backendNames())('verification resend interval on %s', (backend) =>
 	});
 });
 
-describe.each(backendNames())('availability on %s', (backend) => {
+describe.concurrent.each(backendNames())('availability on %s', (backend) => {
 	let t: TestParley;
 	let taken: { username: string; email: string };
 	const check = (query: string) => t.request('GET', `/api/auth/availability?${query}`);
