@@ -45,6 +45,13 @@ describe.concurrent.each(backendNames())('register on %s', (backend) => {
 		expect(login.body.user).toEqual(res.body.user);
 	});
 
+	it('stores the password only as an argon2id hash', async () => {
+		const { user, password } = await t.signUp();
+		const row = await t.parley.db.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
+		expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+		expect(row.password_hash).not.toContain(password);
+	});
+
 	it('displayName defaults to the username', async () => {
 		const username = uniqueName('NoName');
 		const email = newEmail();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConnectRefused, expectError, isServed, recordSocket } from '../helpers/assert.js';
 import { backendNames } from '../helpers/backends.js';
@@ -73,6 +74,13 @@ describe.concurrent.each(backendNames())('sessions on %s', (backend) => {
 			expectError(await t.request('POST', '/api/auth/chat-ticket', { token }), 401, 'unauthorized');
 			await expectConnectRefused(t, ticket);
 			expect((await t.request('GET', '/api/me', { token: other.token })).status).toBe(200);
+		});
+
+		it('a token is stored only as its sha256', async () => {
+			const { user, token } = await t.signUp();
+			const rows = await t.parley.db.db.selectFrom('sessions').select('token_hash').where('user_id', '=', user.id).execute();
+			expect(rows).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex') }]);
+			expect(Buffer.from(token, 'base64url').length).toBeGreaterThanOrEqual(16);
 		});
 
 		it('a token differing in one character is refused', async () => {
