@@ -68,7 +68,11 @@ describe('loadConfig', () => {
 			nodeId: 'node-a',
 			trustProxy: true,
 			logLevel: 'debug',
-			sessionDays: 7
+			sessionDays: 7,
+			redisPrefix: 'parley:',
+			heartbeatMs: 2000,
+			drainTimeoutMs: 10_000,
+			corsOrigins: ['https://chat.example.com']
 		});
 	});
 
@@ -135,13 +139,22 @@ describe('loadConfig', () => {
 		[{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY', 'true or false', '"maybe"'],
 		[{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', 'debug, info, warn or error', '"verbose"'],
 		[{ SESSION_DAYS: '0' }, 'SESSION_DAYS', 'between 1 and 3650', '0'],
-		[{ SESSION_DAYS: '99999' }, 'SESSION_DAYS', 'between 1 and 3650', '99999']
+		[{ SESSION_DAYS: '99999' }, 'SESSION_DAYS', 'between 1 and 3650', '99999'],
+		[{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX', '1 to 64 of', '"has space"'],
+		[{ NODE_HEARTBEAT_MS: '10' }, 'NODE_HEARTBEAT_MS', 'between 50 and', '10'],
+		[{ DRAIN_TIMEOUT_MS: '-1' }, 'DRAIN_TIMEOUT_MS', 'whole number', '"-1"'],
+		[{ CORS_ORIGINS: 'http://ok.test, ftp://x' }, 'CORS_ORIGINS', 'must start with http: or https:', '"ftp:"']
 	])('refuses %j naming %s', (env, variable, problem, value) => {
 		const error = refusal(env);
 		expect(error.message.startsWith(`config: ${variable} `)).toBe(true);
 		expect(error.message).toContain(problem);
 		expect(error.message).toContain(value);
 		expect(error.name).toBe('ConfigError');
+	});
+
+	it('CORS_ORIGINS: the origin of PUBLIC_URL by default, else each listed origin', () => {
+		expect(loadConfig({ PUBLIC_URL: 'https://chat.example.com:8443/parley/' }).corsOrigins).toEqual(['https://chat.example.com:8443']);
+		expect(loadConfig({ CORS_ORIGINS: 'http://localhost:3000/, https://app.example.com' }).corsOrigins).toEqual(['http://localhost:3000', 'https://app.example.com']);
 	});
 
 	it('reports the first bad variable even when later ones are bad too', () => {

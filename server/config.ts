@@ -37,6 +37,17 @@ export interface Config {
 	readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 	/** `SESSION_DAYS`: how long a sign-in lasts. Default 30. */
 	readonly sessionDays: number;
+	/** `REDIS_PREFIX`: put before every Redis key and channel, so deployments can share a server. Default `parley:`. */
+	readonly redisPrefix: string;
+	/** `NODE_HEARTBEAT_MS`: how often a chat node says it is alive; after 3 missed beats it is dead. Default 2000. */
+	readonly heartbeatMs: number;
+	/** `DRAIN_TIMEOUT_MS`: how long a stopping chat node waits for its clients to move. Default 10000. */
+	readonly drainTimeoutMs: number;
+	/**
+	 * `CORS_ORIGINS`: comma list of web origins allowed to open the chat socket (the gateway's, when the
+	 * app is served by another process than this chat node). Default the origin of `PUBLIC_URL`.
+	 */
+	readonly corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -112,6 +123,16 @@ export function loadConfig(env: Env): Config {
 	const smtpUrl = optional(env, 'SMTP_URL');
 	if (smtpUrl) url('SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
 
+	const redisPrefix = optional(env, 'REDIS_PREFIX') ?? 'parley:';
+	if (!/^[A-Za-z0-9:_.{}-]{1,64}$/.test(redisPrefix)) {
+		throw new ConfigError('REDIS_PREFIX', `must be 1 to 64 of letters, digits and : _ . - { }, got "${redisPrefix}"`);
+	}
+	const corsOrigins = (optional(env, 'CORS_ORIGINS') ?? new URL(publicUrl).origin)
+		.split(',')
+		.map((o) => o.trim())
+		.filter(Boolean)
+		.map((o) => new URL(url('CORS_ORIGINS', o, ['http:', 'https:'])).origin);
+
 	const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
 	if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
 		throw new ConfigError('LOG_LEVEL', `must be debug, info, warn or error, got "${logLevel}"`);
@@ -132,6 +153,10 @@ export function loadConfig(env: Env): Config {
 		nodeId: optional(env, 'NODE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
 		trustProxy: bool(env, 'TRUST_PROXY'),
 		logLevel,
-		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650)
+		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650),
+		redisPrefix,
+		heartbeatMs: int(env, 'NODE_HEARTBEAT_MS', 2000, 50, 60_000),
+		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
+		corsOrigins: Object.freeze(corsOrigins)
 	});
 }
