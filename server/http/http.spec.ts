@@ -42,7 +42,7 @@ describe('readJson', () => {
 	});
 
 	it('415 unsupported_media_type for a body of another type, or none declared', async () => {
-		for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/jsonx' }, {}]) {
+		for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/jsonx' }, {}] as Array<Record<string, string>>) {
 			const error = await rejection(readJson(fakeRequest(headers, ['{}'])));
 			expect(error.code).toBe('unsupported_media_type');
 			expect(error.status).toBe(415);
