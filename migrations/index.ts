@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as accounts from './20261126_0001_accounts.js';
 import * as chat from './20261127_0002_chat.js';
+import * as files from './20261129_0005_files.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -8,5 +9,6 @@ import * as chat from './20261127_0002_chat.js';
  */
 export const migrations: Record<string, Migration> = {
 	'20261126_0001_accounts': accounts,
-	'20261127_0002_chat': chat
+	'20261127_0002_chat': chat,
+	'20261129_0005_files': files
 };

@@ -6,6 +6,7 @@ import type { UsersTable, SessionsTable } from '../auth/auth.table.js';
 import type { FriendRequestsTable, FriendshipsTable, UserSearchColumns } from '../chat/friends.table.js';
 import type { MessagesTable } from '../chat/messages.table.js';
 import type { ThreadMembersTable, ThreadsTable } from '../chat/threads.table.js';
+import type { FilesTable } from '../files/files.table.js';
 
 export interface Database {
 	users: UsersTable & UserSearchColumns;
@@ -15,4 +16,5 @@ export interface Database {
 	threads: ThreadsTable;
 	thread_members: ThreadMembersTable;
 	messages: MessagesTable;
+	files: FilesTable;
 }
