@@ -29,6 +29,10 @@ export interface Config {
 	readonly uploadDir: string;
 	/** `MAX_UPLOAD_BYTES`, default 4 GiB. */
 	readonly maxUploadBytes: number;
+	/** `UPLOAD_QUOTA_BYTES`: what one user's files and unfinished uploads may add up to. Default 10 GiB. */
+	readonly uploadQuotaBytes: number;
+	/** `UPLOAD_EXPIRY_HOURS`: an unfinished upload is removed this long after it was created. Default 24. */
+	readonly uploadExpiryHours: number;
 	/** `NODE_ID`, default `<hostname>-<random>`: names this process in the cluster and in logs. */
 	readonly nodeId: string;
 	/** `TRUST_PROXY`: take the client address from X-Forwarded-For. Default false. */
@@ -150,6 +154,8 @@ export function loadConfig(env: Env): Config {
 		dataDir,
 		uploadDir: path.resolve(optional(env, 'UPLOAD_DIR') ?? path.join(dataDir, 'uploads')),
 		maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+		uploadQuotaBytes: int(env, 'UPLOAD_QUOTA_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+		uploadExpiryHours: int(env, 'UPLOAD_EXPIRY_HOURS', 24, 1, 8760),
 		nodeId: optional(env, 'NODE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
 		trustProxy: bool(env, 'TRUST_PROXY'),
 		logLevel,
