@@ -24,13 +24,14 @@ export interface AuthHandlerOptions {
 	sessionDays: number;
 }
 
-/** The token from `Authorization: Bearer …`, else from the session cookie. */
+/**
+ * The token from `Authorization: Bearer …`, else from the session cookie. Another scheme does not hide
+ * the cookie: a browser behind a proxy with HTTP Basic auth sends `Authorization: Basic …` every time.
+ */
 export function tokenOf(ctx: HttpContext): string | undefined {
 	const header = ctx.req.headers.authorization;
-	if (header) {
-		const match = /^Bearer\s+(\S+)$/i.exec(header);
-		return match?.[1];
-	}
+	const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+	if (bearer) return bearer[1];
 	return ctx.cookies[SESSION_COOKIE];
 }
 
