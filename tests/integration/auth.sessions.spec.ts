@@ -35,6 +35,21 @@ describe.concurrent.each(backendNames())('sessions on %s', (backend) => {
 			expect(res.body.user.id).toBe(user.id);
 		});
 
+		it('takes the cookie when the Authorization header is another scheme (a proxy with Basic auth)', async () => {
+			const { user, token } = await t.signUp();
+			const res = await t.request('GET', '/api/me', { headers: { authorization: 'Basic dXNlcjpwYXNz', ...cookie(token) } });
+			expect(res.status).toBe(200);
+			expect(res.body.user.id).toBe(user.id);
+			expect((await t.request('POST', '/api/auth/chat-ticket', { headers: { authorization: 'Basic dXNlcjpwYXNz', ...cookie(token) } })).status).toBe(200);
+		});
+
+		it('a Bearer token wins over the cookie, even a bad one', async () => {
+			const a = await t.signUp();
+			const b = await t.signUp();
+			expect((await t.request('GET', '/api/me', { token: a.token, headers: cookie(b.token) })).body.user.id).toBe(a.user.id);
+			expectError(await t.request('GET', '/api/me', { token: 'bad', headers: cookie(b.token) }), 401, 'unauthorized');
+		});
+
 		it('finds the session cookie among other cookies', async () => {
 			const { user, token } = await t.signUp();
 			const res = await t.request('GET', '/api/me', { headers: { cookie: `theme=dark; parley_session=${token}; other=1` } });
