@@ -10,6 +10,8 @@ export interface HttpContext {
 	/** Reads and parses the JSON body (at most `maxBodyBytes`); `{}` when there is none. */
 	json(): Promise<unknown>;
 	cookies: Record<string, string>;
+	/** Values of the route's `:name` segments, decoded (`/api/files/:id` gives `{ id }`). */
+	params: Record<string, string>;
 }
 
 /** What a route handler returns. */
@@ -23,6 +25,7 @@ export type RouteHandler = (ctx: HttpContext) => Promise<HttpResult>;
 
 export interface Route {
 	method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+	/** An exact path, or one with `:name` segments that each match one non-empty path segment. */
 	path: string;
 	handler: RouteHandler;
 }

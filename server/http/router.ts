@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clientIp, parseCookies, readJson, send, type HttpContext, type Route } from './http.js';
+import { RouteTable } from './routes.js';
 
 /**
  * Dispatches `/api` and `/healthz` requests from a table of routes. Returns false for any other path so
@@ -9,12 +10,7 @@ import { clientIp, parseCookies, readJson, send, type HttpContext, type Route } 
  * error that is not an `AppError` is a bug, logged and answered as a bare 500.
  */
 export function createRouter(options: { routes: Route[]; trustProxy: boolean; log: Logger }) {
-	const table = new Map<string, Route>();
-	const paths = new Set<string>();
-	for (const route of options.routes) {
-		table.set(`${route.method} ${route.path}`, route);
-		paths.add(route.path);
-	}
+	const table = new RouteTable(options.routes);
 	const log = options.log;
 
 	return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -22,10 +18,10 @@ export function createRouter(options: { routes: Route[]; trustProxy: boolean; lo
 		if (!url.pathname.startsWith('/api/') && url.pathname !== '/healthz') return false;
 		const method = req.method ?? 'GET';
 		try {
-			const route = table.get(`${method === 'HEAD' ? 'GET' : method} ${url.pathname}`);
-			if (!route) {
-				if (paths.has(url.pathname)) {
-					const allowed = options.routes.filter((r) => r.path === url.pathname).map((r) => r.method);
+			const found = table.find(method === 'HEAD' ? 'GET' : method, url.pathname);
+			if (!('route' in found)) {
+				const { allowed } = found;
+				if (allowed.length > 0) {
 					send(res, { status: 405, headers: { allow: allowed.join(', ') }, body: { error: { code: 'invalid_input', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}` } } });
 					return true;
 				}
@@ -36,9 +32,10 @@ export function createRouter(options: { routes: Route[]; trustProxy: boolean; lo
 				url,
 				ip: clientIp(req, options.trustProxy),
 				json: () => readJson(req),
-				cookies: parseCookies(req.headers.cookie)
+				cookies: parseCookies(req.headers.cookie),
+				params: found.params
 			};
-			send(res, await route.handler(ctx));
+			send(res, await found.route.handler(ctx));
 		} catch (error) {
 			if (error instanceof AppError) {
 				const headers: Record<string, string> = {};
