@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as accounts from './20261126_0001_accounts.js';
 import * as chat from './20261127_0002_chat.js';
+import * as nodeLeases from './20261129_0004_node_leases.js';
 import * as files from './20261129_0005_files.js';
 
 /**
@@ -10,5 +11,6 @@ import * as files from './20261129_0005_files.js';
 export const migrations: Record<string, Migration> = {
 	'20261126_0001_accounts': accounts,
 	'20261127_0002_chat': chat,
+	'20261129_0004_node_leases': nodeLeases,
 	'20261129_0005_files': files
 };

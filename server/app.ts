@@ -1,5 +1,6 @@
 import http from 'node:http';
 import path from 'node:path';
+import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { AuthService } from './auth/auth.service.js';
@@ -7,9 +8,14 @@ import { authRoutes } from './auth/auth.handlers.js';
 import { VerificationCodes, type CodeOptions } from './auth/codes.service.js';
 import { profileRoutes } from './auth/profile.handlers.js';
 import { createLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './auth/rate-limits.js';
-import { localBalancer } from './balance/balancer.js';
-import { attachChat, endSessions, type ChatServer } from './chat/chat.server.js';
-import { createChat, type Chat, type ChatLimits } from './chat/index.js';
+import { localBalancer, registryBalancer } from './balance/balancer.js';
+import { NodeRegistry } from './balance/registry.js';
+import type { ChatServer } from './chat/chat.server.js';
+import { redisEmitter, type ChatEmitter } from './chat/emitter.js';
+import type { Chat, ChatLimits } from './chat/index.js';
+import { adapterKey, startChatNode, type ChatNode } from './chat/node.js';
+import { RedisPresenceStore } from './chat/presence.redis.js';
+import { UsersService } from './chat/users.service.js';
 import { Tickets } from './chat/tickets.js';
 import type { Config } from './config.js';
 import { openDatabase, type Db } from './db/database.js';
@@ -51,6 +57,12 @@ export interface Parley {
 	handleApi: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 	/** Starts listening on the config's host and port; resolves to the bound port. */
 	listen(): Promise<number>;
+	/**
+	 * Graceful stop, before `close`: stops taking connections and being handed out, asks this chat
+	 * node's clients to move to another node and waits for them (at most `DRAIN_TIMEOUT_MS`, or
+	 * `timeoutMs`); requests in flight are still answered. Resolves to what happened.
+	 */
+	drain(timeoutMs?: number): Promise<{ sockets: number; left: number; ms: number }>;
 	/** Stops taking connections, closes sockets, then releases the database and Redis. */
 	close(): Promise<void>;
 }
@@ -70,7 +82,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
 			await redis.connect();
 			closers.push(() => void redis!.quit().catch(() => redis!.disconnect()));
-			kv = new RedisStore(redis);
+			kv = new RedisStore(redis, config.redisPrefix);
 		} else {
 			kv = new MemoryStore();
 			closers.push(() => kv.close());
@@ -83,20 +95,26 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 
 		let io: ChatServer | null = null;
 		let chat: Chat | null = null;
+		let chatNode: ChatNode | null = null;
+		/** Reaches sockets on any node: this node's io (and its adapter), or, in a cluster, the Redis emitter. */
+		let emitter: ChatEmitter | null = null;
+		let draining = false;
+		/** Announces profile changes on a gateway without the chat role (in a cluster). */
+		let gatewayUsers: UsersService | null = null;
+		const registry = redis ? new NodeRegistry({ redis, prefix: config.redisPrefix }) : undefined;
+		const prefix = config.redisPrefix;
 		const auth = new AuthService({
 			db: db.db,
 			codes: new VerificationCodes(kv, options.codes),
 			mailer,
 			tickets,
-			balancer: localBalancer(config),
+			balancer: registry ? registryBalancer(registry) : localBalancer(config, { draining: () => draining }),
 			limits: {
-				loginAccount: createLimiter({ redis, name: 'login-account', points: limits.loginFailuresPerAccount, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins for this account' }),
-				loginIp: createLimiter({ redis, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins from your address' }),
-				codesIp: createLimiter({ redis, name: 'codes-ip', points: limits.codesPerIp, durationSeconds: 600, message: 'too many codes requested from your address' })
+				loginAccount: createLimiter({ redis, prefix, name: 'login-account', points: limits.loginFailuresPerAccount, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins for this account' }),
+				loginIp: createLimiter({ redis, prefix, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins from your address' }),
+				codesIp: createLimiter({ redis, prefix, name: 'codes-ip', points: limits.codesPerIp, durationSeconds: 600, message: 'too many codes requested from your address' })
 			},
-			sessionsEnded: (ids, reason) => {
-				if (io) endSessions(io, ids, reason);
-			},
+			sessionsEnded: (ids, reason) => emitter?.endSessions(ids, reason),
 			sessionDays: config.sessionDays,
 			log: log.child('auth')
 		});
@@ -105,7 +123,16 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			{
 				method: 'GET',
 				path: '/healthz',
-				handler: async () => ({ status: 200, body: { status: 'ok', nodeId: config.nodeId, roles: [...config.roles] } })
+				handler: async () => {
+					const body: Record<string, unknown> = { status: draining ? 'draining' : 'ok', nodeId: config.nodeId, roles: [...config.roles] };
+					// In a cluster: this chat node's load, and on a gateway the live chat nodes it picks from.
+					if (registry && chatNode) body.connections = chatNode.connections();
+					if (registry && config.roles.includes('gateway')) {
+						body.nodes = (await registry.list()).filter((n) => n.alive).map(({ id, url, connections, draining, startedAt }) => ({ id, url, connections, draining, startedAt }));
+					}
+					// A draining process answers 503, so a proxy's health check stops sending it traffic.
+					return { status: draining ? 503 : 200, body };
+				}
 			}
 		];
 		if (config.roles.includes('gateway')) {
@@ -114,7 +141,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				...profileRoutes({
 					auth,
 					db: db.db,
-					profileChanged: (userId) => void chat?.track(chat.users.profileChanged(userId)).catch((error) => log.error('announcing a profile change failed', error)),
+					profileChanged: (userId) =>
+						void (chat ? chat.track(chat.users.profileChanged(userId)) : gatewayUsers?.profileChanged(userId))?.catch((error) => log.error('announcing a profile change failed', error)),
 					log: log.child('profile')
 				})
 			);
@@ -144,12 +172,22 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				maxHttpBufferSize: 256 * 1024,
 				pingInterval: 20_000,
 				pingTimeout: 20_000,
-				cors: { origin: config.publicUrl, credentials: true }
+				// Browsers load the app from the gateway, which may be another origin than this chat node.
+				cors: { origin: [...config.corsOrigins], credentials: true }
 			});
-			const services = createChat({ db: db.db, io, redis, limits: options.chatLimits, log: log.child('chat') });
-			chat = services;
-			closers.push(() => services.close());
-			attachChat({ io, tickets, auth, chat: services, log: log.child('chat') });
+			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, log: log.child('chat') });
+			chatNode = node;
+			chat = node.chat;
+			emitter = node.chat.emitter;
+			closers.push(() => node.close());
+		} else if (redis) {
+			// A gateway without the chat role reaches sockets on the chat nodes through Redis.
+			emitter = redisEmitter(new Emitter(redis, { key: adapterKey(config.redisPrefix) }));
+			gatewayUsers = new UsersService({
+				db: db.db,
+				presence: new RedisPresenceStore({ redis, prefix: config.redisPrefix, nodeId: config.nodeId, instance: () => '' }),
+				emitter
+			});
 		}
 
 		return {
@@ -169,7 +207,16 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 						resolve(typeof address === 'object' && address ? address.port : config.port);
 					});
 				}),
+			async drain(timeoutMs = config.drainTimeoutMs) {
+				if (draining) return { sockets: 0, left: 0, ms: 0 };
+				draining = true;
+				// No new connections (HTTP or socket); those open go on, so requests in flight finish.
+				if (server.listening && !options.httpServer) server.close();
+				server.closeIdleConnections?.();
+				return chatNode ? chatNode.drain(timeoutMs) : { sockets: 0, left: 0, ms: 0 };
+			},
 			async close() {
+				draining = true;
 				if (io) await new Promise<void>((resolve) => io!.close(() => resolve()));
 				else if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
 				server.closeAllConnections?.();

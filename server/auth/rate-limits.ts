@@ -54,8 +54,9 @@ export class Limiter {
 	}
 }
 
-export function createLimiter(options: { redis?: Redis; name: string; points: number; durationSeconds: number; message: string }): Limiter {
-	const base = { keyPrefix: `parley:rl:${options.name}`, points: options.points, duration: options.durationSeconds };
+/** @param options.prefix put before the Redis keys (`REDIS_PREFIX`); default `parley:` */
+export function createLimiter(options: { redis?: Redis; prefix?: string; name: string; points: number; durationSeconds: number; message: string }): Limiter {
+	const base = { keyPrefix: `${options.prefix ?? 'parley:'}rl:${options.name}`, points: options.points, duration: options.durationSeconds };
 	const limiter = options.redis ? new RateLimiterRedis({ ...base, storeClient: options.redis }) : new RateLimiterMemory(base);
 	return new Limiter(limiter, options.message);
 }

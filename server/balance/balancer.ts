@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { NodeRegistry } from './registry.js';
 
 export interface ChatNode {
 	nodeId: string;
@@ -12,10 +13,25 @@ export interface Balancer {
 }
 
 /**
- * The one-process balancer: this process, when it runs the chat role. The Redis registry of the
- * cluster issue replaces it when `REDIS_URL` is set.
+ * The one-process balancer (no Redis): this process, when it runs the chat role and is not draining.
+ * @param options.draining tells whether this process is stopping (default: never)
  */
-export function localBalancer(config: Pick<Config, 'roles' | 'nodeId' | 'publicUrl'>): Balancer {
+export function localBalancer(config: Pick<Config, 'roles' | 'nodeId' | 'publicUrl'>, options: { draining?: () => boolean } = {}): Balancer {
 	const self: ChatNode | null = config.roles.includes('chat') ? { nodeId: config.nodeId, url: config.publicUrl } : null;
-	return { pick: async () => self };
+	return { pick: async () => (options.draining?.() ? null : self) };
+}
+
+/**
+ * The cluster's balancer: the least-loaded live, non-draining chat node of the Redis registry, ties
+ * broken at random. Every gateway asks the same registry, atomically, so they agree; each pick
+ * reserves a connection on the node until its next heartbeat reports the real count, so a burst of
+ * logins spreads out instead of landing on the node that looked emptiest a moment ago.
+ */
+export function registryBalancer(registry: NodeRegistry): Balancer {
+	return {
+		async pick() {
+			const node = await registry.pick();
+			return node ? { nodeId: node.id, url: node.url } : null;
+		}
+	};
 }

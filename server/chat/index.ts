@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { createLimiter } from '../auth/rate-limits.js';
 import type { Database } from '../db/schema.js';
+import type { KeyValueStore } from '../kv/kv.js';
+import { MemoryStore } from '../kv/memory.js';
 import type { Logger } from '../logger.js';
 import type { ChatServer } from './chat.server.js';
 import { roomEmitter, type ChatEmitter } from './emitter.js';
@@ -28,6 +30,10 @@ export interface ChatOptions {
 	io: ChatServer;
 	/** Shares the send limit across nodes when given; else it is counted in this process. */
 	redis?: Redis;
+	/** `REDIS_PREFIX` for the send limit's keys. Default `parley:`. */
+	redisPrefix?: string;
+	/** Keeps the typing throttle (Redis in a cluster, so it holds across nodes). Default: a `MemoryStore` of its own. */
+	kv?: KeyValueStore;
 	/** Default: `MemoryPresenceStore` (one process). */
 	presence?: PresenceStore;
 	/** Overrides of `DEFAULT_CHAT_LIMITS`. */
@@ -46,7 +52,7 @@ export interface Chat {
 	messages: MessagesService;
 	/** Keeps `work` (a request, a presence announcement) in the set that `close` waits for. */
 	track<T>(work: Promise<T>): Promise<T>;
-	/** Waits for the work in flight, then releases timers and the presence store. */
+	/** Waits for the work in flight, then releases the presence store. */
 	close(): Promise<void>;
 }
 
@@ -54,6 +60,8 @@ export function createChat(options: ChatOptions): Chat {
 	const { db, log } = options;
 	const limits = { ...DEFAULT_CHAT_LIMITS, ...options.limits };
 	const presence = options.presence ?? new MemoryPresenceStore();
+	const ownKv = options.kv ? null : new MemoryStore();
+	const kv = options.kv ?? ownKv!;
 	const emitter = roomEmitter(options.io);
 	const users = new UsersService({ db, presence, emitter });
 	const threads = new ThreadsService({ db, users, log: log.child('threads') });
@@ -64,12 +72,14 @@ export function createChat(options: ChatOptions): Chat {
 		emitter,
 		sendLimiter: createLimiter({
 			redis: options.redis,
+			prefix: options.redisPrefix,
 			name: 'chat-sends',
 			points: limits.sendsPerWindow,
 			durationSeconds: limits.sendWindowSeconds,
 			message: `you are sending messages too fast (at most ${limits.sendsPerWindow} in ${limits.sendWindowSeconds} s)`
 		}),
 		typingIntervalMs: limits.typingIntervalMs,
+		kv,
 		log: log.child('messages')
 	});
 	const inFlight = new Set<Promise<unknown>>();
@@ -93,8 +103,8 @@ export function createChat(options: ChatOptions): Chat {
 		async close() {
 			// Sockets are closed by now; what they started must finish before the database goes.
 			while (inFlight.size > 0) await Promise.all(inFlight);
-			messages.close();
 			await presence.close();
+			await ownKv?.close();
 		}
 	};
 }

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
 import { retryTransaction } from '../db/transactions.js';
 import { AppError } from '../errors.js';
+import type { KeyValueStore } from '../kv/kv.js';
 import type { Logger } from '../logger.js';
 import type { ChatEmitter } from './emitter.js';
 import * as repo from './messages.repository.js';
@@ -21,6 +22,8 @@ export interface MessagesDeps {
 	sendLimiter: Limiter;
 	/** At most one typing relay per user and thread in this many ms. */
 	typingIntervalMs: number;
+	/** Holds the typing throttle: Redis in a cluster, so a user's devices on several nodes share it. */
+	kv: KeyValueStore;
 	log: Logger;
 }
 
@@ -29,17 +32,7 @@ export interface MessagesDeps {
  * commit and then pushed to every member's devices; history by seq; receipts that only go forward.
  */
 export class MessagesService {
-	readonly #typingSeen = new Map<string, number>();
-	readonly #sweeper: NodeJS.Timeout;
-
-	constructor(private readonly deps: MessagesDeps) {
-		// Forget typing throttle entries once they can no longer matter.
-		this.#sweeper = setInterval(() => {
-			const cutoff = Date.now() - deps.typingIntervalMs;
-			for (const [key, at] of this.#typingSeen) if (at < cutoff) this.#typingSeen.delete(key);
-		}, Math.max(1000, deps.typingIntervalMs * 5));
-		this.#sweeper.unref();
-	}
+	constructor(private readonly deps: MessagesDeps) {}
 
 	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean }> {
 		await this.deps.threads.requireMember(input.threadId, userId);
@@ -100,14 +93,11 @@ export class MessagesService {
 
 	/** Relays "typing" to the thread's other members, at most once per interval per user and thread. */
 	async typing(userId: string, input: { threadId: string }): Promise<void> {
-		const key = `${userId}:${input.threadId}`;
-		const now = Date.now();
-		const last = this.#typingSeen.get(key);
-		if (last !== undefined && now - last < this.deps.typingIntervalMs) return;
-		this.#typingSeen.set(key, now);
+		const key = `typing:${userId}:${input.threadId}`;
+		if (!(await this.deps.kv.setIfAbsent(key, '1', this.deps.typingIntervalMs))) return;
 		const members = await threadsRepo.memberIdsOf(this.deps.db, input.threadId);
 		if (!members.includes(userId)) {
-			this.#typingSeen.delete(key);
+			await this.deps.kv.del(key);
 			throw new AppError('not_found', `thread "${input.threadId}" not found`);
 		}
 		this.deps.emitter.toUsers(
@@ -115,11 +105,6 @@ export class MessagesService {
 			'typing',
 			{ threadId: input.threadId, userId }
 		);
-	}
-
-	close(): void {
-		clearInterval(this.#sweeper);
-		this.#typingSeen.clear();
 	}
 
 	private resent(first: repo.MessageRow, threadId: string): Message {

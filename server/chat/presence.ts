@@ -30,7 +30,7 @@ export function trackPresence(socket: ChatSocket, chat: Chat, log: Logger): void
  * Tells the user's friends whether the user is online. Sends the state as it is when the friends are
  * known, not as it was when asked: of a quick online-offline pair, the last event is always right.
  */
-async function announce(chat: Chat, userId: string): Promise<void> {
+export async function announce(chat: Chat, userId: string): Promise<void> {
 	const friendIds = await friendIdsOf(chat.db, userId);
 	const online = (await chat.presence.onlineAmong([userId])).has(userId);
 	chat.emitter.toUsers(friendIds, 'presence', { userId, online });

@@ -7,6 +7,7 @@ import type { FriendRequestsTable, FriendshipsTable, UserSearchColumns } from '.
 import type { MessagesTable } from '../chat/messages.table.js';
 import type { ThreadMembersTable, ThreadsTable } from '../chat/threads.table.js';
 import type { FilesTable } from '../files/files.table.js';
+import type { NodeLeasesTable } from '../balance/leases.table.js';
 
 export interface Database {
 	users: UsersTable & UserSearchColumns;
@@ -16,5 +17,6 @@ export interface Database {
 	threads: ThreadsTable;
 	thread_members: ThreadMembersTable;
 	messages: MessagesTable;
+	node_leases: NodeLeasesTable;
 	files: FilesTable;
 }

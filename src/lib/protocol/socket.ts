@@ -50,6 +50,12 @@ export interface ServerToClientEvents {
 	typing: (payload: TypingEvent) => void;
 	/** Extension: a friend (or you, on another device) changed display name or bio. */
 	'user:updated': (payload: { user: UserCard }) => void;
+	/**
+	 * Extension: this chat node is stopping. Within `withinMs` (at a random moment in it, so a node's
+	 * clients do not all arrive at once), get a fresh ticket from the gateway and reconnect: it names
+	 * another node. Requests in flight are still answered until you disconnect.
+	 */
+	'server:draining': (payload: { withinMs: number }) => void;
 }
 
 /** Requests clients send, each with an ack (optional only for `typing`). */
