@@ -48,6 +48,13 @@ export class ChatClient {
 	/** threadId to the ids of the members typing there now. */
 	typing = $state<Record<string, string[]>>({});
 	activeThreadId = $state<string | null>(null);
+	/**
+	 * The open thread is really being looked at: the page is visible and focused and its newest
+	 * message is on screen. Set by the UI; only then does the client mark arriving messages read.
+	 */
+	viewing = $state(false);
+	/** The signed-in user's own card as last announced by `user:updated` (another device edited it). */
+	selfCard = $state<UserCard | null>(null);
 
 	sortedThreads = $derived(
 		Object.values(this.threads).sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1))
@@ -62,12 +69,27 @@ export class ChatClient {
 	#typingSentAt = new Map<string, number>();
 	#deliverTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	#loadingThread = new Map<string, Promise<void>>();
+	#loadingThreads: Promise<void> | null = null;
+	#flushAgain = false;
+	#flushRetry: ReturnType<typeof setTimeout> | null = null;
+	/** Receipts the server has not confirmed yet (sent while offline): reported again on reconnect. */
+	#unsentReceipts = new Map<string, { delivered: number; read: number }>();
+	#unlisten: Array<() => void> = [];
 
 	constructor(options: { me: User; first?: ChatEndpoint; storage?: Storage | null }) {
 		this.me = options.me;
 		const storage = options.storage !== undefined ? options.storage : typeof localStorage === 'undefined' ? null : localStorage;
 		this.#outbox = new Outbox(storage, `parley:outbox:${options.me.id}`, (items) => (this.pending = items));
 		this.pending = this.#outbox.items;
+		// Another tab of the same user changed the outbox: take its list, so neither overwrites the other.
+		if (typeof window !== 'undefined' && storage) {
+			const key = `parley:outbox:${options.me.id}`;
+			const onStorage = (event: StorageEvent) => {
+				if (event.key === key) this.#outbox.reload();
+			};
+			window.addEventListener('storage', onStorage);
+			this.#unlisten.push(() => window.removeEventListener('storage', onStorage));
+		}
 		this.#conn = new ChatConnection(
 			{
 				connected: (socket) => this.#onConnected(socket),
@@ -85,6 +107,8 @@ export class ChatClient {
 	stop(): void {
 		this.#conn.stop();
 		for (const t of [...this.#typingTimers.values(), ...this.#deliverTimers.values()]) clearTimeout(t);
+		if (this.#flushRetry) clearTimeout(this.#flushRetry);
+		for (const off of this.#unlisten.splice(0)) off();
 	}
 
 	reconnectNow(): void {
@@ -93,21 +117,32 @@ export class ChatClient {
 
 	// ---- threads and messages ------------------------------------------------------------------
 
-	/** Loads the next page of the thread list (the first page on the first call). */
-	async loadMoreThreads(): Promise<void> {
-		const { threads, nextCursor } = await this.#conn.request('threads:list', this.threadsCursor ? { cursor: this.threadsCursor } : {});
+	/** True while older threads exist beyond the loaded pages. */
+	get moreThreads(): boolean {
+		return !this.threadsLoaded || this.threadsCursor !== null;
+	}
+
+	/** Loads the next page of the thread list (the first page on the first call); one page at a time. */
+	loadMoreThreads(): Promise<void> {
+		if (this.threadsLoaded && this.threadsCursor === null) return Promise.resolve();
+		this.#loadingThreads ??= this.#loadThreadsPage(this.threadsCursor).finally(() => (this.#loadingThreads = null));
+		return this.#loadingThreads;
+	}
+
+	async #loadThreadsPage(cursor: string | null): Promise<void> {
+		const { threads, nextCursor } = await this.#conn.request('threads:list', cursor ? { cursor } : {});
 		for (const t of threads) this.#putThread(t);
 		this.threadsCursor = nextCursor;
 		this.threadsLoaded = true;
 	}
 
-	/** Makes `threadId` the open thread: loads its newest page if needed and marks it read. */
+	/** Makes `threadId` the open thread: loads it and its newest page if needed (and marks it read if viewed). */
 	async open(threadId: string | null): Promise<void> {
 		this.activeThreadId = threadId;
 		if (!threadId) return;
-		if (!this.threads[threadId]) await this.#fetchThread(threadId);
+		if (!this.threads[threadId]) await this.#fetchThread(threadId, { rethrow: true });
 		if (!this.messages[threadId]) await this.#loadNewest(threadId);
-		this.markRead(threadId);
+		if (this.viewing && this.activeThreadId === threadId) this.markRead(threadId);
 	}
 
 	/** Loads the page before the oldest loaded message; resolves to how many came. */
@@ -158,9 +193,28 @@ export class ChatClient {
 		thread.readSeq = seq;
 		thread.deliveredSeq = Math.max(thread.deliveredSeq, seq);
 		thread.unread = 0;
-		this.#conn.request('messages:read', { threadId, seq }).catch(() => {
-			// Offline: the next connection's resync reports it again (readSeq is re-read from the server).
-		});
+		this.#sendReceipt(threadId, 'read', seq);
+	}
+
+	/** Reports a receipt; one the server did not take (offline) is kept and sent again on reconnect. */
+	#sendReceipt(threadId: string, kind: 'delivered' | 'read', seq: number): void {
+		const unsent = this.#unsentReceipts.get(threadId) ?? { delivered: 0, read: 0 };
+		unsent[kind] = Math.max(unsent[kind], seq);
+		if (kind === 'read') unsent.delivered = Math.max(unsent.delivered, seq);
+		this.#unsentReceipts.set(threadId, unsent);
+		this.#conn.request(kind === 'read' ? 'messages:read' : 'messages:delivered', { threadId, seq }).then(
+			() => {
+				const now = this.#unsentReceipts.get(threadId);
+				if (!now) return;
+				if (now[kind] <= seq) now[kind] = 0;
+				if (kind === 'read' && now.delivered <= seq) now.delivered = 0;
+				if (now.delivered === 0 && now.read === 0) this.#unsentReceipts.delete(threadId);
+			},
+			(error) => {
+				// Not a member any more, or the like: nothing to report again.
+				if (!(error instanceof NotConnectedError)) this.#unsentReceipts.delete(threadId);
+			}
+		);
 	}
 
 	/** Lets the other members know the user is typing (at most every 2 s). */
@@ -172,6 +226,11 @@ export class ChatClient {
 	}
 
 	// ---- people ----------------------------------------------------------------------------------
+
+	/** Cards by id, in the order asked (your own id gives your card with your bio). */
+	async users(userIds: string[]): Promise<UserCard[]> {
+		return (await this.#conn.request('users:get', { userIds })).users;
+	}
 
 	async search(query: string): Promise<UserCard[]> {
 		return (await this.#conn.request('users:search', { query, limit: 20 })).users;
@@ -229,16 +288,27 @@ export class ChatClient {
 	}
 
 	async #resync(): Promise<void> {
+		// The outbox first: what was written offline should not wait behind the history fetches.
+		void this.#flush();
 		try {
-			this.threadsCursor = null;
-			await Promise.all([this.loadMoreThreads(), this.#loadFriends()]);
+			// A fresh first page; pages loaded earlier stay (their threads are still known).
+			await Promise.all([this.#loadThreadsPage(null), this.#loadFriends()]);
+			for (const [threadId, { delivered, read }] of [...this.#unsentReceipts]) {
+				if (read) this.#sendReceipt(threadId, 'read', read);
+				if (delivered > read) this.#sendReceipt(threadId, 'delivered', delivered);
+			}
 			// Fill every hole the disconnection left in the threads this client holds.
 			await Promise.all(Object.keys(this.messages).map((id) => this.#catchUp(id)));
-			if (this.activeThreadId) this.markRead(this.activeThreadId);
+			const active = this.activeThreadId;
+			if (active && !this.messages[active]) {
+				// The thread was opened while offline: load it now.
+				if (!this.threads[active]) await this.#fetchThread(active);
+				if (this.threads[active]) await this.#loadNewest(active);
+			}
+			if (active && this.viewing) this.markRead(active);
 		} catch (error) {
 			if (!(error instanceof NotConnectedError)) console.error('chat resync failed', error);
 		}
-		void this.#flush();
 	}
 
 	async #loadFriends(): Promise<void> {
@@ -252,8 +322,14 @@ export class ChatClient {
 
 	/** Sends the outbox in order, one at a time, so messages keep the order they were written in. */
 	async #flush(): Promise<void> {
-		if (this.#flushing) return;
+		if (this.#flushing) {
+			// A run is under way but may be about to give up (its socket just died): run again after it.
+			this.#flushAgain = true;
+			return;
+		}
 		this.#flushing = true;
+		if (this.#flushRetry) clearTimeout(this.#flushRetry);
+		this.#flushRetry = null;
 		try {
 			for (let item = this.#outbox.next(); item && this.#conn.socket; item = this.#outbox.next()) {
 				try {
@@ -261,9 +337,13 @@ export class ChatClient {
 					this.#outbox.remove(item.clientId);
 					await this.#onMessage(message);
 				} catch (error) {
-					if (error instanceof NotConnectedError) break;
+					if (error instanceof NotConnectedError) {
+						// No answer on a socket that is still up: try again shortly (same clientId, so never twice).
+						if (this.#conn.socket) this.#retryFlushIn(3000);
+						break;
+					}
 					if (error instanceof RequestError && error.code === 'rate_limited') {
-						setTimeout(() => void this.#flush(), 2000);
+						this.#retryFlushIn(2000);
 						break;
 					}
 					this.#outbox.fail(item.clientId, error instanceof Error ? error.message : String(error));
@@ -272,6 +352,18 @@ export class ChatClient {
 		} finally {
 			this.#flushing = false;
 		}
+		if (this.#flushAgain) {
+			this.#flushAgain = false;
+			if (this.#conn.socket && this.#outbox.next()) void this.#flush();
+		}
+	}
+
+	#retryFlushIn(ms: number): void {
+		if (this.#flushRetry) return;
+		this.#flushRetry = setTimeout(() => {
+			this.#flushRetry = null;
+			void this.#flush();
+		}, ms);
 	}
 
 	async #onMessage(message: Message): Promise<void> {
@@ -303,7 +395,7 @@ export class ChatClient {
 
 		if (!mine) {
 			this.#reportDelivered(message.threadId, message.seq);
-			if (this.activeThreadId === message.threadId) this.markRead(message.threadId);
+			if (this.activeThreadId === message.threadId && this.viewing) this.markRead(message.threadId);
 		}
 	}
 
@@ -339,8 +431,11 @@ export class ChatClient {
 	}
 
 	#onUserUpdated(user: UserCard): void {
+		if (user.id === this.me.id) this.selfCard = user;
 		const merge = (card: UserCard) => (card.id === user.id ? { ...card, displayName: user.displayName, bio: user.bio } : card);
 		this.friends = this.friends.map((f) => (f.user.id === user.id ? { ...f, user: merge(f.user) } : f));
+		this.incoming = this.incoming.map((r) => ({ ...r, from: merge(r.from) }));
+		this.outgoing = this.outgoing.map((r) => ({ ...r, to: merge(r.to) }));
 		for (const t of Object.values(this.threads)) {
 			if (!t.members.some((m) => m.id === user.id)) continue;
 			t.members = t.members.map(merge);
@@ -356,8 +451,7 @@ export class ChatClient {
 			threadId,
 			setTimeout(() => {
 				this.#deliverTimers.delete(threadId);
-				const s = this.threads[threadId]?.deliveredSeq ?? seq;
-				this.#conn.request('messages:delivered', { threadId, seq: s }).catch(() => {});
+				this.#sendReceipt(threadId, 'delivered', this.threads[threadId]?.deliveredSeq ?? seq);
 			}, 250)
 		);
 	}
@@ -384,12 +478,12 @@ export class ChatClient {
 		if (merged.lastSeq > merged.deliveredSeq) this.#reportDelivered(t.id, merged.lastSeq);
 	}
 
-	async #fetchThread(threadId: string): Promise<void> {
+	async #fetchThread(threadId: string, options: { rethrow?: boolean } = {}): Promise<void> {
 		try {
 			const { thread } = await this.#conn.request('threads:get', { threadId });
 			this.#putThread(thread);
 		} catch (error) {
-			if (!(error instanceof NotConnectedError)) throw error;
+			if (options.rethrow || !(error instanceof NotConnectedError)) throw error;
 		}
 	}
 
@@ -400,6 +494,11 @@ export class ChatClient {
 			const { messages, hasMore } = await this.#conn.request('messages:list', { threadId, limit: 50 });
 			this.#setMessages(threadId, mergeMessages(this.messages[threadId] ?? [], messages));
 			this.olderAvailable[threadId] = hasMore;
+			// A message stored after the page was read arrived while the thread was not loaded yet, and was
+			// passed over: fetch what the thread has beyond the page.
+			const list = this.messages[threadId];
+			const tail = list.length > 0 ? list[list.length - 1].seq : 0;
+			if ((this.threads[threadId]?.lastSeq ?? 0) > tail) await this.#catchUp(threadId);
 		})().finally(() => this.#loadingThread.delete(threadId));
 		this.#loadingThread.set(threadId, job);
 		return job;

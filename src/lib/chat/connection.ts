@@ -47,6 +47,8 @@ export class ChatConnection {
 	#state: ConnectionState = 'connecting';
 	#first: ChatEndpoint | undefined;
 	#unlisten: Array<() => void> = [];
+	/** Bumped by every connection attempt, so an older attempt still waiting for its ticket gives up. */
+	#generation = 0;
 
 	constructor(
 		private readonly events: ConnectionEvents,
@@ -93,6 +95,9 @@ export class ChatConnection {
 		if (this.#timer) clearTimeout(this.#timer);
 		this.#timer = null;
 		this.#attempt = 0;
+		// An attempt may be hanging on a dead network: drop it rather than run two side by side.
+		this.#socket?.disconnect();
+		this.#socket = null;
 		void this.#connect();
 	}
 
@@ -140,14 +145,16 @@ export class ChatConnection {
 
 	async #connect(): Promise<void> {
 		if (this.#stopped) return;
+		const generation = ++this.#generation;
 		this.#setState(this.#attempt === 0 && this.#state !== 'offline' ? 'connecting' : 'offline');
 		let endpoint: ChatEndpoint | null;
 		try {
 			endpoint = await this.#endpoint();
 		} catch {
-			return this.#lost();
+			if (generation === this.#generation) this.#lost();
+			return;
 		}
-		if (!endpoint || this.#stopped) return;
+		if (!endpoint || this.#stopped || generation !== this.#generation) return;
 		const socket: ChatSocket = io(endpoint.url, {
 			auth: { ticket: endpoint.ticket },
 			reconnection: false,

@@ -45,6 +45,19 @@ describe('Outbox', () => {
 		expect(new Outbox(storage, 'k').items.map((p) => p.clientId)).toEqual(['c']);
 	});
 
+	it('takes the list another tab stored, so the two do not overwrite each other', () => {
+		const storage = memoryStorage();
+		const seen: string[][] = [];
+		const a = new Outbox(storage, 'k', (items) => seen.push(items.map((p) => p.clientId)));
+		const b = new Outbox(storage, 'k');
+		b.add('t', 'from b', 'cb');
+		a.reload();
+		expect(a.items.map((p) => p.clientId)).toEqual(['cb']);
+		a.add('t', 'from a', 'ca');
+		expect(new Outbox(storage, 'k').items.map((p) => p.clientId)).toEqual(['cb', 'ca']);
+		expect(seen).toEqual([['cb'], ['cb', 'ca']]);
+	});
+
 	it('reports every change', () => {
 		const seen: number[] = [];
 		const o = new Outbox(null, 'k', (items) => seen.push(items.length));

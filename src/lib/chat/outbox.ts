@@ -55,6 +55,12 @@ export class Outbox {
 		this.onChange(this.#items);
 	}
 
+	/** Takes the list from storage again (another tab of the same user changed it). */
+	reload(): void {
+		this.#items = this.#load();
+		this.onChange(this.#items);
+	}
+
 	get items(): readonly PendingMessage[] {
 		return this.#items;
 	}
