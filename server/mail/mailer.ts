@@ -12,7 +12,29 @@ export interface OutgoingMail {
 
 export interface Mailer {
 	send(mail: OutgoingMail): Promise<void>;
-	close(): void;
+	/** Waits for mail still being sent (at most `graceMs`), then closes the transport. */
+	close(graceMs?: number): Promise<void>;
+}
+
+/** Tracks sends in flight so `close` can let them finish: a code asked for just before a restart still goes out. */
+function inFlight() {
+	const pending = new Set<Promise<unknown>>();
+	return {
+		track<T>(p: Promise<T>): Promise<T> {
+			pending.add(p);
+			void p.finally(() => pending.delete(p)).catch(() => {});
+			return p;
+		},
+		async drain(graceMs: number) {
+			if (pending.size === 0) return;
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			await Promise.race([
+				Promise.allSettled([...pending]),
+				new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))
+			]);
+			clearTimeout(timer);
+		}
+	};
 }
 
 /**
@@ -21,25 +43,33 @@ export interface Mailer {
  */
 export function createMailer(options: { smtpUrl?: string; from: string; devMailbox: string; log: Logger }): Mailer {
 	const { from, log } = options;
+	const flights = inFlight();
 	if (options.smtpUrl) {
 		const transport = nodemailer.createTransport(options.smtpUrl);
 		return {
-			async send(mail) {
-				await transport.sendMail({ from, ...mail });
-				log.info(`mail "${mail.subject}" sent to ${mail.to}`);
-			},
-			close: () => transport.close()
+			send: (mail) =>
+				flights.track(
+					transport.sendMail({ from, ...mail }).then(() => log.info(`mail "${mail.subject}" sent to ${mail.to}`))
+				),
+			async close(graceMs = 5000) {
+				await flights.drain(graceMs);
+				transport.close();
+			}
 		};
 	}
 	const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+	const write = async (mail: OutgoingMail) => {
+		const info = await stream.sendMail({ from, ...mail });
+		await fs.mkdir(options.devMailbox, { recursive: true });
+		const file = path.join(options.devMailbox, `${new Date().toISOString().replace(/[:.]/g, '-')}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`);
+		await fs.writeFile(file, info.message as Buffer);
+		log.info(`dev mailbox: "${mail.subject}" to ${mail.to} (${file})\n${mail.text}`);
+	};
 	return {
-		async send(mail) {
-			const info = await stream.sendMail({ from, ...mail });
-			await fs.mkdir(options.devMailbox, { recursive: true });
-			const file = path.join(options.devMailbox, `${new Date().toISOString().replace(/[:.]/g, '-')}-${mail.to.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`);
-			await fs.writeFile(file, info.message as Buffer);
-			log.info(`dev mailbox: "${mail.subject}" to ${mail.to} (${file})\n${mail.text}`);
-		},
-		close: () => stream.close()
+		send: (mail) => flights.track(write(mail)),
+		async close(graceMs = 5000) {
+			await flights.drain(graceMs);
+			stream.close();
+		}
 	};
 }
