@@ -21,7 +21,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 		.addColumn('thread_id', 'varchar(32)', (c) => c.references('threads.id').onDelete('set null'))
 		.addColumn('width', 'integer')
 		.addColumn('height', 'integer')
-		.addColumn('has_thumb', 'boolean', (c) => c.notNull().defaultTo(false))
+		// 0 or 1: an integer is the one boolean that binds alike on SQLite, PostgreSQL and MySQL.
+		.addColumn('has_thumb', 'integer', (c) => c.notNull().defaultTo(0))
 		.addColumn('created_at', 'varchar(24)', (c) => c.notNull())
 		.execute();
 	await db.schema.createIndex('files_owner').on('files').columns(['owner_id', 'created_at']).execute();

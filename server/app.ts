@@ -18,6 +18,7 @@ import { RedisPresenceStore } from './chat/presence.redis.js';
 import { UsersService } from './chat/users.service.js';
 import { Tickets } from './chat/tickets.js';
 import type { Config } from './config.js';
+import { createFiles, filesTiming, type Files, type FilesTiming } from './files/index.js';
 import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Route } from './http/http.js';
@@ -41,6 +42,8 @@ export interface ParleyOptions {
 	codes?: CodeOptions;
 	/** Overrides for chat limits (send rate, typing interval). Defaults in `DEFAULT_CHAT_LIMITS`. */
 	chatLimits?: Partial<ChatLimits>;
+	/** Overrides of the upload expiry and sweep interval (tests use short ones). */
+	filesTiming?: Partial<FilesTiming>;
 	/** Attach to this HTTP server instead of creating one (the Vite dev server). */
 	httpServer?: http.Server;
 }
@@ -53,7 +56,9 @@ export interface Parley {
 	chat: Chat | null;
 	db: Db;
 	auth: AuthService;
-	/** Handles `/api` and `/healthz`; false for other paths. */
+	/** The files role, when this process runs it. */
+	files: Files | null;
+	/** Handles `/api`, `/healthz` and (files role) `/files/`; false for other paths. */
 	handleApi: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 	/** Starts listening on the config's host and port; resolves to the bound port. */
 	listen(): Promise<number>;
@@ -147,7 +152,25 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				})
 			);
 		}
-		const handleApi = createRouter({ routes, trustProxy: config.trustProxy, log: log.child('http') });
+		let files: Files | null = null;
+		if (config.roles.includes('files')) {
+			const role = createFiles({
+				db: db.db,
+				auth,
+				messages: () => chat?.messages,
+				uploadDir: config.uploadDir,
+				maxUploadBytes: config.maxUploadBytes,
+				quotaBytes: config.uploadQuotaBytes,
+				corsOrigins: config.corsOrigins,
+				timing: { ...filesTiming(config.uploadExpiryHours), ...options.filesTiming },
+				log: log.child('files')
+			});
+			files = role;
+			closers.push(() => role.close());
+			routes.push(...role.routes);
+		}
+		const handleRoutes = createRouter({ routes, trustProxy: config.trustProxy, log: log.child('http') });
+		const handleApi = async (req: http.IncomingMessage, res: http.ServerResponse) => (await handleRoutes(req, res)) || (files !== null && (await files.handle(req, res)));
 
 		const server =
 			options.httpServer ??
@@ -197,6 +220,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			chat,
 			db,
 			auth,
+			files,
 			handleApi,
 			listen: () =>
 				new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { CHAT_LIMITS, type Message } from '../../src/lib/protocol/index.js';
+import { CHAT_LIMITS, type FileRef, type Message, type MessageKind } from '../../src/lib/protocol/index.js';
 import type { Limiter } from '../auth/rate-limits.js';
 import type { Database } from '../db/schema.js';
 import { isUniqueViolation } from '../db/database.js';
@@ -13,6 +13,7 @@ import * as repo from './messages.repository.js';
 import * as threadsRepo from './threads.repository.js';
 import type { ThreadsService } from './threads.service.js';
 import { toMessage } from './views.js';
+import { fileRefsOf } from '../files/views.js';
 
 export interface MessagesDeps {
 	db: Kysely<Database>;
@@ -37,7 +38,8 @@ export class MessagesService {
 	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean }> {
 		await this.deps.threads.requireMember(input.threadId, userId);
 		const { rows, hasMore } = await repo.listPage(this.deps.db, { ...input, limit: input.limit ?? CHAT_LIMITS.messagesPageDefault });
-		return { messages: rows.map(toMessage), hasMore };
+		const files = await fileRefsOf(this.deps.db, rows);
+		return { messages: rows.map((row) => toMessage(row, files)), hasMore };
 	}
 
 	/**
@@ -45,40 +47,27 @@ export class MessagesService {
 	 * back the first message and stores nothing (a resend after a lost ack, on any node).
 	 */
 	async send(userId: string, input: { threadId: string; clientId: string; text: string }): Promise<Message> {
-		const { db, log } = this.deps;
-		const earlier = await repo.findByClientId(db, userId, input.clientId);
+		const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
 		if (earlier) return this.resent(earlier, input.threadId);
 		await this.deps.threads.requireMember(input.threadId, userId);
 		// Only new messages count against the limit: resending what is stored must always work.
 		await this.deps.sendLimiter.consume(userId);
-		let row: repo.MessageRow;
-		try {
-			row = await retryTransaction(
-				() =>
-					db.transaction().execute((trx) =>
-						repo.insertNext(trx, {
-							id: newId(),
-							thread_id: input.threadId,
-							sender_id: userId,
-							client_id: input.clientId,
-							kind: 'text',
-							text: input.text,
-							file_id: null,
-							created_at: nowIso()
-						})
-					),
-				{ log, what: `send to thread "${input.threadId}"` }
-			);
-		} catch (error) {
-			// The same clientId raced itself (two devices or a quick resend): the first one won.
-			if (!isUniqueViolation(error)) throw error;
-			const first = await repo.findByClientId(db, userId, input.clientId);
-			if (!first) throw error;
-			return this.resent(first, input.threadId);
-		}
-		const message = toMessage(row);
-		this.deps.emitter.toUsers(await threadsRepo.memberIdsOf(db, row.thread_id), 'message:new', { message });
-		return message;
+		return this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null });
+	}
+
+	/**
+	 * Stores a message of kind `file` for a finished upload, through the same gapless insert as text,
+	 * and delivers it the same way. The file's id is the clientId, so finishing the same upload twice
+	 * (a retried last PATCH, a HEAD that finishes an interrupted completion) stores one message.
+	 * Not rate-limited: uploads are bounded by size and quota instead.
+	 */
+	async sendFile(userId: string, input: { threadId: string; file: FileRef }): Promise<Message> {
+		const files = new Map([[input.file.id, input.file]]);
+		const earlier = await repo.findByClientId(this.deps.db, userId, input.file.id);
+		if (earlier?.file_id === input.file.id) return toMessage(earlier, files);
+		if (earlier) throw new AppError('conflict', `clientId "${input.file.id}" already names message "${earlier.id}", which is not file "${input.file.id}"`);
+		await this.deps.threads.requireMember(input.threadId, userId);
+		return this.store(userId, { threadId: input.threadId, clientId: input.file.id, kind: 'file', text: null, file: input.file });
 	}
 
 	/** Raises the reader's readSeq (and deliveredSeq) to `seq`, at most the thread's last seq. */
@@ -105,6 +94,39 @@ export class MessagesService {
 			'typing',
 			{ threadId: input.threadId, userId }
 		);
+	}
+
+	/** Inserts under the thread's next seq (retrying deadlock victims), then emits `message:new`. */
+	private async store(userId: string, input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null }): Promise<Message> {
+		const { db, log } = this.deps;
+		let row: repo.MessageRow;
+		try {
+			row = await retryTransaction(
+				() =>
+					db.transaction().execute((trx) =>
+						repo.insertNext(trx, {
+							id: newId(),
+							thread_id: input.threadId,
+							sender_id: userId,
+							client_id: input.clientId,
+							kind: input.kind,
+							text: input.text,
+							file_id: input.file?.id ?? null,
+							created_at: nowIso()
+						})
+					),
+				{ log, what: `send to thread "${input.threadId}"` }
+			);
+		} catch (error) {
+			// The same clientId raced itself (two devices or a quick resend): the first one won.
+			if (!isUniqueViolation(error)) throw error;
+			const first = await repo.findByClientId(db, userId, input.clientId);
+			if (!first) throw error;
+			return input.file ? toMessage(first, new Map([[input.file.id, input.file]])) : this.resent(first, input.threadId);
+		}
+		const message = toMessage(row, input.file ? new Map([[input.file.id, input.file]]) : undefined);
+		this.deps.emitter.toUsers(await threadsRepo.memberIdsOf(db, row.thread_id), 'message:new', { message });
+		return message;
 	}
 
 	private resent(first: repo.MessageRow, threadId: string): Message {

@@ -10,6 +10,7 @@ import * as messagesRepo from './messages.repository.js';
 import * as repo from './threads.repository.js';
 import type { UsersService } from './users.service.js';
 import { toMessage } from './views.js';
+import { fileRefsOf } from '../files/views.js';
 
 export interface ThreadsDeps {
 	db: Kysely<Database>;
@@ -65,6 +66,7 @@ export class ThreadsService {
 		if (rows.length === 0) return [];
 		const ids = rows.map((r) => r.id);
 		const [members, lastMessages] = await Promise.all([repo.membersOf(this.deps.db, ids), messagesRepo.lastMessagesOf(this.deps.db, ids)]);
+		const files = await fileRefsOf(this.deps.db, [...lastMessages.values()]);
 		const cards = await this.deps.users.cardsById(
 			viewerId,
 			members.map((m) => m.user_id)
@@ -81,7 +83,7 @@ export class ThreadsService {
 				kind: row.kind,
 				members: memberCards,
 				lastSeq,
-				lastMessage: last ? toMessage(last) : null,
+				lastMessage: last ? toMessage(last, files) : null,
 				unread: Math.max(0, lastSeq - readSeq),
 				readSeq,
 				deliveredSeq: Number(row.delivered_seq),

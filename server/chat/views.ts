@@ -1,4 +1,4 @@
-import type { FriendRequest, Message, Relationship, UserCard } from '../../src/lib/protocol/index.js';
+import type { FileRef, FriendRequest, Message, Relationship, UserCard } from '../../src/lib/protocol/index.js';
 import type { FriendRequestRow } from './friends.repository.js';
 import type { MessageRow } from './messages.repository.js';
 import type { CardRow } from './users.repository.js';
@@ -11,7 +11,11 @@ export function toCard(row: CardRow, relationship: Relationship, online?: boolea
 	return card;
 }
 
-export function toMessage(row: MessageRow): Message {
+/**
+ * A stored message. `files` holds the current refs of the files of these messages (`fileRefsOf`); a
+ * file message whose file is not there was deleted by its owner and shows as `{id, deleted: true}`.
+ */
+export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> = new Map()): Message {
 	const message: Message = {
 		id: row.id,
 		threadId: row.thread_id,
@@ -22,7 +26,7 @@ export function toMessage(row: MessageRow): Message {
 		createdAt: row.created_at
 	};
 	if (row.text !== null) message.text = row.text;
-	if (row.file_id !== null) message.file = { id: row.file_id };
+	if (row.file_id !== null) message.file = files.get(row.file_id) ?? { id: row.file_id, deleted: true };
 	return message;
 }
 

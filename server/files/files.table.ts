@@ -14,7 +14,7 @@ export interface FilesTable {
 	thread_id: string | null;
 	width: number | null;
 	height: number | null;
-	/** SQLite and MySQL store booleans as 0/1. */
-	has_thumb: boolean | number;
+	/** 1 when a thumbnail exists. */
+	has_thumb: number;
 	created_at: string;
 }

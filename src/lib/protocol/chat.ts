@@ -55,10 +55,27 @@ export interface Friend {
 	since: string;
 }
 
-/** A file attached to a message (kind `file`); filled in by the files role. */
-export interface FileRef {
-	id: string;
-}
+/**
+ * The file of a message of kind `file`, as it is now. Once its owner deletes it, only `{id, deleted:
+ * true}` is left: the message stays in the thread, its bytes and details are gone.
+ */
+export type FileRef =
+	| {
+			id: string;
+			/** The display name the uploader gave (never a path on the server). */
+			name: string;
+			/** Bytes. */
+			size: number;
+			/** MIME type sniffed from the content (`application/octet-stream` when unknown). */
+			type: string;
+			/** Pixels, for images. */
+			width?: number;
+			height?: number;
+			/** True when `GET /files/{id}/thumbnail` has a small WebP preview. */
+			thumbnail?: boolean;
+			deleted?: undefined;
+	  }
+	| { id: string; deleted: true };
 
 export type MessageKind = 'text' | 'file' | 'call';
 

@@ -11,11 +11,16 @@ export const ERROR_STATUS = {
 	email_taken: 409,
 	conflict: 409,
 	already_friends: 409,
+	gone: 410,
+	precondition_failed: 412,
 	payload_too_large: 413,
+	quota_exceeded: 413,
 	unsupported_media_type: 415,
+	range_not_satisfiable: 416,
 	invalid_code: 422,
 	rate_limited: 429,
 	internal: 500,
+	not_implemented: 501,
 	no_chat_node: 503
 } as const;
 

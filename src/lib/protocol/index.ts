@@ -3,3 +3,4 @@ export * from './auth';
 export * from './socket';
 export * from './chat';
 export * from './profile';
+export * from './files';

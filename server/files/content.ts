@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { fileTypeFromFile } from 'file-type';
+import sharp from 'sharp';
+
+/** What Parley learns from a finished upload's bytes. */
+
+/** Thumbnails fit in a square of this many pixels. */
+export const THUMBNAIL_PX = 320;
+
+/** Types sharp reads with its prebuilt libvips: these get a size and a thumbnail. */
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+
+/** Types a browser could run as a document or script; never taken from the client's word. */
+const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/javascript|application\/ecmascript|text\/ecmascript)$/i;
+
+export const UNKNOWN_TYPE = 'application/octet-stream';
+
+/** Hex SHA-256 of a file, streamed. */
+export async function sha256File(file: string): Promise<string> {
+	const hash = createHash('sha256');
+	await pipeline(fs.createReadStream(file), hash);
+	return hash.digest('hex');
+}
+
+/**
+ * The file's type from its first bytes (magic numbers, via file-type). When the bytes say nothing
+ * (plain text, CSV, most source code), the uploader's `filetype` is used unless it names a type a
+ * browser could execute; else `application/octet-stream`. Downloads are attachments with nosniff
+ * whatever the type, so this is for display and thumbnails, not a security boundary.
+ */
+export async function sniffType(file: string, declared: string | undefined): Promise<string> {
+	const found = await fileTypeFromFile(file).catch(() => undefined);
+	if (found) return found.mime;
+	if (declared && !ACTIVE_TYPES.test(declared)) return declared.toLowerCase();
+	return UNKNOWN_TYPE;
+}
+
+export function isImageType(type: string): boolean {
+	return IMAGE_TYPES.has(type);
+}
+
+/**
+ * An image's displayed size (EXIF orientation applied) and a WebP thumbnail at most 320 px a side,
+ * written to `thumbnail` (through a temporary file, so a reader never sees half of one). Null when
+ * sharp cannot read the image (corrupt, or over its pixel limit): the file is kept, without preview.
+ */
+export async function describeImage(file: string, thumbnail: string): Promise<{ width: number; height: number; thumbnail: boolean } | null> {
+	let width: number;
+	let height: number;
+	try {
+		const meta = await sharp(file).metadata();
+		if (!meta.width || !meta.height) return null;
+		const turned = (meta.orientation ?? 1) >= 5;
+		width = turned ? meta.height : meta.width;
+		height = turned ? meta.width : meta.height;
+	} catch {
+		return null;
+	}
+	const partial = `${thumbnail}.${process.pid}.${Date.now()}.part`;
+	try {
+		await sharp(file)
+			.autoOrient()
+			.resize({ width: THUMBNAIL_PX, height: THUMBNAIL_PX, fit: 'inside', withoutEnlargement: true })
+			.webp({ quality: 75 })
+			.toFile(partial);
+		await fsp.rename(partial, thumbnail);
+		return { width, height, thumbnail: true };
+	} catch {
+		await fsp.rm(partial, { force: true });
+		return { width, height, thumbnail: false };
+	}
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * `attachment` with the name twice: an ASCII fallback in `filename` (quotes, backslashes, percent
+ * signs and anything outside printable ASCII replaced) and the exact name in `filename*` (RFC 8187
+ * percent-encoding). Slashes become `_` in both, control characters go: nothing in a name can end the
+ * header, add a parameter or name a directory.
+ */
+export function contentDisposition(name: string): string {
+	const clean = name.replace(CONTROL, '').replace(/[/\\]/g, '_').trim() || 'file';
+	const ascii = clean
+		.normalize('NFKD')
+		.replace(/[\u0300-\u036f]/g, '')
+		.replace(/[^\x20-\x7e]|["%\\]/g, '_');
+	const encoded = encodeURIComponent(clean).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+	return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}

@@ -1,0 +1,134 @@
+import fsp from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
+import type { AuthService } from '../auth/auth.service.js';
+import { SESSION_COOKIE } from '../auth/sessions.js';
+import { AppError } from '../errors.js';
+import { parseCookies, send } from '../http/http.js';
+import type { Logger } from '../logger.js';
+import { serve } from './download.js';
+import type { FilesService } from './files.service.js';
+import { metaOf, toTusError, type TusHandler } from './tus.js';
+import { Uploads } from './uploads.js';
+
+export interface FilesEdgeOptions {
+	auth: AuthService;
+	files: FilesService;
+	uploads: Uploads;
+	tus: TusHandler;
+	log: Logger;
+}
+
+const DOWNLOAD = /^\/files\/([0-9a-z]{1,32})(\/thumbnail)?$/;
+const OCTETS = 'application/offset+octet-stream';
+
+/**
+ * Everything under `/files/`: downloads (`GET`/`HEAD /files/{fileId}`, `…/thumbnail`) answered here,
+ * the rest handed to tus once the sender is known and owns the upload it names. A HEAD that carries
+ * `Tus-Resumable` is tus's (an upload's offset); one without is a download's. File ids and upload ids
+ * never look alike (upload ids hold an `_`), so each URL means one thing. Returns false for other paths.
+ */
+export function filesEdge(options: FilesEdgeOptions) {
+	const { auth, files, uploads, tus, log } = options;
+
+	async function userOf(req: IncomingMessage): Promise<string | undefined> {
+		const header = req.headers.authorization;
+		const token = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : parseCookies(req.headers.cookie)[SESSION_COOKIE];
+		return (await auth.authenticate(token))?.user.id;
+	}
+
+	async function download(req: IncomingMessage, res: ServerResponse, fileId: string, thumbnail: boolean): Promise<void> {
+		const userId = await userOf(req);
+		if (!userId) throw new AppError('unauthorized', 'sign in first: no valid session token or cookie');
+		const file = await files.readable(userId, fileId);
+		if (thumbnail && !file.has_thumb) throw new AppError('not_found', `file "${fileId}" has no thumbnail`);
+		const bytes = thumbnail ? files.thumbnailPath(file.id) : uploads.bytesPath(file.upload_id);
+		// The row says how big the file is; a missing file on disk is a 404 too (and logged: it should not happen).
+		const size = await fsp.stat(bytes).then(
+			(s) => s.size,
+			() => undefined
+		);
+		if (size === undefined) {
+			log.error(`file "${file.id}" has a row but no bytes at ${bytes}`);
+			throw new AppError('not_found', `file "${fileId}" not found`);
+		}
+		await serve(req, res, {
+			path: bytes,
+			size: thumbnail ? size : Number(file.size),
+			type: thumbnail ? 'image/webp' : file.type,
+			etag: thumbnail ? `"t-${file.sha256}"` : `"${file.sha256}"`,
+			lastModified: new Date(file.created_at),
+			downloadName: thumbnail ? undefined : file.name,
+			// Revalidated on every use, so a download stops working the moment access ends.
+			cacheControl: thumbnail ? 'private, max-age=3600' : 'private, no-cache'
+		});
+	}
+
+	async function upload(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+		const method = req.method ?? 'GET';
+		const fail = (error: AppError) => {
+			const { status_code, body } = toTusError(error);
+			res.writeHead(status_code, { 'tus-resumable': '1.0.0', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(method === 'PATCH' || method === 'POST' ? { connection: 'close' } : {}) });
+			res.end(body);
+		};
+		// Discovery (and CORS preflights, which never carry credentials) needs no session.
+		if (method === 'OPTIONS') return tus(req, res, undefined);
+		const userId = await userOf(req);
+		if (!userId) return fail(new AppError('unauthorized', 'sign in first: no valid session token or cookie'));
+		const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+		if (method === 'POST') {
+			if (path !== '/files' && path !== '/files/') return fail(new AppError('not_found', 'create uploads with POST /files/'));
+			if (req.headers['upload-defer-length'] !== undefined) return fail(new AppError('invalid_input', 'this server does not take Upload-Defer-Length: declare Upload-Length at creation'));
+			const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+			if (hasBody && contentType !== OCTETS) return fail(new AppError('unsupported_media_type', `a creation request with data must send it as ${OCTETS}, not "${contentType || 'nothing'}"`));
+			return tus(req, res, userId);
+		}
+		const uploadId = path.slice('/files/'.length);
+		if (uploads.ownerOf(uploadId) !== userId) return fail(new AppError('not_found', `upload "${uploadId.slice(0, 80)}" not found`));
+		if (method === 'PATCH' && contentType !== OCTETS) return fail(new AppError('unsupported_media_type', `PATCH must send ${OCTETS}, not "${contentType || 'nothing'}"`));
+		const extra: Record<string, string> = {};
+		if (method === 'HEAD') {
+			const fileId = await finishIfComplete(uploadId);
+			if (fileId) extra[FILE_ID_HEADER] = fileId;
+		}
+		return tus(req, res, userId, extra);
+	}
+
+	/**
+	 * A HEAD on an upload whose bytes are all there but which never became a file (its completion was
+	 * cut off: crash, restart, lost database) finishes it now, so the client's resume ends in a file.
+	 */
+	async function finishIfComplete(uploadId: string): Promise<string | undefined> {
+		const record = await uploads.get(uploadId);
+		if (!record) return undefined;
+		if ((await uploads.offset(uploadId)) !== record.size) return undefined;
+		const file = await files.finish({ id: uploadId, size: record.size, meta: metaOf({ id: uploadId, metadata: record.metadata }) });
+		return file.id;
+	}
+
+	return async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+		const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+		if (path !== '/files' && !path.startsWith('/files/')) return false;
+		const method = req.method ?? 'GET';
+		try {
+			const isDownload = method === 'GET' || (method === 'HEAD' && req.headers['tus-resumable'] === undefined);
+			if (isDownload) {
+				const match = DOWNLOAD.exec(path);
+				if (!match) throw new AppError('not_found', `no file at ${path.slice(0, 120)}`);
+				await download(req, res, match[1], match[2] !== undefined);
+			} else {
+				await upload(req, res, path);
+			}
+		} catch (error) {
+			if (res.headersSent) {
+				res.destroy();
+			} else if (error instanceof AppError) {
+				send(res, { status: error.status, body: { error: error.toBody() } });
+			} else {
+				log.error(`${method} ${path} failed`, error);
+				send(res, { status: 500, body: { error: { code: 'internal', message: 'something went wrong on the server; it has been logged' } } });
+			}
+		}
+		return true;
+	};
+}

@@ -1,0 +1,249 @@
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { FILE_LIMITS, type FileInfo, type FileSort, type FilesListQuery } from '../../src/lib/protocol/index.js';
+import type { MessagesService } from '../chat/messages.service.js';
+import { isUniqueViolation } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { newId, nowIso } from '../db/ids.js';
+import { AppError, invalidInput } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { contentDisposition, describeImage, isImageType, sha256File, sniffType } from './content.js';
+import * as repo from './files.repository.js';
+import type { HashingFileStore } from './store.js';
+import { Uploads, type UploadRecord } from './uploads.js';
+import { toFileInfo, toFileRef } from './views.js';
+
+export { contentDisposition };
+
+export interface FilesDeps {
+	db: Kysely<Database>;
+	store: HashingFileStore;
+	uploads: Uploads;
+	/** Where thumbnails go (`UPLOAD_DIR/thumbs`). */
+	thumbsDir: string;
+	/** Posts file messages into threads; undefined while (or when) this process runs no chat role. */
+	messages: () => MessagesService | undefined;
+	/** Bytes one user's files and unfinished uploads may add up to. */
+	quotaBytes: number;
+	log: Logger;
+}
+
+/** Metadata of an upload as Parley keeps it (validated and normalised at creation). */
+export interface UploadMeta {
+	filename: string;
+	filetype?: string;
+	threadId?: string;
+	/** Server-made at creation: the id the finished file will have. */
+	fileId: string;
+}
+
+/**
+ * Files: who may create an upload (size, quota, thread), what a finished upload becomes (a row, a
+ * thumbnail, a message), who may see and delete a file.
+ */
+export class FilesService {
+	/** Per user, the creations in progress, so two at once cannot both pass the quota. */
+	readonly #creating = new Map<string, Promise<unknown>>();
+	/** Bytes promised to creations that have passed the quota check but are not on disk yet. */
+	readonly #reserved = new Map<string, { userId: string; size: number }>();
+	/** Uploads being finished by this process: the sweep leaves them alone. */
+	readonly #finishing = new Map<string, Promise<repo.FileRow>>();
+
+	constructor(private readonly deps: FilesDeps) {}
+
+	/**
+	 * Checks a new upload of `size` bytes by `userId` and reserves its room in the quota until
+	 * `release(uploadId)`. Returns the metadata to store.
+	 */
+	async admit(userId: string, uploadId: string, size: number, meta: Omit<UploadMeta, 'fileId'>): Promise<UploadMeta> {
+		if (meta.threadId !== undefined) {
+			if (!this.deps.messages()) throw new AppError('not_implemented', 'this node does not run the chat role, so it cannot post files into threads');
+			if (!(await repo.isMember(this.deps.db, meta.threadId, userId))) throw new AppError('not_found', `thread "${meta.threadId}" not found`);
+		}
+		await this.#queue(userId, async () => {
+			const used = await this.usedBytes(userId);
+			if (used + size > this.deps.quotaBytes) {
+				const left = Math.max(0, this.deps.quotaBytes - used);
+				throw new AppError('quota_exceeded', `this upload of ${size} bytes is over your quota: ${left} of ${this.deps.quotaBytes} bytes left; delete files to make room`);
+			}
+			this.#reserved.set(uploadId, { userId, size });
+		});
+		return { ...meta, fileId: newId() };
+	}
+
+	/** Ends the reservation `admit` made (the upload is on disk by now, or failed). */
+	release(uploadId: string): void {
+		this.#reserved.delete(uploadId);
+	}
+
+	/** What counts against `userId`'s quota: their files, unfinished uploads and reservations. */
+	async usedBytes(userId: string): Promise<number> {
+		const [files, pending] = await Promise.all([repo.bytesOwnedBy(this.deps.db, userId), this.#pendingUploads(userId)]);
+		let reserved = 0;
+		for (const r of this.#reserved.values()) if (r.userId === userId) reserved += r.size;
+		return files + pending.reduce((sum, u) => sum + u.size, 0) + reserved;
+	}
+
+	/**
+	 * Turns a finished upload into a file: digest, sniffed type, image size and thumbnail, the row, and
+	 * with a thread the file message. Idempotent: finishing the same upload again (a retried last
+	 * PATCH, a HEAD after a lost answer) returns the same file and posts no second message.
+	 */
+	async finish(upload: { id: string; size: number; meta: UploadMeta }): Promise<repo.FileRow> {
+		let file = await repo.findByUploadId(this.deps.db, upload.id);
+		if (!file) {
+			const running = this.#finishing.get(upload.id);
+			const work = running ?? this.#makeFile(upload);
+			if (!running) this.#finishing.set(upload.id, work);
+			try {
+				file = await work;
+			} finally {
+				if (!running) this.#finishing.delete(upload.id);
+			}
+		}
+		const messages = this.deps.messages();
+		if (file.thread_id && messages) {
+			try {
+				await messages.sendFile(file.owner_id, { threadId: file.thread_id, file: toFileRef(file) });
+			} catch (error) {
+				// The uploader left the thread (or it went) in the meantime: the file stays theirs.
+				if (!(error instanceof AppError && error.code === 'not_found')) throw error;
+				this.deps.log.warn(`file "${file.id}" was not posted to thread "${file.thread_id}": ${error.message}`);
+			}
+		}
+		return file;
+	}
+
+	async #makeFile(upload: { id: string; size: number; meta: UploadMeta }): Promise<repo.FileRow> {
+		const { db, store } = this.deps;
+		const bytes = this.deps.uploads.bytesPath(upload.id);
+		const ownerId = this.deps.uploads.ownerOf(upload.id);
+		if (!ownerId) throw new Error(`upload "${upload.id}" has no owner in its id`);
+		const sha256 = store.takeDigest(upload.id, upload.size) ?? (await sha256File(bytes));
+		const type = await sniffType(bytes, upload.meta.filetype);
+		const image = isImageType(type) ? await describeImage(bytes, this.thumbnailPath(upload.meta.fileId)) : null;
+		const row: repo.FileRow = {
+			id: upload.meta.fileId,
+			owner_id: ownerId,
+			upload_id: upload.id,
+			name: upload.meta.filename,
+			name_key: upload.meta.filename.toLowerCase(),
+			size: upload.size,
+			type,
+			sha256,
+			thread_id: upload.meta.threadId ?? null,
+			width: image?.width ?? null,
+			height: image?.height ?? null,
+			has_thumb: image?.thumbnail ? 1 : 0,
+			created_at: nowIso()
+		};
+		try {
+			await repo.insert(db, row);
+		} catch (error) {
+			if (!isUniqueViolation(error)) throw error;
+			const first = await repo.findByUploadId(db, upload.id);
+			if (!first) throw error;
+			return first;
+		}
+		this.deps.log.info(`file "${row.id}" finished: ${row.size} bytes of ${row.type}`, { upload: upload.id });
+		return row;
+	}
+
+	thumbnailPath(fileId: string): string {
+		return path.join(this.deps.thumbsDir, `${fileId}.webp`);
+	}
+
+	/** The file if `userId` may read it (owner, or member of its thread); `not_found` otherwise. */
+	async readable(userId: string, fileId: string): Promise<repo.FileRow> {
+		const file = /^[0-9a-z]{1,32}$/.test(fileId) ? await repo.findById(this.deps.db, fileId) : undefined;
+		if (file && (file.owner_id === userId || (file.thread_id !== null && (await repo.isMember(this.deps.db, file.thread_id, userId))))) return file;
+		throw new AppError('not_found', `file "${fileId}" not found`);
+	}
+
+	/** Deletes the owner's file: row first (so it is gone for everyone at once), then bytes and thumbnail. */
+	async remove(userId: string, fileId: string): Promise<void> {
+		const file = await this.readable(userId, fileId);
+		if (file.owner_id !== userId) throw new AppError('forbidden', `file "${fileId}" is not yours: only its owner can delete it`);
+		if (!(await repo.remove(this.deps.db, file.id))) return;
+		await this.deps.uploads.removeBytes(file.upload_id);
+		await fsp.rm(this.thumbnailPath(file.id), { force: true });
+		this.deps.log.info(`file "${file.id}" deleted`);
+	}
+
+	/** A page of the files `userId` sent or received. */
+	async list(userId: string, query: { sort: FileSort; order?: 'asc' | 'desc'; q?: string; cursor?: string; limit?: number }): Promise<{ files: FileInfo[]; nextCursor: string | null }> {
+		const limit = query.limit ?? FILE_LIMITS.pageDefault;
+		// Newest first and biggest first are what people look for; names and types read A to Z.
+		const desc = (query.order ?? (query.sort === 'date' || query.sort === 'size' ? 'desc' : 'asc')) === 'desc';
+		const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.sort);
+		const rows = await repo.listVisible(this.deps.db, { userId, sort: query.sort, desc, q: query.q || undefined, after, limit });
+		const page = rows.slice(0, limit);
+		const last = page.at(-1);
+		return {
+			files: page.map((r) => toFileInfo(r, userId)),
+			nextCursor: rows.length > limit && last ? encodeCursor(query.sort, last) : null
+		};
+	}
+
+	/**
+	 * Removes unfinished uploads older than the expiry (and finished ones that never became a file, the
+	 * leftovers of a crash). Returns how many went.
+	 */
+	async sweep(expiryMs: number): Promise<number> {
+		const records = await this.deps.uploads.list();
+		const old = records.filter((r) => r.createdAt + expiryMs < Date.now() && !this.#finishing.has(r.id) && !this.#reserved.has(r.id));
+		const finished = await repo.finishedUploadIds(this.deps.db, old.map((r) => r.id));
+		let removed = 0;
+		for (const record of old) {
+			if (finished.has(record.id)) continue;
+			await this.deps.uploads.removeBytes(record.id);
+			this.deps.store.forget(record.id);
+			removed++;
+		}
+		if (removed > 0) this.deps.log.info(`removed ${removed} expired upload(s)`);
+		return removed;
+	}
+
+	async #pendingUploads(userId: string): Promise<UploadRecord[]> {
+		const mine = await this.deps.uploads.list(userId);
+		const finished = await repo.finishedUploadIds(
+			this.deps.db,
+			mine.map((r) => r.id)
+		);
+		return mine.filter((r) => !finished.has(r.id));
+	}
+
+	#queue<T>(userId: string, work: () => Promise<T>): Promise<T> {
+		const before = this.#creating.get(userId) ?? Promise.resolve();
+		const result = before.then(work, work);
+		const settled = result.catch(() => undefined);
+		this.#creating.set(userId, settled);
+		void settled.then(() => {
+			if (this.#creating.get(userId) === settled) this.#creating.delete(userId);
+		});
+		return result;
+	}
+}
+
+// The cursor is opaque to clients: the last file's sort value and id, base64url JSON, tagged with the
+// sort it belongs to so a cursor of another sort is refused rather than misread.
+function encodeCursor(sort: FileSort, row: repo.FileRow): string {
+	const value = sort === 'date' ? row.created_at : sort === 'name' ? row.name_key : sort === 'size' ? Number(row.size) : row.type;
+	return Buffer.from(JSON.stringify([sort, value, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string, sort: FileSort): repo.ListPosition {
+	try {
+		const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+		if (Array.isArray(value) && value.length === 3 && value[0] === sort && typeof value[2] === 'string' && value[2].length <= 32) {
+			const v = value[1];
+			if ((sort === 'size' && Number.isSafeInteger(v)) || (sort !== 'size' && typeof v === 'string' && v.length <= 1024)) return { value: v as string | number, id: value[2] };
+		}
+	} catch {
+		// falls through
+	}
+	throw invalidInput({ cursor: 'is not one this server made for this sort' }, 'cursor: is not one this server made for this sort; pass back nextCursor as it was given');
+}
+
+export type { FilesListQuery };

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { AuthService } from '../auth/auth.service.js';
+import type { MessagesService } from '../chat/messages.service.js';
+import type { Database } from '../db/schema.js';
+import type { Route } from '../http/http.js';
+import type { Logger } from '../logger.js';
+import { filesEdge } from './edge.js';
+import { filesRoutes } from './files.handlers.js';
+import { FilesService } from './files.service.js';
+import { HashingFileStore } from './store.js';
+import { createTusServer } from './tus.js';
+import { Uploads } from './uploads.js';
+
+/** Timing of the expiration extension; tests shorten both. */
+export interface FilesTiming {
+	/** An unfinished upload expires this long after creation. Default: UPLOAD_EXPIRY_HOURS. */
+	expiryMs: number;
+	/** How often expired uploads are swept. Default: a quarter of the expiry, at most an hour. */
+	sweepIntervalMs: number;
+}
+
+export interface FilesOptions {
+	db: Kysely<Database>;
+	auth: AuthService;
+	/** The chat role's messages, for file messages in threads; undefined when this process has no chat role. */
+	messages: () => MessagesService | undefined;
+	/** UPLOAD_DIR: uploads go to `tus/`, thumbnails to `thumbs/`. */
+	uploadDir: string;
+	maxUploadBytes: number;
+	quotaBytes: number;
+	corsOrigins: readonly string[];
+	timing: FilesTiming;
+	log: Logger;
+}
+
+/** The files role: its `/api/files` routes, its `/files/` edge, and the expiry sweep. */
+export interface Files {
+	service: FilesService;
+	routes: Route[];
+	/** Answers `/files` and `/files/*`; false for any other path. */
+	handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+	/** Removes expired uploads now; resolves to how many. */
+	sweep(): Promise<number>;
+	close(): void;
+}
+
+export function createFiles(options: FilesOptions): Files {
+	const tusDir = path.join(options.uploadDir, 'tus');
+	const thumbsDir = path.join(options.uploadDir, 'thumbs');
+	fs.mkdirSync(tusDir, { recursive: true });
+	fs.mkdirSync(thumbsDir, { recursive: true });
+	const { log, timing } = options;
+	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs });
+	const uploads = new Uploads(tusDir);
+	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, quotaBytes: options.quotaBytes, log });
+	const tus = createTusServer({ store, uploads, files: service, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, log: log.child('tus') });
+
+	let sweeping: Promise<number> | null = null;
+	const sweep = () => {
+		// One sweep at a time; a call during one waits for it.
+		sweeping ??= service.sweep(timing.expiryMs).finally(() => (sweeping = null));
+		return sweeping;
+	};
+	const timer = setInterval(() => void sweep().catch((error) => log.error('sweeping expired uploads failed', error)), timing.sweepIntervalMs);
+	timer.unref();
+
+	return {
+		service,
+		routes: filesRoutes({ auth: options.auth, files: service }),
+		handle: filesEdge({ auth: options.auth, files: service, uploads, tus: tus.handle, log }),
+		sweep,
+		close: () => clearInterval(timer)
+	};
+}
+
+/** The default timing for an expiry in hours. */
+export function filesTiming(expiryHours: number): FilesTiming {
+	const expiryMs = expiryHours * 3_600_000;
+	return { expiryMs, sweepIntervalMs: Math.min(3_600_000, expiryMs / 4) };
+}

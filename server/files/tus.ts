@@ -1,0 +1,188 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { ERRORS, Server, type Upload } from '@tus/server';
+import { FILE_ID_HEADER, uploadMetadataSchema, type ErrorCode } from '../../src/lib/protocol/index.js';
+import { AppError, invalidInput } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { FilesService, UploadMeta } from './files.service.js';
+import type { HashingFileStore } from './store.js';
+import type { Uploads } from './uploads.js';
+
+export interface TusOptions {
+	store: HashingFileStore;
+	uploads: Uploads;
+	files: FilesService;
+	/** Largest Upload-Length accepted at creation (MAX_UPLOAD_BYTES). */
+	maxSize: number;
+	/** Origins allowed to call cross-origin (CORS_ORIGINS). */
+	corsOrigins: readonly string[];
+	log: Logger;
+}
+
+/** Hands one Node request to tus on behalf of `userId` (undefined only for OPTIONS). */
+export type TusHandler = (req: IncomingMessage, res: ServerResponse, userId: string | undefined, extraHeaders?: Record<string, string>) => Promise<void>;
+
+/**
+ * The tus 1.0.0 server at `/files/` (creation, creation-with-upload, termination, expiration), its
+ * hooks bound to Parley's rules: ids made from the sender, metadata validated and size, quota and
+ * thread checked at creation, completion turned into a file, every error in the contract's JSON shape.
+ */
+export function createTusServer(options: TusOptions): { server: Server; handle: TusHandler } {
+	const { files, uploads, log } = options;
+	// Who sent a request, set before tus sees it (tus's hooks only get the Request), and which upload a
+	// creation request made (its quota reservation ends with the request).
+	const senders = new WeakMap<Request, string>();
+	const created = new WeakMap<Request, string>();
+	const userOf = (req: Request) => {
+		const userId = senders.get(req);
+		if (!userId) throw new Error('a tus request reached the hooks without a sender');
+		return userId;
+	};
+	const server = new Server({
+		path: '/files',
+		datastore: options.store,
+		maxSize: options.maxSize,
+		relativeLocation: true,
+		allowedOrigins: [...options.corsOrigins],
+		allowedCredentials: true,
+		exposedHeaders: [FILE_ID_HEADER],
+		// A finished upload is a file: it goes through DELETE /api/files/{id}, which also removes the row.
+		disableTerminationForFinishedUploads: true,
+		namingFunction: (req) => uploads.newId(userOf(req)),
+		async onUploadCreate(req, upload) {
+			const meta = parseMetadata(upload.metadata);
+			try {
+				created.set(req, upload.id);
+				const stored = await files.admit(userOf(req), upload.id, upload.size ?? 0, meta);
+				return { metadata: { ...stored } as Record<string, string> };
+			} catch (error) {
+				throw toTusError(error, log);
+			}
+		},
+		async onUploadFinish(_req, upload) {
+			try {
+				const file = await files.finish({ id: upload.id, size: upload.size ?? upload.offset, meta: metaOf(upload) });
+				return { headers: { [FILE_ID_HEADER]: file.id } };
+			} catch (error) {
+				throw toTusError(error, log);
+			}
+		},
+		onResponseError: (_req, error) => toTusError(error, log)
+	});
+	const handle: TusHandler = async (req, res, userId, extraHeaders = {}) => {
+		const request = toRequest(req);
+		if (userId) senders.set(request, userId);
+		try {
+			await send(res, await server.handleWeb(request), req, extraHeaders);
+		} finally {
+			const id = created.get(request);
+			if (id) files.release(id);
+		}
+	};
+	return { server, handle };
+}
+
+/** The stored metadata of an upload made by `createTusServer` (validated when it was created). */
+export function metaOf(upload: Pick<Upload, 'id' | 'metadata'>): UploadMeta {
+	const m = upload.metadata ?? {};
+	if (!m.filename || !m.fileId) throw new Error(`upload "${upload.id}" has no filename or fileId in its metadata`);
+	const meta: UploadMeta = { filename: m.filename, fileId: m.fileId };
+	if (m.filetype) meta.filetype = m.filetype;
+	if (m.threadId) meta.threadId = m.threadId;
+	return meta;
+}
+
+function parseMetadata(metadata: Record<string, string | null> | undefined): Omit<UploadMeta, 'fileId'> {
+	const m = metadata ?? {};
+	const result = uploadMetadataSchema.safeParse({ filename: m.filename ?? undefined, filetype: m.filetype ?? undefined, threadId: m.threadId ?? undefined });
+	if (result.success) return result.data;
+	const fields: Record<string, string> = {};
+	for (const issue of result.error.issues) {
+		const name = String(issue.path[0] ?? 'metadata');
+		fields[name] ??= issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+	}
+	const [name, why] = Object.entries(fields)[0];
+	throw toTusError(invalidInput(fields, `Upload-Metadata ${name}: ${why}`));
+}
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+	400: 'invalid_input',
+	401: 'unauthorized',
+	403: 'forbidden',
+	404: 'not_found',
+	409: 'conflict',
+	410: 'gone',
+	412: 'precondition_failed',
+	413: 'payload_too_large',
+	415: 'unsupported_media_type',
+	501: 'not_implemented'
+};
+
+/** Clearer words for tus's own errors (its texts are kept for the rest). */
+const MESSAGES = new Map<unknown, string>([
+	[ERRORS.INVALID_OFFSET, 'Upload-Offset does not match the bytes the server has; ask with HEAD and resume from its Upload-Offset'],
+	[ERRORS.FILE_NOT_FOUND, 'no such upload'],
+	[ERRORS.FILE_NO_LONGER_EXISTS, 'this upload has expired and was removed; start a new one'],
+	[ERRORS.ERR_MAX_SIZE_EXCEEDED, 'the upload is larger than this server accepts (MAX_UPLOAD_BYTES)'],
+	[ERRORS.ERR_SIZE_EXCEEDED, 'more bytes than the upload declared in Upload-Length'],
+	[ERRORS.INVALID_LENGTH, 'give Upload-Length (this server does not take Upload-Defer-Length)'],
+	[ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION, 'this server does not take Upload-Defer-Length: declare Upload-Length at creation'],
+	[ERRORS.MISSING_OFFSET, 'Upload-Offset header required']
+]);
+
+/** Any error on the tus path, as tus's `{status_code, body}` with the contract's JSON body. */
+export function toTusError(error: unknown, log?: Logger): { status_code: number; body: string } {
+	if (error instanceof AppError) return { status_code: error.status, body: JSON.stringify({ error: error.toBody() }) };
+	const e = error as { status_code?: number; body?: string } | null;
+	if (e && typeof e.status_code === 'number' && typeof e.body === 'string') {
+		if (e.body.startsWith('{"error"')) return { status_code: e.status_code, body: e.body };
+		if (e === ERRORS.INVALID_TERMINATION) {
+			return jsonError(409, 'conflict', 'this upload is finished and is a file now: delete it with DELETE /api/files/{id}');
+		}
+		if (e.status_code >= 500) log?.error(`tus: ${e.body.trim()}`);
+		const code = STATUS_CODES[e.status_code] ?? 'internal';
+		return jsonError(e.status_code, code, MESSAGES.get(e) ?? e.body.trim());
+	}
+	log?.error('files request failed', error);
+	return jsonError(500, 'internal', 'something went wrong on the server; it has been logged');
+}
+
+function jsonError(status: number, code: ErrorCode, message: string) {
+	return { status_code: status, body: JSON.stringify({ error: { code, message } }) };
+}
+
+function toRequest(req: IncomingMessage): Request {
+	const headers = new Headers();
+	for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+	const method = req.method ?? 'GET';
+	return new Request(`http://parley.invalid${req.url ?? '/'}`, {
+		method,
+		headers,
+		body: method === 'POST' || method === 'PATCH' ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
+		// @ts-expect-error Node's fetch needs this for a streamed body; the DOM types do not know it.
+		duplex: 'half'
+	});
+}
+
+/**
+ * Writes tus's Response to the Node response. Error answers tus writes itself (412, 400 for bad
+ * headers) are reshaped into the contract's JSON error; every error answer says `application/json`.
+ */
+async function send(res: ServerResponse, response: Response, req: IncomingMessage, extraHeaders: Record<string, string>): Promise<void> {
+	const method = req.method ?? 'GET';
+	const out: Record<string, string> = {};
+	response.headers.forEach((value, name) => (out[name] = value));
+	Object.assign(out, extraHeaders);
+	let body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+	if (response.status >= 400) {
+		const text = body?.toString('utf8') ?? '';
+		body = Buffer.from(text.startsWith('{"error"') ? text : toTusError({ status_code: response.status, body: text || `HTTP ${response.status}` }).body);
+		out['content-type'] = 'application/json; charset=utf-8';
+		// The client may still be sending a body nobody will read: do not keep the connection for it.
+		if ((method === 'POST' || method === 'PATCH') && !req.readableEnded) out.connection = 'close';
+	}
+	if (body && body.length > 0) out['content-length'] = String(body.length);
+	else delete out['content-type'];
+	res.writeHead(response.status, out);
+	res.end(method === 'HEAD' || !body || body.length === 0 ? undefined : body);
+}

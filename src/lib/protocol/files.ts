@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * The files half of the contract (PROTOCOL.md section 3, in full in docs/PROTOCOL.md): tus uploads at
+ * `/files/`, downloads at `/files/{id}`, and the `/api/files` calls.
+ */
+
+export const FILE_LIMITS = {
+	/** Characters (Unicode code points) of a file's display name. */
+	nameMax: 255,
+	/** Characters of the `filetype` upload metadata. */
+	typeMax: 255,
+	searchMax: 255,
+	pageMax: 100,
+	pageDefault: 50
+} as const;
+
+/** Where the tus endpoint is; an upload's URL is `UPLOAD_PATH` + its upload id. */
+export const UPLOAD_PATH = '/files/';
+
+/** The header a finished upload's answer (and HEAD of a finished upload) carries: the file's id. */
+export const FILE_ID_HEADER = 'Parley-File-Id';
+
+export const downloadUrl = (fileId: string) => `/files/${encodeURIComponent(fileId)}`;
+export const thumbnailUrl = (fileId: string) => `/files/${encodeURIComponent(fileId)}/thumbnail`;
+
+/** `sent`: you uploaded it; `received`: someone uploaded it into a thread of yours. */
+export type FileDirection = 'sent' | 'received';
+
+/** One file as `GET /api/files` shows it to the caller. */
+export interface FileInfo {
+	id: string;
+	name: string;
+	size: number;
+	/** Sniffed from the content; `application/octet-stream` when unknown. */
+	type: string;
+	/** Hex SHA-256 of the bytes (also the download's ETag). */
+	sha256: string;
+	/** The thread it was sent into, or null (uploaded on the Files page). */
+	threadId: string | null;
+	owner: { id: string; username: string; displayName: string };
+	direction: FileDirection;
+	width?: number;
+	height?: number;
+	thumbnail: boolean;
+	createdAt: string;
+}
+
+export interface FilesListResponse {
+	files: FileInfo[];
+	/** Pass back as `cursor` for the next page; null on the last one. */
+	nextCursor: string | null;
+}
+
+export const FILE_SORTS = ['date', 'name', 'size', 'type'] as const;
+export type FileSort = (typeof FILE_SORTS)[number];
+
+/** `GET /api/files` query (strings, as a query string gives them). */
+export const filesListQuery = z.strictObject({
+	sort: z.enum(FILE_SORTS, { message: `sort is one of ${FILE_SORTS.join(', ')}` }).default('date'),
+	order: z.enum(['asc', 'desc'], { message: 'order is asc or desc' }).optional(),
+	q: z
+		.string()
+		.max(FILE_LIMITS.searchMax, { message: `q is at most ${FILE_LIMITS.searchMax} characters` })
+		.optional(),
+	cursor: z.string().max(2048, { message: 'cursor is not one this server made' }).optional(),
+	limit: z
+		.string()
+		.regex(/^\d{1,3}$/, { message: 'limit must be a whole number' })
+		.transform(Number)
+		.refine((n) => n >= 1 && n <= FILE_LIMITS.pageMax, { message: `limit is 1 to ${FILE_LIMITS.pageMax}` })
+		.optional()
+});
+export type FilesListQuery = z.input<typeof filesListQuery>;
+
+/** Control characters (C0, DEL, C1): refused in names, as they would fake or hide text (or headers). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A file's display name: 1 to 255 characters, not only spaces, no control characters, kept verbatim. */
+export const fileNameSchema = z
+	.string({ message: 'filename must be a string' })
+	.min(1, { message: 'filename must not be empty' })
+	.max(FILE_LIMITS.nameMax * 2, { message: `filename is at most ${FILE_LIMITS.nameMax} characters` })
+	.refine((s) => [...s].length <= FILE_LIMITS.nameMax, { message: `filename is at most ${FILE_LIMITS.nameMax} characters` })
+	.refine((s) => s.trim().length > 0, { message: 'filename must not be only spaces' })
+	.refine((s) => !CONTROL.test(s), { message: 'filename must not contain control characters' })
+	.refine((s) => !LONE_SURROGATE.test(s) && !s.includes('\ufffd'), { message: 'filename is not well-formed UTF-8' });
+
+/** What an upload's `Upload-Metadata` may carry (other keys are ignored and not kept). */
+export const uploadMetadataSchema = z.object({
+	filename: fileNameSchema,
+	filetype: z
+		.string({ message: 'filetype must be a string' })
+		.max(FILE_LIMITS.typeMax, { message: `filetype is at most ${FILE_LIMITS.typeMax} characters` })
+		.regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, { message: 'filetype must look like a MIME type, e.g. image/png' })
+		.optional()
+		// Browsers send '' for a file of unknown type.
+		.or(z.literal('').transform(() => undefined)),
+	threadId: z
+		.string({ message: 'threadId must be a string' })
+		.regex(/^[0-9a-z]{1,32}$/, { message: 'threadId is not a thread id' })
+		.optional()
+});
