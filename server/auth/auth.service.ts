@@ -183,7 +183,8 @@ export class AuthService {
 	async chatTicket(claims: TicketClaims): Promise<ChatEndpoint> {
 		const node = await this.deps.balancer.pick();
 		if (!node) throw new AppError('no_chat_node', 'no chat server is available right now; try again in a moment');
-		return { url: node.url, ticket: await this.deps.tickets.issue(claims) };
+		const reserved = node.reservation ? { node: node.nodeId, reservation: node.reservation } : {};
+		return { url: node.url, ticket: await this.deps.tickets.issue({ ...claims, ...reserved }) };
 	}
 }
 

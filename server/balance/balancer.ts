@@ -1,9 +1,12 @@
+import { TICKET_TTL_MS } from '../chat/tickets.js';
 import type { Config } from '../config.js';
 import type { NodeRegistry } from './registry.js';
 
 export interface ChatNode {
 	nodeId: string;
 	url: string;
+	/** In a cluster: the connection reserved on the node for this ticket (see `NodeRegistry.pick`). */
+	reservation?: string;
 }
 
 /** Picks the chat node a user should connect to. */
@@ -30,8 +33,8 @@ export function localBalancer(config: Pick<Config, 'roles' | 'nodeId' | 'publicU
 export function registryBalancer(registry: NodeRegistry): Balancer {
 	return {
 		async pick() {
-			const node = await registry.pick();
-			return node ? { nodeId: node.id, url: node.url } : null;
+			const node = await registry.pick(TICKET_TTL_MS);
+			return node ? { nodeId: node.id, url: node.url, reservation: node.reservation } : null;
 		}
 	};
 }

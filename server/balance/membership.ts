@@ -33,6 +33,8 @@ export class Membership {
 	#timer: NodeJS.Timeout | undefined;
 	#beating: Promise<void> = Promise.resolve();
 	#joined = false;
+	#reporting: Promise<void> = Promise.resolve();
+	#reportQueued = false;
 
 	constructor(options: MembershipOptions) {
 		this.#options = options;
@@ -72,6 +74,24 @@ export class Membership {
 			this.#beating = this.#beat();
 		}, heartbeatMs);
 		this.#timer.unref();
+	}
+
+	/**
+	 * The node's socket count changed: the registry's load follows at once (coalesced: one update in
+	 * flight at a time, then one more with the latest count), and a new socket's reservation is spent.
+	 */
+	connectionsChanged(reservation?: { node: string; id: string }): void {
+		if (!this.#joined) return;
+		if (reservation) {
+			void this.#options.registry.connected(this.#info.id, this.#options.connections(), reservation).catch((error) => this.#options.log.warn('reporting a connection failed', error));
+			return;
+		}
+		if (this.#reportQueued) return;
+		this.#reportQueued = true;
+		this.#reporting = this.#reporting.then(async () => {
+			this.#reportQueued = false;
+			await this.#options.registry.connected(this.#info.id, this.#options.connections()).catch((error) => this.#options.log.warn('reporting the load failed', error));
+		});
 	}
 
 	/** Stops being handed out (the change is in the registry before this resolves). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 /** What a chat node tells the cluster about itself. */
@@ -14,7 +15,7 @@ export interface NodeInfo {
 
 /** A registered node as `list` sees it. */
 export interface NodeStatus extends NodeInfo {
-	/** Its sockets at its last heartbeat, plus tickets handed out for it since. */
+	/** Its load: its sockets, plus tickets handed out for it and not redeemed yet. */
 	connections: number;
 	/** Its heartbeat is recent enough (within 3 intervals). */
 	alive: boolean;
@@ -40,8 +41,10 @@ export function clusterKeys(prefix: string) {
 		deadline: `${prefix}nodes:deadline`,
 		/** Hash: node id to `NodeInfo` as JSON. */
 		info: `${prefix}nodes:info`,
-		/** Hash: node id to its load (sockets at the last beat plus tickets handed out since). */
+		/** Hash: node id to its sockets (at its last beat or connection change). */
 		load: `${prefix}nodes:load`,
+		/** Sorted set per node: reservations (tickets handed out for it), scored by when they lapse. */
+		reserved: (id: string) => `${prefix}nodes:reserved:${id}`,
 		/** Hash: user id to their sockets over the whole cluster. */
 		online: `${prefix}presence:online`,
 		/** Hash per node process: user id to their sockets on that process. */
@@ -66,6 +69,7 @@ local function release(P, id)
   redis.call('ZREM', P .. 'nodes:deadline', id)
   redis.call('HDEL', P .. 'nodes:info', id)
   redis.call('HDEL', P .. 'nodes:load', id)
+  redis.call('DEL', P .. 'nodes:reserved:' .. id)
   local offline = {}
   if raw then
     local conn = P .. 'presence:conn:' .. cjson.decode(raw).instance
@@ -100,10 +104,22 @@ end
 redis.call('ZADD', P .. 'nodes:deadline', now + tonumber(ARGV[5]), id)
 redis.call('HSET', P .. 'nodes:info', id, ARGV[3])
 redis.call('HSET', P .. 'nodes:load', id, ARGV[4])
+redis.call('ZREMRANGEBYSCORE', P .. 'nodes:reserved:' .. id, '-inf', now)
 return state
 `;
 
-// ARGV: prefix, a random number in [0, 1) for ties. Reserves one connection on the node it picks.
+// ARGV: prefix, id, connections ('' to leave it), reservation ('' for none). A socket arrived or left: the load is
+// exact at once (a registered node only), and the ticket's reservation is spent.
+const CONNECTED = `
+local P, id = ARGV[1], ARGV[2]
+if ARGV[3] ~= '' and redis.call('HEXISTS', P .. 'nodes:info', id) == 1 then redis.call('HSET', P .. 'nodes:load', id, ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('ZREM', P .. 'nodes:reserved:' .. id, ARGV[4]) end
+return 1
+`;
+
+// ARGV: prefix, a random number in [0, 1) for ties, a reservation id, its lifetime (ms). The load of a
+// node is its sockets plus its live reservations; the one picked gets the reservation, which the
+// ticket carries and the node spends when the socket arrives (or which lapses with the ticket).
 const PICK = `${NOW}
 local P = ARGV[1]
 local ids = redis.call('ZRANGEBYSCORE', P .. 'nodes:deadline', '(' .. now, '+inf')
@@ -111,7 +127,7 @@ local best, bestLoad = {}, nil
 for _, id in ipairs(ids) do
   local raw = redis.call('HGET', P .. 'nodes:info', id)
   if raw and not cjson.decode(raw).draining then
-    local load = tonumber(redis.call('HGET', P .. 'nodes:load', id) or '0')
+    local load = tonumber(redis.call('HGET', P .. 'nodes:load', id) or '0') + redis.call('ZCOUNT', P .. 'nodes:reserved:' .. id, '(' .. now, '+inf')
     if bestLoad == nil or load < bestLoad then
       best, bestLoad = { id }, load
     elseif load == bestLoad then
@@ -121,7 +137,7 @@ for _, id in ipairs(ids) do
 end
 if #best == 0 then return false end
 local chosen = best[math.min(#best, math.floor(tonumber(ARGV[2]) * #best) + 1)]
-redis.call('HINCRBY', P .. 'nodes:load', chosen, 1)
+redis.call('ZADD', P .. 'nodes:reserved:' .. chosen, now + tonumber(ARGV[4]), ARGV[3])
 return redis.call('HGET', P .. 'nodes:info', chosen)
 `;
 
@@ -146,12 +162,17 @@ return cjson.encode(release(ARGV[1], ARGV[2]))
 // ARGV: prefix
 const LIST = `${NOW}
 local P = ARGV[1]
-return { now, redis.call('HGETALL', P .. 'nodes:info'), redis.call('ZRANGE', P .. 'nodes:deadline', 0, -1, 'WITHSCORES'), redis.call('HGETALL', P .. 'nodes:load') }
+local load = redis.call('HGETALL', P .. 'nodes:load')
+for i = 1, #load, 2 do
+  load[i + 1] = tostring(tonumber(load[i + 1]) + redis.call('ZCOUNT', P .. 'nodes:reserved:' .. load[i], '(' .. now, '+inf'))
+end
+return { now, redis.call('HGETALL', P .. 'nodes:info'), redis.call('ZRANGE', P .. 'nodes:deadline', 0, -1, 'WITHSCORES'), load }
 `;
 
 interface Scripts {
 	parleyBeat(...args: string[]): Promise<BeatResult>;
 	parleyPick(...args: string[]): Promise<string | null>;
+	parleyConnected(...args: string[]): Promise<number>;
 	parleyClaimDead(...args: string[]): Promise<string[]>;
 	parleyReleaseOne(...args: string[]): Promise<string>;
 	parleyList(...args: string[]): Promise<[number, string[], string[], string[]]>;
@@ -160,6 +181,7 @@ interface Scripts {
 const SCRIPTS: Record<keyof Scripts, string> = {
 	parleyBeat: BEAT,
 	parleyPick: PICK,
+	parleyConnected: CONNECTED,
 	parleyClaimDead: CLAIM_DEAD,
 	parleyReleaseOne: RELEASE_ONE,
 	parleyList: LIST
@@ -192,10 +214,20 @@ export class NodeRegistry {
 		return this.#redis.parleyBeat(this.prefix, info.id, JSON.stringify(info), String(connections), String(Math.round(ttlMs)), info.instance);
 	}
 
-	/** The least-loaded live node that is not draining (ties at random), with one connection reserved on it; null when none. */
-	async pick(): Promise<NodeInfo | null> {
-		const raw = await this.#redis.parleyPick(this.prefix, String(Math.random()));
-		return raw ? (JSON.parse(raw) as NodeInfo) : null;
+	/**
+	 * The least-loaded live node that is not draining (ties at random), with a connection reserved on
+	 * it for `reserveMs` (a ticket's life); null when none. Pass the reservation to `connected`.
+	 */
+	async pick(reserveMs: number): Promise<(NodeInfo & { reservation: string }) | null> {
+		const reservation = randomBytes(9).toString('base64url');
+		const raw = await this.#redis.parleyPick(this.prefix, String(Math.random()), reservation, String(Math.round(reserveMs)));
+		return raw ? { ...(JSON.parse(raw) as NodeInfo), reservation } : null;
+	}
+
+	/** A node's socket count changed; `reservation` (of the ticket a new socket came with) is spent. */
+	async connected(id: string, connections: number, reservation?: { node: string; id: string }): Promise<void> {
+		if (reservation && reservation.node !== id) await this.#redis.parleyConnected(this.prefix, reservation.node, '', reservation.id);
+		await this.#redis.parleyConnected(this.prefix, id, String(connections), reservation?.node === id ? reservation.id : '');
 	}
 
 	/** Releases every node whose heartbeat stopped; returns each with the users who went offline with it. */

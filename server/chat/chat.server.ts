@@ -30,6 +30,8 @@ import type { Tickets } from './tickets.js';
 export interface SocketData {
 	userId: string;
 	sessionId: string;
+	/** In a cluster: the connection the balancer reserved for this socket's ticket. */
+	reservation?: { node: string; id: string };
 }
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
@@ -73,6 +75,7 @@ export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: Au
 			if (!claims || !(await auth.sessionIsLive(claims.sessionId))) return next(new Error('unauthorized'));
 			socket.data.userId = claims.userId;
 			socket.data.sessionId = claims.sessionId;
+			if (claims.node && claims.reservation) socket.data.reservation = { node: claims.node, id: claims.reservation };
 			next();
 		} catch (error) {
 			log.error('handshake failed', error);

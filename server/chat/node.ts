@@ -96,6 +96,12 @@ export async function startChatNode(options: ChatNodeOptions): Promise<ChatNode>
 		// Registered before the ticket check, so a refused socket does not spend its ticket.
 		io.use((_socket, next) => next(draining ? new Error('draining') : undefined));
 		attachChat({ io, tickets: options.tickets, auth: options.auth, chat, log });
+		if (membership) {
+			io.on('connection', (socket) => {
+				membership.connectionsChanged(socket.data.reservation);
+				socket.on('disconnect', () => membership.connectionsChanged());
+			});
+		}
 
 		const lease = await NodeLease.acquire({ db, nodeId: config.nodeId, url: config.publicUrl, mode: redis ? 'cluster' : 'alone', heartbeatMs: config.heartbeatMs, log: log.child('lease') });
 		cleanups.push(() => lease.release());

@@ -4,6 +4,9 @@ import type { KeyValueStore } from '../kv/kv.js';
 export interface TicketClaims {
 	sessionId: string;
 	userId: string;
+	/** In a cluster: the node the ticket was handed out for, and the connection reserved there. */
+	node?: string;
+	reservation?: string;
 }
 
 export const TICKET_TTL_MS = 60_000;
