@@ -177,6 +177,15 @@ export class ChatConnection {
 			this.#lost();
 		});
 		socket.on('session:ended', ({ reason }) => this.#end(reason));
+		// The node is stopping (docs/PROTOCOL.md, server:draining): at a random moment in the window it
+		// gives, so its clients do not all arrive at once, move to the node a fresh ticket names.
+		socket.on('server:draining', ({ withinMs }) => {
+			setTimeout(() => {
+				if (this.#socket !== socket || this.#stopped) return;
+				socket.disconnect();
+				this.reconnectNow();
+			}, Math.random() * withinMs);
+		});
 	}
 
 	#lost() {
