@@ -1,5 +1,6 @@
-// `npm run cluster`: a multi-node Parley on one machine. A gateway (with the files and media roles) on
-// PORT (default 3000) and chat nodes on the next ports (3001, 3002, 3003), all against the REDIS_URL
+// `npm run cluster`: a multi-node Parley on one machine. A gateway (with the files role) on PORT
+// (default 3000) and chat nodes (with the media role: calls ride the chat socket) on the next ports
+// (3001, 3002, 3003), each with its own media port range, all against the REDIS_URL
 // and DATABASE_URL given (PostgreSQL or MySQL/MariaDB: SQLite is one file for one process). Each
 // process's log lines are prefixed with its name. Ctrl-C (or SIGTERM) drains every node and stops.
 //
@@ -41,13 +42,23 @@ const basePort = Number(process.env.PORT ?? 3000);
 const host = process.env.CLUSTER_HOST ?? 'localhost';
 const gatewayUrl = (process.env.PUBLIC_URL ?? `http://${host}:${basePort}`).replace(/\/+$/, '');
 const processes = [
-	{ name: 'gateway', env: { ROLES: 'gateway,files,media', PORT: String(basePort), PUBLIC_URL: gatewayUrl, NODE_ID: 'gateway' } },
+	{ name: 'gateway', env: { ROLES: 'gateway,files', PORT: String(basePort), PUBLIC_URL: gatewayUrl, NODE_ID: 'gateway' } },
 	...Array.from({ length: chatNodes }, (_, i) => {
 		const port = basePort + 1 + i;
 		return {
 			name: `chat-${i + 1}`,
 			// The web app comes from the gateway: its origin must be allowed to open these nodes' sockets.
-			env: { ROLES: 'chat', PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, NODE_ID: `chat-${i + 1}`, CORS_ORIGINS: new URL(gatewayUrl).origin }
+			env: {
+				ROLES: 'chat,media',
+				PORT: String(port),
+				PUBLIC_URL: `http://${host}:${port}`,
+				NODE_ID: `chat-${i + 1}`,
+				CORS_ORIGINS: new URL(gatewayUrl).origin,
+				// One machine: the nodes' WebRTC ports must not overlap, and one worker each is plenty.
+				MEDIA_MIN_PORT: String(40000 + i * 1000),
+				MEDIA_MAX_PORT: String(40000 + i * 1000 + 999),
+				MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '1'
+			}
 		};
 	})
 ];
