@@ -27,6 +27,7 @@ import type { KeyValueStore } from './kv/kv.js';
 import { MemoryStore } from './kv/memory.js';
 import { RedisStore } from './kv/redis.js';
 import { log as rootLog } from './logger.js';
+import { createMedia, type MediaRole } from './media/index.js';
 import { createMailer } from './mail/mailer.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
@@ -58,6 +59,8 @@ export interface Parley {
 	auth: AuthService;
 	/** The files role, when this process runs it. */
 	files: Files | null;
+	/** Calls (the media role and its signaling), when this process runs the chat role. */
+	media: MediaRole | null;
 	/** Handles `/api`, `/healthz` and (files role) `/files/`; false for other paths. */
 	handleApi: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 	/** Starts listening on the config's host and port; resolves to the bound port. */
@@ -104,6 +107,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		/** Reaches sockets on any node: this node's io (and its adapter), or, in a cluster, the Redis emitter. */
 		let emitter: ChatEmitter | null = null;
 		let draining = false;
+		let serverClosed: Promise<void> | undefined;
 		/** Announces profile changes on a gateway without the chat role (in a cluster). */
 		let gatewayUsers: UsersService | null = null;
 		const registry = redis ? new NodeRegistry({ redis, prefix: config.redisPrefix }) : undefined;
@@ -113,7 +117,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			codes: new VerificationCodes(kv, options.codes),
 			mailer,
 			tickets,
-			balancer: registry ? registryBalancer(registry) : localBalancer(config, { draining: () => draining }),
+			balancer: registry ? registryBalancer(registry, log.child('balance')) : localBalancer(config, { draining: () => draining }),
 			limits: {
 				loginAccount: createLimiter({ redis, prefix, name: 'login-account', points: limits.loginFailuresPerAccount, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins for this account' }),
 				loginIp: createLimiter({ redis, prefix, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins from your address' }),
@@ -132,6 +136,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 					const body: Record<string, unknown> = { status: draining ? 'draining' : 'ok', nodeId: config.nodeId, roles: [...config.roles] };
 					// In a cluster: this chat node's load, and on a gateway the live chat nodes it picks from.
 					if (registry && chatNode) body.connections = chatNode.connections();
+					if (config.roles.includes('chat') || config.roles.includes('media')) body.media = media?.status().media ?? 'unavailable';
 					if (registry && config.roles.includes('gateway')) {
 						body.nodes = (await registry.list()).filter((n) => n.alive).map(({ id, url, connections, draining, startedAt }) => ({ id, url, connections, draining, startedAt }));
 					}
@@ -153,6 +158,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			);
 		}
 		let files: Files | null = null;
+		let media: MediaRole | null = null;
 		if (config.roles.includes('files')) {
 			const role = createFiles({
 				db: db.db,
@@ -198,12 +204,22 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				// Browsers load the app from the gateway, which may be another origin than this chat node.
 				cors: { origin: [...config.corsOrigins], credentials: true }
 			});
-			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, log: log.child('chat') });
+			const chatIo = io;
+			const requests = async (services: Chat) => {
+				const role = await createMedia({ config: config.media, enabled: config.roles.includes('media'), io: chatIo, chat: services, log: log.child('media') });
+				media = role;
+				closers.push(() => role.close());
+				return role.requests;
+			};
+			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, requests, log: log.child('chat') });
 			chatNode = node;
 			chat = node.chat;
 			emitter = node.chat.emitter;
 			closers.push(() => node.close());
-		} else if (redis) {
+		} else if (config.roles.includes('media')) {
+			log.warn('the media role needs the chat role in the same process (calls ride the chat socket); it does nothing here');
+		}
+		if (!config.roles.includes('chat') && redis) {
 			// A gateway without the chat role reaches sockets on the chat nodes through Redis.
 			emitter = redisEmitter(new Emitter(redis, { key: adapterKey(config.redisPrefix) }));
 			gatewayUsers = new UsersService({
@@ -221,6 +237,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			db,
 			auth,
 			files,
+			media,
 			handleApi,
 			listen: () =>
 				new Promise((resolve, reject) => {
@@ -235,7 +252,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				if (draining) return { sockets: 0, left: 0, ms: 0 };
 				draining = true;
 				// No new connections (HTTP or socket); those open go on, so requests in flight finish.
-				if (server.listening && !options.httpServer) server.close();
+				if (server.listening && !options.httpServer) serverClosed = new Promise((resolve) => server.close(() => resolve()));
 				server.closeIdleConnections?.();
 				return chatNode ? chatNode.drain(timeoutMs) : { sockets: 0, left: 0, ms: 0 };
 			},
@@ -243,6 +260,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				draining = true;
 				if (io) await new Promise<void>((resolve) => io!.close(() => resolve()));
 				else if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+				// After a drain: the HTTP requests still in flight get a few seconds to finish.
+				else if (serverClosed) await Promise.race([serverClosed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
 				server.closeAllConnections?.();
 				for (const close of closers.reverse()) await close();
 			}

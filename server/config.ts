@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 
 export const ROLES = ['gateway', 'chat', 'balance', 'files', 'media'] as const;
@@ -52,6 +52,36 @@ export interface Config {
 	 * app is served by another process than this chat node). Default the origin of `PUBLIC_URL`.
 	 */
 	readonly corsOrigins: readonly string[];
+	/** Media (calls): see `MediaConfig`. */
+	readonly media: MediaConfig;
+}
+
+/** The `media` role's settings (server/media). */
+export interface MediaConfig {
+	/** `MEDIA_LISTEN_IP`: where the SFU's WebRTC transports listen. Default `0.0.0.0`. */
+	readonly listenIp: string;
+	/**
+	 * `MEDIA_ANNOUNCED_IP`: the address browsers are told to send media to (this host's public address
+	 * behind NAT). Default `127.0.0.1`, which only reaches browsers on this machine.
+	 */
+	readonly announcedIp: string | undefined;
+	/** `MEDIA_MIN_PORT`, `MEDIA_MAX_PORT`: the UDP/TCP ports of the transports. Default 40000 to 49999. */
+	readonly minPort: number;
+	readonly maxPort: number;
+	/** `MEDIA_WORKERS`: mediasoup worker processes. Default one per core. */
+	readonly workers: number;
+	/** `ICE_SERVERS`: JSON list of `{urls, username?, credential?}` (STUN/TURN) handed to browsers. Default none. */
+	readonly iceServers: readonly IceServerConfig[];
+	/** `MEDIASOUP_WORKER_BIN`: the worker binary. Default: the package's own, else the one `npm run setup:media` cached. */
+	readonly workerBin: string | undefined;
+	/** `CALL_RING_TIMEOUT_MS`: an unanswered call ends as "no answer" after this long. Default 30000. */
+	readonly ringTimeoutMs: number;
+}
+
+export interface IceServerConfig {
+	readonly urls: string | readonly string[];
+	readonly username?: string;
+	readonly credential?: string;
 }
 
 export class ConfigError extends Error {
@@ -96,6 +126,53 @@ function bool(env: Env, name: string): boolean {
 function optional(env: Env, name: string): string | undefined {
 	const raw = env[name]?.trim();
 	return raw ? raw : undefined;
+}
+
+function iceServers(env: Env): IceServerConfig[] {
+	const raw = optional(env, 'ICE_SERVERS');
+	if (!raw) return [];
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(raw);
+	} catch {
+		throw new ConfigError('ICE_SERVERS', `is not JSON: "${raw.slice(0, 80)}"`);
+	}
+	const isUrl = (u: unknown) => typeof u === 'string' && /^(stuns?|turns?):/.test(u);
+	if (!Array.isArray(parsed)) throw new ConfigError('ICE_SERVERS', 'must be a JSON list of {urls, username?, credential?}');
+	return parsed.map((server: unknown, i) => {
+		const s = server as Record<string, unknown> | null;
+		const urls = s?.urls;
+		if (!s || !(isUrl(urls) || (Array.isArray(urls) && urls.length > 0 && urls.every(isUrl)))) {
+			throw new ConfigError('ICE_SERVERS', `entry ${i} needs urls: one or more stun:, stuns:, turn: or turns: URLs`);
+		}
+		for (const key of ['username', 'credential'] as const) {
+			if (s[key] !== undefined && typeof s[key] !== 'string') throw new ConfigError('ICE_SERVERS', `entry ${i}: ${key} must be a string`);
+		}
+		return Object.freeze({ urls: urls as string | string[], ...(s.username !== undefined ? { username: s.username as string } : {}), ...(s.credential !== undefined ? { credential: s.credential as string } : {}) });
+	});
+}
+
+function ip(env: Env, name: string, fallback: string | undefined): string | undefined {
+	const raw = optional(env, name) ?? fallback;
+	if (raw !== undefined && !/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]+)$/.test(raw)) throw new ConfigError(name, `must be an IPv4 or IPv6 address, got "${raw}"`);
+	return raw;
+}
+
+function mediaConfig(env: Env): MediaConfig {
+	const minPort = int(env, 'MEDIA_MIN_PORT', 40000, 1024, 65535);
+	const maxPort = int(env, 'MEDIA_MAX_PORT', 49999, 1024, 65535);
+	if (maxPort < minPort) throw new ConfigError('MEDIA_MAX_PORT', `must not be below MEDIA_MIN_PORT (${minPort}), got ${maxPort}`);
+	const listenIp = ip(env, 'MEDIA_LISTEN_IP', '0.0.0.0')!;
+	return Object.freeze({
+		listenIp,
+		announcedIp: ip(env, 'MEDIA_ANNOUNCED_IP', listenIp === '0.0.0.0' || listenIp === '::' ? '127.0.0.1' : undefined),
+		minPort,
+		maxPort,
+		workers: int(env, 'MEDIA_WORKERS', availableParallelism(), 1, 256),
+		iceServers: Object.freeze(iceServers(env)),
+		workerBin: optional(env, 'MEDIASOUP_WORKER_BIN'),
+		ringTimeoutMs: int(env, 'CALL_RING_TIMEOUT_MS', 30_000, 100, 600_000)
+	});
 }
 
 /** Reads and checks the environment once; throws `ConfigError` naming the first bad variable. */
@@ -163,6 +240,7 @@ export function loadConfig(env: Env): Config {
 		redisPrefix,
 		heartbeatMs: int(env, 'NODE_HEARTBEAT_MS', 2000, 50, 60_000),
 		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
-		corsOrigins: Object.freeze(corsOrigins)
+		corsOrigins: Object.freeze(corsOrigins),
+		media: mediaConfig(env)
 	});
 }

@@ -64,8 +64,10 @@ const REQUESTS: RequestTable = {
  * its user (all their devices) and of its session (so a logout reaches exactly that session). Its
  * requests are answered from the `REQUESTS` table.
  */
-export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: AuthService; chat: Chat; log: Logger }): void {
+export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: AuthService; chat: Chat; log: Logger; requests?: RequestTable }): void {
 	const { io, tickets, auth, chat, log } = options;
+	// Other roles' rows (the media role's `call:*` and `media:*`) beside the chat's own.
+	const requests: RequestTable = { ...REQUESTS, ...options.requests };
 
 	io.use(async (socket, next) => {
 		try {
@@ -90,11 +92,11 @@ export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: Au
 		slog.debug('connected');
 
 		const ctx: HandlerContext = { userId, sessionId, socket, chat, log: slog };
-		for (const [event, entry] of Object.entries(REQUESTS) as Array<[RequestName, RequestEntry<RequestName>]>) {
+		for (const [event, entry] of Object.entries(requests) as Array<[RequestName, RequestEntry<RequestName>]>) {
 			(socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, (...args) => void chat.track(dispatch(event, entry, ctx, args)));
 		}
 		socket.onAny((event: string, ...args: unknown[]) => {
-			if (!Object.hasOwn(REQUESTS, event)) unknownRequest(event, args);
+			if (!Object.hasOwn(requests, event)) unknownRequest(event, args);
 		});
 		trackPresence(socket, chat, slog);
 		socket.on('disconnect', (reason) => slog.debug(`disconnected: ${reason}`));

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { CHAT_LIMITS, type FileRef, type Message, type MessageKind } from '../../src/lib/protocol/index.js';
+import { CHAT_LIMITS, type CallSummary, type FileRef, type Message, type MessageKind } from '../../src/lib/protocol/index.js';
 import type { Limiter } from '../auth/rate-limits.js';
 import type { Database } from '../db/schema.js';
 import { isUniqueViolation } from '../db/database.js';
@@ -68,6 +68,17 @@ export class MessagesService {
 		if (earlier) throw new AppError('conflict', `clientId "${input.file.id}" already names message "${earlier.id}", which is not file "${input.file.id}"`);
 		await this.deps.threads.requireMember(input.threadId, userId);
 		return this.store(userId, { threadId: input.threadId, clientId: input.file.id, kind: 'file', text: null, file: input.file });
+	}
+
+	/**
+	 * Stores the line a call leaves in its thread: kind `call`, sent by the caller, its stored text the
+	 * JSON of the summary (shown by `toMessage` as `call` plus a line for people). The call's id is the
+	 * clientId, so a call is recorded once. Not rate-limited: the server writes it, not the user.
+	 */
+	async sendCall(callerId: string, input: { threadId: string; callId: string; summary: CallSummary }): Promise<Message> {
+		const earlier = await repo.findByClientId(this.deps.db, callerId, input.callId);
+		if (earlier) return toMessage(earlier);
+		return this.store(callerId, { threadId: input.threadId, clientId: input.callId, kind: 'call', text: JSON.stringify(input.summary), file: null });
 	}
 
 	/** Raises the reader's readSeq (and deliveredSeq) to `seq`, at most the thread's last seq. */

@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import type { KeyValueStore } from '../kv/kv.js';
 import type { Logger } from '../logger.js';
 import { attachChat, type ChatServer } from './chat.server.js';
+import type { RequestTable } from './dispatch.js';
 import { drainSockets, type DrainReport } from './drain.js';
 import { createChat, type Chat, type ChatLimits } from './index.js';
 import { announce } from './presence.js';
@@ -30,6 +31,8 @@ export interface ChatNodeOptions {
 	tickets: Tickets;
 	auth: AuthService;
 	limits?: Partial<ChatLimits>;
+	/** More request rows (the media role's), made once the chat's services exist. Default none. */
+	requests?: (chat: Chat) => Promise<RequestTable>;
 	log: Logger;
 }
 
@@ -95,7 +98,8 @@ export async function startChatNode(options: ChatNodeOptions): Promise<ChatNode>
 		let draining = false;
 		// Registered before the ticket check, so a refused socket does not spend its ticket.
 		io.use((_socket, next) => next(draining ? new Error('draining') : undefined));
-		attachChat({ io, tickets: options.tickets, auth: options.auth, chat, log });
+		const requests = options.requests ? await options.requests(chat) : undefined;
+		attachChat({ io, tickets: options.tickets, auth: options.auth, chat, log, requests });
 		if (membership) {
 			io.on('connection', (socket) => {
 				membership.connectionsChanged(socket.data.reservation);

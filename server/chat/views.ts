@@ -1,4 +1,4 @@
-import type { FileRef, FriendRequest, Message, Relationship, UserCard } from '../../src/lib/protocol/index.js';
+import { callLine, parseCallSummary, type FileRef, type FriendRequest, type Message, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
 import type { FriendRequestRow } from './friends.repository.js';
 import type { MessageRow } from './messages.repository.js';
 import type { CardRow } from './users.repository.js';
@@ -27,6 +27,12 @@ export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> =
 	};
 	if (row.text !== null) message.text = row.text;
 	if (row.file_id !== null) message.file = files.get(row.file_id) ?? { id: row.file_id, deleted: true };
+	// A call line is stored as the JSON of its summary (server/media); clients get both forms.
+	const call = row.kind === 'call' ? parseCallSummary(row.text) : null;
+	if (call) {
+		message.call = call;
+		message.text = callLine(call);
+	}
 	return message;
 }
 

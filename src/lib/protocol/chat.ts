@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallSummary } from './calls';
 
 /**
  * The chat half of the contract (PROTOCOL.md section 2 and the extensions in docs/PROTOCOL.md): the
@@ -89,6 +90,8 @@ export interface Message {
 	kind: MessageKind;
 	text?: string;
 	file?: FileRef;
+	/** Kind `call`: what happened (`text` says the same for people: "Video call, 4:12", "Missed call"). */
+	call?: CallSummary;
 	createdAt: string;
 }
 

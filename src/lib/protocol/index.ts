@@ -4,3 +4,4 @@ export * from './socket';
 export * from './chat';
 export * from './profile';
 export * from './files';
+export * from './calls';

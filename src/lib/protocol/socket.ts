@@ -29,6 +29,7 @@ import type {
 	UsersSearchRequest,
 	UsersSearchResponse
 } from './chat';
+import type { CallsClientToServerEvents, CallsServerToClientEvents } from './calls';
 import type { ErrorBody } from './errors';
 
 /** Every socket request's acknowledgement. */
@@ -38,7 +39,7 @@ export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
 export type SessionEndReason = 'logout' | 'replaced' | 'password_changed';
 
 /** Events the server emits to clients (PROTOCOL.md section 2, plus the extensions in docs/PROTOCOL.md). */
-export interface ServerToClientEvents {
+export interface ServerToClientEvents extends CallsServerToClientEvents {
 	'session:ended': (payload: { reason: SessionEndReason }) => void;
 	'message:new': (payload: { message: Message }) => void;
 	'message:status': (payload: MessageStatusEvent) => void;
@@ -59,7 +60,7 @@ export interface ServerToClientEvents {
 }
 
 /** Requests clients send, each with an ack (optional only for `typing`). */
-export interface ClientToServerEvents {
+export interface ClientToServerEvents extends CallsClientToServerEvents {
 	'session:whoami': (payload: Empty, ack: AckCallback<{ userId: string }>) => void;
 	'users:search': (payload: UsersSearchRequest, ack: AckCallback<UsersSearchResponse>) => void;
 	/** Extension: cards by id (your own id gives your card with your bio). */

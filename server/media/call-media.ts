@@ -1,0 +1,224 @@
+import type { types } from 'mediasoup';
+import type { ConsumerInfo, MediaSource, ProducerInfo, TransportInfo } from '../../src/lib/protocol/index.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Per peer, so one misbehaving client cannot pile up transports or consumers. */
+const LIMITS = { transports: 4, consumers: 12 } as const;
+
+export type MediaNotice =
+	| { event: 'media:newProducer'; producer: ProducerInfo }
+	| { event: 'media:producerClosed' | 'media:producerPaused' | 'media:producerResumed'; producerId: string };
+
+export interface CallMediaOptions {
+	router: types.Router;
+	listenIp: string;
+	announcedIp: string | undefined;
+	/** Called once when the worker under the router died: the call cannot go on. */
+	lost: () => void;
+	/** Tells one peer (by user id) about the other's producers. */
+	notify: (userId: string, notice: MediaNotice) => void;
+	log: Logger;
+}
+
+interface Peer {
+	transports: Map<string, types.WebRtcTransport>;
+	producers: Map<string, types.Producer>;
+	consumers: Map<string, types.Consumer>;
+}
+
+/**
+ * One call's media on the SFU: its router, and per peer the WebRTC transports, producers and consumers
+ * that peer owns. Every id a request names is looked up among the requesting peer's own, so a peer can
+ * never touch the other's. Closing the router closes everything under it.
+ */
+export class CallMedia {
+	private readonly peers = new Map<string, Peer>();
+	private closed = false;
+
+	constructor(private readonly options: CallMediaOptions) {
+		options.router.observer.once('close', () => {
+			this.closed = true;
+			this.peers.clear();
+		});
+		options.router.once('workerclose', () => options.lost());
+	}
+
+	get router(): types.Router {
+		return this.options.router;
+	}
+
+	get rtpCapabilities(): types.RtpCapabilities {
+		return this.options.router.rtpCapabilities;
+	}
+
+	/** Adds a peer (the caller at invite, the callee at accept). */
+	join(userId: string): void {
+		if (!this.peers.has(userId)) this.peers.set(userId, { transports: new Map(), producers: new Map(), consumers: new Map() });
+	}
+
+	async createTransport(userId: string, direction: 'send' | 'recv'): Promise<TransportInfo> {
+		const peer = this.peer(userId);
+		if (peer.transports.size >= LIMITS.transports) throw new AppError('conflict', `at most ${LIMITS.transports} transports per call; close one first`);
+		const { listenIp, announcedIp } = this.options;
+		const transport = await this.options.router.createWebRtcTransport({
+			listenIps: [{ ip: listenIp, announcedIp }],
+			enableUdp: true,
+			enableTcp: true,
+			preferUdp: true,
+			initialAvailableOutgoingBitrate: 1_000_000,
+			appData: { userId, direction }
+		});
+		if (this.closed) {
+			transport.close();
+			throw new AppError('gone', 'the call has ended');
+		}
+		peer.transports.set(transport.id, transport);
+		transport.observer.once('close', () => peer.transports.delete(transport.id));
+		transport.on('dtlsstatechange', (state) => {
+			if (state === 'failed' || state === 'closed') this.options.log.warn(`transport "${transport.id}" of user "${userId}": DTLS ${state}`);
+		});
+		return { id: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+	}
+
+	async connectTransport(userId: string, transportId: string, dtlsParameters: unknown): Promise<void> {
+		const transport = this.transport(userId, transportId);
+		await this.mediasoup(`connecting transport "${transportId}"`, () => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
+	}
+
+	async produce(userId: string, input: { transportId: string; kind: 'audio' | 'video'; rtpParameters: unknown; source: MediaSource }): Promise<string> {
+		const peer = this.peer(userId);
+		const transport = this.transport(userId, input.transportId, 'send');
+		for (const p of peer.producers.values()) {
+			if ((p.appData as { source: MediaSource }).source === input.source) throw new AppError('conflict', `you already send "${input.source}" (producer "${p.id}"); close it or replace its track`);
+		}
+		const producer = await this.mediasoup(`producing ${input.kind} on transport "${input.transportId}"`, () =>
+			transport.produce({ kind: input.kind, rtpParameters: input.rtpParameters as types.RtpParameters, appData: { userId, source: input.source } })
+		);
+		peer.producers.set(producer.id, producer);
+		producer.observer.once('close', () => peer.producers.delete(producer.id));
+		for (const other of this.others(userId)) this.options.notify(other, { event: 'media:newProducer', producer: info(producer) });
+		return producer.id;
+	}
+
+	/** The other peers' producers, for a peer that joined after they started sending. */
+	producersFor(userId: string): ProducerInfo[] {
+		this.peer(userId);
+		return this.others(userId).flatMap((other) => [...this.peers.get(other)!.producers.values()].map(info));
+	}
+
+	async consume(userId: string, input: { transportId: string; producerId: string; rtpCapabilities: unknown }): Promise<ConsumerInfo> {
+		const peer = this.peer(userId);
+		const transport = this.transport(userId, input.transportId, 'recv');
+		if (peer.consumers.size >= LIMITS.consumers) throw new AppError('conflict', `at most ${LIMITS.consumers} consumers per call`);
+		const producer = this.others(userId)
+			.map((other) => this.peers.get(other)!.producers.get(input.producerId))
+			.find(Boolean);
+		if (!producer) throw new AppError('not_found', `producer "${input.producerId}" not found`);
+		const rtpCapabilities = input.rtpCapabilities as types.RtpCapabilities;
+		let canConsume = false;
+		try {
+			canConsume = this.options.router.canConsume({ producerId: producer.id, rtpCapabilities });
+		} catch {
+			canConsume = false;
+		}
+		if (!canConsume) throw new AppError('invalid_input', `your device cannot receive producer "${producer.id}" (no common codec)`, { fields: { rtpCapabilities: 'has no codec the producer sends' } });
+		const consumer = await this.mediasoup(`consuming producer "${producer.id}"`, () =>
+			transport.consume({ producerId: producer.id, rtpCapabilities, paused: true, appData: { userId, source: (producer.appData as { source: MediaSource }).source } })
+		);
+		peer.consumers.set(consumer.id, consumer);
+		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
+		consumer.on('producerclose', () => this.options.notify(userId, { event: 'media:producerClosed', producerId: producer.id }));
+		consumer.on('producerpause', () => this.options.notify(userId, { event: 'media:producerPaused', producerId: producer.id }));
+		consumer.on('producerresume', () => this.options.notify(userId, { event: 'media:producerResumed', producerId: producer.id }));
+		return {
+			id: consumer.id,
+			producerId: producer.id,
+			kind: consumer.kind,
+			rtpParameters: consumer.rtpParameters,
+			source: (producer.appData as { source: MediaSource }).source,
+			producerPaused: consumer.producerPaused
+		};
+	}
+
+	async resumeConsumer(userId: string, consumerId: string): Promise<void> {
+		const consumer = this.peer(userId).consumers.get(consumerId);
+		if (!consumer) throw new AppError('not_found', `consumer "${consumerId}" not found`);
+		await consumer.resume();
+	}
+
+	async setProducerPaused(userId: string, producerId: string, paused: boolean): Promise<void> {
+		const producer = this.producer(userId, producerId);
+		await (paused ? producer.pause() : producer.resume());
+	}
+
+	closeProducer(userId: string, producerId: string): void {
+		this.producer(userId, producerId).close();
+	}
+
+	/** Closes what one peer owns (its transports take their producers and consumers with them). */
+	leave(userId: string): void {
+		const peer = this.peers.get(userId);
+		if (!peer) return;
+		this.peers.delete(userId);
+		for (const t of peer.transports.values()) t.close();
+	}
+
+	close(): void {
+		if (!this.options.router.closed) this.options.router.close();
+		this.closed = true;
+		this.peers.clear();
+	}
+
+	/** Server-side stats for tests and diagnostics: bytes each peer's producers received. */
+	async producerStats(userId: string): Promise<Array<{ source: MediaSource; kind: string; bytes: number }>> {
+		const peer = this.peer(userId);
+		const out: Array<{ source: MediaSource; kind: string; bytes: number }> = [];
+		for (const p of peer.producers.values()) {
+			const stats = await p.getStats();
+			out.push({ source: (p.appData as { source: MediaSource }).source, kind: p.kind, bytes: stats.reduce((sum, s) => sum + (s.byteCount ?? 0), 0) });
+		}
+		return out;
+	}
+
+	private peer(userId: string): Peer {
+		const peer = this.peers.get(userId);
+		if (!peer || this.closed) throw new AppError('not_found', 'you are not in this call');
+		return peer;
+	}
+
+	private others(userId: string): string[] {
+		return [...this.peers.keys()].filter((id) => id !== userId);
+	}
+
+	private transport(userId: string, transportId: string, direction?: 'send' | 'recv'): types.WebRtcTransport {
+		const transport = this.peer(userId).transports.get(transportId);
+		if (!transport) throw new AppError('not_found', `transport "${transportId}" not found`);
+		if (direction && (transport.appData as { direction: string }).direction !== direction) {
+			throw new AppError('invalid_input', `transport "${transportId}" is a ${(transport.appData as { direction: string }).direction} transport`, { fields: { transportId: `must be a ${direction} transport` } });
+		}
+		return transport;
+	}
+
+	private producer(userId: string, producerId: string): types.Producer {
+		const producer = this.peer(userId).producers.get(producerId);
+		if (!producer) throw new AppError('not_found', `producer "${producerId}" not found`);
+		return producer;
+	}
+
+	/** mediasoup rejects bad parameters with TypeError or its own errors: those are the client's input. */
+	private async mediasoup<T>(what: string, work: () => Promise<T>): Promise<T> {
+		try {
+			return await work();
+		} catch (error) {
+			if (error instanceof AppError) throw error;
+			const message = error instanceof Error ? error.message : String(error);
+			if (this.closed) throw new AppError('gone', 'the call has ended');
+			throw new AppError('invalid_input', `${what} failed: ${message.slice(0, 200)}`);
+		}
+	}
+}
+
+function info(p: types.Producer): ProducerInfo {
+	return { producerId: p.id, userId: (p.appData as { userId: string }).userId, kind: p.kind, source: (p.appData as { source: MediaSource }).source, paused: p.paused };
+}
