@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tus from 'tus-js-client';
+import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
+import type { TestParley } from './parley.js';
+
+/** Hex SHA-256 of bytes. */
+export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** An `Upload-Metadata` header value from plain strings. */
+export function metadataHeader(meta: Record<string, string>): string {
+	return Object.entries(meta)
+		.map(([k, v]) => `${k} ${Buffer.from(v, 'utf8').toString('base64')}`)
+		.join(',');
+}
+
+export interface RawResponse {
+	status: number;
+	headers: Headers;
+	text: string;
+	/** The parsed JSON body, when there is one. */
+	json: any;
+}
+
+/** One HTTP request as it is (tus headers by hand), with the bearer token when given. */
+export async function raw(t: TestParley, method: string, url: string, options: { token?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<RawResponse> {
+	const headers: Record<string, string> = { ...options.headers };
+	if (options.token) headers.authorization = `Bearer ${options.token}`;
+	const res = await fetch(url.startsWith('http') ? url : t.baseUrl + url, { method, headers, body: options.body });
+	const text = await res.text();
+	let json: unknown;
+	try {
+		json = text ? JSON.parse(text) : undefined;
+	} catch {
+		json = undefined;
+	}
+	return { status: res.status, headers: res.headers, text, json };
+}
+
+/** `POST /files/` creating an upload of `length` bytes; returns the response (Location = its URL). */
+export function create(t: TestParley, token: string | undefined, length: number | string, meta: Record<string, string> = { filename: 'f.bin' }, headers: Record<string, string> = {}) {
+	return raw(t, 'POST', '/files/', {
+		token,
+		headers: { 'tus-resumable': '1.0.0', 'upload-length': String(length), ...(Object.keys(meta).length ? { 'upload-metadata': metadataHeader(meta) } : {}), ...headers }
+	});
+}
+
+/** `PATCH` bytes at `offset` into an upload. */
+export function patch(t: TestParley, token: string | undefined, url: string, offset: number, body: Buffer, headers: Record<string, string> = {}) {
+	return raw(t, 'PATCH', url, { token, body, headers: { 'tus-resumable': '1.0.0', 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream', ...headers } });
+}
+
+export function head(t: TestParley, token: string | undefined, url: string) {
+	return raw(t, 'HEAD', url, { token, headers: { 'tus-resumable': '1.0.0' } });
+}
+
+/** Uploads bytes with tus-js-client; resolves to the upload URL and the finished file's id. */
+export function upload(
+	t: TestParley,
+	token: string,
+	data: Buffer,
+	options: { filename?: string; filetype?: string; threadId?: string; chunkSize?: number } = {}
+): Promise<{ url: string; fileId: string }> {
+	const metadata: Record<string, string> = { filename: options.filename ?? 'file.bin' };
+	if (options.filetype) metadata.filetype = options.filetype;
+	if (options.threadId) metadata.threadId = options.threadId;
+	return new Promise((resolve, reject) => {
+		const up = new tus.Upload(data, {
+			endpoint: `${t.baseUrl}/files/`,
+			headers: { authorization: `Bearer ${token}` },
+			metadata,
+			chunkSize: options.chunkSize ?? Infinity,
+			retryDelays: [],
+			onError: reject,
+			onSuccess: ({ lastResponse }) => resolve({ url: up.url!, fileId: lastResponse.getHeader(FILE_ID_HEADER.toLowerCase()) ?? lastResponse.getHeader(FILE_ID_HEADER) })
+		});
+		up.start();
+	});
+}
+
+/** Downloads a file (or part of it); the body as bytes. */
+export async function download(t: TestParley, token: string | undefined, fileId: string, headers: Record<string, string> = {}) {
+	const res = await fetch(`${t.baseUrl}/files/${fileId}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
+	return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** Every file under a directory, recursively, as paths relative to it. */
+export function filesUnder(dir: string): string[] {
+	if (!fs.existsSync(dir)) return [];
+	return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((p) => fs.statSync(path.join(dir, p)).isFile()).sort();
+}
