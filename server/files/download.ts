@@ -103,8 +103,8 @@ export function parseRange(header: string, size: number): { start: number; end: 
 		return { start: Math.max(0, size - suffix), end: size - 1 };
 	}
 	const start = Number(first);
-	const end = last === '' ? size - 1 : Number(last);
-	if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return null;
+	const end = last === '' ? Infinity : Number(last);
+	if (!Number.isSafeInteger(start) || (last !== '' && (!Number.isSafeInteger(end) || end < start))) return null;
 	if (start >= size) return 'unsatisfiable';
 	return { start, end: Math.min(end, size - 1) };
 }
