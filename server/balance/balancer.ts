@@ -1,5 +1,6 @@
 import { TICKET_TTL_MS } from '../chat/tickets.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { NodeRegistry } from './registry.js';
 
 export interface ChatNode {
@@ -30,10 +31,17 @@ export function localBalancer(config: Pick<Config, 'roles' | 'nodeId' | 'publicU
  * reserves a connection on the node until its next heartbeat reports the real count, so a burst of
  * logins spreads out instead of landing on the node that looked emptiest a moment ago.
  */
-export function registryBalancer(registry: NodeRegistry): Balancer {
+export function registryBalancer(registry: NodeRegistry, log?: Logger): Balancer {
 	return {
 		async pick() {
-			const node = await registry.pick(TICKET_TTL_MS);
+			let node;
+			try {
+				node = await registry.pick(TICKET_TTL_MS);
+			} catch (error) {
+				// Redis out of reach: no node can be vouched for, which the client hears as 503 no_chat_node.
+				log?.error('picking a chat node failed', error);
+				return null;
+			}
 			return node ? { nodeId: node.id, url: node.url, reservation: node.reservation } : null;
 		}
 	};
