@@ -27,6 +27,7 @@ import type { KeyValueStore } from './kv/kv.js';
 import { MemoryStore } from './kv/memory.js';
 import { RedisStore } from './kv/redis.js';
 import { log as rootLog } from './logger.js';
+import { createMedia, type MediaRole } from './media/index.js';
 import { createMailer } from './mail/mailer.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
@@ -58,6 +59,8 @@ export interface Parley {
 	auth: AuthService;
 	/** The files role, when this process runs it. */
 	files: Files | null;
+	/** Calls (the media role and its signaling), when this process runs the chat role. */
+	media: MediaRole | null;
 	/** Handles `/api`, `/healthz` and (files role) `/files/`; false for other paths. */
 	handleApi: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
 	/** Starts listening on the config's host and port; resolves to the bound port. */
@@ -133,6 +136,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 					const body: Record<string, unknown> = { status: draining ? 'draining' : 'ok', nodeId: config.nodeId, roles: [...config.roles] };
 					// In a cluster: this chat node's load, and on a gateway the live chat nodes it picks from.
 					if (registry && chatNode) body.connections = chatNode.connections();
+					if (config.roles.includes('chat') || config.roles.includes('media')) body.media = media?.status().media ?? 'unavailable';
 					if (registry && config.roles.includes('gateway')) {
 						body.nodes = (await registry.list()).filter((n) => n.alive).map(({ id, url, connections, draining, startedAt }) => ({ id, url, connections, draining, startedAt }));
 					}
@@ -154,6 +158,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			);
 		}
 		let files: Files | null = null;
+		let media: MediaRole | null = null;
 		if (config.roles.includes('files')) {
 			const role = createFiles({
 				db: db.db,
@@ -199,12 +204,22 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				// Browsers load the app from the gateway, which may be another origin than this chat node.
 				cors: { origin: [...config.corsOrigins], credentials: true }
 			});
-			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, log: log.child('chat') });
+			const chatIo = io;
+			const requests = async (services: Chat) => {
+				const role = await createMedia({ config: config.media, enabled: config.roles.includes('media'), io: chatIo, chat: services, log: log.child('media') });
+				media = role;
+				closers.push(() => role.close());
+				return role.requests;
+			};
+			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, requests, log: log.child('chat') });
 			chatNode = node;
 			chat = node.chat;
 			emitter = node.chat.emitter;
 			closers.push(() => node.close());
-		} else if (redis) {
+		} else if (config.roles.includes('media')) {
+			log.warn('the media role needs the chat role in the same process (calls ride the chat socket); it does nothing here');
+		}
+		if (!config.roles.includes('chat') && redis) {
 			// A gateway without the chat role reaches sockets on the chat nodes through Redis.
 			emitter = redisEmitter(new Emitter(redis, { key: adapterKey(config.redisPrefix) }));
 			gatewayUsers = new UsersService({
@@ -222,6 +237,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			db,
 			auth,
 			files,
+			media,
 			handleApi,
 			listen: () =>
 				new Promise((resolve, reject) => {
