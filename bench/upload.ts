@@ -26,7 +26,7 @@ const source = path.join(work, 'source.bin');
 async function writeSource(): Promise<void> {
 	const out = fs.createWriteStream(source);
 	for (let left = size; left > 0; left -= 4 * MiB) {
-		if (!out.write(randomBytes(Math.min(4 * MiB, left)))) await new Promise((r) => out.once('drain', r));
+		if (!out.write(randomBytes(Math.min(4 * MiB, left)))) await new Promise<void>((r) => out.once('drain', () => r()));
 	}
 	await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
