@@ -14,6 +14,8 @@ export interface CallMediaOptions {
 	router: types.Router;
 	listenIp: string;
 	announcedIp: string | undefined;
+	/** The call test: the one peer consumes its own producers. Default false. */
+	loopback?: boolean;
 	/** Called once when the worker under the router died: the call cannot go on. */
 	lost: () => void;
 	/** Tells one peer (by user id) about the other's producers. */
@@ -104,14 +106,14 @@ export class CallMedia {
 	/** The other peers' producers, for a peer that joined after they started sending. */
 	producersFor(userId: string): ProducerInfo[] {
 		this.peer(userId);
-		return this.others(userId).flatMap((other) => [...this.peers.get(other)!.producers.values()].map(info));
+		return this.sources(userId).flatMap((other) => [...this.peers.get(other)!.producers.values()].map(info));
 	}
 
 	async consume(userId: string, input: { transportId: string; producerId: string; rtpCapabilities: unknown }): Promise<ConsumerInfo> {
 		const peer = this.peer(userId);
 		const transport = this.transport(userId, input.transportId, 'recv');
 		if (peer.consumers.size >= LIMITS.consumers) throw new AppError('conflict', `at most ${LIMITS.consumers} consumers per call`);
-		const producer = this.others(userId)
+		const producer = this.sources(userId)
 			.map((other) => this.peers.get(other)!.producers.get(input.producerId))
 			.find(Boolean);
 		if (!producer) throw new AppError('not_found', `producer "${input.producerId}" not found`);
@@ -185,6 +187,11 @@ export class CallMedia {
 		const peer = this.peers.get(userId);
 		if (!peer || this.closed) throw new AppError('not_found', 'you are not in this call');
 		return peer;
+	}
+
+	/** Whose producers `userId` may consume: the other peer's, or (loopback) their own. */
+	private sources(userId: string): string[] {
+		return this.options.loopback ? [userId] : this.others(userId);
 	}
 
 	private others(userId: string): string[] {

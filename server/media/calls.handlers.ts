@@ -23,6 +23,7 @@ export function callRequests(options: { calls: CallsService; config: () => CallC
 	const media = (ctx: { userId: string; socket: { id: string } }, callId: string) => calls.mediaOf<CallMedia>(ctx.userId, ctx.socket.id, callId);
 	return {
 		'call:config': { schema: emptyRequest, handle: async () => options.config() },
+		'call:test': { schema: emptyRequest, handle: async (ctx) => ({ call: await calls.loopback(ctx.userId, ctx.socket.id) }) },
 		'call:invite': { schema: callInviteRequest, handle: async (ctx, input) => ({ call: await calls.invite(ctx.userId, ctx.socket.id, input) }) },
 		'call:accept': { schema: callIdRequest, handle: async (ctx, input) => ({ call: await calls.accept(ctx.userId, ctx.socket.id, input.callId) }) },
 		'call:decline': { schema: callIdRequest, handle: async (ctx, input) => (await calls.decline(ctx.userId, input.callId), {}) },

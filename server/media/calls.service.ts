@@ -46,6 +46,8 @@ export class Call {
 	answeredAt: number | null = null;
 	endedAt: number | null = null;
 	endReason: CallEndReason | null = null;
+	/** A call with oneself (/call-test): media goes to the SFU and back; no thread, no line. */
+	loopback = false;
 	/** Settles once the router is made; rejects when it could not be. */
 	media: Promise<MediaHandle> | null = null;
 	timer: NodeJS.Timeout | null = null;
@@ -207,6 +209,28 @@ export class CallsService {
 		return call.info();
 	}
 
+	/**
+	 * A call with yourself, for the call test: your media goes to the SFU and comes back to you, on
+	 * this socket. It is in no thread, rings no one, writes no line, and ends after `maxMs`.
+	 */
+	async loopback(userId: string, socketId: string, maxMs = 60_000): Promise<CallInfo> {
+		if (!this.deps.media || this.closed) throw new AppError('not_implemented', `calls are unavailable on this server: ${this.deps.unavailableReason ?? 'no media role'}`);
+		if (this.registry.ofUser(userId)) throw new AppError('conflict', 'you are already in a call; hang up first');
+		const call = new Call('', 'video', userId, userId, socketId, this.now(), () => this.registry.remove(call));
+		call.loopback = true;
+		call.state = 'active';
+		call.answeredAt = this.now();
+		call.calleeSocket = socketId;
+		this.registry.add(call);
+		call.media = this.deps.media(call);
+		call.media.then(
+			(media) => media.join(userId),
+			() => this.end(call, 'media_failed')
+		);
+		call.timer = setTimeout(() => this.end(call, 'hangup'), maxMs);
+		return call.info();
+	}
+
 	async accept(userId: string, socketId: string, callId: string): Promise<CallInfo> {
 		const call = this.ringing(callId, userId, 'callee');
 		call.state = 'active';
@@ -270,7 +294,8 @@ export class CallsService {
 		call.close();
 		const summary = call.summary();
 		this.deps.log.with({ call: call.id }).info(`ended: ${reason} (${summary.outcome}, ${summary.durationSec} s)`);
-		this.deps.signals.toUsers([call.callerId, call.calleeId], 'call:ended', { callId: call.id, reason, summary });
+		this.deps.signals.toUsers(call.loopback ? [call.callerId] : [call.callerId, call.calleeId], 'call:ended', { callId: call.id, reason, summary });
+		if (call.loopback) return;
 		const work = this.deps
 			.record(call, summary)
 			.catch((error) => this.deps.log.error(`writing the line of call "${call.id}" failed`, error))

@@ -103,6 +103,7 @@ export async function createMedia(options: MediaRoleOptions): Promise<MediaRole>
 						router: await (await workers()).router(),
 						listenIp: config.listenIp,
 						announcedIp: config.announcedIp,
+						loopback: call.loopback,
 						lost: () => calls.end(call, 'media_failed'),
 						notify: (userId, notice) => {
 							const socketId = call.socketOf(userId);

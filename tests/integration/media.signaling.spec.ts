@@ -96,6 +96,24 @@ describeWithWorker('media signaling on sqlite', () => {
 		await ok(a.socket, 'call:hangup', { callId: call.callId });
 	});
 
+	it('call:test loops your own media through the SFU: you consume your own producer; no thread, no line', async () => {
+		const [c] = await people(t, 1);
+		const { call } = await ok(c.socket, 'call:test', {});
+		expect(call).toMatchObject({ state: 'active', callerId: c.user.id, calleeId: c.user.id, threadId: '' });
+		await fails(c.socket, 'call:test', {}, 'conflict');
+		const send = await transport(c, call.callId, 'send');
+		const recv = await transport(c, call.callId, 'recv');
+		const { producerId } = await ok<{ producerId: string }>(c.socket, 'media:produce', { callId: call.callId, transportId: send.id, kind: 'video', rtpParameters: fakeRtpParameters('video', 7777), appData: { source: 'camera' } });
+		expect((await ok<{ producers: ProducerInfo[] }>(c.socket, 'media:producers', { callId: call.callId })).producers.map((p) => p.producerId)).toEqual([producerId]);
+		const { rtpCapabilities } = await ok(c.socket, 'media:routerRtpCapabilities', { callId: call.callId });
+		const { consumer } = await ok<{ consumer: ConsumerInfo }>(c.socket, 'media:consume', { callId: call.callId, transportId: recv.id, producerId, rtpCapabilities });
+		expect(consumer.producerId).toBe(producerId);
+		const ec = new Events(c.socket, ['call:ended', 'message:new']);
+		await ok(c.socket, 'call:hangup', { callId: call.callId });
+		await ec.next('call:ended', (p) => p.callId === call.callId);
+		expect(await ec.none('message:new', () => true, 200)).toBe(true);
+	});
+
 	it('transports per peer are bounded', async () => {
 		const [c, d] = await people(t, 2);
 		const th = await befriend(c, d);

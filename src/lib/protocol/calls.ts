@@ -141,6 +141,8 @@ export type MediaConsumerRequest = z.input<typeof mediaConsumerRequest>;
 export interface CallsClientToServerEvents {
 	'call:config': (payload: Empty, ack: AckCallback<CallConfigResponse>) => void;
 	'call:invite': (payload: CallInviteRequest, ack: AckCallback<{ call: CallInfo }>) => void;
+	/** A call with yourself through the SFU (the call test page): active at once, ends within 60 s. */
+	'call:test': (payload: Empty, ack: AckCallback<{ call: CallInfo }>) => void;
 	'call:accept': (payload: CallIdRequest, ack: AckCallback<{ call: CallInfo }>) => void;
 	'call:decline': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
 	'call:cancel': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
