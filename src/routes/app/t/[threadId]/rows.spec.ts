@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { TimelineItem } from '$lib/chat/client.svelte';
+import type { Message } from '$lib/protocol';
+import { buildRows, estimateRow, type MessageRow } from './rows';
+
+const now = new Date(2024, 2, 9, 15, 0);
+
+function stored(seq: number, senderId: string, at: Date, text = `m${seq}`): TimelineItem {
+	const message: Message = { id: `id${seq}`, threadId: 't', seq, senderId, clientId: `c${seq}`, kind: 'text', text, createdAt: at.toISOString() };
+	return { kind: 'stored', message, mine: senderId === 'me', status: senderId === 'me' ? 'sent' : null };
+}
+
+const at = (h: number, m = 0, day = 9) => new Date(2024, 2, day, h, m);
+
+describe('buildRows', () => {
+	it('separates days and groups runs of one sender within five minutes', () => {
+		const rows = buildRows(
+			[stored(1, 'bob', at(9, 0, 8)), stored(2, 'bob', at(9, 0)), stored(3, 'bob', at(9, 2)), stored(4, 'me', at(9, 3)), stored(5, 'me', at(9, 20))],
+			{ me: 'me', now, atStart: false }
+		);
+		expect(rows.map((r) => (r.kind === 'message' ? `${r.text}${r.first ? '<' : ''}${r.last ? '>' : ''}` : r.kind === 'day' ? r.label : r.kind))).toEqual([
+			'Yesterday',
+			'm1<>',
+			'Today',
+			'm2<',
+			'm3>',
+			'm4<>',
+			'm5<>'
+		]);
+	});
+
+	it('keys a message by sender and clientId, the same while pending and once stored', () => {
+		const pending: TimelineItem = { kind: 'pending', pending: { clientId: 'c9', threadId: 't', text: 'hi', createdAt: at(10).toISOString(), state: 'sending' } };
+		const [, row] = buildRows([pending], { me: 'me', now, atStart: false }) as [unknown, MessageRow];
+		expect(row.key).toBe('m:me:c9');
+		expect(row.status).toBe('sending');
+		const storedItem = stored(9, 'me', at(10));
+		if (storedItem.kind === 'stored') storedItem.message.clientId = 'c9';
+		const [, again] = buildRows([storedItem], { me: 'me', now, atStart: false }) as [unknown, MessageRow];
+		expect(again.key).toBe(row.key);
+	});
+
+	it('adds the start row, and an unread line before the first unread message of the others', () => {
+		const rows = buildRows([stored(1, 'bob', at(9)), stored(2, 'me', at(9, 1)), stored(3, 'bob', at(9, 2)), stored(4, 'bob', at(9, 3))], {
+			me: 'me',
+			now,
+			atStart: true,
+			unreadAfterSeq: 2
+		});
+		expect(rows.map((r) => r.kind)).toEqual(['start', 'day', 'message', 'message', 'unread', 'message', 'message']);
+		expect(rows[4]).toMatchObject({ kind: 'unread', count: 2 });
+		// The unread line starts a new group.
+		expect(rows[5]).toMatchObject({ first: true, last: false });
+	});
+});
+
+describe('estimateRow', () => {
+	it('grows with lines and long text', () => {
+		const [, short] = buildRows([stored(1, 'bob', at(9), 'hi')], { me: 'me', now, atStart: false });
+		const [, long] = buildRows([stored(1, 'bob', at(9), 'x'.repeat(400))], { me: 'me', now, atStart: false });
+		const [, lines] = buildRows([stored(1, 'bob', at(9), 'a\nb\nc')], { me: 'me', now, atStart: false });
+		expect(estimateRow(long, 800)).toBeGreaterThan(estimateRow(short, 800));
+		expect(estimateRow(lines, 800)).toBeGreaterThan(estimateRow(short, 800));
+		expect(estimateRow(long, 360)).toBeGreaterThan(estimateRow(long, 800));
+	});
+});
