@@ -1,0 +1,82 @@
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ClientToServerEvents, LoginResponse, ServerToClientEvents, Thread, User } from '../../src/lib/protocol/index.js';
+import type { Account } from './fixtures.js';
+
+type BotSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type AckOf<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1] extends ((r: infer A) => void) | undefined ? Extract<A, { ok: true }> : never;
+
+/**
+ * A user driven straight through the protocol from the test process (no browser): sets the stage
+ * fast (friendships, hundreds of messages) so the browser tests spend their time on what the UI does.
+ */
+export interface Bot {
+	user: User;
+	socket: BotSocket;
+	request<E extends keyof ClientToServerEvents>(event: E, payload: Parameters<ClientToServerEvents[E]>[0]): Promise<AckOf<E>>;
+	close(): void;
+}
+
+export async function connectBot(baseURL: string, account: Account): Promise<Bot> {
+	const res = await fetch(`${baseURL}/api/auth/login`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ login: account.username, password: account.password })
+	});
+	expect(res.status, await res.clone().text()).toBe(200);
+	const login = (await res.json()) as LoginResponse;
+	const socket: BotSocket = io(login.chat.url, { auth: { ticket: login.chat.ticket }, transports: ['websocket'], reconnection: false, forceNew: true });
+	await new Promise<void>((resolve, reject) => {
+		socket.once('connect', () => resolve());
+		socket.once('connect_error', reject);
+	});
+	return {
+		user: login.user,
+		socket,
+		async request(event, payload) {
+			const ack = (await (socket.timeout(10_000) as unknown as { emitWithAck(e: string, p: unknown): Promise<Ack<object>> }).emitWithAck(event, payload)) as Ack<object>;
+			if (!ack.ok) throw new Error(`${event} refused: ${ack.error.code}: ${ack.error.message}`);
+			return ack as never;
+		},
+		close: () => socket.disconnect()
+	};
+}
+
+/** Makes two bots friends; resolves to their private thread. */
+export async function befriend(a: Bot, b: Bot): Promise<Thread> {
+	const { request } = await a.request('friends:request', { userId: b.user.id });
+	const { thread } = await b.request('friends:respond', { requestId: request.id, accept: true });
+	if (!thread) throw new Error('accepting the request gave no thread');
+	return thread;
+}
+
+/**
+ * Sends `texts` into a thread in order, resending on `rate_limited` (the server allows 30 new
+ * messages per user per 10 s), with the same clientId, as the real client does.
+ */
+export async function sendAll(bot: Bot, threadId: string, texts: string[]): Promise<void> {
+	for (const text of texts) {
+		const clientId = crypto.randomUUID();
+		for (;;) {
+			try {
+				await bot.request('messages:send', { threadId, clientId, text });
+				break;
+			} catch (error) {
+				if (!String(error).includes('rate_limited')) throw error;
+				await new Promise((resolve) => setTimeout(resolve, 500));
+			}
+		}
+	}
+}
+
+/** A fresh browser context signed in as `account` through the login page. */
+export async function signedInPage(browser: Browser, baseURL: string, account: Account, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<{ context: BrowserContext; page: Page }> {
+	const context = await browser.newContext({ baseURL, viewport: options.viewport ?? { width: 1280, height: 800 }, colorScheme: options.colorScheme ?? 'light' });
+	const page = await context.newPage();
+	await page.goto('/login');
+	await page.getByLabel('Username or email', { exact: true }).fill(account.username);
+	await page.getByLabel('Password', { exact: true }).fill(account.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expect(page).toHaveURL(/\/app$/);
+	return { context, page };
+}

@@ -1,0 +1,207 @@
+import type { Locator, Page } from '@playwright/test';
+import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
+import { expect, test, uniqueName } from './fixtures.js';
+
+test.describe.configure({ mode: 'parallel' });
+
+/** The bubble whose text is exactly `text`. */
+const bubble = (page: Page, text: string): Locator => page.getByTestId('message').filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) });
+const statusOf = (page: Page, text: string, name: string | RegExp): Locator => bubble(page, text).getByRole('img', { name });
+const threadItem = (page: Page, name: string): Locator => page.getByTestId('thread-item').filter({ hasText: name });
+const banner = (page: Page): Locator => page.getByTestId('connection-banner');
+
+async function send(page: Page, peerName: string, text: string) {
+	const composer = page.getByLabel(`Message to ${peerName}`);
+	await composer.fill(text);
+	await composer.press('Enter');
+	await expect(composer).toHaveValue('');
+}
+
+test('two people become friends, chat with ticks and typing, and lose nothing through going offline', async ({ browser, parley, signUp }) => {
+	test.setTimeout(120_000);
+	const [alice, bob] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Liddell' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Builder' })
+	]);
+	const A = await signedInPage(browser, parley.baseURL, alice);
+	const B = await signedInPage(browser, parley.baseURL, bob);
+	const dialogs: string[] = [];
+	for (const page of [A.page, B.page]) page.on('dialog', (d) => void d.dismiss().then(() => dialogs.push(d.message())));
+
+	// Alice finds Bob by the start of his username and asks, with a note.
+	await A.page.getByRole('link', { name: /^Friends/ }).click();
+	await A.page.getByRole('searchbox', { name: 'Search people by username or name' }).fill(bob.username.slice(0, 5));
+	const bobCard = A.page.getByRole('list', { name: 'Search results' }).getByTestId('person').filter({ hasText: 'Bob Builder' });
+	await bobCard.getByRole('button', { name: 'Add friend: Bob Builder' }).click();
+	const dialog = A.page.getByRole('dialog', { name: 'Add Bob Builder' });
+	await expect(dialog.getByLabel('Note (optional)')).toBeFocused();
+	await dialog.getByLabel('Note (optional)').fill('Hi Bob, it is Alice from the tea party');
+	await dialog.getByRole('button', { name: 'Send request' }).click();
+	await expect(dialog).toBeHidden();
+	await expect(bobCard.getByText('Requested')).toBeVisible();
+	await expect(A.page.getByTestId('outgoing-requests')).toContainText('Bob Builder');
+
+	// Bob sees it arrive without reloading, with the note, and accepts.
+	await expect(B.page.getByTestId('nav-friends-badge')).toContainText('1');
+	await B.page.getByRole('link', { name: /^Friends/ }).click();
+	const request = B.page.getByTestId('incoming-requests').getByTestId('person').filter({ hasText: 'Alice Liddell' });
+	await expect(request).toContainText('Hi Bob, it is Alice from the tea party');
+	await request.getByRole('button', { name: 'Accept request from Alice Liddell' }).click();
+	await expect(B.page.getByTestId('friends-list')).toContainText('Alice Liddell');
+	await expect(B.page.getByTestId('nav-friends-badge')).toHaveCount(0);
+
+	// Both have the thread; Alice's search result turns into "Message".
+	await expect(threadItem(B.page, 'Alice Liddell')).toBeVisible();
+	await expect(threadItem(A.page, 'Bob Builder')).toBeVisible();
+	await expect(bobCard.getByRole('button', { name: 'Message Bob Builder' })).toBeVisible();
+	await expect(A.page.getByTestId('outgoing-requests')).toHaveCount(0);
+
+	// Alice writes while Bob is online elsewhere in the app: delivered, not read, and unread for Bob.
+	await threadItem(A.page, 'Bob Builder').click();
+	await expect(A.page.getByTestId('thread-header')).toContainText('Bob Builder');
+	await expect(A.page.getByTestId('thread-header')).toContainText(`@${bob.username}`);
+	await expect(A.page.getByTestId('thread-header').getByTestId('presence')).toHaveText('online');
+	await expect(A.page.getByRole('button', { name: 'Send' })).toBeDisabled();
+	await send(A.page, 'Bob Builder', 'Hello Bob!');
+	await expect(statusOf(A.page, 'Hello Bob!', 'Delivered')).toBeVisible();
+	await expect(threadItem(B.page, 'Alice Liddell').getByTestId('unread-badge')).toHaveText('1');
+	await expect(threadItem(B.page, 'Alice Liddell')).toContainText('Hello Bob!');
+	await expect(B.page).toHaveTitle(/^\(1\) /);
+	await expect(statusOf(A.page, 'Hello Bob!', 'Read')).toHaveCount(0);
+
+	// Bob opens it: the badge clears and Alice's tick turns to read.
+	await threadItem(B.page, 'Alice Liddell').click();
+	await expect(bubble(B.page, 'Hello Bob!')).toBeVisible();
+	await expect(threadItem(B.page, 'Alice Liddell').getByTestId('unread-badge')).toHaveCount(0);
+	await expect(B.page).not.toHaveTitle(/^\(/);
+	await expect(statusOf(A.page, 'Hello Bob!', 'Read')).toBeVisible();
+
+	// Bob answers; a Shift+Enter line break stays a line break.
+	const composerB = B.page.getByLabel('Message to Alice Liddell');
+	await composerB.fill('Hi Alice!');
+	await composerB.press('Shift+Enter');
+	await composerB.pressSequentially('Nice to meet you.');
+	await composerB.press('Enter');
+	const reply = A.page.getByTestId('message-text').filter({ hasText: 'Nice to meet you.' });
+	await expect(reply).toBeVisible();
+	expect(await reply.evaluate((el) => el.textContent)).toBe('Hi Alice!\nNice to meet you.');
+	await expect(threadItem(A.page, 'Bob Builder')).toContainText('Hi Alice! Nice to meet you.');
+	await expect(threadItem(B.page, 'Alice Liddell')).toContainText('You: Hi Alice! Nice to meet you.');
+
+	// Alice types: Bob sees it in the thread header.
+	const composerA = A.page.getByLabel('Message to Bob Builder');
+	await composerA.pressSequentially('I am typ', { delay: 40 });
+	await expect(B.page.getByTestId('thread-header').getByText('typing…')).toBeVisible();
+	await composerA.fill('');
+	await expect(B.page.getByTestId('thread-header').getByText('typing…')).toBeHidden({ timeout: 8000 });
+
+	// Bob goes offline; Alice sends three; back online, Bob has each exactly once, in order.
+	await B.context.setOffline(true);
+	await expect(banner(B.page)).toContainText('Reconnecting…');
+	for (const text of ['one', 'two', 'three']) await send(A.page, 'Bob Builder', text);
+	for (const text of ['one', 'two', 'three']) await expect(statusOf(A.page, text, 'Sent')).toBeVisible();
+	await B.context.setOffline(false);
+	await expect(bubble(B.page, 'three')).toBeVisible();
+	await expect(banner(B.page)).toBeHidden();
+	for (const text of ['one', 'two', 'three']) await expect(bubble(B.page, text)).toHaveCount(1);
+	const order = (await B.page.getByTestId('message-text').allTextContents()).filter((t) => ['one', 'two', 'three'].includes(t));
+	expect(order).toEqual(['one', 'two', 'three']);
+	await expect(statusOf(A.page, 'three', 'Read')).toBeVisible();
+
+	// Alice goes offline and writes: a clock, then it goes out by itself once she is back.
+	await A.context.setOffline(true);
+	await expect(banner(A.page)).toContainText('Reconnecting…');
+	await send(A.page, 'Bob Builder', 'written while offline');
+	await expect(statusOf(A.page, 'written while offline', 'Sending')).toBeVisible();
+	await expect(banner(A.page)).toContainText('1 message waits');
+	await A.context.setOffline(false);
+	await expect(statusOf(A.page, 'written while offline', /^(Sent|Delivered|Read)$/)).toBeVisible();
+	await expect(bubble(B.page, 'written while offline')).toHaveCount(1);
+	await expect(bubble(A.page, 'written while offline')).toHaveCount(1);
+
+	// Markup is shown as the text it is.
+	const html = '<img src=x onerror=alert(1)><b>bold</b>';
+	await send(A.page, 'Bob Builder', html);
+	await expect(bubble(B.page, html)).toBeVisible();
+	await expect(B.page.locator('[data-testid="message"] b, [data-testid="message"] img')).toHaveCount(0);
+	await expect(A.page.locator('[data-testid="message"] b, [data-testid="message"] img')).toHaveCount(0);
+	expect(dialogs).toEqual([]);
+
+	await A.context.close();
+	await B.context.close();
+});
+
+test('a long thread renders only what is on screen, and older pages load above without moving the view', async ({ browser, parley, signUp }) => {
+	test.setTimeout(120_000);
+	const [alice, bob] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Long' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Long' })
+	]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(a, b);
+	// Two senders take turns, which halves the wait for the per-user send limit.
+	const total = 160;
+	for (let n = 1; n <= total; n++) await sendAll(n % 2 ? a : b, thread.id, [`Message number ${n}${n % 7 === 0 ? '\nwith a second line' : ''}`]);
+
+	// Alice has read them on another device, so the thread opens at the newest message with no unread line.
+	await a.request('messages:read', { threadId: thread.id, seq: total });
+	const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 1280, height: 720 } });
+	await page.goto(`/app/t/${thread.id}`);
+	const list = page.getByRole('list', { name: 'Messages with Bob Long' });
+	await expect(bubble(page, `Message number ${total}`)).toBeInViewport();
+	const setSize = () => list.getByRole('listitem').first().getAttribute('aria-setsize').then(Number);
+
+	// Scroll to the top again and again: each time an older page comes in above, and the message that
+	// was at the top stays exactly where it was on screen.
+	let pages = 0;
+	while ((await setSize()) < total + 2) {
+		const before = await setSize();
+		const top = await list.evaluate(async (el) => {
+			el.scrollTop = 0;
+			// Measure what gets painted: after the frame's layout and the list's own resize handling (an
+			// observer made later runs later), and before the older page it asked for can arrive (no task
+			// runs between the scroll event and the end of that frame).
+			await new Promise<void>((resolve) =>
+				requestAnimationFrame(() => {
+					const observer = new ResizeObserver(() => {
+						observer.disconnect();
+						resolve();
+					});
+					observer.observe(el);
+				})
+			);
+			const viewTop = el.getBoundingClientRect().top;
+			const first = [...el.querySelectorAll<HTMLElement>('[data-testid="message"]')].find((m) => m.getBoundingClientRect().bottom > viewTop + 1);
+			return first ? { seq: first.dataset.seq!, y: first.getBoundingClientRect().top } : null;
+		});
+		expect(top).not.toBeNull();
+		await expect.poll(setSize).toBeGreaterThan(before);
+		const anchored = page.locator(`[data-testid="message"][data-seq="${top!.seq}"]`);
+		await expect.poll(async () => Math.round((await anchored.boundingBox())!.y - top!.y)).toBe(0);
+		pages++;
+		expect(pages).toBeLessThan(6);
+	}
+	expect(pages).toBeGreaterThanOrEqual(3);
+	await list.evaluate((el) => (el.scrollTop = 0));
+	await expect(page.getByText('This is the beginning of your conversation with Bob Long.')).toBeInViewport();
+	await expect(bubble(page, 'Message number 1')).toBeInViewport();
+	// Every message is loaded (plus the day and the start rows), but only a screenful is in the DOM.
+	expect(await setSize()).toBe(total + 2);
+	const rendered = await page.getByTestId('message').count();
+	expect(rendered).toBeGreaterThan(5);
+	expect(rendered).toBeLessThan(total / 2);
+
+	// Scrolled up, a new message shows on the "Jump to latest" button instead of moving the view.
+	await sendAll(b, thread.id, ['A new one while you were reading']);
+	const jump = page.getByRole('button', { name: /Jump to latest/ });
+	await expect(jump).toContainText('1');
+	await expect(bubble(page, 'Message number 1')).toBeInViewport();
+	await jump.click();
+	await expect(bubble(page, 'A new one while you were reading')).toBeInViewport();
+	await expect(jump).toBeHidden();
+	await expect(page.getByLabel('Message to Bob Long')).toBeFocused();
+
+	a.close();
+	b.close();
+	await context.close();
+});
