@@ -27,7 +27,8 @@ export interface RawResponse {
 export async function raw(t: TestParley, method: string, url: string, options: { token?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<RawResponse> {
 	const headers: Record<string, string> = { ...options.headers };
 	if (options.token) headers.authorization = `Bearer ${options.token}`;
-	const res = await fetch(url.startsWith('http') ? url : t.baseUrl + url, { method, headers, body: options.body });
+	const body = typeof options.body === 'string' || options.body === undefined ? options.body : new Uint8Array(options.body);
+	const res = await fetch(url.startsWith('http') ? url : t.baseUrl + url, { method, headers, body });
 	const text = await res.text();
 	let json: unknown;
 	try {
@@ -73,7 +74,7 @@ export function upload(
 			chunkSize: options.chunkSize ?? Infinity,
 			retryDelays: [],
 			onError: reject,
-			onSuccess: ({ lastResponse }) => resolve({ url: up.url!, fileId: lastResponse.getHeader(FILE_ID_HEADER.toLowerCase()) ?? lastResponse.getHeader(FILE_ID_HEADER) })
+			onSuccess: ({ lastResponse }) => resolve({ url: up.url!, fileId: lastResponse.getHeader(FILE_ID_HEADER) ?? '' })
 		});
 		up.start();
 	});

@@ -85,7 +85,7 @@ describe('a 64 MiB upload cut at 40 % resumes from the server offset (sqlite)', 
 				},
 				onError: reject,
 				onSuccess: ({ lastResponse }) => {
-					fileId = lastResponse.getHeader(FILE_ID_HEADER);
+					fileId = lastResponse.getHeader(FILE_ID_HEADER) ?? '';
 					resolve();
 				}
 			});

@@ -218,22 +218,23 @@ describe('tus at /files/ (sqlite)', () => {
 describe('expiration (sqlite, short expiry)', () => {
 	let t: TestParley;
 	beforeAll(async () => {
-		t = await startParley('sqlite', { parley: { filesTiming: { expiryMs: 600, sweepIntervalMs: 150 } } });
+		t = await startParley('sqlite', { parley: { filesTiming: { expiryMs: 2500, sweepIntervalMs: 200 } } });
 	});
 	afterAll(async () => t?.stop());
 
 	it('an abandoned upload is removed by the sweep (HEAD then 404); a finished file is kept', async () => {
 		const { token } = await t.signUp();
+		// Finished first: a file must outlive the expiry of the upload it came from.
+		const finished = await upload(t, token, Buffer.from('keep me'));
 		const res = await create(t, token, 100, { filename: 'abandoned.bin' });
 		expect(res.headers.get('upload-expires')).toBeTruthy();
 		const url = res.headers.get('location')!;
 		const id = url.split('/').pop()!;
 		expect((await patch(t, token, url, 0, Buffer.alloc(40))).status).toBe(204);
-		const finished = await upload(t, token, Buffer.from('keep me'));
 		const tusDir = path.join(t.parley.config.uploadDir, 'tus');
 		expect(fs.existsSync(path.join(tusDir, id))).toBe(true);
 
-		const deadline = Date.now() + 5000;
+		const deadline = Date.now() + 10_000;
 		while (fs.existsSync(path.join(tusDir, id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 		expect(fs.existsSync(path.join(tusDir, id))).toBe(false);
 		expect(fs.existsSync(path.join(tusDir, `${id}.json`))).toBe(false);
