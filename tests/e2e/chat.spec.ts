@@ -205,3 +205,126 @@ test('a long thread renders only what is on screen, and older pages load above w
 	b.close();
 	await context.close();
 });
+
+test('on a 360 px phone: one pane at a time with a back button, drafts kept per thread, the length limit explained', async ({ browser, parley, signUp }) => {
+	test.setTimeout(90_000);
+	const [alice, bob, carol] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Phone' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob With A Rather Long Display Name For Phones' }),
+		signUp({ username: uniqueName('carol'), displayName: 'Carol Phone' })
+	]);
+	const [a, b, c] = await Promise.all([alice, bob, carol].map((acc) => connectBot(parley.baseURL, acc)));
+	const withBob = await befriend(a, b);
+	const withCarol = await befriend(a, c);
+	await sendAll(b, withBob.id, [`A word without spaces: ${'x'.repeat(300)}`]);
+	await sendAll(c, withCarol.id, ['Hi from Carol']);
+	for (const bot of [a, b, c]) bot.close();
+
+	const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 360, height: 740 } });
+	const noSideScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+
+	// The list alone; a thread alone, with a way back.
+	await expect(threadItem(page, 'Carol Phone')).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport();
+	await threadItem(page, 'Bob With A Rather').click();
+	await expect(page.getByTestId('thread-item').first()).toBeHidden();
+	await expect(page.getByTestId('message-text').filter({ hasText: 'A word without spaces' })).toBeVisible();
+	expect(await noSideScroll(), 'the thread scrolls sideways').toBe(true);
+
+	// A draft stays with its thread, across threads and a reload.
+	await page.getByLabel('Message to Bob With A Rather Long Display Name For Phones').fill('half a thought for Bob');
+	await page.getByRole('link', { name: 'Back to chats' }).click();
+	await expect(threadItem(page, 'Carol Phone')).toBeVisible();
+	await threadItem(page, 'Carol Phone').click();
+	const toCarol = page.getByLabel('Message to Carol Phone');
+	await expect(toCarol).toHaveValue('');
+	await toCarol.fill('for Carol');
+	await page.reload();
+	await expect(page.getByLabel('Message to Carol Phone')).toHaveValue('for Carol');
+	await page.getByRole('link', { name: 'Back to chats' }).click();
+	await threadItem(page, 'Bob With A Rather').click();
+	await expect(page.getByLabel('Message to Bob With A Rather Long Display Name For Phones')).toHaveValue('half a thought for Bob');
+
+	// Near the limit a counter shows; over it, a clear error and no sending.
+	const composer = page.getByLabel('Message to Bob With A Rather Long Display Name For Phones');
+	await composer.fill('y'.repeat(3990));
+	await expect(page.getByText('10 characters left')).toBeVisible();
+	await composer.fill('y'.repeat(4005));
+	await expect(page.getByText('Too long: 5 characters over the 4,000 limit.')).toBeVisible();
+	await expect(composer).toHaveAttribute('aria-invalid', 'true');
+	await expect(page.getByRole('button', { name: 'Send' })).toBeDisabled();
+	await composer.press('Enter');
+	await expect(composer).toHaveValue('y'.repeat(4005));
+	await composer.fill('');
+	expect(await noSideScroll(), 'the composer scrolls sideways').toBe(true);
+
+	// Friends and settings are single panes too, and fit.
+	await page.getByRole('link', { name: 'Back to chats' }).click();
+	await page.getByRole('link', { name: /^Friends/ }).click();
+	await expect(page.getByTestId('friends-list')).toContainText('Carol Phone');
+	expect(await noSideScroll(), 'friends scrolls sideways').toBe(true);
+	await page.getByRole('link', { name: 'Back to chats' }).click();
+	await page.getByRole('link', { name: /^Settings/ }).click();
+	await expect(page.getByLabel('Display name')).toHaveValue('Alice Phone');
+	expect(await noSideScroll(), 'settings scrolls sideways').toBe(true);
+	await context.close();
+});
+
+test('a new name reaches friends live; requests can be declined and cancelled; signing out in one tab explains itself in another', async ({ browser, parley, signUp }) => {
+	test.setTimeout(90_000);
+	const [alice, bob, carol, dave] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Before' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Friend' }),
+		signUp({ username: uniqueName('carol'), displayName: 'Carol Asks' }),
+		signUp({ username: uniqueName('dave'), displayName: 'Dave Asked' })
+	]);
+	const [a, b, c, d] = await Promise.all([alice, bob, carol, dave].map((acc) => connectBot(parley.baseURL, acc)));
+	await befriend(a, b);
+	await c.request('friends:request', { userId: a.user.id, message: 'Carol here' });
+	await a.request('friends:request', { userId: d.user.id });
+	for (const bot of [a, c, d]) bot.close();
+
+	const A = await signedInPage(browser, parley.baseURL, alice);
+	const B = await signedInPage(browser, parley.baseURL, bob);
+
+	// Settings: a new display name and bio; Bob's list and thread header follow without a reload.
+	await A.page.getByRole('link', { name: /^Settings/ }).click();
+	await expect(A.page.getByLabel('Bio')).toBeEnabled();
+	await A.page.getByLabel('Display name').fill('Alice After');
+	await A.page.getByLabel('Bio').fill('Tea, puzzles,\nand rabbits.');
+	await expect(A.page.getByText('254 characters left')).toBeAttached();
+	await A.page.getByRole('button', { name: 'Save profile' }).click();
+	await expect(A.page.getByText('Your profile was saved.')).toBeVisible();
+	await expect(A.page.getByTestId('display-name')).toHaveText('Alice After');
+	await expect(threadItem(B.page, 'Alice After')).toBeVisible();
+	await threadItem(B.page, 'Alice After').click();
+	await expect(B.page.getByTestId('thread-header')).toContainText('Alice After');
+	await B.page.getByTestId('thread-header').getByTitle('Show profile').click();
+	const profile = B.page.getByRole('dialog', { name: 'Alice After' });
+	await expect(profile).toContainText('Tea, puzzles,');
+	await B.page.keyboard.press('Escape');
+	await expect(profile).toBeHidden();
+	// An empty name is refused beside the field.
+	await A.page.getByLabel('Display name').fill('   ');
+	await A.page.getByRole('button', { name: 'Save profile' }).click();
+	await expect(A.page.getByLabel('Display name')).toHaveAttribute('aria-invalid', 'true');
+
+	// Decline Carol; cancel the request to Dave. Each list empties as it goes.
+	await A.page.getByRole('link', { name: /^Friends/ }).click();
+	await A.page.getByRole('button', { name: 'Decline request from Carol Asks' }).click();
+	await expect(A.page.getByTestId('incoming-requests')).toHaveCount(0);
+	await A.page.getByRole('button', { name: 'Cancel request to Dave Asked' }).click();
+	await expect(A.page.getByTestId('outgoing-requests')).toHaveCount(0);
+	await expect(A.page.getByTestId('nav-friends-badge')).toHaveCount(0);
+
+	// Two tabs of one session: signing out in one ends the other, which says why.
+	const second = await A.context.newPage();
+	await second.goto('/app');
+	await expect(threadItem(second, 'Bob Friend')).toBeVisible();
+	await A.page.getByRole('button', { name: 'Sign out' }).click();
+	await expect(A.page).toHaveURL(/\/login$/);
+	await expect(second).toHaveURL(/\/login\?ended=logout$/);
+	await expect(second.getByText('You were signed out because this session was ended in another tab or window.')).toBeVisible();
+	await A.context.close();
+	await B.context.close();
+});
