@@ -66,7 +66,8 @@ async function freePort(): Promise<number> {
  * Redis key of the run sits under its own prefix, so test files running side by side do not meet.
  */
 export async function startCluster(options: { backend: BackendName; nodes?: number; heartbeatMs?: number; drainTimeoutMs?: number }): Promise<TestCluster> {
-	const heartbeatMs = options.heartbeatMs ?? 250;
+	// 500 ms: a node is dead after 1.5 s, which a busy test machine never reaches by a slow beat.
+	const heartbeatMs = options.heartbeatMs ?? 500;
 	const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
 	const env = { REDIS_PREFIX: prefix, NODE_HEARTBEAT_MS: String(heartbeatMs) };
 	const gateway = await startParley(options.backend, {

@@ -48,7 +48,7 @@ describe('kill -9 of a chat node (on postgres)', () => {
 
 	beforeAll(async () => {
 		cluster = await startCluster({ backend: 'postgres', nodes: 3 });
-	}, 90_000);
+	}, 180_000);
 	afterAll(async () => {
 		for (const d of devices) d.stop();
 		await cluster?.stop();

@@ -32,7 +32,7 @@ describe('SIGTERM drain of a chat node (on postgres)', () => {
 
 	beforeAll(async () => {
 		cluster = await startCluster({ backend: 'postgres', nodes: 3, drainTimeoutMs: 8_000 });
-	}, 90_000);
+	}, 180_000);
 	afterAll(async () => {
 		for (const d of devices) d.stop();
 		await cluster?.stop();

@@ -63,7 +63,7 @@ describe.each(['postgres', 'mysql'] as const)('a cluster of three chat nodes on 
 
 	beforeAll(async () => {
 		cluster = await startCluster({ backend, nodes: 3 });
-	}, 90_000);
+	}, 180_000);
 	afterAll(async () => {
 		for (const d of devices) d.stop();
 		await cluster?.stop();
