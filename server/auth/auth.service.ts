@@ -36,7 +36,10 @@ export interface Authenticated {
 
 export function toUser(row: repo.UserRow, self: boolean): User {
 	const user: User = { id: row.id, username: row.username, displayName: row.display_name };
-	if (self) user.email = row.email;
+	if (self) {
+		user.email = row.email;
+		user.bio = row.bio;
+	}
 	return user;
 }
 

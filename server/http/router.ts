@@ -22,7 +22,7 @@ export function createRouter(options: { routes: Route[]; trustProxy: boolean; lo
 			if (!('route' in found)) {
 				const { allowed } = found;
 				if (allowed.length > 0) {
-					send(res, { status: 405, headers: { allow: allowed.join(', ') }, body: { error: { code: 'invalid_input', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}` } } });
+					send(res, { status: 405, headers: { allow: allowed.join(', ') }, body: { error: { code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(' or ')}` } } });
 					return true;
 				}
 				throw new AppError('not_found', `no API route ${method} ${url.pathname}`);

@@ -325,6 +325,8 @@ describe.each(backendNames())('friends on %s', (backend) => {
 			const { users } = await ok<{ users: UserCard[] }>(b.socket, 'users:search', { query: name.toUpperCase() });
 			expect(users.map((u) => u.id)).toEqual([a.user.id]);
 			expect(users[0].bio).toBe(bio);
+			// The user's own view carries the bio too.
+			expect((await t.request('GET', '/api/me', { token: a.token })).body.user).toMatchObject({ displayName: name, bio });
 			// Bio alone; the name stays.
 			const again = await t.request('PATCH', '/api/me', { token: a.token, body: { bio: '' } });
 			expect(again.body.user).toMatchObject({ displayName: name, bio: '' });

@@ -12,7 +12,7 @@ describe.each(backendNames())('account round trip on %s', (backend) => {
 	it('healthz names the node and its roles', async () => {
 		const res = await t.request('GET', '/healthz');
 		expect(res.status).toBe(200);
-		expect(res.body).toEqual({ status: 'ok', nodeId: `test-${backend}`, roles: ['gateway', 'chat', 'balance', 'files', 'media'] });
+		expect(res.body).toMatchObject({ status: 'ok', nodeId: `test-${backend}`, roles: ['gateway', 'chat', 'balance', 'files', 'media'] });
 	});
 
 	it('registers with an emailed code, signs in, and opens a ticketed socket', async () => {

@@ -101,7 +101,10 @@ export interface User {
 	id: string;
 	username: string;
 	displayName: string;
+	/** Only for the user themself. */
 	email?: string;
+	/** Only for the user themself (others see it on UserCards). */
+	bio?: string;
 }
 
 export interface ChatEndpoint {
