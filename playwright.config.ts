@@ -3,6 +3,8 @@ import { defineConfig, devices } from '@playwright/test';
 // Browser tests drive Debian's Chromium (never a downloaded browser) against the built app; each worker
 // starts its own server (tests/e2e/fixtures.ts), so there is no `webServer` here.
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Calls (tests/e2e/call.spec.ts): a fake camera, microphone and screen, and no permission prompts.
+const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--auto-select-desktop-capture-source=Entire screen'];
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -26,7 +28,7 @@ export default defineConfig({
 				...devices['Desktop Chrome'],
 				launchOptions: {
 					executablePath: chromium,
-					args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']
+					args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', ...FAKE_MEDIA]
 				}
 			}
 		}

@@ -1,5 +1,6 @@
 import type {
 	ChatEndpoint,
+	ClientToServerEvents,
 	Friend,
 	FriendRequest,
 	Message,
@@ -75,6 +76,8 @@ export class ChatClient {
 	/** Receipts the server has not confirmed yet (sent while offline): reported again on reconnect. */
 	#unsentReceipts = new Map<string, { delivered: number; read: number }>();
 	#unlisten: Array<() => void> = [];
+	/** Features riding the same socket (calls): told of every new socket. */
+	#socketListeners = new Set<(socket: ChatSocket) => void>();
 
 	constructor(options: { me: User; first?: ChatEndpoint; storage?: Storage | null }) {
 		this.me = options.me;
@@ -113,6 +116,22 @@ export class ChatClient {
 
 	reconnectNow(): void {
 		this.#conn.reconnectNow();
+	}
+
+	/**
+	 * For features that ride the chat socket (calls): `listener` gets every new socket (the first and
+	 * each after a reconnect), and the current one at once. Returns the unsubscribe.
+	 */
+	onSocket(listener: (socket: ChatSocket) => void): () => void {
+		this.#socketListeners.add(listener);
+		const now = this.#conn.socket;
+		if (now) listener(now);
+		return () => this.#socketListeners.delete(listener);
+	}
+
+	/** A request on the chat socket: resolves to its ack data; rejects with RequestError or NotConnectedError. */
+	request<E extends keyof ClientToServerEvents>(event: E, payload: Parameters<ClientToServerEvents[E]>[0], timeoutMs?: number) {
+		return this.#conn.request(event, payload, timeoutMs);
 	}
 
 	// ---- threads and messages ------------------------------------------------------------------
@@ -284,6 +303,7 @@ export class ChatClient {
 		socket.on('presence', ({ userId, online }) => (this.online[userId] = online));
 		socket.on('typing', ({ threadId, userId }) => this.#onTyping(threadId, userId));
 		socket.on('user:updated', ({ user }) => this.#onUserUpdated(user));
+		for (const listener of this.#socketListeners) listener(socket);
 		void this.#resync();
 	}
 

@@ -1,0 +1,113 @@
+import type { Page } from '@playwright/test';
+import { findWorkerBinary } from '../../server/media/worker-bin.js';
+import type { CallStats } from '../../src/lib/call/transport.js';
+import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { expect, test, uniqueName } from './fixtures.js';
+
+// A video call between two browsers through Parley's own SFU, with Chromium's fake camera and
+// microphone (playwright.config.ts): real frames are encoded, sent to mediasoup, forwarded and decoded.
+const worker = findWorkerBinary({ configured: process.env.MEDIASOUP_WORKER_BIN });
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+if ('error' in worker && !ci) console.warn(`[call e2e] skipped: ${worker.error}`);
+
+/** The call's RTP totals, read through the page's read-only hook. */
+function stats(page: Page): Promise<CallStats | null> {
+	return page.evaluate(() => (window as unknown as { __parleyCall?: { stats(): Promise<CallStats | null> } }).__parleyCall?.stats() ?? null);
+}
+
+/** Waits until `pick` of the stats grows past its value now (and past `min`). */
+async function grows(page: Page, pick: (s: CallStats) => number, min = 0, timeout = 20_000): Promise<void> {
+	const first = await stats(page);
+	const start = first ? pick(first) : 0;
+	await expect.poll(async () => {
+		const s = await stats(page);
+		return s ? pick(s) : -1;
+	}, { timeout, intervals: [250, 500, 1000] }).toBeGreaterThan(Math.max(start, min));
+}
+
+test('alice calls bob: both decode video through the SFU; mute stops audio; the screen replaces the camera; hang up ends both and writes the call line', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	expect('error' in worker ? worker.error : 'ok', 'CI needs a mediasoup worker').toBe('ok');
+	// Sign-ups, two browsers and a real call on a 2-core machine that runs other suites beside it.
+	test.setTimeout(240_000);
+	const [alice, bob] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Liddell' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Builder' })
+	]);
+	const [ba, bb] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(ba, bb);
+	ba.close();
+	bb.close();
+
+	const A = await signedInPage(browser, parley.baseURL, alice);
+	const B = await signedInPage(browser, parley.baseURL, bob);
+	await A.page.goto(`/app/t/${thread.id}`);
+
+	// Alice calls; Bob's card rings with her name; he accepts.
+	await A.page.getByRole('button', { name: 'Video call Bob Builder' }).click();
+	await expect(A.page.getByTestId('call-status')).toHaveText(/Calling|Ringing/);
+	const card = B.page.getByRole('alertdialog');
+	await expect(card).toContainText('Alice Liddell');
+	await expect(card).toContainText('Incoming video call');
+	await card.getByRole('button', { name: 'Accept video call from Alice Liddell' }).click();
+
+	// Both sides: connected, the timer runs, and video frames arrive and are decoded.
+	for (const page of [A.page, B.page]) {
+		await expect(page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+		await expect(page.getByTestId('call-status')).toHaveText(/^\d+:\d\d$/);
+	}
+	for (const page of [A.page, B.page]) {
+		await grows(page, (s) => s.inbound.video.framesDecoded, 5);
+		await grows(page, (s) => s.inbound.video.bytes);
+		await grows(page, (s) => s.inbound.audio.bytes);
+		await expect(page.getByTestId('remote-video')).toBeVisible();
+		expect(await page.evaluate(() => (window as unknown as { __parleyCall: { handler(): string } }).__parleyCall.handler())).toMatch(/^Chrome/);
+	}
+	const decoded = (await stats(B.page))!.inbound.video;
+	expect(decoded.width).toBeGreaterThan(0);
+
+	// Alice mutes: her outbound audio stops; Bob is told.
+	await A.page.getByRole('button', { name: 'Mute microphone' }).click();
+	await expect(A.page.getByRole('button', { name: 'Unmute microphone' })).toHaveAttribute('aria-pressed', 'true');
+	await expect.poll(async () => (await stats(A.page))!.paused.mic).toBe(true);
+	await expect(B.page.getByText('Alice Liddell is muted')).toBeVisible();
+	await A.page.waitForTimeout(500);
+	const mutedAt = (await stats(A.page))!.outbound.audio.bytes;
+	await A.page.waitForTimeout(1500);
+	expect((await stats(A.page))!.outbound.audio.bytes - mutedAt).toBeLessThan(200);
+	await A.page.getByRole('button', { name: 'Unmute microphone' }).click();
+	await grows(A.page, (s) => s.outbound.audio.bytes);
+
+	// Alice shares her screen: the camera's producer now sends the screen; Bob keeps decoding.
+	const cameraLabel = (await stats(A.page))!.tracks.camera;
+	await A.page.getByRole('button', { name: 'Share screen' }).click();
+	await expect(A.page.getByRole('button', { name: 'Stop sharing screen' })).toBeVisible();
+	await expect.poll(async () => (await stats(A.page))!.tracks.camera).not.toBe(cameraLabel);
+	await grows(B.page, (s) => s.inbound.video.framesDecoded);
+	await A.page.getByRole('button', { name: 'Stop sharing screen' }).click();
+	await expect.poll(async () => (await stats(A.page))!.tracks.camera).toBe(cameraLabel);
+
+	// Bob hangs up: both calls end, and the thread gets the call line.
+	await B.page.getByRole('button', { name: 'Hang up' }).click();
+	await expect(A.page.getByTestId('call-status')).toHaveText('Call ended');
+	// The ended view closes by itself.
+	for (const page of [A.page, B.page]) await expect(page.getByTestId('call-view')).toBeHidden({ timeout: 10_000 });
+	await expect(A.page.getByText(/^Video call, \d+:\d\d$/)).toBeVisible();
+	await B.page.goto(`/app/t/${thread.id}`);
+	await expect(B.page.getByText(/^Video call, \d+:\d\d$/)).toBeVisible();
+
+	await A.context.close();
+	await B.context.close();
+});
+
+test('the call test page finds the fake camera and microphone and gets media back from the SFU', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	const account = await signUp({ username: uniqueName('tester') });
+	const { context, page } = await signedInPage(browser, parley.baseURL, account);
+	await page.goto('/call-test');
+	await expect(page.getByTestId('check-camera')).toHaveAttribute('data-state', 'ok');
+	await expect(page.getByTestId('check-microphone')).toHaveAttribute('data-state', 'ok');
+	await expect(page.getByTestId('check-server')).toHaveAttribute('data-state', 'ok', { timeout: 30_000 });
+	await expect(page.getByTestId('check-server')).toContainText('came back');
+	await context.close();
+});
