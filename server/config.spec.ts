@@ -55,7 +55,15 @@ describe('loadConfig', () => {
 			NODE_ID: 'node-a',
 			TRUST_PROXY: 'yes',
 			LOG_LEVEL: 'debug',
-			SESSION_DAYS: '7'
+			SESSION_DAYS: '7',
+			MEDIA_LISTEN_IP: '10.0.0.5',
+			MEDIA_ANNOUNCED_IP: '203.0.113.7',
+			MEDIA_MIN_PORT: '50000',
+			MEDIA_MAX_PORT: '50999',
+			MEDIA_WORKERS: '3',
+			ICE_SERVERS: '[{"urls":"stun:stun.example.com"},{"urls":["turn:turn.example.com:3478"],"username":"u","credential":"p"}]',
+			MEDIASOUP_WORKER_BIN: '/opt/mediasoup-worker',
+			CALL_RING_TIMEOUT_MS: '45000'
 		});
 		expect(config).toEqual({
 			port: 8080,
@@ -78,8 +86,30 @@ describe('loadConfig', () => {
 			redisPrefix: 'parley:',
 			heartbeatMs: 2000,
 			drainTimeoutMs: 10_000,
-			corsOrigins: ['https://chat.example.com']
+			corsOrigins: ['https://chat.example.com'],
+			media: {
+				listenIp: '10.0.0.5',
+				announcedIp: '203.0.113.7',
+				minPort: 50000,
+				maxPort: 50999,
+				workers: 3,
+				iceServers: [{ urls: 'stun:stun.example.com' }, { urls: ['turn:turn.example.com:3478'], username: 'u', credential: 'p' }],
+				workerBin: '/opt/mediasoup-worker',
+				ringTimeoutMs: 45_000
+			}
 		});
+	});
+
+	it('media: listens everywhere and announces 127.0.0.1 by default; refuses bad ports, addresses and ICE servers', () => {
+		const media = loadConfig({}).media;
+		expect(media).toMatchObject({ listenIp: '0.0.0.0', announcedIp: '127.0.0.1', minPort: 40000, maxPort: 49999, iceServers: [], workerBin: undefined, ringTimeoutMs: 30_000 });
+		expect(media.workers).toBeGreaterThanOrEqual(1);
+		expect(loadConfig({ MEDIA_LISTEN_IP: '192.0.2.1' }).media.announcedIp).toBeUndefined();
+		expect(() => loadConfig({ MEDIA_MIN_PORT: '5000', MEDIA_MAX_PORT: '4000' })).toThrow(/MEDIA_MAX_PORT/);
+		expect(() => loadConfig({ MEDIA_ANNOUNCED_IP: 'example.com' })).toThrow(/MEDIA_ANNOUNCED_IP.*"example.com"/);
+		expect(() => loadConfig({ ICE_SERVERS: 'stun:x' })).toThrow(/ICE_SERVERS is not JSON/);
+		expect(() => loadConfig({ ICE_SERVERS: '[{"urls":"http://x"}]' })).toThrow(/ICE_SERVERS entry 0/);
+		expect(() => loadConfig({ ICE_SERVERS: '[{"urls":"turn:x","credential":5}]' })).toThrow(/credential must be a string/);
 	});
 
 	it('is frozen, roles included', () => {
