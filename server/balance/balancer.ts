@@ -1,4 +1,3 @@
-import { TICKET_TTL_MS } from '../chat/tickets.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { NodeRegistry } from './registry.js';
@@ -31,12 +30,19 @@ export function localBalancer(config: Pick<Config, 'roles' | 'nodeId' | 'publicU
  * reserves a connection on the node until its next heartbeat reports the real count, so a burst of
  * logins spreads out instead of landing on the node that looked emptiest a moment ago.
  */
+/**
+ * How long a pick's reservation counts toward a node's load. A socket normally arrives within a
+ * second of its ticket (then it is counted as a connection); a ticket that is never used (a client
+ * that fetched one and went away) should not weigh on its node for the ticket's whole 60 s.
+ */
+export const RESERVATION_MS = 10_000;
+
 export function registryBalancer(registry: NodeRegistry, log?: Logger): Balancer {
 	return {
 		async pick() {
 			let node;
 			try {
-				node = await registry.pick(TICKET_TTL_MS);
+				node = await registry.pick(RESERVATION_MS);
 			} catch (error) {
 				// Redis out of reach: no node can be vouched for, which the client hears as 503 no_chat_node.
 				log?.error('picking a chat node failed', error);
