@@ -66,7 +66,7 @@ export function buildRows(items: readonly TimelineItem[], options: { me: string;
 				key: `m:${item.message.senderId}:${item.message.clientId}`,
 				senderId: item.message.senderId,
 				mine: item.mine,
-				text: item.message.kind === 'text' ? (item.message.text ?? '') : item.message.kind === 'file' ? '(a file)' : '(a call)',
+				text: item.message.kind === 'text' ? (item.message.text ?? '') : item.message.kind === 'file' ? '(a file)' : (item.message.text ?? '(a call)'),
 				at,
 				iso: item.message.createdAt,
 				status: item.status,
