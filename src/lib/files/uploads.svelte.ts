@@ -30,8 +30,21 @@ export interface StartUploadOptions {
 	threadId?: string;
 }
 
-/** Bytes per PATCH: big enough to stream at full speed, small enough for proxies' body limits. */
+/**
+ * Bytes per PATCH: big enough to stream at full speed, small enough for proxies' body limits. A
+ * smaller size can be set in localStorage under `parley.uploadChunkBytes` (a proxy with a lower body
+ * limit; the browser tests, to cut an upload between two chunks).
+ */
 const CHUNK_SIZE = 50 * 1024 * 1024;
+function chunkSize(): number {
+	try {
+		const set = Number(localStorage.getItem('parley.uploadChunkBytes'));
+		if (Number.isSafeInteger(set) && set >= 64 * 1024) return set;
+	} catch {
+		// No storage: the default.
+	}
+	return CHUNK_SIZE;
+}
 /** While the network is flaky, tus-js-client retries on its own after these delays (ms). */
 const RETRY_DELAYS = [0, 1000, 3000, 5000];
 /** After those, a network failure waits for `online`, and tries again at least this often anyway. */
@@ -86,7 +99,7 @@ export class FileUpload {
 		if (options.threadId) metadata.threadId = options.threadId;
 		this.#tus = new tus.Upload(file, {
 			endpoint: UPLOAD_PATH,
-			chunkSize: CHUNK_SIZE,
+			chunkSize: chunkSize(),
 			retryDelays: RETRY_DELAYS,
 			metadata,
 			storeFingerprintForResuming: true,
@@ -104,6 +117,8 @@ export class FileUpload {
 			onError: (error) => this.#failed(error),
 			// Retry what can get better (network, 409 offset, 423 lock, 5xx); never a refusal.
 			onShouldRetry: (error) => {
+				// Offline, retrying is pointless: wait for the 'online' event instead (see #failed).
+				if (!navigator.onLine) return false;
 				const status = (error as tus.DetailedError).originalResponse?.getStatus() ?? 0;
 				return status === 0 || status === 409 || status === 423 || status >= 500;
 			}

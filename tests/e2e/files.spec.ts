@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import type { Page } from '@playwright/test';
+import { expect, test, type Account } from './fixtures.js';
+
+// Each signs in through the page and moves megabytes through tus; a busy CI machine needs more than 60 s.
+test.describe.configure({ mode: 'parallel', timeout: 120_000 });
+
+const MiB = 1024 * 1024;
+const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+async function signIn(page: Page, account: Account) {
+	await page.goto('/login');
+	await page.getByLabel('Username or email', { exact: true }).fill(account.username);
+	await page.getByLabel('Password', { exact: true }).fill(account.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.waitForURL(/\/app/);
+}
+
+/**
+ * Bytes from a seed (xorshift32), made the same way in the page and here, so a 60 MiB file need not
+ * cross from the test to the browser.
+ */
+function pseudoRandom(size: number, seed: number): Uint8Array {
+	const out = new Uint8Array(size);
+	let x = seed | 0 || 1;
+	for (let i = 0; i < size; i++) {
+		x ^= x << 13;
+		x ^= x >>> 17;
+		x ^= x << 5;
+		out[i] = x & 255;
+	}
+	return out;
+}
+
+/** Drops a file of `size` seeded bytes onto the drop zone, as a person dragging it from their desktop would. */
+async function dropFile(page: Page, size: number, seed: number, name: string, lastModified = 1_700_000_000_000) {
+	const dataTransfer = await page.evaluateHandle(
+		({ source, size, seed, name, lastModified }) => {
+			const make = new Function(`return ${source}`)() as (size: number, seed: number) => Uint8Array<ArrayBuffer>;
+			const transfer = new DataTransfer();
+			transfer.items.add(new File([make(size, seed)], name, { type: 'application/octet-stream', lastModified }));
+			return transfer;
+		},
+		{ source: pseudoRandom.toString(), size, seed, name, lastModified }
+	);
+	const zone = page.getByTestId('drop-zone');
+	await zone.dispatchEvent('dragenter', { dataTransfer });
+	await zone.dispatchEvent('dragover', { dataTransfer });
+	await zone.dispatchEvent('drop', { dataTransfer });
+}
+
+/** Records the Upload-Offset of every PATCH the page sends. */
+function patchOffsets(page: Page): number[] {
+	const offsets: number[] = [];
+	page.on('request', (request) => {
+		if (request.method() === 'PATCH') offsets.push(Number(request.headers()['upload-offset']));
+	});
+	return offsets;
+}
+
+// 1 MiB per PATCH (the page's setting for proxies with small body limits): a 4 MiB file is four, and
+// the third is where the network goes.
+const SIZE = 4 * MiB;
+const CHUNK = MiB;
+
+async function useSmallChunks(page: Page) {
+	await page.evaluate((bytes) => localStorage.setItem('parley.uploadChunkBytes', String(bytes)), CHUNK);
+}
+
+test('drop a file on the Files page, lose the network mid-way, get it back: the upload resumes from the server offset, finishes, is listed and downloads identical', async ({ page, signUp }) => {
+	const account = await signUp();
+	await signIn(page, account);
+	await page.goto('/app/files');
+	await expect(page.getByTestId('files-empty')).toBeVisible();
+	await useSmallChunks(page);
+
+	const offsets = patchOffsets(page);
+	// The third PATCH meets a dead network: the browser goes offline and the request fails.
+	await page.route('**/files/*', async (route) => {
+		const request = route.request();
+		if (request.method() === 'PATCH' && Number(request.headers()['upload-offset']) >= 2 * CHUNK) {
+			await page.context().setOffline(true);
+			await route.abort('internetdisconnected');
+		} else await route.continue();
+	});
+	await dropFile(page, SIZE, 7, 'holiday video.bin');
+
+	const row = page.getByTestId('upload');
+	await expect(row).toHaveCount(1);
+	await expect(row).toHaveAttribute('data-status', 'offline', { timeout: 30_000 });
+	await expect(row).toContainText('Waiting for the network');
+	const bar = row.getByRole('progressbar', { name: 'Uploading holiday video.bin' });
+	const cut = Number(await bar.getAttribute('aria-valuenow'));
+	expect(cut).toBeGreaterThanOrEqual(25);
+	expect(cut).toBeLessThan(100);
+
+	// Back online: it goes on by itself, from what the server has.
+	await page.unroute('**/files/*');
+	await page.context().setOffline(false);
+	await expect(row).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+	await expect(row).toContainText('Uploaded');
+	expect(offsets).toEqual([0, CHUNK, 2 * CHUNK, 2 * CHUNK, 3 * CHUNK]);
+
+	// Listed, and the download is the same bytes.
+	const listed = page.getByTestId('file-row').filter({ hasText: 'holiday video.bin' });
+	await expect(listed).toHaveCount(1);
+	await expect(listed).toContainText('4 MB');
+	await expect(listed).toContainText('Sent by you');
+	const fileId = await listed.getAttribute('data-file-id');
+	const href = await listed.getByRole('link', { name: 'Download holiday video.bin' }).getAttribute('href');
+	expect(href).toBe(`/files/${fileId}`);
+	const download = await page.request.get(href!);
+	expect(download.status()).toBe(200);
+	expect(download.headers()['content-disposition']).toContain('attachment');
+	expect(sha256(await download.body())).toBe(sha256(Buffer.from(pseudoRandom(SIZE, 7))));
+});
+
+test('a reload mid-way resumes when the same file is added again; a picked file can be deleted after a confirmation', async ({ page, signUp }) => {
+	const account = await signUp();
+	await signIn(page, account);
+	await page.goto('/app/files');
+	await useSmallChunks(page);
+
+	// From the third PATCH on, nothing gets through (its retries neither), and the tab is reloaded.
+	let cut = true;
+	await page.route('**/files/*', async (route) => {
+		const request = route.request();
+		const offset = Number(request.headers()['upload-offset'] ?? 0);
+		if (cut && (request.method() === 'HEAD' || (request.method() === 'PATCH' && offset >= 2 * CHUNK))) await route.abort('failed');
+		else await route.continue();
+	});
+	const third = page.waitForRequest((r) => r.method() === 'PATCH' && Number(r.headers()['upload-offset']) >= 2 * CHUNK);
+	await dropFile(page, SIZE, 11, 'report.bin');
+	await third;
+	// The upload's URL stays in localStorage under the file's fingerprint (name, type, size, date).
+	await page.reload();
+	cut = false;
+	const offsets = patchOffsets(page);
+	await dropFile(page, SIZE, 11, 'report.bin');
+	const row = page.getByTestId('upload');
+	await expect(row).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+	expect(offsets).toEqual([2 * CHUNK, 3 * CHUNK]);
+	const listed = page.getByTestId('file-row').filter({ hasText: 'report.bin' });
+	await expect(listed).toHaveCount(1);
+	const download = await page.request.get(`/files/${await listed.getAttribute('data-file-id')}`);
+	expect(sha256(await download.body())).toBe(sha256(Buffer.from(pseudoRandom(SIZE, 11))));
+
+	// The picker, then delete with a confirmation.
+	await page.getByTestId('file-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('a few notes\n') });
+	const notes = page.getByTestId('file-row').filter({ hasText: 'notes.txt' });
+	await expect(notes).toHaveCount(1);
+	await expect(notes).toContainText('Text');
+	await notes.getByRole('button', { name: 'Delete notes.txt' }).click();
+	const dialog = page.getByRole('dialog', { name: 'Delete this file?' });
+	await expect(dialog).toBeVisible();
+	await dialog.getByRole('button', { name: 'Delete' }).click();
+	await expect(notes).toHaveCount(0);
+	await expect(page.getByTestId('file-row')).toHaveCount(1);
+
+	// Sorting by name and searching.
+	await page.getByLabel('Search files by name').fill('nothing like it');
+	await expect(page.getByTestId('files-empty')).toContainText('nothing like it');
+	await page.getByLabel('Search files by name').fill('REPORT');
+	await expect(page.getByTestId('file-row')).toHaveCount(1);
+});
