@@ -77,6 +77,7 @@ export class CallClient {
 	#unsubscribe: () => void;
 	/** Producers of the peer announced before our transport was ready. */
 	#pendingProducers: ProducerInfo[] = [];
+	#opening: Promise<void> | null = null;
 
 	constructor(chat: ChatClient) {
 		this.#chat = chat;
@@ -327,7 +328,13 @@ export class CallClient {
 		void this.refreshDevices();
 	}
 
-	async #openTransport(): Promise<void> {
+	/** Opens the call's transports once, however many paths ask (ringing set-up and the answer can race). */
+	#openTransport(): Promise<void> {
+		this.#opening ??= this.#doOpenTransport().finally(() => (this.#opening = null));
+		return this.#opening;
+	}
+
+	async #doOpenTransport(): Promise<void> {
 		const call = this.call;
 		if (!call || this.#transport) return;
 		const transport = await CallTransport.open({ callId: call.callId, request: this.#chat.request.bind(this.#chat), iceServers: this.#iceServers });

@@ -25,6 +25,8 @@ export class CallTransport {
 	readonly producers = new Map<MediaSource, types.Producer>();
 	readonly consumers = new Map<string, { consumer: types.Consumer; info: ConsumerInfo }>();
 	private closed = false;
+	/** Producers being consumed now: the list and an event may name the same one at once. */
+	private readonly consuming = new Set<string>();
 
 	private constructor(
 		readonly callId: string,
@@ -112,6 +114,16 @@ export class CallTransport {
 	/** Receives a producer of the peer: consume (paused on the server), then resume once attached. */
 	async consume(producer: ProducerInfo): Promise<{ consumer: types.Consumer; info: ConsumerInfo } | null> {
 		for (const c of this.consumers.values()) if (c.info.producerId === producer.producerId) return c;
+		if (this.consuming.has(producer.producerId)) return null;
+		this.consuming.add(producer.producerId);
+		try {
+			return await this.consumeNew(producer);
+		} finally {
+			this.consuming.delete(producer.producerId);
+		}
+	}
+
+	private async consumeNew(producer: ProducerInfo): Promise<{ consumer: types.Consumer; info: ConsumerInfo } | null> {
 		const { consumer: info } = await this.request('media:consume', {
 			callId: this.callId,
 			transportId: this.recv.id,
