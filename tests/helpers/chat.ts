@@ -25,9 +25,13 @@ export async function device(t: TestParley, who: { token: string }): Promise<Cli
 	return t.connectSocket(res.body.chat.ticket);
 }
 
-/** Sends a request and resolves to its ack (any payload, typed loosely, so tests can send nonsense). */
+/**
+ * Sends a request and resolves to its ack (any payload, typed loosely, so tests can send nonsense).
+ * The 30 s bound only catches a missing ack; it is no performance limit (a loaded CI machine queues
+ * fifty senders' transactions on one thread row for seconds).
+ */
 export async function request<T extends object = any>(socket: ClientSocket, event: string, payload?: unknown): Promise<Ack<T>> {
-	const s = socket.timeout(10_000) as unknown as { emitWithAck(event: string, ...args: unknown[]): Promise<Ack<T>> };
+	const s = socket.timeout(30_000) as unknown as { emitWithAck(event: string, ...args: unknown[]): Promise<Ack<T>> };
 	return payload === undefined ? s.emitWithAck(event) : s.emitWithAck(event, payload);
 }
 

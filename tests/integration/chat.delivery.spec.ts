@@ -121,7 +121,7 @@ describe.each(backendNames())('delivery on %s', (backend) => {
 		expect(view.lastSeq).toBe(total);
 		expect(view.lastMessage?.seq).toBe(total);
 		for (const s of sockets) s.disconnect();
-	}, 60_000);
+	}, 120_000);
 
 	// The send path takes its locks in one order, so it does not deadlock in practice (the test above
 	// saw none); this proves that when a database does pick a victim, the retry recovers.
