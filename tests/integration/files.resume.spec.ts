@@ -105,5 +105,5 @@ describe('a 64 MiB upload cut at 40 % resumes from the server offset (sqlite)', 
 		expect(got.body.length).toBe(SIZE);
 		expect(sha256(got.body)).toBe(digest);
 		expect(got.headers.get('etag')).toBe(`"${digest}"`);
-	});
+	}, 90_000);
 });
