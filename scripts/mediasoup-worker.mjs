@@ -7,7 +7,7 @@
 // and then their downloaded worker is used below), and this script finds a worker, in order:
 //   1. MEDIASOUP_WORKER_BIN, when it names a file that runs;
 //   2. the worker the package's own postinstall put in node_modules/mediasoup/worker/out/Release;
-//   3. the cache, ~/.cache/parley/mediasoup-worker-<version>/mediasoup-worker (XDG_CACHE_HOME honoured);
+//   3. the cache, ~/.cache/parley/mediasoup-worker-<version>/mediasoup-worker;
 //   4. the package's prebuilt release download (skipped with PARLEY_MEDIASOUP_NO_DOWNLOAD=1), into the cache;
 //   5. a build from node_modules/mediasoup/worker against Debian 12's own libraries, into the cache.
 // The server finds the cached worker by itself (server/media/worker-bin.ts); nothing is written into
@@ -61,9 +61,9 @@ function installedPackage() {
 	return { dir, pkg: JSON.parse(fs.readFileSync(file, 'utf8')) };
 }
 
+// The server looks in the same place (server/media/worker-bin.ts): keep the two in step.
 function cacheDir(version) {
-	const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-	return path.join(base, 'parley', `mediasoup-worker-${version}`);
+	return path.join(os.homedir(), '.cache', 'parley', `mediasoup-worker-${version}`);
 }
 
 /** Puts a runnable binary at `<cache>/mediasoup-worker` atomically (copy to a temp name, rename). */

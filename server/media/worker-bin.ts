@@ -23,9 +23,8 @@ export function mediasoupVersion(): string | null {
 }
 
 /** `~/.cache/parley/mediasoup-worker-<version>/mediasoup-worker`, where `npm run setup:media` puts it. */
-export function cachedWorkerPath(version: string, env: { XDG_CACHE_HOME?: string } = {}): string {
-	const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-	return path.join(base, 'parley', `mediasoup-worker-${version}`, 'mediasoup-worker');
+export function cachedWorkerPath(version: string, home = os.homedir()): string {
+	return path.join(home, '.cache', 'parley', `mediasoup-worker-${version}`, 'mediasoup-worker');
 }
 
 /** A worker runs when, started without MEDIASOUP_VERSION, it exits with its own code 41. */
@@ -40,7 +39,7 @@ function runs(bin: string): boolean {
  * postinstall downloaded one), or the per-version cache that scripts/mediasoup-worker.mjs fills.
  * Returns the reason when there is none, for healthz and `call:config`.
  */
-export function findWorkerBinary(options: { configured?: string; cacheHome?: string }): WorkerBinary | { error: string } {
+export function findWorkerBinary(options: { configured?: string; home?: string }): WorkerBinary | { error: string } {
 	const version = mediasoupVersion();
 	if (!version) return { error: 'the mediasoup package is not installed' };
 	if (options.configured) {
@@ -49,7 +48,7 @@ export function findWorkerBinary(options: { configured?: string; cacheHome?: str
 	const require = createRequire(import.meta.url);
 	const packaged = path.join(path.dirname(require.resolve('mediasoup/package.json')), 'worker', 'out', 'Release', 'mediasoup-worker');
 	if (runs(packaged)) return { path: packaged, source: 'package', version };
-	const cached = cachedWorkerPath(version, { XDG_CACHE_HOME: options.cacheHome });
+	const cached = cachedWorkerPath(version, options.home);
 	if (runs(cached)) return { path: cached, source: 'cache', version };
 	return { error: `no mediasoup worker for mediasoup ${version}: run \`npm run setup:media\`` };
 }
