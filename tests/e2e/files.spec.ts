@@ -135,11 +135,16 @@ test('a reload mid-way resumes when the same file is added again; a picked file 
 	// The upload's URL stays in localStorage under the file's fingerprint (name, type, size, date).
 	await page.reload();
 	cut = false;
+	// The page remembers it, and says how to go on.
+	const unfinished = page.getByTestId('unfinished');
+	await expect(unfinished).toContainText('report.bin');
+	await expect(unfinished).toContainText('Add the same file again');
 	const offsets = patchOffsets(page);
 	await dropFile(page, SIZE, 11, 'report.bin');
 	const row = page.getByTestId('upload');
 	await expect(row).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
 	expect(offsets).toEqual([2 * CHUNK, 3 * CHUNK]);
+	await expect(unfinished).toHaveCount(0);
 	const listed = page.getByTestId('file-row').filter({ hasText: 'report.bin' });
 	await expect(listed).toHaveCount(1);
 	const download = await page.request.get(`/files/${await listed.getAttribute('data-file-id')}`);

@@ -135,6 +135,11 @@ export class FileUpload {
 		return this.speed > 0 ? (this.size - this.bytesSent) / this.speed : Infinity;
 	}
 
+	/** The upload's URL on the server, once it has one. */
+	get url(): string | null {
+		return this.#tus.url;
+	}
+
 	get active(): boolean {
 		return this.status === 'uploading' || this.status === 'offline' || this.status === 'finishing';
 	}
@@ -275,4 +280,37 @@ export const uploads = new UploadList();
  */
 export function startUpload(file: File, options: StartUploadOptions = {}): FileUpload {
 	return uploads.start(file, options);
+}
+
+/** An upload an earlier page (or tab) began and did not finish, as the browser remembers it. */
+export interface UnfinishedUpload {
+	key: string;
+	name: string;
+	size: number | null;
+	url: string | null;
+	startedAt: string;
+}
+
+/**
+ * Uploads this browser began and did not finish (a closed tab, a reload), except those running on
+ * this page. Adding the same file again continues one of them.
+ */
+export async function unfinishedUploads(): Promise<UnfinishedUpload[]> {
+	if (!tus.canStoreURLs) return [];
+	try {
+		const running = new Set(uploads.items.map((u) => u.url).filter(Boolean));
+		const stored = await tus.defaultOptions.urlStorage.findAllUploads();
+		return stored
+			.filter((p) => p.uploadUrl && !running.has(p.uploadUrl))
+			.map((p) => ({ key: p.urlStorageKey, name: p.metadata?.filename ?? 'file', size: p.size, url: p.uploadUrl, startedAt: p.creationTime }))
+			.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+	} catch {
+		return [];
+	}
+}
+
+/** Forgets an unfinished upload and deletes what the server has of it (tus termination). */
+export async function discardUnfinished(upload: UnfinishedUpload): Promise<void> {
+	if (upload.url) await tus.Upload.terminate(upload.url, { retryDelays: [] }).catch(() => undefined);
+	await tus.defaultOptions.urlStorage.removeUpload(upload.key).catch(() => undefined);
 }
