@@ -26,6 +26,22 @@ export function hueOf(id: string): number {
 	return (hash >>> 0) % 360;
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A cached Intl formatter: `toLocaleTimeString` and friends build a new one on every call, which made
+ * them the single biggest cost of rendering bubbles while scrolling a long thread.
+ */
+function formatter(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+	const key = `${locale ?? ''}|${JSON.stringify(options)}`;
+	let f = formatters.get(key);
+	if (!f) {
+		f = new Intl.DateTimeFormat(locale, options);
+		formatters.set(key, f);
+	}
+	return f;
+}
+
 function startOfDay(d: Date): number {
 	return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
 }
@@ -45,22 +61,19 @@ export function dayLabel(d: Date, now: Date, locale?: string): string {
 	const days = daysBetween(d, now);
 	if (days === 0) return 'Today';
 	if (days === 1) return 'Yesterday';
-	return d.toLocaleDateString(locale, {
-		weekday: 'long',
-		day: 'numeric',
-		month: 'long',
-		year: d.getFullYear() === now.getFullYear() ? undefined : 'numeric'
-	});
+	const options: Intl.DateTimeFormatOptions = { weekday: 'long', day: 'numeric', month: 'long' };
+	if (d.getFullYear() !== now.getFullYear()) options.year = 'numeric';
+	return formatter(locale, options).format(d);
 }
 
 /** A message's time of day, "14:05" or "2:05 PM" by locale. */
 export function clockTime(d: Date, locale?: string): string {
-	return d.toLocaleTimeString(locale, { hour: 'numeric', minute: '2-digit' });
+	return formatter(locale, { hour: 'numeric', minute: '2-digit' }).format(d);
 }
 
 /** The full date and time, for a tooltip. */
 export function fullTime(d: Date, locale?: string): string {
-	return d.toLocaleString(locale, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+	return formatter(locale, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit' }).format(d);
 }
 
 /**
@@ -74,9 +87,9 @@ export function shortTime(d: Date, now: Date, locale?: string): string {
 	const days = daysBetween(d, now);
 	if (days === 0) return clockTime(d, locale);
 	if (days === 1) return 'Yesterday';
-	if (days < 7) return d.toLocaleDateString(locale, { weekday: 'short' });
-	if (d.getFullYear() === now.getFullYear()) return d.toLocaleDateString(locale, { day: 'numeric', month: 'short' });
-	return d.toLocaleDateString(locale, { day: 'numeric', month: 'short', year: 'numeric' });
+	if (days < 7) return formatter(locale, { weekday: 'short' }).format(d);
+	if (d.getFullYear() === now.getFullYear()) return formatter(locale, { day: 'numeric', month: 'short' }).format(d);
+	return formatter(locale, { day: 'numeric', month: 'short', year: 'numeric' }).format(d);
 }
 
 /** One line of a message for the thread list: whitespace folded, cut to `max` characters. */
