@@ -164,6 +164,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				db: db.db,
 				auth,
 				messages: () => chat?.messages,
+				emitter: () => emitter ?? undefined,
 				uploadDir: config.uploadDir,
 				maxUploadBytes: config.maxUploadBytes,
 				quotaBytes: config.uploadQuotaBytes,

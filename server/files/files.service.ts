@@ -2,7 +2,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { FILE_LIMITS, type FileInfo, type FileSort, type FilesListQuery } from '../../src/lib/protocol/index.js';
+import type { ChatEmitter } from '../chat/emitter.js';
 import type { MessagesService } from '../chat/messages.service.js';
+import { memberIdsOf } from '../chat/threads.repository.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { newId, nowIso } from '../db/ids.js';
@@ -24,6 +26,8 @@ export interface FilesDeps {
 	thumbsDir: string;
 	/** Posts file messages into threads; undefined while (or when) this process runs no chat role. */
 	messages: () => MessagesService | undefined;
+	/** Reaches thread members' devices (for `file:deleted`); undefined when nothing can. */
+	emitter: () => ChatEmitter | undefined;
 	/** Bytes one user's files and unfinished uploads may add up to. */
 	quotaBytes: number;
 	log: Logger;
@@ -169,6 +173,10 @@ export class FilesService {
 		await this.deps.uploads.removeBytes(file.upload_id);
 		await fsp.rm(this.thumbnailPath(file.id), { force: true });
 		this.deps.log.info(`file "${file.id}" deleted`);
+		const emitter = this.deps.emitter();
+		if (file.thread_id && emitter) {
+			emitter.toUsers(await memberIdsOf(this.deps.db, file.thread_id), 'file:deleted', { fileId: file.id, threadId: file.thread_id });
+		}
 	}
 
 	/** A page of the files `userId` sent or received. */

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AuthService } from '../auth/auth.service.js';
+import type { ChatEmitter } from '../chat/emitter.js';
 import type { MessagesService } from '../chat/messages.service.js';
 import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
@@ -27,6 +28,8 @@ export interface FilesOptions {
 	auth: AuthService;
 	/** The chat role's messages, for file messages in threads; undefined when this process has no chat role. */
 	messages: () => MessagesService | undefined;
+	/** Reaches thread members' devices on any node; undefined when nothing can. */
+	emitter: () => ChatEmitter | undefined;
 	/** UPLOAD_DIR: uploads go to `tus/`, thumbnails to `thumbs/`. */
 	uploadDir: string;
 	maxUploadBytes: number;
@@ -55,7 +58,7 @@ export function createFiles(options: FilesOptions): Files {
 	const { log, timing } = options;
 	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs });
 	const uploads = new Uploads(tusDir);
-	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, quotaBytes: options.quotaBytes, log });
+	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, emitter: options.emitter, quotaBytes: options.quotaBytes, log });
 	const tus = createTusServer({ store, uploads, files: service, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;

@@ -194,7 +194,10 @@ describe.each(backendNames())('files: who sees what, downloads, lists and delete
 		expect(byMember.body.error.code).toBe('forbidden');
 		expect((await t.request('DELETE', `/api/files/${photo.fileId}`, { token: carol.token })).status).toBe(404);
 		expect((await t.request('DELETE', `/api/files/${photo.fileId}`)).status).toBe(401);
+		const told = { bob: new Events(bob.socket, ['file:deleted']), carol: new Events(carol.socket, ['file:deleted']) };
 		expect((await t.request('DELETE', `/api/files/${photo.fileId}`, { token: alice.token })).status).toBe(204);
+		expect(await told.bob.next('file:deleted')).toEqual({ fileId: photo.fileId, threadId: thread.id });
+		expect(await told.carol.none('file:deleted')).toBe(true);
 
 		expect(fs.existsSync(bytes)).toBe(false);
 		expect(fs.existsSync(`${bytes}.json`)).toBe(false);

@@ -52,6 +52,11 @@ export interface ServerToClientEvents extends CallsServerToClientEvents {
 	/** Extension: a friend (or you, on another device) changed display name or bio. */
 	'user:updated': (payload: { user: UserCard }) => void;
 	/**
+	 * Extension: the owner deleted a file that was sent into this thread. Its messages stay; show their
+	 * file as deleted (a later `messages:list` gives `file: {id, deleted: true}`).
+	 */
+	'file:deleted': (payload: { fileId: string; threadId: string }) => void;
+	/**
 	 * Extension: this chat node is stopping. Within `withinMs` (at a random moment in it, so a node's
 	 * clients do not all arrive at once), get a fresh ticket from the gateway and reconnect: it names
 	 * another node. Requests in flight are still answered until you disconnect.
