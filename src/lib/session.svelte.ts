@@ -1,5 +1,5 @@
 import { api, ApiError } from '$lib/api';
-import type { LoginRequest, LoginResponse, User, UserResponse } from '$lib/protocol';
+import type { ChatEndpoint, LoginRequest, LoginResponse, User, UserResponse } from '$lib/protocol';
 
 /**
  * Who is signed in, shared by every page. The session itself lives in an HttpOnly cookie set by the
@@ -33,12 +33,26 @@ class Session {
 		return this.#pending;
 	}
 
+	/** The chat node and ticket the last sign-in returned, until the chat client takes them. */
+	#chat: { endpoint: ChatEndpoint; at: number } | null = null;
+
 	/** Signs in with a username or email; the server sets the session cookie. */
 	async signIn(input: LoginRequest): Promise<LoginResponse> {
 		const response = await api.post<LoginResponse>('/api/auth/login', input);
 		this.user = response.user;
 		this.loaded = true;
+		this.#chat = { endpoint: response.chat, at: Date.now() };
 		return response;
+	}
+
+	/**
+	 * The sign-in's chat ticket, once, while it is fresh. Using it (rather than asking for another)
+	 * matters in a cluster: the balancer counts the ticket against the node it names.
+	 */
+	takeChatEndpoint(): ChatEndpoint | undefined {
+		const chat = this.#chat;
+		this.#chat = null;
+		return chat && Date.now() - chat.at < 45_000 ? chat.endpoint : undefined;
 	}
 
 	/** Ends the session on the server. A session that had already ended counts as signed out. */
