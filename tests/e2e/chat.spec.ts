@@ -270,7 +270,7 @@ test('on a 360 px phone: one pane at a time with a back button, drafts kept per 
 	await context.close();
 });
 
-test('a new name reaches friends live; requests can be declined and cancelled; signing out in one tab explains itself in another', async ({ browser, parley, signUp }) => {
+test('a new name reaches friends live; requests can be declined and cancelled; two tabs see what the other sends, and signing out in one explains itself in the other', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
 	const [alice, bob, carol, dave] = await Promise.all([
 		signUp({ username: uniqueName('alice'), displayName: 'Alice Before' }),
@@ -321,6 +321,13 @@ test('a new name reaches friends live; requests can be declined and cancelled; s
 	const second = await A.context.newPage();
 	await second.goto('/app');
 	await expect(threadItem(second, 'Bob Friend')).toBeVisible();
+	// What one tab sends shows in the other at once (each tab is a device with its own socket).
+	await threadItem(A.page, 'Bob Friend').click();
+	await send(A.page, 'Bob Friend', 'sent from the first tab');
+	await expect(threadItem(second, 'Bob Friend')).toContainText('You: sent from the first tab');
+	await threadItem(second, 'Bob Friend').click();
+	await expect(bubble(second, 'sent from the first tab')).toHaveCount(1);
+	await expect(bubble(B.page, 'sent from the first tab')).toHaveCount(1);
 	await A.page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(A.page).toHaveURL(/\/login$/);
 	await expect(second).toHaveURL(/\/login\?ended=logout$/);

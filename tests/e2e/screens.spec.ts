@@ -10,7 +10,7 @@ test.skip(!process.env.PARLEY_SCREENSHOTS, 'set PARLEY_SCREENSHOTS=1 to take the
 const OUT = path.resolve(import.meta.dirname, '../../test-results/screens');
 
 test('screenshots of chat, friends and settings', async ({ browser, parley, signUp }) => {
-	test.setTimeout(180_000);
+	test.setTimeout(480_000);
 	fs.mkdirSync(OUT, { recursive: true });
 	const [alice, bob, carol, dave, eve, frank, fiona] = await Promise.all([
 		signUp({ username: uniqueName('alice'), displayName: 'Alice Martin' }),
@@ -37,22 +37,44 @@ test('screenshots of chat, friends and settings', async ({ browser, parley, sign
 		'By the way, did you see this? https://example.com/a/really/long/link/that/goes/on/and/on/without/any/spaces/at/all/to/break/it'
 	]);
 	await sendAll(a, ab.id, ['<img src=x onerror=alert(1)><b>bold</b>', 'Haha, yes. See you then!']);
-	await sendAll(c, ac.id, ['Can you send me the notes from today?']);
-	for (const bot of [a, b, c, d, e]) bot.close();
+	await sendAll(c, ac.id, ['Hi Alice!']);
+	await sendAll(a, ac.id, ['Hi Carol, how was the lecture?']);
+	await sendAll(c, ac.id, ['Long, but good.', 'Can you send me the notes from today?']);
+	for (const bot of [b, d, e]) bot.close();
 
 	for (const scheme of ['light', 'dark'] as const) {
 		for (const [label, viewport] of [
 			['desktop', { width: 1280, height: 800 }],
 			['phone', { width: 375, height: 740 }]
 		] as const) {
+			await sendAll(c, ac.id, [`Are you there? (${label}, ${scheme})`]);
 			const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport, colorScheme: scheme });
 			const shot = (name: string) => page.screenshot({ path: path.join(OUT, `${name}-${label}-${scheme}.png`) });
 			await page.getByTestId('thread-item').first().waitFor();
 			await shot('list');
+			// A message the server refused, as the outbox keeps it, to show the failed state.
+			await page.evaluate(
+				({ key, threadId }) =>
+					localStorage.setItem(key, JSON.stringify([{ clientId: 'failed-1', threadId, text: 'This one was refused by the server', createdAt: new Date().toISOString(), state: 'failed', error: 'you are sending messages too fast' }])),
+				{ key: `parley:outbox:${a.user.id}`, threadId: ab.id }
+			);
 			await page.goto(`/app/t/${ab.id}`);
 			await page.getByTestId('message-text').filter({ hasText: 'Haha, yes. See you then!' }).waitFor();
 			await page.waitForTimeout(300);
 			await shot('thread');
+			await page.getByRole('button', { name: 'Discard' }).click();
+			await context.setOffline(true);
+			const composer = page.getByLabel('Message to Bob Kowalski');
+			await composer.fill('Written offline, waiting to go out');
+			await composer.press('Enter');
+			await composer.fill('A draft that is not sent yet');
+			await page.getByTestId('connection-banner').waitFor();
+			await shot('thread-offline');
+			await context.setOffline(false);
+			await page.goto(`/app/t/${ac.id}`);
+			await page.getByTestId('message-text').filter({ hasText: `(${label}, ${scheme})` }).waitFor();
+			await page.waitForTimeout(300);
+			await shot('thread-unread');
 			await page.goto('/app/friends');
 			await page.getByRole('searchbox').fill('f');
 			await page.getByTestId('person').first().waitFor();
@@ -69,4 +91,6 @@ test('screenshots of chat, friends and settings', async ({ browser, parley, sign
 			await context.close();
 		}
 	}
+	a.close();
+	c.close();
 });
