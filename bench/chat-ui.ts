@@ -6,6 +6,7 @@
 //
 //   npm run build && npm run bench -- chat-ui [--quick]
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
@@ -59,6 +60,7 @@ try {
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await page.waitForURL(/\/app$/);
 
+	const loadBefore = os.loadavg()[0];
 	const openStart = Date.now();
 	await page.goto(`/app/t/${thread.id}`);
 	await page.locator(`[data-testid="message"][data-seq="${total}"]`).waitFor();
@@ -144,7 +146,10 @@ try {
 		maxBubblesInDom: maxBubbles,
 		scrollFramesMs: { frames: frames.count, p50: frames.p50, p95: frames.p95, max: frames.max },
 		sendToSeenMs: sendMs,
-		jsHeapMiB: heap === null ? null : Math.round(heap / 1024 / 1024)
+		jsHeapMiB: heap === null ? null : Math.round(heap / 1024 / 1024),
+		// Other work on the machine skews everything: the load average before and after says how much.
+		loadAverage: { before: loadBefore, after: os.loadavg()[0] },
+		machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, chromium: browser.version() }
 	};
 	fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
 	fs.writeFileSync(path.join(root, 'bench', 'results', 'chat-ui.json'), JSON.stringify(results, null, '\t') + '\n');
