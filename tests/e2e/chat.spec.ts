@@ -141,20 +141,31 @@ test('a long thread renders only what is on screen, and older pages load above w
 	const thread = await befriend(a, b);
 	// Two senders take turns, which halves the wait for the per-user send limit.
 	const total = 160;
-	for (let n = 1; n <= total; n++) await sendAll(n % 2 ? a : b, thread.id, [`Message number ${n}${n % 7 === 0 ? '\nwith a second line' : ''}`]);
+	// The last 20 are all Bob's: unread for Alice (sending counts as having read what came before).
+	for (let n = 1; n <= total; n++) await sendAll(n % 2 === 0 && n <= total - 20 ? a : b, thread.id, [`Message number ${n}${n % 7 === 0 ? '\nwith a second line' : ''}`]);
 
-	// Alice has read them on another device, so the thread opens at the newest message with no unread line.
-	await a.request('messages:read', { threadId: thread.id, seq: total });
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 1280, height: 720 } });
+	await expect(threadItem(page, 'Bob Long').getByTestId('unread-badge')).toHaveText('20');
 	await page.goto(`/app/t/${thread.id}`);
 	const list = page.getByRole('list', { name: 'Messages with Bob Long' });
+	// The thread opens at the unread line, not at the end, and nothing counts as read until the end is seen.
+	await expect(list.getByText('20 unread messages')).toBeInViewport();
+	const bySeq = (seq: number) => list.locator(`[data-testid="message"][data-seq="${seq}"]`);
+	await expect(bySeq(total - 20)).toBeInViewport();
+	await expect(bySeq(total - 19)).toBeInViewport();
+	await expect(bubble(page, `Message number ${total}`)).not.toBeInViewport();
+	await page.waitForTimeout(500);
+	await expect(threadItem(page, 'Bob Long').getByTestId('unread-badge')).toHaveText('20');
+	await page.getByRole('button', { name: /Jump to latest/ }).click();
 	await expect(bubble(page, `Message number ${total}`)).toBeInViewport();
+	await expect(threadItem(page, 'Bob Long').getByTestId('unread-badge')).toHaveCount(0);
 	const setSize = () => list.getByRole('listitem').first().getAttribute('aria-setsize').then(Number);
 
 	// Scroll to the top again and again: each time an older page comes in above, and the message that
 	// was at the top stays exactly where it was on screen.
 	let pages = 0;
-	while ((await setSize()) < total + 2) {
+	// Rows: the messages, the day, the unread line and (at the end) the start of the conversation.
+	while ((await setSize()) < total + 3) {
 		const before = await setSize();
 		const top = await list.evaluate(async (el) => {
 			el.scrollTop = 0;
@@ -185,8 +196,8 @@ test('a long thread renders only what is on screen, and older pages load above w
 	await list.evaluate((el) => (el.scrollTop = 0));
 	await expect(page.getByText('This is the beginning of your conversation with Bob Long.')).toBeInViewport();
 	await expect(bubble(page, 'Message number 1')).toBeInViewport();
-	// Every message is loaded (plus the day and the start rows), but only a screenful is in the DOM.
-	expect(await setSize()).toBe(total + 2);
+	// Every message is loaded, but only a screenful is in the DOM.
+	expect(await setSize()).toBe(total + 3);
 	const rendered = await page.getByTestId('message').count();
 	expect(rendered).toBeGreaterThan(5);
 	expect(rendered).toBeLessThan(total / 2);
