@@ -276,7 +276,7 @@ test('on a 360 px phone: one pane at a time with a back button, drafts kept per 
 	expect(await noSideScroll(), 'friends scrolls sideways').toBe(true);
 	await page.getByRole('link', { name: 'Back to chats' }).click();
 	await page.getByRole('link', { name: /^Settings/ }).click();
-	await expect(page.getByLabel('Display name')).toHaveValue('Alice Phone');
+	await expect(page.getByLabel('Display name', { exact: true })).toHaveValue('Alice Phone');
 	expect(await noSideScroll(), 'settings scrolls sideways').toBe(true);
 	await context.close();
 });
@@ -300,9 +300,9 @@ test('a new name reaches friends live; requests can be declined and cancelled; t
 
 	// Settings: a new display name and bio; Bob's list and thread header follow without a reload.
 	await A.page.getByRole('link', { name: /^Settings/ }).click();
-	await expect(A.page.getByLabel('Bio')).toBeEnabled();
-	await A.page.getByLabel('Display name').fill('Alice After');
-	await A.page.getByLabel('Bio').fill('Tea, puzzles,\nand rabbits.');
+	await expect(A.page.getByLabel('Bio', { exact: true })).toBeEnabled();
+	await A.page.getByLabel('Display name', { exact: true }).fill('Alice After');
+	await A.page.getByLabel('Bio', { exact: true }).fill('Tea, puzzles,\nand rabbits.');
 	await expect(A.page.getByText('254 characters left')).toBeAttached();
 	await A.page.getByRole('button', { name: 'Save profile' }).click();
 	await expect(A.page.getByText('Your profile was saved.')).toBeVisible();
@@ -316,9 +316,9 @@ test('a new name reaches friends live; requests can be declined and cancelled; t
 	await B.page.keyboard.press('Escape');
 	await expect(profile).toBeHidden();
 	// An empty name is refused beside the field.
-	await A.page.getByLabel('Display name').fill('   ');
+	await A.page.getByLabel('Display name', { exact: true }).fill('   ');
 	await A.page.getByRole('button', { name: 'Save profile' }).click();
-	await expect(A.page.getByLabel('Display name')).toHaveAttribute('aria-invalid', 'true');
+	await expect(A.page.getByLabel('Display name', { exact: true })).toHaveAttribute('aria-invalid', 'true');
 
 	// Decline Carol; cancel the request to Dave. Each list empties as it goes.
 	await A.page.getByRole('link', { name: /^Friends/ }).click();

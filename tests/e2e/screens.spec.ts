@@ -85,7 +85,7 @@ test('screenshots of chat, friends and settings', async ({ browser, parley, sign
 			await shot('friends-dialog');
 			await page.keyboard.press('Escape');
 			await page.goto('/app/settings');
-			await page.getByLabel('Bio').waitFor();
+			await page.getByLabel('Bio', { exact: true }).waitFor();
 			await page.waitForTimeout(500);
 			await shot('settings');
 			await context.close();
