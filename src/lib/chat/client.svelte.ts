@@ -303,6 +303,7 @@ export class ChatClient {
 		socket.on('presence', ({ userId, online }) => (this.online[userId] = online));
 		socket.on('typing', ({ threadId, userId }) => this.#onTyping(threadId, userId));
 		socket.on('user:updated', ({ user }) => this.#onUserUpdated(user));
+		socket.on('file:deleted', ({ fileId, threadId }) => this.#onFileDeleted(fileId, threadId));
 		for (const listener of this.#socketListeners) listener(socket);
 		void this.#resync();
 	}
@@ -461,6 +462,15 @@ export class ChatClient {
 			t.members = t.members.map(merge);
 			if (t.peer) t.peer = merge(t.peer);
 		}
+	}
+
+	/** The owner deleted a file: its messages stay, showing the file as gone (as `messages:list` will). */
+	#onFileDeleted(fileId: string, threadId: string): void {
+		const gone = (m: Message): Message => (m.file?.id === fileId ? { ...m, file: { id: fileId, deleted: true } } : m);
+		const list = this.messages[threadId];
+		if (list?.some((m) => m.file?.id === fileId)) this.#setMessages(threadId, list.map(gone));
+		const thread = this.threads[threadId];
+		if (thread?.lastMessage?.file?.id === fileId) thread.lastMessage = gone(thread.lastMessage);
 	}
 
 	#reportDelivered(threadId: string, seq: number): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeType, formatBytes, formatSpeed, formatTimeLeft, kindOf } from './format';
+import { describeType, fileLine, formatBytes, formatSpeed, formatTimeLeft, kindOf, thumbBox } from './format';
 
 describe('file formatting', () => {
 	it('sizes in powers of 1024 with few digits', () => {
@@ -31,5 +31,20 @@ describe('file formatting', () => {
 		expect(describeType('text/plain')).toBe('Text');
 		expect(describeType('application/octet-stream')).toBe('File');
 		expect(describeType('image/svg+xml')).toBe('SVG image');
+	});
+
+	it('says a file message in one line', () => {
+		expect(fileLine({ name: 'report.pdf' })).toBe('📎 report.pdf');
+		expect(fileLine({ deleted: true })).toBe('📎 File deleted');
+		expect(fileLine(undefined)).toBe('📎 File deleted');
+	});
+
+	it('boxes a thumbnail in the image shape, within bounds, before it loads', () => {
+		expect(thumbBox(4000, 3000)).toEqual({ width: 240, height: 180 });
+		expect(thumbBox(1080, 1920)).toEqual({ width: 135, height: 240 });
+		expect(thumbBox(100, 80)).toEqual({ width: 100, height: 96 });
+		// A panorama keeps a usable height (cropped), never a sliver.
+		expect(thumbBox(8000, 500)).toEqual({ width: 240, height: 96 });
+		expect(thumbBox(undefined, undefined)).toEqual({ width: 240, height: 180 });
 	});
 });

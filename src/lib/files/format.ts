@@ -52,3 +52,23 @@ export function describeType(type: string): string {
 	if (kind === 'text') return sub === 'plain' ? 'Text' : `${short} text`;
 	return short || type;
 }
+
+/** A file message in one line, for the thread list and screen readers: "📎 report.pdf". */
+export function fileLine(file: { name?: string; deleted?: boolean } | undefined): string {
+	if (!file || file.deleted) return '📎 File deleted';
+	return `📎 ${file.name ?? 'a file'}`;
+}
+
+/**
+ * The box an image's thumbnail gets in a chat bubble, from its pixel size: the image's shape within
+ * `max` px a side, at least `min` px a side (a panorama is cropped, not a sliver). Known before the
+ * thumbnail loads, so the bubble never changes height and the message list does not jump.
+ */
+export function thumbBox(width: number | undefined, height: number | undefined, max = 240, min = 96): { width: number; height: number } {
+	if (!width || !height || width <= 0 || height <= 0) return { width: max, height: Math.round((max * 3) / 4) };
+	const scale = Math.min(1, max / Math.max(width, height));
+	return {
+		width: Math.round(Math.min(max, Math.max(min, width * scale))),
+		height: Math.round(Math.min(max, Math.max(min, height * scale)))
+	};
+}

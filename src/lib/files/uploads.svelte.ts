@@ -1,5 +1,6 @@
 import * as tus from 'tus-js-client';
 import { FILE_ID_HEADER, UPLOAD_PATH } from '$lib/protocol';
+import { metadataValue } from './metadata';
 
 /**
  * Uploads from the browser over tus (PROTOCOL.md section 3), each a reactive object a component can
@@ -58,6 +59,8 @@ export class FileUpload {
 	readonly name: string;
 	readonly size: number;
 	readonly threadId: string | undefined;
+	/** The type the browser gave (may be ''). */
+	readonly type: string;
 
 	status = $state<UploadStatus>('uploading');
 	/** Bytes the server has acknowledged or that are in flight, as tus-js-client counts them. */
@@ -68,6 +71,12 @@ export class FileUpload {
 	error = $state('');
 	/** The finished file's id (status `done`). */
 	fileId = $state<string | null>(null);
+	/**
+	 * The id the file will have, known soon after the upload is created (the server names it in the
+	 * upload's metadata). Its chat message carries it as clientId, and may arrive over the socket before
+	 * the last PATCH's answer: a chat matches the two by this, so the file never shows twice.
+	 */
+	expectedFileId = $state<string | null>(null);
 	/** True when this upload went on from bytes an earlier page (or tab) had sent. */
 	resumed = $state(false);
 
@@ -89,6 +98,7 @@ export class FileUpload {
 		this.name = file.name || 'file';
 		this.size = file.size;
 		this.threadId = options.threadId;
+		this.type = file.type;
 		this.done = new Promise((resolve, reject) => {
 			this.#resolve = resolve;
 			this.#reject = reject;
@@ -105,6 +115,7 @@ export class FileUpload {
 			storeFingerprintForResuming: true,
 			removeFingerprintOnSuccess: true,
 			onProgress: (sent) => this.#progress(sent),
+			onAfterResponse: (request, response) => this.#learnFileId(request, response),
 			onSuccess: ({ lastResponse }) => {
 				this.fileId = lastResponse.getHeader(FILE_ID_HEADER) ?? null;
 				this.bytesSent = this.size;
@@ -201,6 +212,38 @@ export class FileUpload {
 		const first = this.#samples[0];
 		const span = (now - first.at) / 1000;
 		if (span >= 0.25) this.speed = Math.max(0, (sent - first.bytes) / span);
+	}
+
+	/**
+	 * Picks up the future file id: from a finishing answer's header, from a HEAD's metadata (a resumed
+	 * upload), or, right after creation, by asking with a HEAD before the first byte goes.
+	 */
+	async #learnFileId(request: tus.HttpRequest, response: tus.HttpResponse): Promise<void> {
+		if (this.expectedFileId) return;
+		const direct = response.getHeader(FILE_ID_HEADER);
+		if (direct) {
+			this.expectedFileId = direct;
+			return;
+		}
+		let metadata: string | undefined;
+		if (request.getMethod() === 'HEAD') metadata = response.getHeader('Upload-Metadata');
+		else if (request.getMethod() === 'POST' && response.getStatus() === 201) {
+			const location = response.getHeader('Location');
+			if (!location) return;
+			try {
+				const head = await fetch(new URL(location, new URL(UPLOAD_PATH, window.location.href)), {
+					method: 'HEAD',
+					headers: { 'Tus-Resumable': '1.0.0' },
+					credentials: 'same-origin',
+					cache: 'no-store'
+				});
+				metadata = head.headers.get('Upload-Metadata') ?? undefined;
+			} catch {
+				// The network: the finishing answer names the file anyway.
+			}
+		}
+		const id = metadata ? metadataValue(metadata, 'fileId') : null;
+		if (id && !this.expectedFileId) this.expectedFileId = id;
 	}
 
 	#failed(error: Error): void {

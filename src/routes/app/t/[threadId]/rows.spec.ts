@@ -54,7 +54,60 @@ describe('buildRows', () => {
 	});
 });
 
+function fileMessage(seq: number, senderId: string, fileId: string, file: Message['file']): TimelineItem {
+	const message: Message = { id: `id${seq}`, threadId: 't', seq, senderId, clientId: fileId, kind: 'file', file, createdAt: at(10).toISOString() };
+	return { kind: 'stored', message, mine: senderId === 'me', status: senderId === 'me' ? 'sent' : null };
+}
+
+type Upload = NonNullable<Parameters<typeof buildRows>[1]['uploads']>[number];
+const upload = (id: string, over: Partial<Upload> = {}): Upload => ({ id, status: 'uploading', fileId: null, expectedFileId: null, ...over });
+
+describe('file messages and uploads', () => {
+	it('names the file of a file message, and says when it was deleted', () => {
+		const rows = buildRows(
+			[fileMessage(1, 'bob', 'f1', { id: 'f1', name: 'report.pdf', size: 10, type: 'application/pdf' }), fileMessage(2, 'bob', 'f2', { id: 'f2', deleted: true })],
+			{ me: 'me', now, atStart: false }
+		).filter((r): r is MessageRow => r.kind === 'message');
+		expect(rows.map((r) => [r.text, r.file?.id])).toEqual([
+			['report.pdf', 'f1'],
+			['File deleted', 'f2']
+		]);
+	});
+
+	it('puts uploads at the end, and drops one the moment its file message is here (matched by the future file id)', () => {
+		const uploads = [upload('u1', { status: 'finishing', expectedFileId: 'f1' }), upload('u2'), upload('u3', { status: 'cancelled' })];
+		const before = buildRows([stored(1, 'bob', at(9))], { me: 'me', now, atStart: false, uploads });
+		expect(before.map((r) => r.key).slice(-2)).toEqual(['u:u1', 'u:u2']);
+		const after = buildRows([stored(1, 'bob', at(9)), fileMessage(2, 'me', 'f1', { id: 'f1', name: 'a.bin', size: 1, type: 'application/octet-stream' })], {
+			me: 'me',
+			now,
+			atStart: false,
+			uploads
+		});
+		expect(after.map((r) => r.kind)).toEqual(['day', 'message', 'message', 'upload']);
+		expect(after.at(-1)?.key).toBe('u:u2');
+		// Also when only the finishing answer named it.
+		const late = buildRows([fileMessage(2, 'me', 'f9', { id: 'f9', name: 'a.bin', size: 1, type: 'x/y' })], { me: 'me', now, atStart: false, uploads: [upload('u9', { status: 'done', fileId: 'f9' })] });
+		expect(late.some((r) => r.kind === 'upload')).toBe(false);
+	});
+
+	it("gives uploads today's separator when the thread's last day is another", () => {
+		const rows = buildRows([stored(1, 'bob', at(9, 0, 8))], { me: 'me', now, atStart: false, uploads: [upload('u1')] });
+		expect(rows.map((r) => (r.kind === 'day' ? r.label : r.kind))).toEqual(['Yesterday', 'message', 'Today', 'upload']);
+	});
+});
+
 describe('estimateRow', () => {
+	it('knows the height of an image bubble before its thumbnail loads', () => {
+		const [, plain] = buildRows([fileMessage(1, 'bob', 'f1', { id: 'f1', name: 'a.pdf', size: 1, type: 'application/pdf' })], { me: 'me', now, atStart: false });
+		const [, image] = buildRows([fileMessage(1, 'bob', 'f1', { id: 'f1', name: 'a.png', size: 1, type: 'image/png', width: 400, height: 400, thumbnail: true })], {
+			me: 'me',
+			now,
+			atStart: false
+		});
+		expect(estimateRow(image, 800) - estimateRow(plain, 800)).toBe(240 + 8);
+	});
+
 	it('grows with lines and long text', () => {
 		const [, short] = buildRows([stored(1, 'bob', at(9), 'hi')], { me: 'me', now, atStart: false });
 		const [, long] = buildRows([stored(1, 'bob', at(9), 'x'.repeat(400))], { me: 'me', now, atStart: false });

@@ -1,7 +1,9 @@
 import type { TimelineItem } from '$lib/chat/client.svelte';
 import { dayKey, dayLabel } from '$lib/chat/format';
 import type { DeliveryState } from '$lib/chat/timeline';
-import type { Message } from '$lib/protocol';
+import { thumbBox } from '$lib/files/format';
+import type { FileUpload } from '$lib/files/uploads.svelte';
+import type { FileRef, Message } from '$lib/protocol';
 
 /** Messages of one sender closer together than this share a group (one tail, tight spacing). */
 export const GROUP_GAP_MS = 5 * 60_000;
@@ -21,16 +23,29 @@ export interface MessageRow {
 	error?: string;
 	clientId: string;
 	seq: number | null;
+	/** Kind `file`: the file (`{id, deleted: true}` once its owner deleted it). */
+	file?: FileRef;
 	/** First and last of a run of messages by one sender. */
 	first: boolean;
 	last: boolean;
+}
+
+/** A file of ours still going up into this thread. */
+export interface UploadRow {
+	kind: 'upload';
+	key: string;
+	upload: FileUpload;
 }
 
 export type Row =
 	| { kind: 'start'; key: 'start' }
 	| { kind: 'day'; key: string; label: string }
 	| { kind: 'unread'; key: 'unread'; count: number }
-	| MessageRow;
+	| MessageRow
+	| UploadRow;
+
+/** What buildRows needs of an upload (a FileUpload; a plain object in tests). */
+type UploadLike = Pick<FileUpload, 'id' | 'status' | 'fileId' | 'expectedFileId'>;
 
 const parsed = new WeakMap<Message, { at: Date; day: string }>();
 
@@ -49,7 +64,10 @@ function timeOf(message: Message): { at: Date; day: string } {
  * unread when the thread was opened, and the messages grouped by sender. `atStart` adds the
  * beginning-of-conversation row when no older page is left.
  */
-export function buildRows(items: readonly TimelineItem[], options: { me: string; now: Date; atStart: boolean; unreadAfterSeq?: number | null }): Row[] {
+export function buildRows(
+	items: readonly TimelineItem[],
+	options: { me: string; now: Date; atStart: boolean; unreadAfterSeq?: number | null; uploads?: readonly UploadLike[] }
+): Row[] {
 	const rows: Row[] = [];
 	if (options.atStart) rows.push({ kind: 'start', key: 'start' });
 	let day = '';
@@ -66,12 +84,13 @@ export function buildRows(items: readonly TimelineItem[], options: { me: string;
 				key: `m:${item.message.senderId}:${item.message.clientId}`,
 				senderId: item.message.senderId,
 				mine: item.mine,
-				text: item.message.kind === 'text' ? (item.message.text ?? '') : item.message.kind === 'file' ? '(a file)' : (item.message.text ?? '(a call)'),
+				text: item.message.kind === 'text' ? (item.message.text ?? '') : item.message.kind === 'file' ? fileText(item.message.file) : (item.message.text ?? '(a call)'),
 				at,
 				iso: item.message.createdAt,
 				status: item.status,
 				clientId: item.message.clientId,
 				seq: item.message.seq,
+				file: item.message.kind === 'file' ? (item.message.file ?? { id: item.message.clientId, deleted: true }) : undefined,
 				first: true,
 				last: true
 			};
@@ -115,14 +134,43 @@ export function buildRows(items: readonly TimelineItem[], options: { me: string;
 		rows.push(row);
 		previous = row;
 	}
+	if (options.uploads?.length) {
+		// An upload's bubble gives way to its file message the moment that is here (its clientId is the
+		// file id), in the same update: never both, never neither.
+		const posted = new Set<string>();
+		for (const item of items) if (item.kind === 'stored' && item.mine && item.message.kind === 'file') posted.add(item.message.clientId);
+		let dayShown = day === dayKey(options.now);
+		for (const upload of options.uploads) {
+			if (upload.status === 'cancelled') continue;
+			if ((upload.expectedFileId && posted.has(upload.expectedFileId)) || (upload.fileId && posted.has(upload.fileId))) continue;
+			if (!dayShown) {
+				dayShown = true;
+				rows.push({ kind: 'day', key: `d:${dayKey(options.now)}:u:${upload.id}`, label: dayLabel(options.now, options.now) });
+			}
+			rows.push({ kind: 'upload', key: `u:${upload.id}`, upload: upload as FileUpload });
+		}
+	}
 	return rows;
 }
+
+function fileText(file: FileRef | undefined): string {
+	return file && !file.deleted ? file.name : 'File deleted';
+}
+
+/** Px of a file bubble besides its thumbnail: name, size and the buttons. */
+const FILE_BODY = 64;
 
 /** A height guess in px for a row not measured yet; close guesses mean fewer corrections while scrolling. */
 export function estimateRow(row: Row, width: number): number {
 	if (row.kind === 'day') return 44;
 	if (row.kind === 'start') return 120;
 	if (row.kind === 'unread') return 40;
+	if (row.kind === 'upload') return 118;
+	if (row.file) {
+		const spacing = row.first ? 6 : 2;
+		if (row.file.deleted) return FILE_BODY + spacing;
+		return FILE_BODY + spacing + (row.file.thumbnail ? thumbBox(row.file.width, row.file.height).height + 8 : 0);
+	}
 	// Bubbles are at most ~75% of the pane; about 8 px per character at 15 px.
 	const perLine = Math.max(16, Math.floor((Math.min(width * 0.75, 560) - 28) / 8));
 	let lines = 0;
