@@ -1,0 +1,30 @@
+// Memory figures from inside a server under test, for a benchmark that started it with an IPC channel
+// (`spawnNode`): `{ type: 'memory' }` is answered with process.memoryUsage() taken after a full garbage
+// collection (when Node runs with --expose-gc; `gc` says whether it did). Installed by the benchmark's
+// own entry files (parley-entry.ts, ws-hold-server.ts), never by the production server.
+
+export interface ProbedMemory {
+	type: 'memory';
+	/** Whether a full GC ran first. */
+	gc: boolean;
+	rss: number;
+	heapUsed: number;
+	heapTotal: number;
+	external: number;
+	arrayBuffers: number;
+}
+
+export function installMemoryProbe(): void {
+	if (!process.send) return;
+	process.on('message', (message: { type?: string }) => {
+		if (message?.type !== 'memory') return;
+		const gc = (globalThis as { gc?: () => void }).gc;
+		// Twice: the first pass may only queue finalizers whose objects the second frees.
+		gc?.();
+		gc?.();
+		const m = process.memoryUsage();
+		process.send!({ type: 'memory', gc: gc !== undefined, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers } satisfies ProbedMemory);
+	});
+	// The channel must not keep a server alive that would otherwise exit.
+	process.channel?.unref();
+}

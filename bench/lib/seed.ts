@@ -1,0 +1,69 @@
+// Users with signed-in sessions written straight into a Parley database, for benchmarks that need
+// thousands of them: registering through the API costs an argon2 hash and a mailed code each. The
+// rows are what a registration and a login write (the project's own ids, token hashes and repository
+// inserts), with one real argon2 hash of `SEEDED_PASSWORD` shared by every user. Each session's bearer
+// token is returned; the server then hands out chat tickets for it through its real endpoint.
+import { hashToken, newToken } from '../../server/auth/sessions.js';
+import { insertSession, insertUser } from '../../server/auth/auth.repository.js';
+import { hashPassword } from '../../server/auth/passwords.js';
+import { openDatabase } from '../../server/db/database.js';
+import { newId } from '../../server/db/ids.js';
+import { migrateToLatest } from '../../server/db/migrate.js';
+
+export const SEEDED_PASSWORD = 'bench password 1';
+
+export interface SeededUser {
+	userId: string;
+	username: string;
+	sessionId: string;
+	/** The session's bearer token. */
+	token: string;
+}
+
+export interface SeedOptions {
+	/** DATABASE_URL (migrated to the latest schema first). */
+	databaseUrl: string;
+	count: number;
+	/** Usernames are PREFIX + index. Default `bench`. */
+	prefix?: string;
+	/** Rows per transaction. Default 1,000. */
+	batch?: number;
+}
+
+export async function seedUsers(options: SeedOptions): Promise<SeededUser[]> {
+	const { count, prefix = 'bench', batch = 1_000 } = options;
+	const db = await openDatabase({ url: options.databaseUrl });
+	try {
+		await migrateToLatest(db.db);
+		const passwordHash = await hashPassword(SEEDED_PASSWORD);
+		const now = Date.now();
+		const created = new Date(now).toISOString();
+		const expires = new Date(now + 30 * 86_400_000).toISOString();
+		const users: SeededUser[] = [];
+		for (let from = 0; from < count; from += batch) {
+			await db.db.transaction().execute(async (trx) => {
+				for (let i = from; i < Math.min(count, from + batch); i++) {
+					const username = `${prefix}${i}`;
+					const user = { userId: newId(now), username, sessionId: newId(now), token: newToken() };
+					await insertUser(trx, {
+						id: user.userId,
+						username,
+						username_key: username.toLowerCase(),
+						email: `${username}@bench.test`,
+						email_key: `${username.toLowerCase()}@bench.test`,
+						display_name: `Bench ${i}`,
+						bio: '',
+						password_hash: passwordHash,
+						created_at: created,
+						updated_at: created
+					});
+					await insertSession(trx, { id: user.sessionId, user_id: user.userId, token_hash: hashToken(user.token), user_agent: 'bench', ip: '127.0.0.1', created_at: created, expires_at: expires });
+					users.push(user);
+				}
+			});
+		}
+		return users;
+	} finally {
+		await db.close();
+	}
+}
