@@ -3,6 +3,7 @@ import * as accounts from './20261126_0001_accounts.js';
 import * as chat from './20261127_0002_chat.js';
 import * as nodeLeases from './20261129_0004_node_leases.js';
 import * as files from './20261129_0005_files.js';
+import * as avatars from './20261130_0006_avatars.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -12,5 +13,6 @@ export const migrations: Record<string, Migration> = {
 	'20261126_0001_accounts': accounts,
 	'20261127_0002_chat': chat,
 	'20261129_0004_node_leases': nodeLeases,
-	'20261129_0005_files': files
+	'20261129_0005_files': files,
+	'20261130_0006_avatars': avatars
 };

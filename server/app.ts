@@ -145,17 +145,11 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				}
 			}
 		];
+		const profileChanged = (userId: string) =>
+			void (chat ? chat.track(chat.users.profileChanged(userId)) : gatewayUsers?.profileChanged(userId))?.catch((error) => log.error('announcing a profile change failed', error));
 		if (config.roles.includes('gateway')) {
 			routes.push(...authRoutes({ auth, secureCookies: config.publicUrl.startsWith('https:'), sessionDays: config.sessionDays }));
-			routes.push(
-				...profileRoutes({
-					auth,
-					db: db.db,
-					profileChanged: (userId) =>
-						void (chat ? chat.track(chat.users.profileChanged(userId)) : gatewayUsers?.profileChanged(userId))?.catch((error) => log.error('announcing a profile change failed', error)),
-					log: log.child('profile')
-				})
-			);
+			routes.push(...profileRoutes({ auth, db: db.db, profileChanged, log: log.child('profile') }));
 		}
 		let files: Files | null = null;
 		let media: MediaRole | null = null;
@@ -170,6 +164,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				quotaBytes: config.uploadQuotaBytes,
 				corsOrigins: config.corsOrigins,
 				timing: { ...filesTiming(config.uploadExpiryHours), ...options.filesTiming },
+				profileChanged,
 				log: log.child('files')
 			});
 			files = role;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest } from '../../src/lib/protocol/index.js';
+import { avatarUrl } from '../../src/lib/protocol/index.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { TicketClaims, Tickets } from '../chat/tickets.js';
 import type { Database } from '../db/schema.js';
@@ -35,7 +36,7 @@ export interface Authenticated {
 }
 
 export function toUser(row: repo.UserRow, self: boolean): User {
-	const user: User = { id: row.id, username: row.username, displayName: row.display_name };
+	const user: User = { id: row.id, username: row.username, displayName: row.display_name, avatarUrl: row.avatar ? avatarUrl(row.avatar) : null };
 	if (self) {
 		user.email = row.email;
 		user.bio = row.bio;

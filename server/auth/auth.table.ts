@@ -8,6 +8,8 @@ export interface UsersTable {
 	email_key: string;
 	display_name: string;
 	bio: string;
+	/** The current picture's id (extension; server/files/avatars.ts), null for none. Optional so inserts may leave it out. */
+	avatar?: string | null;
 	password_hash: string;
 	created_at: string;
 	updated_at: string;

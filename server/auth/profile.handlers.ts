@@ -32,7 +32,7 @@ export function profileRoutes({ auth, db, profileChanged, log }: ProfileHandlerO
 				if (!row) throw new AppError('not_found', `user "${session.user.id}" not found`);
 				log.with({ user: row.id }).debug('profile changed');
 				profileChanged?.(row.id);
-				const body: ProfileResponse = { user: { id: row.id, username: row.username, displayName: row.display_name, email: row.email, bio: row.bio } };
+				const body: ProfileResponse = { user: repo.toProfile(row) };
 				return { status: 200, body };
 			}
 		}

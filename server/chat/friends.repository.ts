@@ -74,7 +74,7 @@ export function friendsOf(db: Q, userId: string): Promise<FriendRow[]> {
 	return db
 		.selectFrom('friendships')
 		.innerJoin('users', 'users.id', 'friendships.friend_id')
-		.select(['users.id', 'users.username', 'users.display_name', 'users.bio', 'friendships.thread_id', 'friendships.created_at as since'])
+		.select(['users.id', 'users.username', 'users.display_name', 'users.bio', 'users.avatar', 'friendships.thread_id', 'friendships.created_at as since'])
 		.where('friendships.user_id', '=', userId)
 		.orderBy('users.username_key')
 		.execute();

@@ -9,9 +9,11 @@ export interface CardRow {
 	username: string;
 	display_name: string;
 	bio: string;
+	/** The picture's id, null for none (server/files/avatars.ts). */
+	avatar?: string | null;
 }
 
-const CARD_COLUMNS = ['users.id', 'users.username', 'users.display_name', 'users.bio'] as const;
+const CARD_COLUMNS = ['users.id', 'users.username', 'users.display_name', 'users.bio', 'users.avatar'] as const;
 
 export function findCard(db: Q, userId: string): Promise<CardRow | undefined> {
 	return db.selectFrom('users').select(CARD_COLUMNS).where('id', '=', userId).executeTakeFirst();

@@ -1,4 +1,4 @@
-import { callLine, parseCallSummary, type FileRef, type FriendRequest, type Message, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
+import { avatarUrl, callLine, parseCallSummary, type FileRef, type FriendRequest, type Message, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
 import type { FriendRequestRow } from './friends.repository.js';
 import type { MessageRow } from './messages.repository.js';
 import type { CardRow } from './users.repository.js';
@@ -6,7 +6,7 @@ import type { CardRow } from './users.repository.js';
 /** Rows as the protocol shows them. */
 
 export function toCard(row: CardRow, relationship: Relationship, online?: boolean): UserCard {
-	const card: UserCard = { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, relationship };
+	const card: UserCard = { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, avatarUrl: row.avatar ? avatarUrl(row.avatar) : null, relationship };
 	if (online !== undefined) card.online = online;
 	return card;
 }

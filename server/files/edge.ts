@@ -6,6 +6,7 @@ import { SESSION_COOKIE } from '../auth/sessions.js';
 import { AppError } from '../errors.js';
 import { parseCookies, send } from '../http/http.js';
 import type { Logger } from '../logger.js';
+import type { Avatars } from './avatars.js';
 import { serve } from './download.js';
 import type { FilesService } from './files.service.js';
 import { metaOf, toTusError, type TusHandler } from './tus.js';
@@ -14,6 +15,7 @@ import { Uploads } from './uploads.js';
 export interface FilesEdgeOptions {
 	auth: AuthService;
 	files: FilesService;
+	avatars: Avatars;
 	uploads: Uploads;
 	tus: TusHandler;
 	log: Logger;
@@ -29,7 +31,7 @@ const OCTETS = 'application/offset+octet-stream';
  * never look alike (upload ids hold an `_`), so each URL means one thing. Returns false for other paths.
  */
 export function filesEdge(options: FilesEdgeOptions) {
-	const { auth, files, uploads, tus, log } = options;
+	const { auth, files, avatars, uploads, tus, log } = options;
 
 	async function userOf(req: IncomingMessage): Promise<string | undefined> {
 		const header = req.headers.authorization;
@@ -102,7 +104,12 @@ export function filesEdge(options: FilesEdgeOptions) {
 		const record = await uploads.get(uploadId);
 		if (!record) return undefined;
 		if ((await uploads.offset(uploadId)) !== record.size) return undefined;
-		const file = await files.finish({ id: uploadId, size: record.size, meta: metaOf({ id: uploadId, metadata: record.metadata }) });
+		const meta = metaOf({ id: uploadId, metadata: record.metadata });
+		if (meta.purpose === 'avatar') {
+			await avatars.finish({ id: uploadId, meta });
+			return undefined;
+		}
+		const file = await files.finish({ id: uploadId, size: record.size, meta });
 		return file.id;
 	}
 
@@ -113,6 +120,7 @@ export function filesEdge(options: FilesEdgeOptions) {
 		try {
 			const isDownload = method === 'GET' || (method === 'HEAD' && req.headers['tus-resumable'] === undefined);
 			if (isDownload) {
+				if (path.startsWith('/files/avatars/') && (await avatars.serve(req, res, path, await userOf(req)))) return true;
 				const match = DOWNLOAD.exec(path);
 				if (!match) throw new AppError('not_found', `no file at ${path.slice(0, 120)}`);
 				await download(req, res, match[1], match[2] !== undefined);

@@ -38,6 +38,8 @@ export interface UploadMeta {
 	filename: string;
 	filetype?: string;
 	threadId?: string;
+	/** Extension: `avatar` makes the finished upload the uploader's picture (avatars.ts), not a file. */
+	purpose?: 'avatar';
 	/** Server-made at creation: the id the finished file will have. */
 	fileId: string;
 }

@@ -8,6 +8,7 @@ import type { MessagesService } from '../chat/messages.service.js';
 import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
+import { Avatars, avatarRoutes } from './avatars.js';
 import { filesEdge } from './edge.js';
 import { filesRoutes } from './files.handlers.js';
 import { FilesService } from './files.service.js';
@@ -30,12 +31,14 @@ export interface FilesOptions {
 	messages: () => MessagesService | undefined;
 	/** Reaches thread members' devices on any node; undefined when nothing can. */
 	emitter: () => ChatEmitter | undefined;
-	/** UPLOAD_DIR: uploads go to `tus/`, thumbnails to `thumbs/`. */
+	/** UPLOAD_DIR: uploads go to `tus/`, thumbnails to `thumbs/`, pictures to `avatars/`. */
 	uploadDir: string;
 	maxUploadBytes: number;
 	quotaBytes: number;
 	corsOrigins: readonly string[];
 	timing: FilesTiming;
+	/** Told when a user's picture changed, to announce it like a name change (`user:updated`). */
+	profileChanged?: (userId: string) => void;
 	log: Logger;
 }
 
@@ -59,7 +62,8 @@ export function createFiles(options: FilesOptions): Files {
 	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs });
 	const uploads = new Uploads(tusDir);
 	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, emitter: options.emitter, quotaBytes: options.quotaBytes, log });
-	const tus = createTusServer({ store, uploads, files: service, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, log: log.child('tus') });
+	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, log: log.child('avatars') });
+	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;
 	const sweep = () => {
@@ -72,8 +76,8 @@ export function createFiles(options: FilesOptions): Files {
 
 	return {
 		service,
-		routes: filesRoutes({ auth: options.auth, files: service }),
-		handle: filesEdge({ auth: options.auth, files: service, uploads, tus: tus.handle, log }),
+		routes: [...filesRoutes({ auth: options.auth, files: service }), ...avatarRoutes({ auth: options.auth, db: options.db, avatars })],
+		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, tus: tus.handle, log }),
 		sweep,
 		close: () => clearInterval(timer)
 	};

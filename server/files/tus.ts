@@ -4,6 +4,7 @@ import { ERRORS, Server, type Upload } from '@tus/server';
 import { FILE_ID_HEADER, uploadMetadataSchema, type ErrorCode } from '../../src/lib/protocol/index.js';
 import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Avatars } from './avatars.js';
 import type { FilesService, UploadMeta } from './files.service.js';
 import type { HashingFileStore } from './store.js';
 import type { Uploads } from './uploads.js';
@@ -12,6 +13,8 @@ export interface TusOptions {
 	store: HashingFileStore;
 	uploads: Uploads;
 	files: FilesService;
+	/** Uploads with `purpose: avatar` go here instead of becoming files. */
+	avatars: Avatars;
 	/** Largest Upload-Length accepted at creation (MAX_UPLOAD_BYTES). */
 	maxSize: number;
 	/** Origins allowed to call cross-origin (CORS_ORIGINS). */
@@ -53,6 +56,7 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 			const meta = parseMetadata(upload.metadata);
 			try {
 				created.set(req, upload.id);
+				if (meta.purpose === 'avatar') options.avatars.admit(upload.size ?? 0, meta);
 				const stored = await files.admit(userOf(req), upload.id, upload.size ?? 0, meta);
 				return { metadata: { ...stored } as Record<string, string> };
 			} catch (error) {
@@ -61,7 +65,12 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 		},
 		async onUploadFinish(_req, upload) {
 			try {
-				const file = await files.finish({ id: upload.id, size: upload.size ?? upload.offset, meta: metaOf(upload) });
+				const meta = metaOf(upload);
+				if (meta.purpose === 'avatar') {
+					await options.avatars.finish({ id: upload.id, meta });
+					return {};
+				}
+				const file = await files.finish({ id: upload.id, size: upload.size ?? upload.offset, meta });
 				return { headers: { [FILE_ID_HEADER]: file.id } };
 			} catch (error) {
 				throw toTusError(error, log);
@@ -89,12 +98,13 @@ export function metaOf(upload: Pick<Upload, 'id' | 'metadata'>): UploadMeta {
 	const meta: UploadMeta = { filename: m.filename, fileId: m.fileId };
 	if (m.filetype) meta.filetype = m.filetype;
 	if (m.threadId) meta.threadId = m.threadId;
+	if (m.purpose === 'avatar') meta.purpose = 'avatar';
 	return meta;
 }
 
 function parseMetadata(metadata: Record<string, string | null> | undefined): Omit<UploadMeta, 'fileId'> {
 	const m = metadata ?? {};
-	const result = uploadMetadataSchema.safeParse({ filename: m.filename ?? undefined, filetype: m.filetype ?? undefined, threadId: m.threadId ?? undefined });
+	const result = uploadMetadataSchema.safeParse({ filename: m.filename ?? undefined, filetype: m.filetype ?? undefined, threadId: m.threadId ?? undefined, purpose: m.purpose ?? undefined });
 	if (result.success) return result.data;
 	const fields: Record<string, string> = {};
 	for (const issue of result.error.issues) {

@@ -105,6 +105,8 @@ export interface User {
 	email?: string;
 	/** Only for the user themself (others see it on UserCards). */
 	bio?: string;
+	/** The user's picture (extension: `avatarUrl()`), or null: show initials. */
+	avatarUrl: string | null;
 }
 
 export interface ChatEndpoint {

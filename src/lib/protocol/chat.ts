@@ -32,6 +32,8 @@ export interface UserCard {
 	username: string;
 	displayName: string;
 	bio: string;
+	/** The person's picture (extension: `avatarUrl()`), or null: show initials. */
+	avatarUrl: string | null;
 	online?: boolean;
 	/** From the viewer's side: `incoming` = they asked you, `outgoing` = you asked them. */
 	relationship: Relationship;

@@ -24,6 +24,26 @@ export const FILE_ID_HEADER = 'Parley-File-Id';
 export const downloadUrl = (fileId: string) => `/files/${encodeURIComponent(fileId)}`;
 export const thumbnailUrl = (fileId: string) => `/files/${encodeURIComponent(fileId)}/thumbnail`;
 
+/**
+ * Avatars (extension): an image uploaded through tus with `purpose: avatar` in its metadata becomes
+ * the uploader's picture, a square WebP of `AVATAR_LIMITS.px` a side, not a file.
+ */
+export const AVATAR_LIMITS = {
+	/** Largest upload accepted as an avatar (10 MiB). */
+	maxBytes: 10 * 1024 * 1024,
+	/** Edge of the stored square, in px. */
+	px: 512
+} as const;
+
+export const UPLOAD_PURPOSES = ['avatar'] as const;
+export type UploadPurpose = (typeof UPLOAD_PURPOSES)[number];
+
+/**
+ * Where an avatar is served. A new picture gets a new id, so the URL never changes meaning and can be
+ * cached for good (`immutable`).
+ */
+export const avatarUrl = (avatarId: string) => `/files/avatars/${encodeURIComponent(avatarId)}`;
+
 /** `sent`: you uploaded it; `received`: someone uploaded it into a thread of yours. */
 export type FileDirection = 'sent' | 'received';
 
@@ -100,5 +120,7 @@ export const uploadMetadataSchema = z.object({
 	threadId: z
 		.string({ message: 'threadId must be a string' })
 		.regex(/^[0-9a-z]{1,32}$/, { message: 'threadId is not a thread id' })
-		.optional()
-});
+		.optional(),
+	// Extension: `avatar` makes the finished upload the uploader's picture instead of a file.
+	purpose: z.enum(UPLOAD_PURPOSES, { message: `purpose is one of ${UPLOAD_PURPOSES.join(', ')}` }).optional()
+}).refine((m) => !(m.purpose === 'avatar' && m.threadId !== undefined), { message: 'an avatar is not sent into a thread: give no threadId', path: ['threadId'] });

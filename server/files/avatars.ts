@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import sharp from 'sharp';
+import { AVATAR_LIMITS, type ProfileResponse } from '../../src/lib/protocol/index.js';
+import { requireSession } from '../auth/auth.handlers.js';
+import type { AuthService } from '../auth/auth.service.js';
+import { findProfile, setAvatar, toProfile } from '../auth/profile.repository.js';
+import type { Database } from '../db/schema.js';
+import { newId, nowIso } from '../db/ids.js';
+import { AppError } from '../errors.js';
+import type { Route } from '../http/http.js';
+import type { Logger } from '../logger.js';
+import { isImageType, sniffType } from './content.js';
+import { serve } from './download.js';
+import type { UploadMeta } from './files.service.js';
+import type { HashingFileStore } from './store.js';
+import type { Uploads } from './uploads.js';
+
+/**
+ * Avatars (a docs/PROTOCOL.md extension): a tus upload whose metadata says `purpose: avatar` becomes
+ * the uploader's picture instead of a file. On completion the bytes are sniffed, made into a square
+ * WebP of AVATAR_LIMITS.px a side under `UPLOAD_DIR/avatars/{avatarId}.webp`, and the upload itself is
+ * removed: the picture is no file row, counts against no quota once done, and shows in no file list.
+ * Each picture gets a new id, so `/files/avatars/{avatarId}` never changes content and is cached for good.
+ */
+
+export interface AvatarsDeps {
+	db: Kysely<Database>;
+	/** `UPLOAD_DIR/avatars`. */
+	dir: string;
+	uploads: Uploads;
+	store: HashingFileStore;
+	/** Tells friends and the user's devices (`user:updated`), as a name change does. */
+	profileChanged?: (userId: string) => void;
+	log: Logger;
+}
+
+const AVATAR_PATH = /^\/files\/avatars\/([0-9a-z]{1,32})$/;
+
+export class Avatars {
+	constructor(private readonly deps: AvatarsDeps) {
+		fs.mkdirSync(deps.dir, { recursive: true });
+	}
+
+	/** Checked at creation, before any byte comes: the size, and the declared type when there is one. */
+	admit(size: number, meta: Omit<UploadMeta, 'fileId'>): void {
+		if (size > AVATAR_LIMITS.maxBytes) {
+			throw new AppError('payload_too_large', `a picture is at most ${AVATAR_LIMITS.maxBytes / 1024 / 1024} MiB; this one is ${(size / 1024 / 1024).toFixed(1)} MiB`);
+		}
+		if (meta.filetype !== undefined && !meta.filetype.toLowerCase().startsWith('image/')) {
+			throw new AppError('unsupported_media_type', `a picture must be an image (PNG, JPEG, WebP, GIF, AVIF or TIFF), not ${meta.filetype}`);
+		}
+	}
+
+	/**
+	 * Turns the finished upload into the owner's picture and removes the upload. Anything that is not
+	 * an image sharp can read is refused (415) and changes nothing. Returns the new picture's id.
+	 */
+	async finish(upload: { id: string; meta: UploadMeta }): Promise<string> {
+		const { uploads, log } = this.deps;
+		const ownerId = uploads.ownerOf(upload.id);
+		if (!ownerId) throw new Error(`upload "${upload.id}" has no owner in its id`);
+		const bytes = uploads.bytesPath(upload.id);
+		const avatarId = newId();
+		const target = this.path(avatarId);
+		const partial = `${target}.${process.pid}.part`;
+		try {
+			// The client's word on the type is not taken: only the bytes count.
+			const type = await sniffType(bytes, undefined);
+			if (!isImageType(type)) throw notAnImage(type);
+			try {
+				await sharp(bytes)
+					.autoOrient()
+					// The client crops square; `cover` centres whatever else comes (a plain API client).
+					.resize({ width: AVATAR_LIMITS.px, height: AVATAR_LIMITS.px, fit: 'cover' })
+					.webp({ quality: 82 })
+					.toFile(partial);
+			} catch {
+				throw notAnImage(`${type} that could not be read`);
+			}
+			await fsp.rename(partial, target);
+			const before = await setAvatar(this.deps.db, ownerId, avatarId, nowIso());
+			if (before) await fsp.rm(this.path(before), { force: true });
+			log.with({ user: ownerId }).info(`avatar "${avatarId}" set`);
+		} finally {
+			await fsp.rm(partial, { force: true });
+			await uploads.removeBytes(upload.id);
+			this.deps.store.forget(upload.id);
+		}
+		this.deps.profileChanged?.(ownerId);
+		return avatarId;
+	}
+
+	/** Removes the user's picture (initials again). Removing none is no error. */
+	async remove(userId: string): Promise<void> {
+		const before = await setAvatar(this.deps.db, userId, null, nowIso());
+		if (!before) return;
+		await fsp.rm(this.path(before), { force: true });
+		this.deps.log.with({ user: userId }).info('avatar removed');
+		this.deps.profileChanged?.(userId);
+	}
+
+	path(avatarId: string): string {
+		if (!/^[0-9a-z]{1,32}$/.test(avatarId)) throw new Error(`"${avatarId}" is not an avatar id`);
+		return path.join(this.deps.dir, `${avatarId}.webp`);
+	}
+
+	/**
+	 * `GET`/`HEAD /files/avatars/{avatarId}` for anyone signed in (pictures are on name cards, which
+	 * search shows to strangers too). False when the path is not an avatar's.
+	 */
+	async serve(req: IncomingMessage, res: ServerResponse, pathname: string, userId: string | undefined): Promise<boolean> {
+		const match = AVATAR_PATH.exec(pathname);
+		if (!match) return false;
+		if (!userId) throw new AppError('unauthorized', 'sign in first: no valid session token or cookie');
+		const file = this.path(match[1]);
+		const stat = await fsp.stat(file).catch(() => undefined);
+		if (!stat) throw new AppError('not_found', 'no such picture (it was replaced or removed)');
+		await serve(req, res, {
+			path: file,
+			size: stat.size,
+			type: 'image/webp',
+			etag: `"a-${match[1]}"`,
+			lastModified: stat.mtime,
+			// The id names one picture for good: a change makes a new URL.
+			cacheControl: 'private, max-age=31536000, immutable'
+		});
+		return true;
+	}
+}
+
+function notAnImage(what: string): AppError {
+	return new AppError('unsupported_media_type', `a picture must be an image (PNG, JPEG, WebP, GIF, AVIF or TIFF); this upload is ${what}`);
+}
+
+/** `DELETE /api/me/avatar` → 200 `{user}` (with bio), the picture gone. */
+export function avatarRoutes({ auth, db, avatars }: { auth: AuthService; db: Kysely<Database>; avatars: Avatars }): Route[] {
+	return [
+		{
+			method: 'DELETE',
+			path: '/api/me/avatar',
+			handler: async (ctx) => {
+				const session = await requireSession(auth, ctx);
+				await avatars.remove(session.user.id);
+				const row = await findProfile(db, session.user.id);
+				if (!row) throw new AppError('not_found', `user "${session.user.id}" not found`);
+				const body: ProfileResponse = { user: toProfile(row) };
+				return { status: 200, body };
+			}
+		}
+	];
+}
