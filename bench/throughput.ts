@@ -1,0 +1,575 @@
+// Throughput and latency of the message path (issue 7, scenarios 2 and 3). Pairs of users exchange
+// text messages through the real path (`messages:send`, acked after the durable write, `message:new`
+// to every device of both users) at stepped, open-loop offered rates (bench/lib/workload.ts) until
+// the system saturates; then one run at 70 % of the best delivered rate gives p50/p99/p99.9 latency,
+// due time → arrival at the peer's device. Systems, one after another in this run:
+//   - ws relay: the baseline, a raw `ws` relay with no persistence (bench/lib/ws-relay.ts);
+//   - Parley on SQLite, and on PostgreSQL (a fresh database, dropped after), one node;
+//   - cross-node: two Parley chat nodes over Redis on PostgreSQL, each pair's users on different
+//     nodes, against the same cluster with each pair on one node (at the same offered rate).
+// Servers and load generators (bench/lib/chat-generator.ts) run in their own processes. Writes
+// bench/results/throughput.json and bench/results/cross-node.json and prints tables.
+//
+//   npm run bench -- throughput [--quick] [--only=ws,sqlite,postgres,cross-node] [--cpu-prof=DIR]
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { insertFriendship } from '../server/chat/friends.repository.js';
+import { ensurePrivateThread } from '../server/chat/threads.repository.js';
+import { openDatabase } from '../server/db/database.js';
+import { nowIso } from '../server/db/ids.js';
+import { configureLogging } from '../server/logger.js';
+import { createTestDatabase, REDIS_URL, type TestDatabase } from '../tests/helpers/backends.js';
+import { spawnNode, type NodeChild } from './lib/children.js';
+import type { DeviceEndpoint, GeneratorSetup, PairSetup, StepOrder, StepResult } from './lib/chat-generator.js';
+import { merge, summary, type LatencySummary } from './lib/histogram.js';
+import { loadAverage, machine, writeResults } from './lib/machine.js';
+import { seedUsers, type SeededUser } from './lib/seed.js';
+import { rateOfStep, saturated, workload, type Workload } from './lib/workload.js';
+
+const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = onlyArg ? new Set(onlyArg.split(',')) : null;
+const wanted = (name: string) => !only || only.has(name);
+const cpuProfDir = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const w = workload(quick);
+// The seeding's migrations log at info; the servers under test log through their own processes.
+configureLogging({ level: 'warn' });
+const here = import.meta.dirname;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The whole run is bounded: a hung server or generator fails the benchmark instead of holding CI.
+const overall = setTimeout(
+	() => {
+		console.error(`throughput: still running after ${quick ? 4 : 25} minutes; giving up`);
+		process.exit(1);
+	},
+	(quick ? 4 : 25) * 60_000
+);
+overall.unref();
+
+// ---------------------------------------------------------------------------------------------------
+// Systems under test
+
+interface System {
+	name: string;
+	kind: 'parley' | 'ws';
+	/** Every pair with the endpoint of each device (tickets are single-use: asked for just before use). */
+	pairs(set?: string): Promise<PairSetup[]>;
+	pids: number[];
+	stop(): Promise<void>;
+}
+
+function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+	return { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', DRAIN_TIMEOUT_MS: '1000', ...extra };
+}
+
+async function ready(child: NodeChild, what: string): Promise<number> {
+	return child.request({ type: 'hello' }, (m: { ready?: number }) => m?.ready, 60_000).catch((error: Error) => {
+		throw new Error(`${what} did not start: ${error.message}`);
+	});
+}
+
+async function startRelay(): Promise<System> {
+	const child = spawnNode({ script: path.join(here, 'lib', 'ws-relay.ts') });
+	const port = await ready(child, 'the ws relay');
+	const userIds = Array.from({ length: 2 * w.pairs }, (_, i) => `u${i}`);
+	return {
+		name: 'ws relay',
+		kind: 'ws',
+		pids: [child.pid],
+		async pairs() {
+			const device = (): DeviceEndpoint => ({ url: `ws://127.0.0.1:${port}` });
+			return Array.from({ length: w.pairs }, (_, p) => ({
+				threadId: `t${p}`,
+				users: [0, 1].map((s) => ({ id: userIds[2 * p + s], devices: Array.from({ length: w.devicesPerUser }, device) })) as PairSetup['users']
+			}));
+		},
+		stop: () => child.stop(5_000)
+	};
+}
+
+interface SeededPair {
+	threadId: string;
+	users: [SeededUser, SeededUser];
+}
+
+/** Users and sessions (bench/lib/seed.ts), then each pair's friendship and private thread, straight into the database. */
+async function seedPairs(databaseUrl: string, count: number, prefix: string): Promise<SeededPair[]> {
+	const users = await seedUsers({ databaseUrl, count: 2 * count, prefix });
+	const db = await openDatabase({ url: databaseUrl });
+	try {
+		const now = nowIso();
+		const pairs: SeededPair[] = [];
+		for (let p = 0; p < count; p++) {
+			const [a, b] = [users[2 * p], users[2 * p + 1]];
+			const threadId = await db.db.transaction().execute(async (trx) => {
+				const id = await ensurePrivateThread(trx, a.userId, b.userId, now);
+				await insertFriendship(trx, a.userId, b.userId, id, now);
+				return id;
+			});
+			pairs.push({ threadId, users: [a, b] });
+		}
+		return pairs;
+	} finally {
+		await db.close();
+	}
+}
+
+/** A port the OS just handed out and released. */
+async function freePort(): Promise<number> {
+	const probe = net.createServer();
+	await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+	const { port } = probe.address() as net.AddressInfo;
+	await new Promise<void>((resolve) => probe.close(() => resolve()));
+	return port;
+}
+
+async function startParleyNode(options: { name: string; databaseUrl: string; dataDir: string; roles: string; env?: Record<string, string> }): Promise<{ child: NodeChild; url: string }> {
+	const port = await freePort();
+	const url = `http://127.0.0.1:${port}`;
+	fs.mkdirSync(options.dataDir, { recursive: true });
+	const child = spawnNode({
+		script: path.join(here, 'lib', 'parley-node.ts'),
+		execArgv: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${options.name.replace(/\W+/g, '-')}-${Date.now()}.cpuprofile`] : [],
+		cwd: options.dataDir,
+		env: nodeEnv({ PORT: String(port), PUBLIC_URL: url, DATABASE_URL: options.databaseUrl, DATA_DIR: options.dataDir, ROLES: options.roles, NODE_ID: options.name, ...options.env })
+	});
+	await ready(child, `Parley ${options.name}`);
+	return { child, url };
+}
+
+/** One Parley node (gateway and chat) on a fresh database; tickets through its real endpoint. */
+async function startSingle(backend: 'sqlite' | 'postgres'): Promise<System> {
+	const database = await createTestDatabase(backend);
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-tp-'));
+	let node: { child: NodeChild; url: string } | undefined;
+	try {
+		const seeded = await seedPairs(database.url, w.pairs, 'tp');
+		node = await startParleyNode({ name: `bench-${backend}`, databaseUrl: database.url, dataDir, roles: 'gateway,chat' });
+		const { url, child } = node;
+		const ticket = async (token: string): Promise<DeviceEndpoint> => {
+			const res = await fetch(`${url}/api/auth/chat-ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+			if (res.status !== 200) throw new Error(`chat-ticket answered ${res.status}: ${await res.text()}`);
+			const { chat } = (await res.json()) as { chat: { url: string; ticket: string } };
+			return { url: chat.url, ticket: chat.ticket };
+		};
+		return {
+			name: `Parley, ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+			kind: 'parley',
+			pids: [child.pid],
+			async pairs() {
+				const out: PairSetup[] = [];
+				for (const p of seeded) {
+					const users = [] as unknown as PairSetup['users'];
+					for (const u of p.users) {
+						const devices: DeviceEndpoint[] = [];
+						for (let d = 0; d < w.devicesPerUser; d++) devices.push(await ticket(u.token));
+						users.push({ id: u.userId, devices });
+					}
+					out.push({ threadId: p.threadId, users });
+				}
+				return out;
+			},
+			async stop() {
+				await child.stop(15_000);
+				await database.drop();
+				fs.rmSync(dataDir, { recursive: true, force: true });
+			}
+		};
+	} catch (error) {
+		await node?.child.stop(5_000);
+		await database.drop();
+		fs.rmSync(dataDir, { recursive: true, force: true });
+		throw error;
+	}
+}
+
+/**
+ * Two chat nodes over Redis (their own REDIS_PREFIX) on a fresh PostgreSQL database. A gateway hands
+ * out tickets for the least-loaded node, so to put each user on a chosen node the benchmark writes the
+ * tickets into Redis itself, as the gateway would (`PREFIXticket:T` → the session's claims).
+ * Two sets of pairs: `cross` (user 0 on chat-1, user 1 on chat-2) and `same` (both users of a pair
+ * on one node, alternating nodes by pair).
+ */
+async function startCluster(): Promise<System & { prefix: string }> {
+	const database = await createTestDatabase('postgres');
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-cluster-'));
+	const prefix = `parley-bench:${randomBytes(4).toString('hex')}:`;
+	const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+	const nodes: Array<{ child: NodeChild; url: string }> = [];
+	const stop = async () => {
+		await Promise.all(nodes.map((n) => n.child.stop(15_000)));
+		const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
+		if (keys.length > 0) await redis.del(...keys);
+		redis.disconnect();
+		await database.drop();
+		fs.rmSync(dataDir, { recursive: true, force: true });
+	};
+	try {
+		await redis.connect();
+		const sets = { cross: await seedPairs(database.url, w.pairs, 'cx'), same: await seedPairs(database.url, w.pairs, 'sm') };
+		// One after the other: the first migrates (a no-op after the seed) and registers before the second.
+		for (const name of ['chat-1', 'chat-2']) {
+			nodes.push(
+				await startParleyNode({
+					name,
+					databaseUrl: database.url,
+					dataDir: path.join(dataDir, name),
+					roles: 'chat',
+					env: { REDIS_URL, REDIS_PREFIX: prefix, NODE_HEARTBEAT_MS: '1000' }
+				})
+			);
+		}
+		const ticket = async (user: SeededUser, node: number): Promise<DeviceEndpoint> => {
+			const t = randomBytes(24).toString('base64url');
+			await redis.set(`${prefix}ticket:${t}`, JSON.stringify({ sessionId: user.sessionId, userId: user.userId }), 'PX', 60_000);
+			return { url: nodes[node].url, ticket: t };
+		};
+		return {
+			name: 'Parley, 2 nodes, PostgreSQL',
+			kind: 'parley',
+			prefix,
+			pids: nodes.map((n) => n.child.pid),
+			async pairs(set = 'cross') {
+				const chosen = set === 'cross' ? sets.cross : sets.same;
+				const out: PairSetup[] = [];
+				for (const [p, pair] of chosen.entries()) {
+					const users = [] as unknown as PairSetup['users'];
+					for (const [side, u] of pair.users.entries()) {
+						const node = set === 'cross' ? side : p % 2;
+						const devices: DeviceEndpoint[] = [];
+						for (let d = 0; d < w.devicesPerUser; d++) devices.push(await ticket(u, node));
+						users.push({ id: u.userId, devices });
+					}
+					out.push({ threadId: pair.threadId, users });
+				}
+				return out;
+			},
+			stop
+		};
+	} catch (error) {
+		await stop();
+		throw error;
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Load generators and steps
+
+interface Generators {
+	step(rate: number, measureSeconds: number): Promise<StepRow>;
+	/** Waits until what was sent has arrived (a saturated step leaves a backlog), at most `timeoutMs`. */
+	idle(timeoutMs: number): Promise<number>;
+	stop(): Promise<void>;
+}
+
+export interface StepRow {
+	offeredRate: number;
+	/** Scheduled in the measured window, per second. */
+	offered: number;
+	/** Arrived at the peer's device in the measured window, per second. */
+	delivered: number;
+	latency: LatencySummary;
+	sent: number;
+	acked: number;
+	ackErrors: number;
+	firstError?: string;
+	/** Measured messages not at the peer by the cut-off. */
+	missing: number;
+	pushes: number;
+	expectedPushes: number;
+	duplicates: number;
+}
+
+let stepId = 0;
+
+async function startGenerators(system: System, set?: string): Promise<Generators> {
+	const pairs = await system.pairs(set);
+	const count = Math.min(w.generators, pairs.length);
+	const children: NodeChild[] = [];
+	const errors: string[] = [];
+	try {
+		for (let g = 0; g < count; g++) {
+			const child = spawnNode({ script: path.join(here, 'lib', 'chat-generator.ts') });
+			child.child.on('message', (m: { type?: string; message?: string }) => {
+				if (m?.type === 'error') errors.push(m.message ?? 'error');
+			});
+			children.push(child);
+		}
+		await Promise.all(
+			children.map((child, g) => {
+				const setup: GeneratorSetup = { kind: system.kind, gen: g, workload: w, pairs: pairs.filter((_, p) => p % count === g) };
+				return child.request({ type: 'setup', setup }, (m: { type?: string; message?: string }) => {
+					if (m?.type === 'error') throw new Error(m.message);
+					return m?.type === 'ready' ? true : undefined;
+				}, 120_000);
+			})
+		);
+	} catch (error) {
+		await Promise.all(children.map((c) => c.stop(2_000)));
+		throw error;
+	}
+	const check = () => {
+		if (errors.length > 0) throw new Error(`load generator: ${errors[0]}`);
+	};
+	return {
+		async step(rate, measureSeconds) {
+			check();
+			const order: Omit<StepOrder, 'rate'> = {
+				id: ++stepId,
+				// A little ahead, so every generator has the order before the first message is due.
+				startEpochMs: Date.now() + 300,
+				warmupMs: w.warmupSeconds * 1000,
+				measureMs: measureSeconds * 1000,
+				drainMs: w.drainSeconds * 1000
+			};
+			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
+			const results = await Promise.all(
+				children.map((child) =>
+					child.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => {
+						if (m?.type === 'error') throw new Error(m.message);
+						return m?.type === 'step' ? m.result : undefined;
+					}, timeout)
+				)
+			);
+			const sum = (f: (r: StepResult) => number) => results.reduce((s, r) => s + f(r), 0);
+			return {
+				offeredRate: rate,
+				offered: sum((r) => r.offered) / measureSeconds,
+				delivered: sum((r) => r.deliveredInWindow) / measureSeconds,
+				latency: summary(merge(results.map((r) => r.histogram))),
+				sent: sum((r) => r.sent),
+				acked: sum((r) => r.acked),
+				ackErrors: sum((r) => r.ackErrors),
+				firstError: results.find((r) => r.firstError)?.firstError,
+				missing: sum((r) => r.missing),
+				pushes: sum((r) => r.pushes),
+				expectedPushes: sum((r) => r.expectedPushes),
+				duplicates: sum((r) => r.duplicates)
+			};
+		},
+		async idle(timeoutMs) {
+			check();
+			const left = await Promise.all(children.map((child) => child.request({ type: 'idle', timeoutMs }, (m: { type?: string; outstanding?: number }) => (m?.type === 'idle' ? m.outstanding : undefined), timeoutMs + 10_000)));
+			return left.reduce((s, n) => s + n, 0);
+		},
+		async stop() {
+			// Closing the IPC channel tells a generator to close its sockets and exit.
+			for (const c of children) if (c.child.connected) c.child.disconnect();
+			await Promise.all(children.map((c) => Promise.race([c.exited, sleep(5_000).then(() => c.stop(1_000))])));
+		}
+	};
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function printStep(label: string, row: StepRow): void {
+	const l = row.latency;
+	const problems = [
+		row.ackErrors ? `${row.ackErrors} refused (${row.firstError})` : '',
+		row.missing ? `${row.missing} not arrived` : '',
+		row.duplicates ? `${row.duplicates} duplicates` : '',
+		row.pushes < row.expectedPushes ? `${row.expectedPushes - row.pushes} pushes missing` : ''
+	].filter(Boolean);
+	console.log(
+		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms${problems.length ? `  (${problems.join(', ')})` : ''}`
+	);
+}
+
+interface Ramp {
+	steps: StepRow[];
+	/** The best delivered rate of any step (messages per second). */
+	saturatedRate: number;
+	/** False when the ramp hit maxRate or maxSteps before the saturation rule fired. */
+	saturatedByRule: boolean;
+}
+
+async function ramp(gens: Generators): Promise<Ramp> {
+	const steps: StepRow[] = [];
+	let byRule = false;
+	for (let i = 0; i < w.maxSteps; i++) {
+		const rate = rateOfStep(w, i);
+		if (i > 0 && rate === steps.at(-1)!.offeredRate) break;
+		await gens.idle(30_000);
+		const row = await gens.step(rate, w.stepSeconds);
+		steps.push(row);
+		printStep(`step ${i + 1}, ${fmt(rate)}/s`, row);
+		if (saturated(w, { offered: row.offered, delivered: row.delivered, p99Ms: row.latency.p99Ms })) {
+			byRule = true;
+			break;
+		}
+	}
+	return { steps, saturatedRate: Math.max(...steps.map((s) => s.delivered)), saturatedByRule: byRule };
+}
+
+async function latencyRun(gens: Generators, rate: number, label: string): Promise<StepRow> {
+	// The backlog of a saturated step must be gone, or it would count against the latency run.
+	await gens.idle(60_000);
+	const row = await gens.step(Math.max(1, Math.round(rate)), w.latencySeconds);
+	printStep(label, row);
+	return row;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The run
+
+interface SystemResult {
+	name: string;
+	ramp: Ramp;
+	latencyRate: number;
+	latency: StepRow;
+}
+
+async function measure(system: System): Promise<SystemResult> {
+	console.log(`${system.name}:`);
+	const gens = await startGenerators(system);
+	try {
+		const r = await ramp(gens);
+		const latencyRate = w.latencyFraction * r.saturatedRate;
+		const latency = await latencyRun(gens, latencyRate, `${Math.round(w.latencyFraction * 100)} %, ${fmt(latencyRate)}/s`);
+		return { name: system.name, ramp: r, latencyRate, latency };
+	} finally {
+		await gens.stop();
+	}
+}
+
+async function reachable(what: 'redis' | 'postgres'): Promise<boolean> {
+	try {
+		if (what === 'redis') {
+			const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2_000, retryStrategy: () => null });
+			await r.connect();
+			await r.ping();
+			r.disconnect();
+			return true;
+		}
+		const db: TestDatabase = await createTestDatabase('postgres');
+		await db.drop();
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+const loadBefore = loadAverage();
+const started = Date.now();
+const results: SystemResult[] = [];
+const skipped: string[] = [];
+const hasPostgres = await reachable('postgres');
+const hasRedis = await reachable('redis');
+console.log(
+	`throughput: ${w.pairs} pairs, ${w.devicesPerUser} devices a user, ${w.messageBytes}-byte messages, steps from ${w.startRate}/s × ${w.rateFactor}, ${w.warmupSeconds} + ${w.stepSeconds} s each, ${w.generators} load generators${quick ? ' (quick: a smoke test, not a figure)' : ''}`
+);
+
+async function withSystem<T>(start: () => Promise<System>, run: (s: System) => Promise<T>): Promise<T> {
+	const system = await start();
+	try {
+		return await run(system);
+	} finally {
+		await system.stop();
+	}
+}
+
+if (wanted('ws')) results.push(await withSystem(startRelay, measure));
+if (wanted('sqlite')) results.push(await withSystem(() => startSingle('sqlite'), measure));
+if (wanted('postgres')) {
+	if (quick) skipped.push('Parley, PostgreSQL (not in --quick)');
+	else if (!hasPostgres) skipped.push('Parley, PostgreSQL (no server at 127.0.0.1:5432)');
+	else results.push(await withSystem(() => startSingle('postgres'), measure));
+}
+
+// Scenario 3: cross-node against same-node, in one cluster, at the same offered rate.
+let crossNode: Record<string, unknown> | null = null;
+if (wanted('cross-node')) {
+	if (!hasRedis || !hasPostgres) skipped.push(`cross-node (needs Redis and PostgreSQL: ${hasRedis ? '' : 'no Redis '}${hasPostgres ? '' : 'no PostgreSQL'})`.trim());
+	else {
+		crossNode = await withSystem(startCluster, async (cluster) => {
+			console.log(`${cluster.name}, each pair's users on different nodes:`);
+			const cross = await startGenerators(cluster, 'cross');
+			let crossResult: SystemResult;
+			try {
+				const r = await ramp(cross);
+				const latencyRate = w.latencyFraction * r.saturatedRate;
+				crossResult = { name: 'cross-node', ramp: r, latencyRate, latency: await latencyRun(cross, latencyRate, `${Math.round(w.latencyFraction * 100)} %, ${fmt(latencyRate)}/s`) };
+			} finally {
+				await cross.stop();
+			}
+			console.log(`${cluster.name}, each pair on one node, at the same offered rate:`);
+			const same = await startGenerators(cluster, 'same');
+			let sameLatency: StepRow;
+			try {
+				sameLatency = await latencyRun(same, crossResult.latencyRate, `same node, ${fmt(crossResult.latencyRate)}/s`);
+			} finally {
+				await same.stop();
+			}
+			return { cross: crossResult, sameNode: { latencyRate: crossResult.latencyRate, latency: sameLatency } };
+		});
+	}
+}
+
+const loadAfter = loadAverage();
+const baseline = results.find((r) => r.name === 'ws relay');
+const summaryRows = results.map((r) => ({
+	system: r.name,
+	saturatedRate: Math.round(r.ramp.saturatedRate),
+	saturatedByRule: r.ramp.saturatedByRule,
+	ratioToBaseline: baseline ? round(r.ramp.saturatedRate / baseline.ramp.saturatedRate, 2) : null,
+	latencyRate: Math.round(r.latencyRate),
+	p50Ms: r.latency.latency.p50Ms,
+	p99Ms: r.latency.latency.p99Ms,
+	p999Ms: r.latency.latency.p999Ms
+}));
+const common = {
+	quick,
+	workload: w,
+	machine: machine(),
+	loadAverage: { before: loadBefore, after: loadAfter },
+	seconds: Math.round((Date.now() - started) / 1000),
+	at: new Date().toISOString(),
+	seeding: 'users, sessions, friendships and threads written straight into the database (bench/lib/seed.ts and the chat repositories); tickets from /api/auth/chat-ticket (one node) or written into Redis as the gateway does (cluster)'
+};
+writeResults('throughput', {
+	scenario: 'throughput',
+	...common,
+	goals: { ratioToBaseline: 0.5, p99MsAt70Percent: 50 },
+	summary: summaryRows,
+	skipped,
+	systems: results
+});
+
+console.log(`\nthroughput (${machine().cpus} × ${machine().cpu}, Node ${process.version}, load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}, ${common.seconds} s)`);
+console.log('| system | saturated msgs/s | ratio to ws relay (goal ≥ 0.5) | at 70 %: msgs/s | p50 ms | p99 ms (goal < 50) | p99.9 ms |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of summaryRows) {
+	console.log(`| ${r.system} | ${fmt(r.saturatedRate)}${r.saturatedByRule ? '' : ' (not saturated)'} | ${r.ratioToBaseline?.toFixed(2) ?? '-'} | ${fmt(r.latencyRate)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.p999Ms, 1)} |`);
+}
+for (const s of skipped) console.log(`skipped: ${s}`);
+
+if (crossNode) {
+	const c = crossNode as { cross: SystemResult; sameNode: { latencyRate: number; latency: StepRow } };
+	const ratio = c.sameNode.latency.latency.p99Ms > 0 ? round(c.cross.latency.latency.p99Ms / c.sameNode.latency.latency.p99Ms, 2) : null;
+	writeResults('cross-node', { scenario: 'cross-node', ...common, goals: { crossToSameP99: 1.5 }, p99Ratio: ratio, ...crossNode });
+	console.log(`\ncross-node (2 chat nodes over Redis, PostgreSQL; saturated cross-node: ${fmt(c.cross.ramp.saturatedRate)} msgs/s)`);
+	console.log('| placement | msgs/s offered | p50 ms | p99 ms | p99.9 ms | p99 ratio (goal ≤ 1.5) |');
+	console.log('|---|---|---|---|---|---|');
+	const l = (row: StepRow) => `${fmt(row.latency.p50Ms, 1)} | ${fmt(row.latency.p99Ms, 1)} | ${fmt(row.latency.p999Ms, 1)}`;
+	console.log(`| same node | ${fmt(c.sameNode.latencyRate)} | ${l(c.sameNode.latency)} | 1.00 |`);
+	console.log(`| cross-node | ${fmt(c.cross.latencyRate)} | ${l(c.cross.latency)} | ${ratio?.toFixed(2) ?? '-'} |`);
+}
+
+// Correctness under load: any refused send, lost message or duplicate push fails the run.
+const allRows = [...results.flatMap((r) => [...r.ramp.steps, r.latency])];
+if (crossNode) {
+	const c = crossNode as { cross: SystemResult; sameNode: { latency: StepRow } };
+	allRows.push(...c.cross.ramp.steps, c.cross.latency, c.sameNode.latency);
+}
+const bad = allRows.filter((r) => r.ackErrors > 0 || r.duplicates > 0);
+if (bad.length > 0) {
+	console.error(`throughput: ${bad.length} steps with refused sends or duplicate pushes (first: ${bad[0].firstError ?? 'duplicates'})`);
+	process.exit(1);
+}
+process.exit(0);
