@@ -1,0 +1,293 @@
+// A load generator process of the ejabberd peer (bench/peer.ts), speaking the same IPC as Parley's
+// generators so the parent drives both scenarios the same way:
+//   throughput (as bench/lib/chat-generator.ts, with the same StepOrder and StepResult):
+//     → { type: 'setup', setup: XmppSetup }   ← { type: 'ready' } | { type: 'error', message }
+//     → { type: 'step', step: StepOrder }     ← { type: 'step', result: StepResult }
+//     → { type: 'idle', timeoutMs }           ← { type: 'idle', outstanding }
+//   capacity (as bench/lib/hold-clients.ts):
+//     → { type: 'open', count, first, source, concurrency, timeoutMs, … }  ← { type: 'opened', ok, failed, failures, errors, seconds }
+//     → { type: 'status' }  ← { type: 'status', open, closed, pings, closeReasons }
+//     → { type: 'drop' }    ← { type: 'dropped' }
+// It holds every device of its pairs, so both ends of each message are timed by this process's clock.
+// Exits when its parent goes away.
+//
+// The step loop is chat-generator's, message for message: the open-loop schedule of rate.ts, the tag
+// and text of workload.ts, message n from pair n % pairs, the two users taking turns, latency from the
+// due time to the arrival at the peer's first device, a message missing at the cut-off counted at its
+// age. What XMPP lacks is the ack after the durable write: a send counts as acked once @xmpp/client
+// has written it to the socket (ejabberd tells the sender nothing when it archives a message).
+import { performance } from 'node:perf_hooks';
+import type { StepOrder, StepResult } from './chat-generator.js';
+import { encode, latencyHistogram, recordMs } from './histogram.js';
+import { pace, perfOfEpoch } from './rate.js';
+import { messageText, tagOf, type Workload } from './workload.js';
+import { connectDevice, holdIdle, type Device, type IdleConnection } from './xmpp.js';
+
+export interface XmppPair {
+	/** Bare JIDs of the two users. */
+	users: [string, string];
+}
+
+export interface XmppSetup {
+	gen: number;
+	workload: Workload;
+	/** `xmpp://127.0.0.1:PORT`. */
+	service: string;
+	password: string;
+	pairs: XmppPair[];
+}
+
+export interface XmppOpenRequest {
+	type: 'open';
+	host: string;
+	port: number;
+	domain: string;
+	password: string;
+	/** Usernames `${prefix}${first}` … `${prefix}${first + count - 1}`, one connection each. */
+	prefix: string;
+	first: number;
+	count: number;
+	source: string;
+	concurrency: number;
+	timeoutMs: number;
+}
+
+interface StepState {
+	order: StepOrder;
+	windowStart: number;
+	windowEnd: number;
+	due: Float64Array;
+	peerAt: Float64Array;
+	seen: Uint32Array;
+	sent: number;
+	offered: number;
+	deliveredInWindow: number;
+	arrived: number;
+	pushes: number;
+	duplicates: number;
+}
+
+let setup: XmppSetup;
+let devices: Device[][][] = []; // [pair][side][device]
+const steps = new Map<number, StepState>();
+let outstanding = 0;
+
+function parseTag(tag: string): { step: StepState; n: number } | null {
+	const dot = tag.indexOf('.');
+	const step = steps.get(Number(tag.slice(tag.indexOf(':') + 1, dot)));
+	if (!step) return null;
+	return { step, n: Number(tag.slice(dot + 1)) };
+}
+
+const pairCount = () => setup.pairs.length;
+const senderSide = (n: number) => Math.floor(n / pairCount()) % 2;
+
+function onPush(pair: number, side: number, device: number, text: string): void {
+	const now = performance.now();
+	const hit = parseTag(tagOf(text));
+	if (!hit) return;
+	const { step, n } = hit;
+	if (n % pairCount() !== pair) return;
+	const bit = 1 << (side * setup.workload.devicesPerUser + device);
+	if (step.seen[n] & bit) {
+		step.duplicates++;
+		return;
+	}
+	step.seen[n] |= bit;
+	step.pushes++;
+	if (device === 0 && side !== senderSide(n)) {
+		step.peerAt[n] = now;
+		step.arrived++;
+		outstanding--;
+		if (now >= step.windowStart && now < step.windowEnd) step.deliveredInWindow++;
+	}
+}
+
+async function connectAll(): Promise<void> {
+	const jobs: Array<() => Promise<void>> = [];
+	devices = setup.pairs.map(() => [[], []]);
+	setup.pairs.forEach((p, pair) =>
+		p.users.forEach((jid, side) => {
+			for (let index = 0; index < setup.workload.devicesPerUser; index++) {
+				jobs.push(async () => {
+					const [user, host] = jid.split('@');
+					const device = await connectDevice({ service: setup.service, domain: host, username: user, password: setup.password, resource: `d${index}` });
+					device.onMessage((body, direction) => {
+						// The sender's own device never gets its message back; a `sent` carbon on another
+						// device of the sender is the same push Parley sends to the sender's other devices.
+						if (direction === 'sent' && index === 0) return;
+						onPush(pair, side, index, body);
+					});
+					devices[pair][side][index] = device;
+				});
+			}
+		})
+	);
+	// A few at a time: hundreds of simultaneous logins only measure the accept queue.
+	const queue = [...jobs];
+	await Promise.all(
+		Array.from({ length: 16 }, async () => {
+			for (let job = queue.shift(); job; job = queue.shift()) await job();
+		})
+	);
+}
+
+async function runStep(order: StepOrder): Promise<StepResult> {
+	const w = setup.workload;
+	const start = perfOfEpoch(order.startEpochMs);
+	const windowStart = start + order.warmupMs;
+	const windowEnd = windowStart + order.measureMs;
+	const capacity = Math.ceil((order.rate * (order.warmupMs + order.measureMs)) / 1000) + 2;
+	const step: StepState = {
+		order,
+		windowStart,
+		windowEnd,
+		due: new Float64Array(capacity),
+		peerAt: new Float64Array(capacity),
+		seen: new Uint32Array(capacity),
+		sent: 0,
+		offered: 0,
+		deliveredInWindow: 0,
+		arrived: 0,
+		pushes: 0,
+		duplicates: 0
+	};
+	steps.set(order.id, step);
+	for (const id of steps.keys()) if (id < order.id - 2) steps.delete(id);
+	const pairs = pairCount();
+	step.sent = await pace({
+		rate: order.rate,
+		startMs: start,
+		endMs: windowEnd,
+		send(n, due) {
+			if (n >= capacity) return;
+			step.due[n] = due;
+			if (due >= windowStart) step.offered++;
+			outstanding++;
+			const pair = n % pairs;
+			const side = Math.floor(n / pairs) % 2;
+			const tag = `${setup.gen}:${order.id}.${n}`;
+			devices[pair][side][0].send(setup.pairs[pair].users[1 - side], messageText(w, tag));
+		}
+	});
+	const cutoff = windowEnd + order.drainMs;
+	const complete = () => step.arrived >= step.sent && step.pushes >= step.sent * (2 * w.devicesPerUser - 1);
+	while (performance.now() < cutoff && !complete()) await new Promise((r) => setTimeout(r, 20));
+	const end = performance.now();
+	const histogram = latencyHistogram();
+	let missing = 0;
+	for (let n = 0; n < step.sent; n++) {
+		if (step.due[n] < windowStart) continue;
+		if (step.peerAt[n] > 0) recordMs(histogram, step.peerAt[n] - step.due[n]);
+		else {
+			missing++;
+			recordMs(histogram, end - step.due[n]);
+		}
+	}
+	return {
+		gen: setup.gen,
+		offered: step.offered,
+		deliveredInWindow: step.deliveredInWindow,
+		measureMs: order.measureMs,
+		histogram: encode(histogram),
+		missing,
+		sent: step.sent,
+		acked: step.sent,
+		ackErrors: 0,
+		pushes: step.pushes,
+		// Every device of both users but the sending one (Parley's generator also counts the sender's
+		// own device, which Parley pushes the message to as well; XMPP does not echo it).
+		expectedPushes: step.sent * (2 * w.devicesPerUser - 1),
+		duplicates: step.duplicates
+	};
+}
+
+// --- capacity ---------------------------------------------------------------------------------------
+
+const held = new Set<IdleConnection>();
+let closedCount = 0;
+const closeReasons: Record<string, number> = {};
+
+async function open(req: XmppOpenRequest): Promise<unknown> {
+	const started = performance.now();
+	let ok = 0;
+	let failed = 0;
+	const failures: Record<string, number> = {};
+	const errors: string[] = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: req.concurrency }, async () => {
+			while (next < req.count) {
+				const i = req.first + next++;
+				try {
+					const c = await holdIdle({ host: req.host, port: req.port, domain: req.domain, username: `${req.prefix}${i}`, password: req.password, resource: 'idle', localAddress: req.source, timeoutMs: req.timeoutMs });
+					held.add(c);
+					ok++;
+				} catch (error) {
+					failed++;
+					const message = (error as Error).message;
+					const kind = /no session within/.test(message) ? 'timeout' : /EMFILE|ENFILE/.test(message) ? 'open files' : /ECONNREFUSED|ECONNRESET|closed at/.test(message) ? 'closed' : 'other';
+					failures[kind] = (failures[kind] ?? 0) + 1;
+					if (errors.length < 5) errors.push(message);
+				}
+			}
+		})
+	);
+	return { type: 'opened', ok, failed, failures, errors, seconds: (performance.now() - started) / 1000 };
+}
+
+function status(): unknown {
+	let open = 0;
+	for (const c of held) {
+		if (c.open) open++;
+		else {
+			held.delete(c);
+			closedCount++;
+			closeReasons.closed = (closeReasons.closed ?? 0) + 1;
+		}
+	}
+	return { type: 'status', open, closed: closedCount, pings: 0, closeReasons };
+}
+
+function fail(message: string): void {
+	process.send?.({ type: 'error', message: `xmpp generator ${setup?.gen ?? ''}: ${message}` });
+}
+
+process.on('message', (msg: { type: string; setup?: XmppSetup; step?: StepOrder; timeoutMs?: number } & Partial<XmppOpenRequest>) => {
+	if (msg.type === 'setup') {
+		setup = msg.setup!;
+		connectAll().then(
+			() => process.send?.({ type: 'ready' }),
+			(error: Error) => fail(error.message)
+		);
+	} else if (msg.type === 'step') {
+		runStep(msg.step!).then(
+			(result) => process.send?.({ type: 'step', result }),
+			(error: Error) => fail(error.stack ?? error.message)
+		);
+	} else if (msg.type === 'idle') {
+		const deadline = performance.now() + msg.timeoutMs!;
+		const check = () => {
+			if (outstanding <= 0 || performance.now() > deadline) process.send?.({ type: 'idle', outstanding });
+			else setTimeout(check, 50);
+		};
+		check();
+	} else if (msg.type === 'open') {
+		open(msg as XmppOpenRequest).then(
+			(reply) => process.send?.(reply),
+			(error: Error) => fail(error.message)
+		);
+	} else if (msg.type === 'status') {
+		process.send?.(status());
+	} else if (msg.type === 'drop') {
+		for (const c of held) c.close();
+		held.clear();
+		process.send?.({ type: 'dropped' });
+	}
+});
+
+process.on('disconnect', () => {
+	for (const pair of devices) for (const side of pair) for (const d of side) void d?.stop();
+	for (const c of held) c.close();
+	setTimeout(() => process.exit(0), 1000).unref();
+});

@@ -1,0 +1,522 @@
+// The peer (issue 7, scenario 5): the throughput-and-latency scenario and the capacity scenario run the
+// same way against ejabberd, the XMPP server large deployments use, from Debian's package.
+// bench/lib/ejabberd.ts installs it when missing (apt-get, as root) and starts a fresh node under a
+// config of its own: 127.0.0.1 on free ports, shapers off, every chat message archived (mod_mam,
+// default: always) in SQLite through ejabberd's SQL backend, Message Carbons (XEP-0280) on.
+//
+// Throughput: the pairs, devices, message size, rate steps, saturation rule and latency run of
+// bench/lib/workload.ts, driven by load generator processes (bench/lib/xmpp-generator.ts, one
+// @xmpp/client per device) exactly as bench/throughput.ts drives Parley: a message goes from the
+// sender's first device to the receiver's bare JID, reaching both receiver devices, and a carbon
+// reaches the sender's second device; latency runs from the due time to the receiver's first device.
+//
+// Capacity: a fresh node, N idle authenticated, available sessions (bare sockets: stream, SASL PLAIN,
+// bind, presence) from several generator processes and loopback source addresses, N stepped as in
+// bench/capacity.ts; per step the beam.smp's VmRSS over the idle node's, per connection, and its CPU
+// while the connections sit idle.
+//
+// Writes bench/results/peer.json, prints tables, and the Parley ÷ ejabberd ratios when
+// bench/results/throughput.json and capacity.json come from the same machine.
+//
+//   npm run bench -- peer [--quick] [--only=throughput,capacity]
+//   (quick: a smoke test; when ejabberd cannot be installed or started it says why and exits 0)
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnNode, type NodeChild } from './lib/children.js';
+import type { StepOrder, StepResult } from './lib/chat-generator.js';
+import { loopbackSources } from './lib/eio.js';
+import { DOMAIN, ensureEjabberd, startEjabberd, type Ejabberd, type Storage } from './lib/ejabberd.js';
+import { merge, summary, type LatencySummary } from './lib/histogram.js';
+import { describeRun, loadAverage, machine, RESULTS_DIR, writeResults, type Machine } from './lib/machine.js';
+import { fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
+import { rateOfStep, saturated, workload } from './lib/workload.js';
+import type { XmppOpenRequest, XmppSetup } from './lib/xmpp-generator.js';
+
+const quick = process.argv.includes('--quick');
+const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const wanted = (name: string) => !onlyArg || onlyArg.split(',').includes(name);
+const w = workload(quick);
+const here = import.meta.dirname;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const PASSWORD = 'bench-password';
+
+// Capacity, as bench/capacity.ts steps it (quick: 500, then capacity.ts's first quick step).
+const STEPS = quick ? [500, 1_000] : [5_000, 10_000, 20_000, 50_000];
+const HOLD_GENERATORS = quick ? 2 : 4;
+const WARMUP = quick ? 50 : 200;
+const SETTLE_MS = quick ? 2_000 : 5_000;
+const CPU_WINDOW_MS = quick ? 5_000 : 20_000;
+const CONCURRENCY = 32;
+const CONNECT_TIMEOUT_MS = 30_000;
+const DEADLINE_MS = (quick ? 4 : 14) * 60_000;
+
+// Whatever happens, the ejabberd node goes: children.ts kills the generators on exit; this stops the node.
+let node: Ejabberd | undefined;
+process.on('exit', () => node?.stopSync());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.prependListener(signal, () => node?.stopSync());
+const overall = setTimeout(() => {
+	console.error(`peer: still running after ${DEADLINE_MS / 60_000} minutes; giving up (ejabberd and the generators are stopped on exit)`);
+	process.exit(1);
+}, DEADLINE_MS);
+overall.unref();
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
+const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
+const mib = (bytes: number) => `${fmt(bytes / 1024 ** 2, 1)} MiB`;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------------------------------------------
+// Throughput and latency
+
+interface StepRow {
+	offeredRate: number;
+	offered: number;
+	delivered: number;
+	latency: LatencySummary;
+	sent: number;
+	missing: number;
+	pushes: number;
+	expectedPushes: number;
+	duplicates: number;
+}
+
+interface Generators {
+	step(rate: number, measureSeconds: number): Promise<StepRow>;
+	idle(timeoutMs: number): Promise<number>;
+	stop(): Promise<void>;
+}
+
+let stepId = 0;
+
+async function startGenerators(ej: Ejabberd, users: string[]): Promise<Generators> {
+	const pairs = Array.from({ length: w.pairs }, (_, p) => ({ users: [`${users[2 * p]}@${DOMAIN}`, `${users[2 * p + 1]}@${DOMAIN}`] as [string, string] }));
+	const count = Math.min(w.generators, pairs.length);
+	const children: NodeChild[] = [];
+	const errors: string[] = [];
+	const onError = (m: { type?: string; message?: string }) => {
+		if (m?.type === 'error') errors.push(m.message ?? 'error');
+	};
+	try {
+		for (let g = 0; g < count; g++) {
+			const child = spawnNode({ script: path.join(here, 'lib', 'xmpp-generator.ts') });
+			child.child.on('message', onError);
+			children.push(child);
+		}
+		await Promise.all(
+			children.map((child, g) => {
+				const setup: XmppSetup = { gen: g, workload: w, service: ej.service, password: PASSWORD, pairs: pairs.filter((_, p) => p % count === g) };
+				return child.request({ type: 'setup', setup }, (m: { type?: string; message?: string }) => {
+					if (m?.type === 'error') throw new Error(m.message);
+					return m?.type === 'ready' ? true : undefined;
+				}, 120_000);
+			})
+		);
+	} catch (error) {
+		await Promise.all(children.map((c) => c.stop(2_000)));
+		throw error;
+	}
+	const check = () => {
+		if (errors.length > 0) throw new Error(`load generator: ${errors[0]}`);
+	};
+	return {
+		async step(rate, measureSeconds) {
+			check();
+			const order: Omit<StepOrder, 'rate'> = { id: ++stepId, startEpochMs: Date.now() + 300, warmupMs: w.warmupSeconds * 1000, measureMs: measureSeconds * 1000, drainMs: w.drainSeconds * 1000 };
+			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
+			const results = await Promise.all(
+				children.map((child) =>
+					child.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => {
+						if (m?.type === 'error') throw new Error(m.message);
+						return m?.type === 'step' ? m.result : undefined;
+					}, timeout)
+				)
+			);
+			const total = (f: (r: StepResult) => number) => sum(results.map(f));
+			return {
+				offeredRate: rate,
+				offered: total((r) => r.offered) / measureSeconds,
+				delivered: total((r) => r.deliveredInWindow) / measureSeconds,
+				latency: summary(merge(results.map((r) => r.histogram))),
+				sent: total((r) => r.sent),
+				missing: total((r) => r.missing),
+				pushes: total((r) => r.pushes),
+				expectedPushes: total((r) => r.expectedPushes),
+				duplicates: total((r) => r.duplicates)
+			};
+		},
+		async idle(timeoutMs) {
+			check();
+			const left = await Promise.all(children.map((child) => child.request({ type: 'idle', timeoutMs }, (m: { type?: string; outstanding?: number }) => (m?.type === 'idle' ? m.outstanding : undefined), timeoutMs + 10_000)));
+			return sum(left);
+		},
+		async stop() {
+			for (const c of children) if (c.child.connected) c.child.disconnect();
+			await Promise.all(children.map((c) => Promise.race([c.exited, sleep(5_000).then(() => c.stop(1_000))])));
+		}
+	};
+}
+
+function printStep(label: string, row: StepRow): void {
+	const l = row.latency;
+	const problems = [
+		row.missing ? `${row.missing} not arrived` : '',
+		row.duplicates ? `${row.duplicates} duplicates` : '',
+		row.pushes < row.expectedPushes ? `${row.expectedPushes - row.pushes} pushes missing` : ''
+	].filter(Boolean);
+	console.log(
+		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms${problems.length ? `  (${problems.join(', ')})` : ''}`
+	);
+}
+
+interface ThroughputResult {
+	steps: StepRow[];
+	saturatedRate: number;
+	saturatedByRule: boolean;
+	latencyRate: number;
+	latency: StepRow;
+	archivedMessages?: number;
+	registerSeconds: number;
+}
+
+async function throughput(ej: Ejabberd): Promise<ThroughputResult> {
+	const users = Array.from({ length: 2 * w.pairs }, (_, i) => `tp${i}`);
+	const t0 = performance.now();
+	await ej.register(users, PASSWORD);
+	const registerSeconds = round((performance.now() - t0) / 1000);
+	console.log(`registered ${users.length} users in ${registerSeconds} s (ejabberdctl register, then the HTTP API)`);
+	const gens = await startGenerators(ej, users);
+	try {
+		const steps: StepRow[] = [];
+		let byRule = false;
+		for (let i = 0; i < w.maxSteps; i++) {
+			const rate = rateOfStep(w, i);
+			if (i > 0 && rate === steps.at(-1)!.offeredRate) break;
+			await gens.idle(30_000);
+			const row = await gens.step(rate, w.stepSeconds);
+			steps.push(row);
+			printStep(`step ${i + 1}, ${fmt(rate)}/s`, row);
+			if (saturated(w, { offered: row.offered, delivered: row.delivered, p99Ms: row.latency.p99Ms })) {
+				byRule = true;
+				break;
+			}
+		}
+		const saturatedRate = Math.max(...steps.map((s) => s.delivered));
+		const latencyRate = w.latencyFraction * saturatedRate;
+		await gens.idle(60_000);
+		const latency = await gens.step(Math.max(1, Math.round(latencyRate)), w.latencySeconds);
+		printStep(`${Math.round(w.latencyFraction * 100)} %, ${fmt(latencyRate)}/s`, latency);
+		await gens.idle(30_000);
+		return { steps, saturatedRate, saturatedByRule: byRule, latencyRate, latency, archivedMessages: ej.archived(), registerSeconds };
+	} finally {
+		await gens.stop();
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Capacity
+
+interface Figures {
+	rssBytes: number;
+	openFiles: number;
+	cpu: CpuWindow;
+	loadAverage: number;
+}
+
+interface CapacityStep {
+	target: number;
+	skipped?: string;
+	opened?: number;
+	failed?: number;
+	failures?: Record<string, number>;
+	errors?: string[];
+	connectSeconds?: number;
+	heldAtMemory?: number;
+	held?: number;
+	figures?: Figures;
+	perConnection?: { rssBytes: number };
+}
+
+interface CapacityResult {
+	pid: number;
+	fileLimit: { soft: number; hard: number };
+	idle: Figures;
+	steps: CapacityStep[];
+	stopped?: string;
+	usersSeconds: number;
+}
+
+interface OpenedReply {
+	type: 'opened';
+	ok: number;
+	failed: number;
+	failures: Record<string, number>;
+	errors: string[];
+	seconds: number;
+}
+interface StatusReply {
+	type: 'status';
+	open: number;
+}
+
+async function figures(pid: number, cpuMs: number): Promise<Figures> {
+	const rssBytes = procMemory(pid).rssBytes;
+	const files = openFiles(pid);
+	const cpu = await measureCpu(pid, cpuMs);
+	return { rssBytes, openFiles: files, cpu, loadAverage: loadAverage() };
+}
+
+async function capacity(ej: Ejabberd): Promise<CapacityResult> {
+	const sources = loopbackSources(HOLD_GENERATORS);
+	const maxUsers = WARMUP + Math.max(...STEPS);
+	const t0 = performance.now();
+	await ej.insertUsers(Array.from({ length: maxUsers }, (_, i) => `idle${i}`), PASSWORD);
+	const usersSeconds = round((performance.now() - t0) / 1000);
+	console.log(`${fmt(maxUsers)} users into ejabberd's users table in ${usersSeconds} s`);
+	const generators = sources.map(() => spawnNode({ script: path.join(here, 'lib', 'xmpp-generator.ts') }));
+	const ask = <T>(g: NodeChild, message: object, reply: string, timeoutMs = 30_000) => g.request<T>(message, (m: { type?: string }) => (m?.type === reply ? (m as T) : undefined), timeoutMs);
+	let nextUser = 0;
+	const openOn = (g: NodeChild, i: number, count: number) => {
+		const first = nextUser;
+		nextUser += count;
+		const req: XmppOpenRequest = { type: 'open', host: '127.0.0.1', port: ej.c2sPort, domain: DOMAIN, password: PASSWORD, prefix: 'idle', first, count, source: sources[i], concurrency: CONCURRENCY, timeoutMs: CONNECT_TIMEOUT_MS };
+		return ask<OpenedReply>(g, req, 'opened', Math.max(60_000, count * 20 + CONNECT_TIMEOUT_MS));
+	};
+	const openNow = async () => sum((await Promise.all(generators.map((g) => ask<StatusReply>(g, { type: 'status' }, 'status')))).map((s) => s.open));
+	const pid = ej.pid;
+	const limit = fileLimit(pid);
+	const steps: CapacityStep[] = [];
+	let stopped: string | undefined;
+	try {
+		// A warm-up, opened and dropped, so code and tables first used by a session are not counted per connection.
+		const warm = await openOn(generators[0], 0, WARMUP);
+		if (warm.ok === 0) throw new Error(`not one warm-up connection opened: ${warm.errors.join('; ')}`);
+		await ask(generators[0], { type: 'drop' }, 'dropped');
+		await sleep(SETTLE_MS);
+		const idle = await figures(pid, CPU_WINDOW_MS);
+		console.log(`ejabberd: idle, RSS ${mib(idle.rssBytes)}, ${idle.cpu.perMinute.toFixed(2)} CPU s/min; open-file limit ${limit.soft}`);
+		for (const [k, target] of STEPS.entries()) {
+			const step: CapacityStep = { target };
+			steps.push(step);
+			if (stopped) {
+				step.skipped = `not attempted: ${stopped}`;
+				continue;
+			}
+			const need = Math.max(0, target - (await openNow()));
+			const shares = generators.map((_, i) => Math.floor(need / generators.length) + (i < need % generators.length ? 1 : 0));
+			const opened = await Promise.all(generators.map((g, i) => (shares[i] > 0 ? openOn(g, i, shares[i]) : Promise.resolve<OpenedReply>({ type: 'opened', ok: 0, failed: 0, failures: {}, errors: [], seconds: 0 }))));
+			step.opened = sum(opened.map((o) => o.ok));
+			step.failed = sum(opened.map((o) => o.failed));
+			step.failures = {};
+			for (const o of opened) for (const [kind, n] of Object.entries(o.failures)) step.failures[kind] = (step.failures[kind] ?? 0) + n;
+			step.errors = opened.flatMap((o) => o.errors).slice(0, 5);
+			step.connectSeconds = round(Math.max(...opened.map((o) => o.seconds)));
+			await sleep(SETTLE_MS);
+			step.heldAtMemory = await openNow();
+			step.figures = await figures(pid, CPU_WINDOW_MS);
+			step.held = await openNow();
+			step.perConnection = { rssBytes: (step.figures.rssBytes - idle.rssBytes) / Math.max(1, step.heldAtMemory) };
+			console.log(
+				`ejabberd: ${fmt(step.held)} of ${fmt(target)} held (${step.failed} failed, connecting took ${step.connectSeconds} s), RSS ${mib(step.figures.rssBytes)}, ${kib(step.perConnection.rssBytes)}/conn, ${step.figures.cpu.perMinute.toFixed(2)} CPU s/min, ${step.figures.openFiles} open files`
+			);
+			const last = k === STEPS.length - 1;
+			if (!last && step.figures.openFiles >= limit.soft - 2 * HOLD_GENERATORS * 8 - 64) {
+				stopped = `the ${fmt(target)} step left beam.smp at ${step.figures.openFiles} open files of its limit of ${limit.soft} (RLIMIT_NOFILE; ${step.failed} connections failed${step.errors[0] ? `, e.g. ${step.errors[0]}` : ''})`;
+			} else if (!last && (step.failed > target / 100 || step.held < target * 0.99)) {
+				stopped = `the ${fmt(target)} step held ${step.held}, ${step.failed} connections failed (${JSON.stringify(step.failures)}${step.errors[0] ? `, e.g. ${step.errors[0]}` : ''})`;
+			}
+		}
+		return { pid, fileLimit: limit, idle, steps, stopped, usersSeconds };
+	} finally {
+		await Promise.all(generators.map((g) => ask(g, { type: 'drop' }, 'dropped', 10_000).catch(() => undefined)));
+		await Promise.all(generators.map((g) => g.stop(5_000)));
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parley ÷ ejabberd, from the other scenarios' results on this machine
+
+function readResult(name: string): { machine?: Machine; quick?: boolean; at?: string; [k: string]: unknown } | undefined {
+	try {
+		return JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, `${name}.json`), 'utf8'));
+	} catch {
+		return undefined;
+	}
+}
+
+const sameMachine = (a: Machine | undefined, b: Machine) => !!a && a.cpus === b.cpus && a.cpu === b.cpu && a.memoryGiB === b.memoryGiB;
+
+interface Ratios {
+	throughput?: Array<{ system: string; parleyMsgsPerSecond: number; ejabberdMsgsPerSecond: number; ratio: number; parleyP99Ms: number; ejabberdP99Ms: number; goalMet: boolean; from: string }>;
+	capacity?: Array<{ connections: number; parleyRssPerConnectionBytes: number; ejabberdRssPerConnectionBytes: number; ratio: number; goalMet: boolean; from: string }>;
+	notes: string[];
+}
+
+function ratios(m: Machine, tp: ThroughputResult | undefined, cap: CapacityResult | undefined): Ratios {
+	const out: Ratios = { notes: [] };
+	const t = readResult('throughput');
+	if (tp && t) {
+		if (!sameMachine(t.machine, m)) out.notes.push('bench/results/throughput.json is from another machine: no throughput ratio');
+		else {
+			const rows = (t.summary as Array<{ system: string; saturatedRate: number; p99Ms: number }> | undefined) ?? [];
+			out.throughput = rows
+				.filter((r) => r.system.startsWith('Parley') && !r.system.includes('nodes'))
+				.map((r) => ({
+					system: r.system,
+					parleyMsgsPerSecond: r.saturatedRate,
+					ejabberdMsgsPerSecond: Math.round(tp.saturatedRate),
+					ratio: round(r.saturatedRate / tp.saturatedRate, 2),
+					parleyP99Ms: r.p99Ms,
+					ejabberdP99Ms: tp.latency.latency.p99Ms,
+					goalMet: r.saturatedRate >= tp.saturatedRate && r.p99Ms <= tp.latency.latency.p99Ms,
+					from: `throughput.json of ${t.at}${t.quick ? ' (quick)' : ''}`
+				}));
+		}
+	}
+	const c = readResult('capacity');
+	if (cap && c) {
+		if (!sameMachine(c.machine, m)) out.notes.push('bench/results/capacity.json is from another machine: no capacity ratio');
+		else {
+			const runs = (c.runs as Array<{ server: string; steps: Array<{ target: number; perConnection?: { procRssBytes: number } }> }> | undefined) ?? [];
+			const parley = runs.find((r) => r.server === 'parley');
+			out.capacity = [];
+			for (const s of cap.steps) {
+				const p = parley?.steps.find((x) => x.target === s.target);
+				if (!s.perConnection || !p?.perConnection) continue;
+				const ratio = p.perConnection.procRssBytes / s.perConnection.rssBytes;
+				out.capacity.push({
+					connections: s.target,
+					parleyRssPerConnectionBytes: Math.round(p.perConnection.procRssBytes),
+					ejabberdRssPerConnectionBytes: Math.round(s.perConnection.rssBytes),
+					ratio: round(ratio, 2),
+					goalMet: ratio <= 1,
+					from: `capacity.json of ${c.at}${c.quick ? ' (quick)' : ''}`
+				});
+			}
+		}
+	}
+	return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The run
+
+async function withNode<T>(storage: Storage, run: (ej: Ejabberd) => Promise<T>): Promise<T> {
+	const ej = await startEjabberd(storage);
+	node = ej;
+	try {
+		return await run(ej);
+	} finally {
+		await ej.stop();
+		node = undefined;
+	}
+}
+
+async function main(): Promise<number> {
+	const loadBefore = loadAverage();
+	const started = Date.now();
+	const available = await ensureEjabberd();
+	if (!available.ok) {
+		console.log(`peer: skipped: ${available.why}`);
+		// A smoke run states the skip and passes; a full run without its peer is a failure.
+		return quick ? 0 : 1;
+	}
+	console.log(
+		`peer: ejabberd ${available.version} (Debian), storage ${available.storage === 'sqlite' ? 'SQLite (ejabberd SQL backend)' : 'Mnesia (erlang-p1-sqlite3 not available)'}${available.installed.length ? `, installed now: ${available.installed.join(', ')}` : ''}`
+	);
+	console.log(
+		`throughput: ${w.pairs} pairs, ${w.devicesPerUser} devices a user, ${w.messageBytes}-byte messages, steps from ${w.startRate}/s × ${w.rateFactor}, ${w.warmupSeconds} + ${w.stepSeconds} s each, ${w.generators} load generators${quick ? ' (quick: a smoke test, not a figure)' : ''}`
+	);
+	let tp: ThroughputResult | undefined;
+	let cap: CapacityResult | undefined;
+	const errors: string[] = [];
+	try {
+		if (wanted('throughput')) {
+			try {
+				tp = await withNode(available.storage, throughput);
+			} catch (error) {
+				errors.push(`throughput: ${(error as Error).message}`);
+				console.error(errors.at(-1));
+			}
+		}
+		// A fresh node for capacity: the throughput run's caches and archive would count as idle memory.
+		if (wanted('capacity')) {
+			try {
+				cap = await withNode(available.storage, capacity);
+			} catch (error) {
+				errors.push(`capacity: ${(error as Error).message}`);
+				console.error(errors.at(-1));
+			}
+		}
+	} catch (error) {
+		errors.push((error as Error).message);
+	}
+	const m = machine();
+	const load = { before: loadBefore, after: loadAverage() };
+	const r = ratios(m, tp, cap);
+	writeResults('peer', {
+		scenario: 'peer',
+		quick,
+		ejabberd: {
+			version: available.version,
+			storage: available.storage,
+			config: 'bench/lib/ejabberd.ts: 127.0.0.1 only, no TLS, shapers none, mod_mam default always (SQL), mod_carboncopy, sessions in Mnesia RAM, plain passwords'
+		},
+		workload: w,
+		capacitySteps: STEPS,
+		goals: { throughput: 'Parley saturated msgs/s ≥ ejabberd with p99 ≤ ejabberd at 70 %', capacity: 'Parley RSS per connection ≤ ejabberd' },
+		machine: m,
+		loadAverage: load,
+		seconds: Math.round((Date.now() - started) / 1000),
+		at: new Date(started).toISOString(),
+		throughput: tp,
+		capacity: cap,
+		ratios: r,
+		errors
+	});
+
+	console.log(`\npeer: ejabberd ${available.version} (${describeRun(m, load)}, ${Math.round((Date.now() - started) / 1000)} s)`);
+	if (tp) {
+		console.log('| system | saturated msgs/s | at 70 %: msgs/s | p50 ms | p99 ms | p99.9 ms | archived |');
+		console.log('|---|---|---|---|---|---|---|');
+		const l = tp.latency.latency;
+		console.log(`| ejabberd, ${available.storage === 'sqlite' ? 'SQLite' : 'Mnesia'} | ${fmt(tp.saturatedRate)}${tp.saturatedByRule ? '' : ' (not saturated)'} | ${fmt(tp.latencyRate)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p999Ms} | ${tp.archivedMessages === undefined ? '-' : fmt(tp.archivedMessages)} rows |`);
+	}
+	if (cap) {
+		console.log('\n| connections | held | failed | beam RSS | RSS per connection | idle CPU | open files |');
+		console.log('|---|---|---|---|---|---|---|');
+		console.log(`| idle | 0 | - | ${mib(cap.idle.rssBytes)} | - | ${cap.idle.cpu.perMinute.toFixed(2)} s/min | ${cap.idle.openFiles} |`);
+		for (const s of cap.steps) {
+			if (!s.figures || !s.perConnection) console.log(`| ${fmt(s.target)} | - | - | - | - | - | ${s.skipped ?? ''} |`);
+			else console.log(`| ${fmt(s.target)} | ${fmt(s.held ?? 0)} | ${s.failed} | ${mib(s.figures.rssBytes)} | ${kib(s.perConnection.rssBytes)} | ${s.figures.cpu.perMinute.toFixed(2)} s/min | ${s.figures.openFiles} |`);
+		}
+		if (cap.stopped) console.log(`stopped: ${cap.stopped}`);
+	}
+	if (r.throughput?.length) {
+		console.log('\nParley ÷ ejabberd, throughput (goal: ratio ≥ 1.00 with p99 ≤ ejabberd’s):');
+		console.log('| Parley | Parley msgs/s | ejabberd msgs/s | ratio | Parley p99 ms | ejabberd p99 ms | goal |');
+		console.log('|---|---|---|---|---|---|---|');
+		for (const x of r.throughput) console.log(`| ${x.system} | ${fmt(x.parleyMsgsPerSecond)} | ${fmt(x.ejabberdMsgsPerSecond)} | ${x.ratio.toFixed(2)} | ${x.parleyP99Ms} | ${x.ejabberdP99Ms} | ${x.goalMet ? 'met' : 'missed'} |`);
+	}
+	if (r.capacity?.length) {
+		console.log('\nParley ÷ ejabberd, RSS per idle connection (goal: at most 1.00):');
+		console.log('| connections | Parley | ejabberd | ratio | goal |');
+		console.log('|---|---|---|---|---|');
+		for (const x of r.capacity) console.log(`| ${fmt(x.connections)} | ${kib(x.parleyRssPerConnectionBytes)} | ${kib(x.ejabberdRssPerConnectionBytes)} | ${x.ratio.toFixed(2)} | ${x.goalMet ? 'met' : 'missed'} |`);
+	}
+	for (const note of r.notes) console.log(note);
+	for (const e of errors) console.error(`peer: ${e}`);
+	// Correctness under load: a message pushed twice to one device fails the run, as in throughput.ts.
+	const duplicates = tp ? sum([...tp.steps, tp.latency].map((s) => s.duplicates)) : 0;
+	if (duplicates > 0) console.error(`peer: ${duplicates} duplicate pushes`);
+	const capacityBroken = cap && !cap.steps.some((s) => s.held && s.held >= s.target * 0.99);
+	if (capacityBroken) console.error('peer: ejabberd held no step of connections');
+	// ejabberd that installed but failed to start is a skip for --quick too, with the reason printed.
+	if (quick && errors.length > 0 && errors.every((e) => e.includes('ejabberd did not start'))) {
+		console.log('peer: skipped: ejabberd did not start (see above)');
+		return 0;
+	}
+	return errors.length > 0 || duplicates > 0 || capacityBroken ? 1 : 0;
+}
+
+process.exit(await main());
