@@ -37,8 +37,10 @@ export interface SpawnNodeOptions {
 	/** The TypeScript or JavaScript file to run. */
 	script: string;
 	args?: string[];
-	/** Node flags before the script (`--expose-gc`); tsx's `--import` is added. */
+	/** Node flags before the script (`--expose-gc`). */
 	execArgv?: string[];
+	/** Run through tsx (its `--import` added). Default true. */
+	tsx?: boolean;
 	env?: NodeJS.ProcessEnv;
 	cwd?: string;
 	/** Lines of output kept for `output()`. Default 40. */
@@ -47,7 +49,8 @@ export interface SpawnNodeOptions {
 
 /** Runs `node --import tsx script` with an IPC channel; the child is killed when this process exits. */
 export function spawnNode(options: SpawnNodeOptions): NodeChild {
-	const child = spawn(process.execPath, [...(options.execArgv ?? []), '--import', TSX_IMPORT, options.script, ...(options.args ?? [])], {
+	const loader = options.tsx === false ? [] : ['--import', TSX_IMPORT];
+	const child = spawn(process.execPath, [...(options.execArgv ?? []), ...loader, options.script, ...(options.args ?? [])], {
 		cwd: options.cwd,
 		env: options.env ?? process.env,
 		stdio: ['ignore', 'pipe', 'pipe', 'ipc']

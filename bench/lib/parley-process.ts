@@ -1,9 +1,15 @@
-// A real Parley server in its own process (server/main.ts through tsx, no build needed), on SQLite in
-// a directory the caller owns, without Redis, so a benchmark measures the server and not itself.
-// `memory()` asks the process for its heap after a full GC (parley-entry.ts's probe; Node runs with
-// --expose-gc); everything else about the process can be read from /proc (procstat.ts).
+// A real Parley server in its own process, on SQLite in a directory the caller owns, without Redis, so
+// a benchmark measures the server and not itself. The server is server/main.ts bundled by esbuild as
+// `npm run build` bundles it (scripts/build-server.mjs), into the caller's directory, never build/;
+// tsx would do without the bundle, but its esbuild transform keeps function names by defining `name`
+// on every function it creates, which puts each closure in dictionary mode and adds hundreds of bytes
+// to every per-connection closure the production server never pays for. `memory()` asks the process
+// for its heap after a full GC (parley-entry.ts's probe; Node runs with --expose-gc); everything else
+// about the process can be read from /proc (procstat.ts).
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { spawnNode, type NodeChild } from './children.js';
 import type { ProbedMemory } from './probe.js';
 
@@ -18,6 +24,31 @@ export interface ParleyProcess {
 	stop(): Promise<void>;
 }
 
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * Bundles the server (with the benchmark's probe: parley-entry.ts) into `dir`/server.js, with the
+ * options of scripts/build-server.mjs; `dir` gets a package.json saying ESM and a node_modules link to
+ * the repository's, since packages stay external. Returns the bundle's path. About a second.
+ */
+export async function bundleParley(dir: string): Promise<string> {
+	const outfile = path.join(dir, 'server.js');
+	await build({
+		entryPoints: [path.join(import.meta.dirname, 'parley-entry.ts')],
+		outfile,
+		bundle: true,
+		platform: 'node',
+		format: 'esm',
+		target: 'node20',
+		packages: 'external',
+		sourcemap: true,
+		logLevel: 'warning'
+	});
+	fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+	if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+	return outfile;
+}
+
 export interface StartParleyProcessOptions {
 	/** The server's DATA_DIR (and its working directory, so no .env of the repository is read). */
 	dataDir: string;
@@ -29,6 +60,8 @@ export interface StartParleyProcessOptions {
 	env?: Record<string, string>;
 	/** Give up if /healthz does not answer within this many ms. Default 60,000. */
 	startTimeoutMs?: number;
+	/** `bundle` (default): esbuild's bundle in DATA_DIR/server, as production runs; `tsx`: the sources through tsx. */
+	run?: 'bundle' | 'tsx';
 }
 
 /** Settings the server reads; not inherited from the benchmark's environment. */
@@ -78,7 +111,8 @@ export async function startParleyProcess(options: StartParleyProcessOptions): Pr
 		DRAIN_TIMEOUT_MS: '1000',
 		...options.env
 	});
-	const child = spawnNode({ script: path.join(import.meta.dirname, 'parley-entry.ts'), execArgv: ['--expose-gc'], env, cwd: options.dataDir });
+	const script = options.run === 'tsx' ? path.join(import.meta.dirname, 'parley-entry.ts') : await bundleParley(fs.mkdtempSync(path.join(options.dataDir, 'server-')));
+	const child = spawnNode({ script, execArgv: ['--expose-gc'], tsx: options.run === 'tsx', env, cwd: options.dataDir });
 	try {
 		await waitForHealth(`${baseUrl}/healthz`, child, options.startTimeoutMs ?? 60_000);
 	} catch (error) {

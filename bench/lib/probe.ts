@@ -1,7 +1,10 @@
 // Memory figures from inside a server under test, for a benchmark that started it with an IPC channel
 // (`spawnNode`): `{ type: 'memory' }` is answered with process.memoryUsage() taken after a full garbage
-// collection (when Node runs with --expose-gc; `gc` says whether it did). Installed by the benchmark's
-// own entry files (parley-entry.ts, ws-hold-server.ts), never by the production server.
+// collection (when Node runs with --expose-gc; `gc` says whether it did), and `{ type: 'snapshot',
+// file }` writes a V8 heap snapshot there (for finding what each connection keeps; open it in Chrome's
+// DevTools). Installed by the benchmark's own entry files (parley-entry.ts, ws-hold-server.ts), never
+// by the production server.
+import v8 from 'node:v8';
 
 export interface ProbedMemory {
 	type: 'memory';
@@ -16,7 +19,11 @@ export interface ProbedMemory {
 
 export function installMemoryProbe(): void {
 	if (!process.send) return;
-	process.on('message', (message: { type?: string }) => {
+	process.on('message', (message: { type?: string; file?: string }) => {
+		if (message?.type === 'snapshot' && message.file) {
+			process.send!({ type: 'snapshot', file: v8.writeHeapSnapshot(message.file) });
+			return;
+		}
 		if (message?.type !== 'memory') return;
 		const gc = (globalThis as { gc?: () => void }).gc;
 		// Twice: the first pass may only queue finalizers whose objects the second frees.
