@@ -27,7 +27,7 @@ describe.concurrent.each(backendNames())('login on %s', (backend) => {
 		const res = await login({ login: user.username, password });
 		expect(res.status).toBe(200);
 		expect(Object.keys(res.body).sort()).toEqual(['chat', 'token', 'user']);
-		expect(res.body.user).toEqual({ id: user.id, username: user.username, displayName: 'Logan', email: user.email, bio: '' });
+		expect(res.body.user).toEqual({ id: user.id, username: user.username, displayName: 'Logan', email: user.email, bio: '', avatarUrl: null });
 		expect(typeof res.body.token).toBe('string');
 		// At least 128 random bits.
 		expect(res.body.token.length).toBeGreaterThanOrEqual(22);

@@ -37,7 +37,7 @@ describe.concurrent.each(backendNames())('register on %s', (backend) => {
 		const res = await register({ username, email, password: PASSWORD, code, displayName: 'Regina Example' });
 		expect(res.status).toBe(201);
 		expect(Object.keys(res.body)).toEqual(['user']);
-		expect(res.body.user).toEqual({ id: expect.any(String), username, displayName: 'Regina Example', email, bio: '' });
+		expect(res.body.user).toEqual({ id: expect.any(String), username, displayName: 'Regina Example', email, bio: '', avatarUrl: null });
 		expect(res.body.user.id.length).toBeGreaterThan(0);
 		// The account is real: it can sign in with the password.
 		const login = await t.request('POST', '/api/auth/login', { body: { login: username, password: PASSWORD } });

@@ -25,7 +25,7 @@ describe.concurrent.each(backendNames())('sessions on %s', (backend) => {
 			const { user, token } = await t.signUp({ displayName: 'Me Myself' });
 			const res = await t.request('GET', '/api/me', { token });
 			expect(res.status).toBe(200);
-			expect(res.body).toEqual({ user: { id: user.id, username: user.username, displayName: 'Me Myself', email: user.email, bio: '' } });
+			expect(res.body).toEqual({ user: { id: user.id, username: user.username, displayName: 'Me Myself', email: user.email, bio: '', avatarUrl: null } });
 		});
 
 		it('200 {user} with the session cookie alone', async () => {

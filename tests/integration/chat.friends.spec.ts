@@ -33,7 +33,7 @@ describe.each(backendNames())('friends on %s', (backend) => {
 			const { users } = await ok<{ users: UserCard[] }>(me.socket, 'users:search', { query: prefix.toUpperCase() });
 			expect(users.map((u) => u.username)).toEqual([`${prefix}alice`, `${prefix}Bob`, `${prefix}Carol`]);
 			for (const u of users) {
-				expect(Object.keys(u).sort()).toEqual(['bio', 'displayName', 'id', 'relationship', 'username']);
+				expect(Object.keys(u).sort()).toEqual(['avatarUrl', 'bio', 'displayName', 'id', 'relationship', 'username']);
 				expect(u.relationship).toBe('none');
 				expect(u.online, 'strangers do not see who is online').toBeUndefined();
 			}
@@ -318,7 +318,7 @@ describe.each(backendNames())('friends on %s', (backend) => {
 			const bio = '<script>alert(1)</script>\nline two; DROP TABLE users; --';
 			const res = await t.request('PATCH', '/api/me', { token: a.token, body: { displayName: `  ${name}  `, bio } });
 			expect(res.status).toBe(200);
-			expect(res.body).toEqual({ user: { id: a.user.id, username: a.user.username, displayName: name, email: a.user.email, bio } });
+			expect(res.body).toEqual({ user: { id: a.user.id, username: a.user.username, displayName: name, email: a.user.email, bio, avatarUrl: null } });
 			const seen = await bEvents.next('user:updated');
 			expect(seen.user).toMatchObject({ id: a.user.id, displayName: name, bio, relationship: 'friend', online: true });
 			expect((await aEvents.next('user:updated')).user.relationship).toBe('self');
