@@ -2,7 +2,8 @@
 // same way against ejabberd, the XMPP server large deployments use, from Debian's package.
 // bench/lib/ejabberd.ts installs it when missing (apt-get, as root) and starts a fresh node under a
 // config of its own: 127.0.0.1 on free ports, shapers off, every chat message archived (mod_mam,
-// default: always) in SQLite through ejabberd's SQL backend, Message Carbons (XEP-0280) on.
+// default: always) through ejabberd's SQL backend, Message Carbons (XEP-0280) on. Throughput runs on
+// SQLite and (not with --quick) on PostgreSQL, as bench/throughput.ts runs Parley on both.
 //
 // Throughput: the pairs, devices, message size, rate steps, saturation rule and latency run of
 // bench/lib/workload.ts, driven by load generator processes (bench/lib/xmpp-generator.ts, one
@@ -18,18 +19,19 @@
 // Writes bench/results/peer.json, prints tables, and the Parley ÷ ejabberd ratios when
 // bench/results/throughput.json and capacity.json come from the same machine.
 //
-//   npm run bench -- peer [--quick] [--only=throughput,capacity]
+//   npm run bench -- peer [--quick] [--only=sqlite,postgres,capacity]
 //   (quick: a smoke test; when ejabberd cannot be installed or started it says why and exits 0)
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnNode, type NodeChild } from './lib/children.js';
 import type { StepOrder, StepResult } from './lib/chat-generator.js';
 import { loopbackSources } from './lib/eio.js';
-import { DOMAIN, ensureEjabberd, startEjabberd, type Ejabberd, type Storage } from './lib/ejabberd.js';
+import { DOMAIN, ensureEjabberd, ensurePgsqlDriver, startEjabberd, type Ejabberd, type Storage } from './lib/ejabberd.js';
 import { merge, summary, type LatencySummary } from './lib/histogram.js';
 import { describeRun, loadAverage, machine, RESULTS_DIR, writeResults, type Machine } from './lib/machine.js';
 import { fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
 import { rateOfStep, saturated, workload } from './lib/workload.js';
+import { createTestDatabase, type TestDatabase } from '../tests/helpers/backends.js';
 import type { XmppOpenRequest, XmppSetup } from './lib/xmpp-generator.js';
 
 const quick = process.argv.includes('--quick');
@@ -48,7 +50,7 @@ const SETTLE_MS = quick ? 2_000 : 5_000;
 const CPU_WINDOW_MS = quick ? 5_000 : 20_000;
 const CONCURRENCY = 32;
 const CONNECT_TIMEOUT_MS = 30_000;
-const DEADLINE_MS = (quick ? 4 : 14) * 60_000;
+const DEADLINE_MS = (quick ? 4 : 12) * 60_000;
 
 // Whatever happens, the ejabberd node goes: children.ts kills the generators on exit; this stops the node.
 let node: Ejabberd | undefined;
@@ -170,6 +172,7 @@ function printStep(label: string, row: StepRow): void {
 }
 
 interface ThroughputResult {
+	storage: Storage;
 	steps: StepRow[];
 	saturatedRate: number;
 	saturatedByRule: boolean;
@@ -207,7 +210,7 @@ async function throughput(ej: Ejabberd): Promise<ThroughputResult> {
 		const latency = await gens.step(Math.max(1, Math.round(latencyRate)), w.latencySeconds);
 		printStep(`${Math.round(w.latencyFraction * 100)} %, ${fmt(latencyRate)}/s`, latency);
 		await gens.idle(30_000);
-		return { steps, saturatedRate, saturatedByRule: byRule, latencyRate, latency, archivedMessages: ej.archived(), registerSeconds };
+		return { storage: ej.storage, steps, saturatedRate, saturatedByRule: byRule, latencyRate, latency, archivedMessages: await ej.archived(), registerSeconds };
 	} finally {
 		await gens.stop();
 	}
@@ -352,16 +355,21 @@ interface Ratios {
 	notes: string[];
 }
 
-function ratios(m: Machine, tp: ThroughputResult | undefined, cap: CapacityResult | undefined): Ratios {
+const storageName = (s: Storage) => ({ sqlite: 'SQLite', postgres: 'PostgreSQL', mnesia: 'Mnesia' })[s];
+
+function ratios(m: Machine, tps: ThroughputResult[], cap: CapacityResult | undefined): Ratios {
 	const out: Ratios = { notes: [] };
 	const t = readResult('throughput');
-	if (tp && t) {
+	if (tps.length > 0 && t) {
 		if (!sameMachine(t.machine, m)) out.notes.push('bench/results/throughput.json is from another machine: no throughput ratio');
 		else {
 			const rows = (t.summary as Array<{ system: string; saturatedRate: number; p99Ms: number }> | undefined) ?? [];
-			out.throughput = rows
-				.filter((r) => r.system.startsWith('Parley') && !r.system.includes('nodes'))
-				.map((r) => ({
+			out.throughput = [];
+			for (const r of rows) {
+				// Like with like: Parley on SQLite against ejabberd on SQLite, and so on (one node only).
+				const tp = tps.find((x) => r.system === `Parley, ${storageName(x.storage)}`);
+				if (!tp) continue;
+				out.throughput.push({
 					system: r.system,
 					parleyMsgsPerSecond: r.saturatedRate,
 					ejabberdMsgsPerSecond: Math.round(tp.saturatedRate),
@@ -370,7 +378,8 @@ function ratios(m: Machine, tp: ThroughputResult | undefined, cap: CapacityResul
 					ejabberdP99Ms: tp.latency.latency.p99Ms,
 					goalMet: r.saturatedRate >= tp.saturatedRate && r.p99Ms <= tp.latency.latency.p99Ms,
 					from: `throughput.json of ${t.at}${t.quick ? ' (quick)' : ''}`
-				}));
+				});
+			}
 		}
 	}
 	const c = readResult('capacity');
@@ -402,13 +411,31 @@ function ratios(m: Machine, tp: ThroughputResult | undefined, cap: CapacityResul
 // The run
 
 async function withNode<T>(storage: Storage, run: (ej: Ejabberd) => Promise<T>): Promise<T> {
-	const ej = await startEjabberd(storage);
-	node = ej;
+	let database: TestDatabase | undefined;
 	try {
-		return await run(ej);
+		if (storage === 'postgres') database = await createTestDatabase('postgres');
+		const ej = await startEjabberd(storage, database?.url);
+		node = ej;
+		try {
+			return await run(ej);
+		} finally {
+			await ej.stop();
+			node = undefined;
+		}
 	} finally {
-		await ej.stop();
-		node = undefined;
+		await database?.drop().catch(() => {});
+	}
+}
+
+/** Whether ejabberd can run on PostgreSQL here: its driver (installed if missing) and a server to talk to. */
+async function postgresAvailable(): Promise<string | undefined> {
+	if (!(await ensurePgsqlDriver())) return 'no erlang-p1-pgsql (or its schema) and it cannot be installed';
+	try {
+		const db = await createTestDatabase('postgres');
+		await db.drop();
+		return undefined;
+	} catch (error) {
+		return `no PostgreSQL server (${(error as Error).message})`;
 	}
 }
 
@@ -427,15 +454,24 @@ async function main(): Promise<number> {
 	console.log(
 		`throughput: ${w.pairs} pairs, ${w.devicesPerUser} devices a user, ${w.messageBytes}-byte messages, steps from ${w.startRate}/s × ${w.rateFactor}, ${w.warmupSeconds} + ${w.stepSeconds} s each, ${w.generators} load generators${quick ? ' (quick: a smoke test, not a figure)' : ''}`
 	);
-	let tp: ThroughputResult | undefined;
+	const tps: ThroughputResult[] = [];
 	let cap: CapacityResult | undefined;
 	const errors: string[] = [];
+	const skipped: string[] = [];
 	try {
-		if (wanted('throughput')) {
+		const storages: Storage[] = [];
+		if (wanted('sqlite')) storages.push(available.storage);
+		if (wanted('postgres')) {
+			const why = quick ? 'not in --quick' : await postgresAvailable();
+			if (why) skipped.push(`ejabberd, PostgreSQL (${why})`);
+			else storages.push('postgres');
+		}
+		for (const storage of storages) {
+			console.log(`ejabberd, ${storageName(storage)}:`);
 			try {
-				tp = await withNode(available.storage, throughput);
+				tps.push(await withNode(storage, throughput));
 			} catch (error) {
-				errors.push(`throughput: ${(error as Error).message}`);
+				errors.push(`throughput on ${storage}: ${(error as Error).message}`);
 				console.error(errors.at(-1));
 			}
 		}
@@ -453,13 +489,14 @@ async function main(): Promise<number> {
 	}
 	const m = machine();
 	const load = { before: loadBefore, after: loadAverage() };
-	const r = ratios(m, tp, cap);
+	const r = ratios(m, tps, cap);
 	writeResults('peer', {
 		scenario: 'peer',
 		quick,
 		ejabberd: {
 			version: available.version,
-			storage: available.storage,
+			storages: tps.map((t) => t.storage),
+			capacityStorage: available.storage,
 			config: 'bench/lib/ejabberd.ts: 127.0.0.1 only, no TLS, shapers none, mod_mam default always (SQL), mod_carboncopy, sessions in Mnesia RAM, plain passwords'
 		},
 		workload: w,
@@ -469,19 +506,23 @@ async function main(): Promise<number> {
 		loadAverage: load,
 		seconds: Math.round((Date.now() - started) / 1000),
 		at: new Date(started).toISOString(),
-		throughput: tp,
+		throughput: tps,
 		capacity: cap,
+		skipped,
 		ratios: r,
 		errors
 	});
 
 	console.log(`\npeer: ejabberd ${available.version} (${describeRun(m, load)}, ${Math.round((Date.now() - started) / 1000)} s)`);
-	if (tp) {
-		console.log('| system | saturated msgs/s | at 70 %: msgs/s | p50 ms | p99 ms | p99.9 ms | archived |');
+	if (tps.length > 0) {
+		console.log('| system | saturated msgs/s | at 70 %: msgs/s | p50 ms | p99 ms | p99.9 ms | archive rows |');
 		console.log('|---|---|---|---|---|---|---|');
-		const l = tp.latency.latency;
-		console.log(`| ejabberd, ${available.storage === 'sqlite' ? 'SQLite' : 'Mnesia'} | ${fmt(tp.saturatedRate)}${tp.saturatedByRule ? '' : ' (not saturated)'} | ${fmt(tp.latencyRate)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p999Ms} | ${tp.archivedMessages === undefined ? '-' : fmt(tp.archivedMessages)} rows |`);
+		for (const tp of tps) {
+			const l = tp.latency.latency;
+			console.log(`| ejabberd, ${storageName(tp.storage)} | ${fmt(tp.saturatedRate)}${tp.saturatedByRule ? '' : ' (not saturated)'} | ${fmt(tp.latencyRate)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p999Ms} | ${tp.archivedMessages === undefined ? '-' : fmt(tp.archivedMessages)} |`);
+		}
 	}
+	for (const s of skipped) console.log(`skipped: ${s}`);
 	if (cap) {
 		console.log('\n| connections | held | failed | beam RSS | RSS per connection | idle CPU | open files |');
 		console.log('|---|---|---|---|---|---|---|');
@@ -507,7 +548,7 @@ async function main(): Promise<number> {
 	for (const note of r.notes) console.log(note);
 	for (const e of errors) console.error(`peer: ${e}`);
 	// Correctness under load: a message pushed twice to one device fails the run, as in throughput.ts.
-	const duplicates = tp ? sum([...tp.steps, tp.latency].map((s) => s.duplicates)) : 0;
+	const duplicates = sum(tps.flatMap((tp) => [...tp.steps, tp.latency].map((s) => s.duplicates)));
 	if (duplicates > 0) console.error(`peer: ${duplicates} duplicate pushes`);
 	const capacityBroken = cap && !cap.steps.some((s) => s.held && s.held >= s.target * 0.99);
 	if (capacityBroken) console.error('peer: ejabberd held no step of connections');

@@ -2,8 +2,9 @@
 // .ci/run installs Chromium), run by `ejabberdctl` without systemd under a config this module writes
 // into a fresh directory: bound to 127.0.0.1 on free ports, its own Erlang node name (so it never
 // meets a system ejabberd or another Erlang node such as RabbitMQ's), traffic shapers off, and every
-// chat message archived (mod_mam, default: always) in SQLite through ejabberd's SQL backend, falling
-// back to Mnesia on disc when Debian's SQLite driver (erlang-p1-sqlite3) cannot be had.
+// chat message archived (mod_mam, default: always) in a database through ejabberd's SQL backend:
+// SQLite (Debian's erlang-p1-sqlite3), falling back to Mnesia on disc when that driver cannot be had,
+// or PostgreSQL (erlang-p1-pgsql, a fresh database loaded with the schema Debian ships).
 //
 // ejabberdctl runs the node as the `ejabberd` user (it `su`s when called as root), so the directory is
 // handed to that user. Every ejabberdctl call names the same config, spool, logs and node.
@@ -19,7 +20,7 @@ const run = promisify(execFile);
 
 export const DOMAIN = 'bench.local';
 
-export type Storage = 'sqlite' | 'mnesia';
+export type Storage = 'sqlite' | 'mnesia' | 'postgres';
 
 /** Whether ejabberd can be run here, and if not, why (for the skip message). */
 export type Availability = { ok: true; version: string; storage: Storage; installed: string[] } | { ok: false; why: string };
@@ -42,13 +43,29 @@ function packageVersion(name: string): string | undefined {
 	}
 }
 
-/** ejabberd's own ebin holds the SQL layer; the SQLite driver is the separate p1_sqlite3 application. */
-function sqliteDriverPresent(): boolean {
+/** ejabberd's own ebin holds the SQL layer; each database driver is a separate application (p1_sqlite3, p1_pgsql). */
+function driverPresent(app: 'p1_sqlite3' | 'p1_pgsql'): boolean {
 	try {
-		return fs.readdirSync('/usr/lib/erlang/lib').some((d) => d.startsWith('p1_sqlite3-'));
+		return fs.readdirSync('/usr/lib/erlang/lib').some((d) => d.startsWith(`${app}-`));
 	} catch {
 		return false;
 	}
+}
+const sqliteDriverPresent = () => driverPresent('p1_sqlite3');
+
+/** The PostgreSQL schema of this ejabberd (the old, single-host one), as Debian ships it. */
+export const PG_SCHEMA = '/usr/share/ejabberd/sql/pg.sql';
+
+/** Installs the PostgreSQL driver if missing (as root, apt-get); true when it is there. */
+export async function ensurePgsqlDriver(timeoutMs = 180_000): Promise<boolean> {
+	if (driverPresent('p1_pgsql')) return fs.existsSync(PG_SCHEMA);
+	if (process.getuid?.() !== 0 || !has('apt-get')) return false;
+	try {
+		await run('apt-get', ['install', '-y', '--no-install-recommends', 'erlang-p1-pgsql'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+	} catch {
+		return false;
+	}
+	return driverPresent('p1_pgsql') && fs.existsSync(PG_SCHEMA);
 }
 
 /**
@@ -93,7 +110,8 @@ export function freePort(): Promise<number> {
 	});
 }
 
-function config(o: { dir: string; c2sPort: number; httpPort: number; storage: Storage }): string {
+function config(o: { dir: string; c2sPort: number; httpPort: number; storage: Storage; postgres?: URL }): string {
+	const pg = o.postgres;
 	const sql =
 		o.storage === 'sqlite'
 			? `default_db: sql
@@ -101,7 +119,19 @@ sql_type: sqlite
 sql_database: "${path.join(o.dir, 'spool', 'ejabberd.db')}"
 auth_method: sql
 `
-			: `default_db: mnesia
+			: o.storage === 'postgres' && pg
+				? `default_db: sql
+sql_type: pgsql
+sql_server: "${pg.hostname}"
+sql_port: ${pg.port || 5432}
+sql_database: "${pg.pathname.slice(1)}"
+sql_username: "${decodeURIComponent(pg.username)}"
+sql_password: "${decodeURIComponent(pg.password)}"
+# ejabberd's default pool: 10 connections.
+sql_pool_size: 10
+auth_method: sql
+`
+				: `default_db: mnesia
 auth_method: internal
 `;
 	return `# Written by bench/lib/ejabberd.ts for one bench run; removed after it.
@@ -152,7 +182,7 @@ modules:
   mod_carboncopy: {}
   mod_mam:
     default: always
-    db_type: ${o.storage === 'sqlite' ? 'sql' : 'mnesia'}
+    db_type: ${o.storage === 'mnesia' ? 'mnesia' : 'sql'}
   mod_roster: {}
   mod_disco: {}
   mod_admin_extra: {}
@@ -180,8 +210,8 @@ export interface Ejabberd {
 	 * `register` as above.
 	 */
 	insertUsers(users: string[], password: string): Promise<void>;
-	/** Messages in the archive (SQLite only; undefined for Mnesia). */
-	archived(): number | undefined;
+	/** Rows in the message archive (undefined for Mnesia). */
+	archived(): Promise<number | undefined>;
 	/** `ejabberdctl stop`, then a kill of the beam if it lingers, then the directory removed. Idempotent. */
 	stop(): Promise<void>;
 	/** The same, synchronously, for exit handlers. */
@@ -231,14 +261,33 @@ function epmdRunning(): boolean {
 	}
 }
 
-/** Starts a fresh ejabberd node; resolves once it answers `ejabberdctl started`. */
-export async function startEjabberd(storage: Storage): Promise<Ejabberd> {
+/** Runs SQL on the PostgreSQL database (pg, the project's own driver). */
+async function pgQuery<T>(url: string, sql: string, params?: unknown[]): Promise<T[]> {
+	const { default: pg } = await import('pg');
+	const client = new pg.Client({ connectionString: url });
+	await client.connect();
+	try {
+		return (await client.query(sql, params)).rows as T[];
+	} finally {
+		await client.end();
+	}
+}
+
+/**
+ * Starts a fresh ejabberd node; resolves once it answers `ejabberdctl started`. For `postgres`,
+ * `postgresUrl` names an empty database: the schema is loaded into it first.
+ */
+export async function startEjabberd(storage: Storage, postgresUrl?: string): Promise<Ejabberd> {
+	if (storage === 'postgres') {
+		if (!postgresUrl) throw new Error('ejabberd on PostgreSQL needs a database URL');
+		await pgQuery(postgresUrl, fs.readFileSync(PG_SCHEMA, 'utf8'));
+	}
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-ejabberd-'));
 	const node = `parleybench${process.pid}@localhost`;
 	const [c2sPort, httpPort] = [await freePort(), await freePort()];
 	fs.mkdirSync(path.join(dir, 'spool'));
 	fs.mkdirSync(path.join(dir, 'logs'));
-	fs.writeFileSync(path.join(dir, 'ejabberd.yml'), config({ dir, c2sPort, httpPort, storage }));
+	fs.writeFileSync(path.join(dir, 'ejabberd.yml'), config({ dir, c2sPort, httpPort, storage, postgres: postgresUrl ? new URL(postgresUrl) : undefined }));
 	// ejabberdctl reads node name and VM limits from here: more ports and processes than the defaults
 	// (32,000 ports), so the open-file limit is what bounds the connections, not the VM.
 	fs.writeFileSync(path.join(dir, 'ejabberdctl.cfg'), `ERLANG_NODE=${node}\nERL_MAX_PORTS=262144\nERL_PROCESSES=2000000\n`);
@@ -296,9 +345,17 @@ export async function startEjabberd(storage: Storage): Promise<Ejabberd> {
 			await Promise.all(Array.from({ length: 8 }, worker));
 		},
 		async insertUsers(users, password) {
-			if (storage !== 'sqlite' || users.length === 0) return self.register(users, password);
+			if (storage === 'mnesia' || users.length === 0) return self.register(users, password);
 			// ejabberd creates its database on the first query: the first user goes through ejabberdctl.
 			await ctl(['register', users[0], DOMAIN, password]);
+			if (storage === 'postgres') {
+				const rest = users.slice(1);
+				for (let i = 0; i < rest.length; i += 5000) {
+					const chunk = rest.slice(i, i + 5000);
+					await pgQuery(postgresUrl!, 'INSERT INTO users (username, password) SELECT u, $2 FROM unnest($1::text[]) AS u ON CONFLICT DO NOTHING', [chunk, password]);
+				}
+				return;
+			}
 			const db = new Database(path.join(dir, 'spool', 'ejabberd.db'), { fileMustExist: true, timeout: 30_000 });
 			try {
 				const insert = db.prepare('INSERT OR IGNORE INTO users (username, password) VALUES (?, ?)');
@@ -309,8 +366,9 @@ export async function startEjabberd(storage: Storage): Promise<Ejabberd> {
 				db.close();
 			}
 		},
-		archived() {
-			if (storage !== 'sqlite') return undefined;
+		async archived() {
+			if (storage === 'mnesia') return undefined;
+			if (storage === 'postgres') return Number((await pgQuery<{ n: string }>(postgresUrl!, 'SELECT count(*) AS n FROM archive'))[0].n);
 			try {
 				const db = new Database(path.join(dir, 'spool', 'ejabberd.db'), { readonly: true, fileMustExist: true, timeout: 30_000 });
 				try {
