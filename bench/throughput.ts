@@ -27,6 +27,7 @@ import { spawnNode, type NodeChild } from './lib/children.js';
 import type { DeviceEndpoint, GeneratorSetup, PairSetup, StepOrder, StepResult } from './lib/chat-generator.js';
 import { merge, summary, type LatencySummary } from './lib/histogram.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
+import { cpuSeconds } from './lib/procstat.js';
 import { seedUsers, type SeededUser } from './lib/seed.js';
 import { rateOfStep, saturated, workload, type Workload } from './lib/workload.js';
 
@@ -134,7 +135,7 @@ async function startParleyNode(options: { name: string; databaseUrl: string; dat
 	fs.mkdirSync(options.dataDir, { recursive: true });
 	const child = spawnNode({
 		script: path.join(here, 'lib', 'parley-node.ts'),
-		execArgv: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${options.name.replace(/\W+/g, '-')}-${Date.now()}.cpuprofile`] : [],
+		execArgv: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
 		cwd: options.dataDir,
 		env: nodeEnv({ PORT: String(port), PUBLIC_URL: url, DATABASE_URL: options.databaseUrl, DATA_DIR: options.dataDir, ROLES: options.roles, NODE_ID: options.name, ...options.env })
 	});
@@ -283,6 +284,12 @@ export interface StepRow {
 	pushes: number;
 	expectedPushes: number;
 	duplicates: number;
+	/** CPU time (user + system) of the server processes during the step, per message sent. */
+	serverCpuMsPerMessage: number;
+	/** The servers' CPU use over the step as a share of one core. */
+	serverCpuCores: number;
+	/** The load generators' CPU use, likewise (they share the machine with the servers). */
+	generatorCpuCores: number;
 }
 
 let stepId = 0;
@@ -328,6 +335,11 @@ async function startGenerators(system: System, set?: string): Promise<Generators
 				drainMs: w.drainSeconds * 1000
 			};
 			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
+			const cpu = () => system.pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+			const genCpu = () => children.reduce((s, c) => s + cpuSeconds(c.pid), 0);
+			const cpuBefore = cpu();
+			const genBefore = genCpu();
+			const wallBefore = Date.now();
 			const results = await Promise.all(
 				children.map((child) =>
 					child.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => {
@@ -336,8 +348,14 @@ async function startGenerators(system: System, set?: string): Promise<Generators
 					}, timeout)
 				)
 			);
+			const cpuUsed = cpu() - cpuBefore;
+			const genUsed = genCpu() - genBefore;
+			const wall = (Date.now() - wallBefore) / 1000;
 			const sum = (f: (r: StepResult) => number) => results.reduce((s, r) => s + f(r), 0);
 			return {
+				serverCpuMsPerMessage: Math.round(((cpuUsed * 1000) / Math.max(1, sum((r) => r.sent))) * 1000) / 1000,
+				serverCpuCores: Math.round((cpuUsed / wall) * 100) / 100,
+				generatorCpuCores: Math.round((genUsed / wall) * 100) / 100,
 				offeredRate: rate,
 				offered: sum((r) => r.offered) / measureSeconds,
 				delivered: sum((r) => r.deliveredInWindow) / measureSeconds,
@@ -376,7 +394,7 @@ function printStep(label: string, row: StepRow): void {
 		row.pushes < row.expectedPushes ? `${row.expectedPushes - row.pushes} pushes missing` : ''
 	].filter(Boolean);
 	console.log(
-		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms${problems.length ? `  (${problems.join(', ')})` : ''}`
+		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms  server ${fmt(row.serverCpuCores, 2)} cores, ${fmt(row.serverCpuMsPerMessage, 3)} ms/msg, generators ${fmt(row.generatorCpuCores, 2)} cores${problems.length ? `  (${problems.join(', ')})` : ''}`
 	);
 }
 

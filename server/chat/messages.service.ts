@@ -49,10 +49,13 @@ export class MessagesService {
 	async send(userId: string, input: { threadId: string; clientId: string; text: string }): Promise<Message> {
 		const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
 		if (earlier) return this.resent(earlier, input.threadId);
-		await this.deps.threads.requireMember(input.threadId, userId);
+		// One query both checks membership and names who gets the message (the thread's members do
+		// not change: a private thread is its two users for good), instead of one before and one after.
+		const members = await threadsRepo.memberIdsOf(this.deps.db, input.threadId);
+		if (!members.includes(userId)) throw new AppError('not_found', `thread "${input.threadId}" not found`);
 		// Only new messages count against the limit: resending what is stored must always work.
 		await this.deps.sendLimiter.consume(userId);
-		return this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null });
+		return this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null }, members);
 	}
 
 	/**
@@ -107,8 +110,15 @@ export class MessagesService {
 		);
 	}
 
-	/** Inserts under the thread's next seq (retrying deadlock victims), then emits `message:new`. */
-	private async store(userId: string, input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null }): Promise<Message> {
+	/**
+	 * Inserts under the thread's next seq (retrying deadlock victims), then emits `message:new` to the
+	 * thread's members (`members` when the caller has just read them).
+	 */
+	private async store(
+		userId: string,
+		input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null },
+		members?: string[]
+	): Promise<Message> {
 		const { db, log } = this.deps;
 		let row: repo.MessageRow;
 		try {
@@ -136,7 +146,7 @@ export class MessagesService {
 			return input.file ? toMessage(first, new Map([[input.file.id, input.file]])) : this.resent(first, input.threadId);
 		}
 		const message = toMessage(row, input.file ? new Map([[input.file.id, input.file]]) : undefined);
-		this.deps.emitter.toUsers(await threadsRepo.memberIdsOf(db, row.thread_id), 'message:new', { message });
+		this.deps.emitter.toUsers(members ?? (await threadsRepo.memberIdsOf(db, row.thread_id)), 'message:new', { message });
 		return message;
 	}
 
