@@ -108,10 +108,9 @@ async function startGenerators(ej: Ejabberd, users: string[]): Promise<Generator
 		await Promise.all(
 			children.map((child, g) => {
 				const setup: XmppSetup = { gen: g, workload: w, service: ej.service, password: PASSWORD, pairs: pairs.filter((_, p) => p % count === g) };
-				return child.request({ type: 'setup', setup }, (m: { type?: string; message?: string }) => {
-					if (m?.type === 'error') throw new Error(m.message);
-					return m?.type === 'ready' ? true : undefined;
-				}, 120_000);
+				return child.request({ type: 'setup', setup }, (m: { type?: string; message?: string }) => (m?.type === 'error' ? { error: m.message ?? 'error' } : m?.type === 'ready' ? { error: undefined } : undefined), 180_000).then((r) => {
+					if (r.error !== undefined) throw new Error(r.error);
+				});
 			})
 		);
 	} catch (error) {
@@ -128,10 +127,12 @@ async function startGenerators(ej: Ejabberd, users: string[]): Promise<Generator
 			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
 			const results = await Promise.all(
 				children.map((child) =>
-					child.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => {
-						if (m?.type === 'error') throw new Error(m.message);
-						return m?.type === 'step' ? m.result : undefined;
-					}, timeout)
+					child
+						.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => (m?.type === 'error' ? { error: m.message ?? 'error' } : m?.type === 'step' ? { result: m.result! } : undefined), timeout)
+						.then((r: { error?: string; result?: StepResult }) => {
+							if (r.result === undefined) throw new Error(r.error);
+							return r.result;
+						})
 				)
 			);
 			const total = (f: (r: StepResult) => number) => sum(results.map(f));

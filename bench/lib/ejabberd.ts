@@ -273,6 +273,8 @@ async function pgQuery<T>(url: string, sql: string, params?: unknown[]): Promise
 	}
 }
 
+let starts = 0;
+
 /**
  * Starts a fresh ejabberd node; resolves once it answers `ejabberdctl started`. For `postgres`,
  * `postgresUrl` names an empty database: the schema is loaded into it first.
@@ -283,7 +285,8 @@ export async function startEjabberd(storage: Storage, postgresUrl?: string): Pro
 		await pgQuery(postgresUrl, fs.readFileSync(PG_SCHEMA, 'utf8'));
 	}
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-ejabberd-'));
-	const node = `parleybench${process.pid}@localhost`;
+	// Unique per start: a node stopped a moment ago may still be known to epmd under its name.
+	const node = `parleybench${process.pid}n${++starts}@localhost`;
 	const [c2sPort, httpPort] = [await freePort(), await freePort()];
 	fs.mkdirSync(path.join(dir, 'spool'));
 	fs.mkdirSync(path.join(dir, 'logs'));

@@ -21,7 +21,7 @@ import type { StepOrder, StepResult } from './chat-generator.js';
 import { encode, latencyHistogram, recordMs } from './histogram.js';
 import { pace, perfOfEpoch } from './rate.js';
 import { messageText, tagOf, type Workload } from './workload.js';
-import { connectDevice, holdIdle, type Device, type IdleConnection } from './xmpp.js';
+import { connectDevice, describe, holdIdle, type Device, type IdleConnection } from './xmpp.js';
 
 export interface XmppPair {
 	/** Bare JIDs of the two users. */
@@ -71,6 +71,8 @@ let setup: XmppSetup;
 let devices: Device[][][] = []; // [pair][side][device]
 const steps = new Map<number, StepState>();
 let outstanding = 0;
+let retries = 0;
+let lastRetryError = '';
 
 function parseTag(tag: string): { step: StepState; n: number } | null {
 	const dot = tag.indexOf('.');
@@ -111,7 +113,18 @@ async function connectAll(): Promise<void> {
 			for (let index = 0; index < setup.workload.devicesPerUser; index++) {
 				jobs.push(async () => {
 					const [user, host] = jid.split('@');
-					const device = await connectDevice({ service: setup.service, domain: host, username: user, password: setup.password, resource: `d${index}` });
+					// A login may fail on a loaded machine (a timeout, a reset); two more tries before giving up.
+					let device: Device | undefined;
+					for (let attempt = 1; !device; attempt++) {
+						try {
+							device = await connectDevice({ service: setup.service, domain: host, username: user, password: setup.password, resource: `d${index}` });
+						} catch (error) {
+							if (attempt >= 3) throw error;
+							retries++;
+							lastRetryError = describe(error);
+							await new Promise((r) => setTimeout(r, 500 * attempt));
+						}
+					}
 					device.onMessage((body, direction) => {
 						// The sender's own device never gets its message back; a `sent` carbon on another
 						// device of the sender is the same push Parley sends to the sender's other devices.
@@ -257,8 +270,8 @@ process.on('message', (msg: { type: string; setup?: XmppSetup; step?: StepOrder;
 	if (msg.type === 'setup') {
 		setup = msg.setup!;
 		connectAll().then(
-			() => process.send?.({ type: 'ready' }),
-			(error: Error) => fail(error.message)
+			() => process.send?.({ type: 'ready', retries, lastRetryError }),
+			(error: Error) => fail(describe(error))
 		);
 	} else if (msg.type === 'step') {
 		runStep(msg.step!).then(

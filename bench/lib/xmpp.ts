@@ -55,6 +55,15 @@ export interface Device {
 	stop(): Promise<void>;
 }
 
+/** An error as one line, whatever was thrown (@xmpp errors carry a condition and text; a stream may end with none). */
+export function describe(error: unknown): string {
+	if (error instanceof Error) {
+		const e = error as Error & { condition?: string; text?: string; code?: string };
+		return [e.name, e.condition, e.text, e.code, e.message].filter(Boolean).join(': ') || 'unknown error';
+	}
+	return String(error) || 'unknown error';
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 	let timer: NodeJS.Timeout;
 	return Promise.race([
@@ -95,7 +104,8 @@ export async function connectDevice(options: DeviceOptions): Promise<Device> {
 		await x.send(xml('presence'));
 	} catch (error) {
 		await x.stop().catch(() => {});
-		throw lastError && !(error instanceof Error && error.message.includes('no answer')) ? lastError : error;
+		const cause = lastError && !(error instanceof Error && error.message.includes('no answer')) ? lastError : error;
+		throw new Error(`login of ${options.username}/${options.resource}: ${describe(cause)}`);
 	}
 	const jid = `${options.username}@${options.domain}/${options.resource}`;
 	return {
