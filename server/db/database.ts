@@ -35,6 +35,20 @@ export async function openDatabase(options: { url: string; poolSize?: number }):
 		sqlite.pragma('synchronous = NORMAL');
 		sqlite.pragma('foreign_keys = ON');
 		sqlite.pragma('busy_timeout = 5000');
+		// Kysely prepares every query it runs, and better-sqlite3 compiles SQL on each prepare: keep the
+		// compiled statements of the most recent texts (a query's text is the same every run; `in`
+		// lists of other lengths make new ones, hence the bound). Safe to share: statements run
+		// synchronously, and nothing here iterates one (stream()) while another query could reuse it.
+		const prepare = sqlite.prepare.bind(sqlite);
+		const statements = new Map<string, ReturnType<typeof prepare>>();
+		sqlite.prepare = ((source: string) => {
+			let statement = statements.get(source);
+			if (statement) statements.delete(source);
+			else statement = prepare(source);
+			statements.set(source, statement);
+			if (statements.size > 256) statements.delete(statements.keys().next().value!);
+			return statement;
+		}) as typeof sqlite.prepare;
 		dialect = new SqliteDialect({ database: sqlite });
 	} else if (dialectName === 'postgres') {
 		const { default: pg } = await import('pg');
