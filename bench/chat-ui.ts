@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from '@playwright/test';
 import type { WebHandler } from '../server/app.js';
+import { befriend, connectBot, scrollToTopAndMark, sendAll } from '../tests/e2e/chat-helpers.js';
 import { startParley } from '../tests/helpers/parley.js';
 
 const quick = process.argv.includes('--quick');
@@ -30,23 +31,18 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PAT
 try {
 	const alice = await t.signUp({ displayName: 'Alice Bench' });
 	const bob = await t.signUp({ displayName: 'Bob Bench' });
-	const [a, b] = await Promise.all([t.connectSocket(alice.chat.ticket), t.connectSocket(bob.chat.ticket)]);
-	const ask = async (socket: typeof a, event: string, payload: unknown) => {
-		const ack = await (socket as unknown as { emitWithAck(e: string, p: unknown): Promise<{ ok: boolean; error?: { message: string } } & Record<string, any>> }).emitWithAck(event, payload);
-		if (!ack.ok) throw new Error(`${event}: ${ack.error?.message}`);
-		return ack;
-	};
-	const { request } = await ask(a, 'friends:request', { userId: bob.user.id });
-	const { thread } = await ask(b, 'friends:respond', { requestId: request.id, accept: true });
+	// The browser tests' bots: typed requests that throw on a refusal (the send limit is lifted above).
+	const [a, b] = await Promise.all([alice, bob].map((u) => connectBot(t.baseUrl, { username: u.user.username, password: u.password })));
+	const thread = await befriend(a, b);
 
 	const seedStart = Date.now();
 	const lorem = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.';
 	for (let n = 1; n <= total; n++) {
 		// Varied lengths and line counts, as real chat has, so heights vary and estimates are tested.
 		const text = `#${n} ${lorem.slice(0, (n * 37) % lorem.length)}${n % 11 === 0 ? '\nand a second line' : ''}${n % 29 === 0 ? `\n${lorem}` : ''}`;
-		await ask(n % 2 ? a : b, 'messages:send', { threadId: thread.id, clientId: crypto.randomUUID(), text });
+		await sendAll(n % 2 ? a : b, thread.id, [text]);
 	}
-	await ask(a, 'messages:read', { threadId: thread.id, seq: total });
+	await a.request('messages:read', { threadId: thread.id, seq: total });
 	const seedMs = Date.now() - seedStart;
 	console.log(`seeded ${total} messages in ${(seedMs / 1000).toFixed(1)} s`);
 
@@ -77,21 +73,8 @@ try {
 	const pagingStart = Date.now();
 	while ((await setSize()) < total + 2) {
 		const before = await setSize();
-		const top = await list.evaluate(async (el) => {
-			el.scrollTop = 0;
-			await new Promise<void>((resolve) =>
-				requestAnimationFrame(() => {
-					const observer = new ResizeObserver(() => {
-						observer.disconnect();
-						resolve();
-					});
-					observer.observe(el);
-				})
-			);
-			const viewTop = el.getBoundingClientRect().top;
-			const first = [...el.querySelectorAll<HTMLElement>('[data-testid="message"]')].find((m) => m.getBoundingClientRect().bottom > viewTop + 1)!;
-			return { seq: first.dataset.seq!, y: first.getBoundingClientRect().top };
-		});
+		const top = await scrollToTopAndMark(list);
+		if (!top) throw new Error(`no message on screen at the top of ${before} rows`);
 		for (let i = 0; (await setSize()) === before; i++) {
 			if (i > 400) throw new Error(`no older page came after ${before} rows`);
 			await page.waitForTimeout(10);
@@ -154,8 +137,8 @@ try {
 	fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
 	fs.writeFileSync(path.join(root, 'bench', 'results', 'chat-ui.json'), JSON.stringify(results, null, '\t') + '\n');
 	console.table(results);
-	a.disconnect();
-	b.disconnect();
+	a.close();
+	b.close();
 	await context.close();
 } finally {
 	await browser.close();

@@ -1,4 +1,4 @@
-import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, LoginResponse, ServerToClientEvents, Thread, User } from '../../src/lib/protocol/index.js';
 import type { Account } from './fixtures.js';
@@ -17,7 +17,8 @@ export interface Bot {
 	close(): void;
 }
 
-export async function connectBot(baseURL: string, account: Account): Promise<Bot> {
+/** Signs in as `account` over HTTP and connects its chat socket (no reconnection: a test closes it). */
+export async function connectBot(baseURL: string, account: Pick<Account, 'username' | 'password'>): Promise<Bot> {
 	const res = await fetch(`${baseURL}/api/auth/login`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json' },
@@ -79,4 +80,35 @@ export async function signedInPage(browser: Browser, baseURL: string, account: A
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await expect(page).toHaveURL(/\/app$/);
 	return { context, page };
+}
+
+/** Where the first message on screen was, by its `data-seq` and its top in viewport pixels. */
+export interface MessageMark {
+	seq: string;
+	y: number;
+}
+
+/**
+ * Scrolls a thread's message list (`list`, the element that scrolls) to its top, which asks for the
+ * next older page, and says where the first message on screen was painted: measured after that
+ * frame's layout and the list's own resize handling (an observer made later runs later), and before
+ * the older page can arrive (no task runs between the scroll event and the end of that frame). Compare
+ * with the same message once the page is in to see whether the view moved. Null if no message shows.
+ */
+export async function scrollToTopAndMark(list: Locator): Promise<MessageMark | null> {
+	return list.evaluate(async (el) => {
+		el.scrollTop = 0;
+		await new Promise<void>((resolve) =>
+			requestAnimationFrame(() => {
+				const observer = new ResizeObserver(() => {
+					observer.disconnect();
+					resolve();
+				});
+				observer.observe(el);
+			})
+		);
+		const viewTop = el.getBoundingClientRect().top;
+		const first = [...el.querySelectorAll<HTMLElement>('[data-testid="message"]')].find((m) => m.getBoundingClientRect().bottom > viewTop + 1);
+		return first ? { seq: first.dataset.seq!, y: first.getBoundingClientRect().top } : null;
+	});
 }

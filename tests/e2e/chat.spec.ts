@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
+import { befriend, connectBot, scrollToTopAndMark, sendAll, signedInPage } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 test.describe.configure({ mode: 'parallel' });
@@ -168,24 +168,7 @@ test('a long thread renders only what is on screen, and older pages load above w
 	// Rows: the messages, the day, the unread line and (at the end) the start of the conversation.
 	while ((await setSize()) < total + 3) {
 		const before = await setSize();
-		const top = await list.evaluate(async (el) => {
-			el.scrollTop = 0;
-			// Measure what gets painted: after the frame's layout and the list's own resize handling (an
-			// observer made later runs later), and before the older page it asked for can arrive (no task
-			// runs between the scroll event and the end of that frame).
-			await new Promise<void>((resolve) =>
-				requestAnimationFrame(() => {
-					const observer = new ResizeObserver(() => {
-						observer.disconnect();
-						resolve();
-					});
-					observer.observe(el);
-				})
-			);
-			const viewTop = el.getBoundingClientRect().top;
-			const first = [...el.querySelectorAll<HTMLElement>('[data-testid="message"]')].find((m) => m.getBoundingClientRect().bottom > viewTop + 1);
-			return first ? { seq: first.dataset.seq!, y: first.getBoundingClientRect().top } : null;
-		});
+		const top = await scrollToTopAndMark(list);
 		expect(top).not.toBeNull();
 		await expect.poll(setSize).toBeGreaterThan(before);
 		const anchored = page.locator(`[data-testid="message"][data-seq="${top!.seq}"]`);
