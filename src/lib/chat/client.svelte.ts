@@ -174,6 +174,14 @@ export class ChatClient {
 		return messages.length;
 	}
 
+	/**
+	 * Fetches what `threadId` has beyond the messages held (a message whose live event was missed, such
+	 * as a file's, posted by the server while the socket was down). Rejects when offline.
+	 */
+	refresh(threadId: string): Promise<void> {
+		return this.messages[threadId] ? this.#catchUp(threadId) : this.#loadNewest(threadId);
+	}
+
 	timeline(threadId: string): TimelineItem[] {
 		const thread = this.threads[threadId];
 		const peer = { deliveredSeq: thread?.peerDeliveredSeq ?? 0, readSeq: thread?.peerReadSeq ?? 0 };

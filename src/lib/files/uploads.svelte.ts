@@ -1,6 +1,7 @@
 import * as tus from 'tus-js-client';
 import { FILE_ID_HEADER, UPLOAD_PATH } from '$lib/protocol';
 import { metadataValue } from './metadata';
+import { keyMatches, mismatchReason } from './resume';
 
 /**
  * Uploads from the browser over tus (PROTOCOL.md section 3), each a reactive object a component can
@@ -29,6 +30,11 @@ export type UploadStatus =
 export interface StartUploadOptions {
 	/** Post the finished file into this thread (you must be a member). */
 	threadId?: string;
+	/**
+	 * Go on with this unfinished upload (an earlier page's, see `unfinishedUploads`) rather than the
+	 * newest one tus-js-client remembers for the same file. The file must be the same (`resumeWith`).
+	 */
+	resume?: UnfinishedUpload;
 }
 
 /**
@@ -90,6 +96,9 @@ export class FileUpload {
 	#offlineTimer: ReturnType<typeof setTimeout> | undefined;
 	#onOnline = () => this.#retryNow();
 	#started = false;
+	/** The upload's URL on the server, reactive (a chat hides the paused bubble of the upload this continues). */
+	#url = $state<string | null>(null);
+	#resumeKey: string | undefined;
 
 	readonly #onSettled: (upload: FileUpload) => void;
 
@@ -99,6 +108,14 @@ export class FileUpload {
 		this.size = file.size;
 		this.threadId = options.threadId;
 		this.type = file.type;
+		// Taking over an earlier page's upload: its URL and the server's offset are known already, so the
+		// bubble starts where the paused one was, in the same update that takes that one away.
+		if (options.resume) {
+			this.#url = options.resume.url;
+			this.#resumeKey = options.resume.key;
+			this.bytesSent = options.resume.offset ?? 0;
+			this.resumed = true;
+		}
 		this.done = new Promise((resolve, reject) => {
 			this.#resolve = resolve;
 			this.#reject = reject;
@@ -115,7 +132,10 @@ export class FileUpload {
 			storeFingerprintForResuming: true,
 			removeFingerprintOnSuccess: true,
 			onProgress: (sent) => this.#progress(sent),
-			onAfterResponse: (request, response) => this.#learnFileId(request, response),
+			onAfterResponse: (request, response) => {
+				if (this.#tus.url) this.#url = this.#tus.url;
+				return this.#learnFileId(request, response);
+			},
 			onSuccess: ({ lastResponse }) => {
 				this.fileId = lastResponse.getHeader(FILE_ID_HEADER) ?? null;
 				this.bytesSent = this.size;
@@ -148,7 +168,7 @@ export class FileUpload {
 
 	/** The upload's URL on the server, once it has one. */
 	get url(): string | null {
-		return this.#tus.url;
+		return this.#url;
 	}
 
 	get active(): boolean {
@@ -161,10 +181,13 @@ export class FileUpload {
 		this.#started = true;
 		try {
 			const previous = await this.#tus.findPreviousUploads();
-			// The newest attempt of the same file, if one is not too old to still be on the server.
-			const last = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
+			// The attempt asked for, else the newest attempt of the same file.
+			const last =
+				previous.find((p) => p.urlStorageKey === this.#resumeKey) ??
+				previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0];
 			if (last) {
 				this.#tus.resumeFromPreviousUpload(last);
+				if (last.uploadUrl) this.#url = last.uploadUrl;
 				this.resumed = true;
 			}
 		} catch {
@@ -327,11 +350,18 @@ export function startUpload(file: File, options: StartUploadOptions = {}): FileU
 
 /** An upload an earlier page (or tab) began and did not finish, as the browser remembers it. */
 export interface UnfinishedUpload {
+	/** Its localStorage key: `tus::<fingerprint>::<random>` (see resume.ts). */
 	key: string;
 	name: string;
 	size: number | null;
+	/** The type the browser gave (may be ''). */
+	type: string;
 	url: string | null;
 	startedAt: string;
+	/** The thread the file goes to when finished (null: the Files page). */
+	threadId: string | null;
+	/** Bytes the server has, when asked (`withServerOffset`); null when unknown. */
+	offset?: number | null;
 }
 
 /**
@@ -345,7 +375,15 @@ export async function unfinishedUploads(): Promise<UnfinishedUpload[]> {
 		const stored = await tus.defaultOptions.urlStorage.findAllUploads();
 		return stored
 			.filter((p) => p.uploadUrl && !running.has(p.uploadUrl))
-			.map((p) => ({ key: p.urlStorageKey, name: p.metadata?.filename ?? 'file', size: p.size, url: p.uploadUrl, startedAt: p.creationTime }))
+			.map((p) => ({
+				key: p.urlStorageKey,
+				name: p.metadata?.filename ?? 'file',
+				size: p.size,
+				type: p.metadata?.filetype ?? '',
+				url: p.uploadUrl,
+				startedAt: p.creationTime,
+				threadId: p.metadata?.threadId || null
+			}))
 			.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
 	} catch {
 		return [];
@@ -356,4 +394,35 @@ export async function unfinishedUploads(): Promise<UnfinishedUpload[]> {
 export async function discardUnfinished(upload: UnfinishedUpload): Promise<void> {
 	if (upload.url) await tus.Upload.terminate(upload.url, { retryDelays: [] }).catch(() => undefined);
 	await tus.defaultOptions.urlStorage.removeUpload(upload.key).catch(() => undefined);
+}
+
+/**
+ * How many bytes of `upload` the server has (a tus HEAD): a number; 'gone' when the server no longer
+ * has it (expired, finished, deleted, or another account's: this browser's storage is shared by
+ * everybody who signs in on it); null when it could not be asked (the network).
+ */
+export async function serverOffset(upload: UnfinishedUpload): Promise<number | 'gone' | null> {
+	if (!upload.url) return 'gone';
+	try {
+		const head = await fetch(new URL(upload.url, window.location.href), {
+			method: 'HEAD',
+			headers: { 'Tus-Resumable': '1.0.0' },
+			credentials: 'same-origin',
+			cache: 'no-store'
+		});
+		if (head.status === 404 || head.status === 410 || head.status === 403) return 'gone';
+		const offset = Number(head.headers.get('Upload-Offset'));
+		return head.ok && Number.isSafeInteger(offset) && offset >= 0 ? offset : null;
+	} catch {
+		return null;
+	}
+}
+
+/**
+ * Goes on with `upload` from the file the user chose again. Throws, changing nothing, when `file` is
+ * not the same file (name, type, size, modification time: what tus-js-client's fingerprint is made of).
+ */
+export function resumeWith(upload: UnfinishedUpload, file: File): FileUpload {
+	if (!keyMatches(upload.key, file, UPLOAD_PATH)) throw new Error(mismatchReason(upload, file));
+	return uploads.start(file, { threadId: upload.threadId ?? undefined, resume: upload });
 }

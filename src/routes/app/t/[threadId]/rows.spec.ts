@@ -117,3 +117,13 @@ describe('estimateRow', () => {
 		expect(estimateRow(long, 360)).toBeGreaterThan(estimateRow(long, 800));
 	});
 });
+
+describe('buildRows with unfinished uploads', () => {
+	const unfinished = { key: 'tus::k::1', name: 'report.pdf', size: 100, type: '', url: 'u', startedAt: at(8).toISOString(), threadId: 't', offset: 50 };
+	it('shows a paused upload of an earlier page before the live ones, under today', () => {
+		const upload = { id: 'upload-1', status: 'uploading' as const, fileId: null, expectedFileId: null };
+		const rows = buildRows([stored(1, 'bob', at(9, 0, 8))], { me: 'me', now, atStart: false, uploads: [upload], unfinished: [unfinished] });
+		expect(rows.map((r) => `${r.kind}:${r.key}`)).toEqual(['day:d:2024-03-08:m:bob:c1', 'message:m:bob:c1', 'day:d:2024-03-09:r:tus::k::1', 'unfinished:r:tus::k::1', 'upload:u:upload-1']);
+		expect(estimateRow(rows[3], 600)).toBeGreaterThan(100);
+	});
+});

@@ -2,7 +2,7 @@ import type { TimelineItem } from '$lib/chat/client.svelte';
 import { dayKey, dayLabel } from '$lib/chat/format';
 import type { DeliveryState } from '$lib/chat/timeline';
 import { thumbBox } from '$lib/files/format';
-import type { FileUpload } from '$lib/files/uploads.svelte';
+import type { FileUpload, UnfinishedUpload } from '$lib/files/uploads.svelte';
 import type { FileRef, Message } from '$lib/protocol';
 
 /** Messages of one sender closer together than this share a group (one tail, tight spacing). */
@@ -37,12 +37,20 @@ export interface UploadRow {
 	upload: FileUpload;
 }
 
+/** A file of ours an earlier page began sending here and did not finish (a reload, a closed tab). */
+export interface UnfinishedRow {
+	kind: 'unfinished';
+	key: string;
+	unfinished: UnfinishedUpload;
+}
+
 export type Row =
 	| { kind: 'start'; key: 'start' }
 	| { kind: 'day'; key: string; label: string }
 	| { kind: 'unread'; key: 'unread'; count: number }
 	| MessageRow
-	| UploadRow;
+	| UploadRow
+	| UnfinishedRow;
 
 /** What buildRows needs of an upload (a FileUpload; a plain object in tests). */
 type UploadLike = Pick<FileUpload, 'id' | 'status' | 'fileId' | 'expectedFileId'>;
@@ -66,7 +74,15 @@ function timeOf(message: Message): { at: Date; day: string } {
  */
 export function buildRows(
 	items: readonly TimelineItem[],
-	options: { me: string; now: Date; atStart: boolean; unreadAfterSeq?: number | null; uploads?: readonly UploadLike[] }
+	options: {
+		me: string;
+		now: Date;
+		atStart: boolean;
+		unreadAfterSeq?: number | null;
+		uploads?: readonly UploadLike[];
+		/** Paused uploads of earlier pages, shown before the live ones (they began first). */
+		unfinished?: readonly UnfinishedUpload[];
+	}
 ): Row[] {
 	const rows: Row[] = [];
 	if (options.atStart) rows.push({ kind: 'start', key: 'start' });
@@ -134,13 +150,20 @@ export function buildRows(
 		rows.push(row);
 		previous = row;
 	}
-	if (options.uploads?.length) {
+	if (options.unfinished?.length || options.uploads?.length) {
 		// An upload's bubble gives way to its file message the moment that is here (its clientId is the
 		// file id), in the same update: never both, never neither.
 		const posted = new Set<string>();
 		for (const item of items) if (item.kind === 'stored' && item.mine && item.message.kind === 'file') posted.add(item.message.clientId);
 		let dayShown = day === dayKey(options.now);
-		for (const upload of options.uploads) {
+		for (const unfinished of options.unfinished ?? []) {
+			if (!dayShown) {
+				dayShown = true;
+				rows.push({ kind: 'day', key: `d:${dayKey(options.now)}:r:${unfinished.key}`, label: dayLabel(options.now, options.now) });
+			}
+			rows.push({ kind: 'unfinished', key: `r:${unfinished.key}`, unfinished });
+		}
+		for (const upload of options.uploads ?? []) {
 			if (upload.status === 'cancelled') continue;
 			if ((upload.expectedFileId && posted.has(upload.expectedFileId)) || (upload.fileId && posted.has(upload.fileId))) continue;
 			if (!dayShown) {
@@ -166,6 +189,7 @@ export function estimateRow(row: Row, width: number): number {
 	if (row.kind === 'start') return 120;
 	if (row.kind === 'unread') return 40;
 	if (row.kind === 'upload') return 118;
+	if (row.kind === 'unfinished') return 140;
 	if (row.file) {
 		const spacing = row.first ? 6 : 2;
 		if (row.file.deleted) return FILE_BODY + spacing;
