@@ -409,6 +409,9 @@ interface Ramp {
 async function ramp(gens: Generators): Promise<Ramp> {
 	const steps: StepRow[] = [];
 	let byRule = false;
+	// Unmeasured: fresh processes run cold code (the JIT, first queries, socket buffers), which made a
+	// first step at the lowest rate look saturated.
+	await gens.step(w.startRate, w.warmupSeconds);
 	for (let i = 0; i < w.maxSteps; i++) {
 		const rate = rateOfStep(w, i);
 		if (i > 0 && rate === steps.at(-1)!.offeredRate) break;
