@@ -256,7 +256,8 @@ function status(): unknown {
 		else {
 			held.delete(c);
 			closedCount++;
-			closeReasons.closed = (closeReasons.closed ?? 0) + 1;
+			const why = c.closedWhy ?? 'closed';
+			closeReasons[why] = (closeReasons[why] ?? 0) + 1;
 		}
 	}
 	return { type: 'status', open, closed: closedCount, pings: 0, closeReasons };

@@ -141,6 +141,8 @@ export interface IdleOptions {
 
 export interface IdleConnection {
 	readonly open: boolean;
+	/** Once closed: why (the server ended the stream, or the socket's error code). */
+	readonly closedWhy: string | undefined;
 	close(): void;
 }
 
@@ -158,6 +160,7 @@ export function holdIdle(options: IdleOptions): Promise<IdleConnection> {
 		let buffer = '';
 		let stage: 'features' | 'auth' | 'features2' | 'bind' | 'idle' = 'features';
 		let open = true;
+		let closedWhy: string | undefined;
 		const fail = (why: string) => {
 			clearTimeout(timer);
 			socket.destroy();
@@ -167,14 +170,22 @@ export function holdIdle(options: IdleOptions): Promise<IdleConnection> {
 		const timer = setTimeout(() => fail(`no session within ${timeoutMs} ms (at ${stage})`), timeoutMs);
 		socket.setEncoding('utf8');
 		socket.setNoDelay(true);
-		socket.on('error', (error) => (stage === 'idle' ? (open = false) : fail(error.message)));
+		socket.on('error', (error: NodeJS.ErrnoException) => {
+			if (stage !== 'idle') return fail(error.message);
+			open = false;
+			closedWhy ??= `error ${error.code ?? error.message}`;
+		});
 		socket.on('close', () => {
 			open = false;
+			closedWhy ??= 'closed by the server';
 			if (stage !== 'idle') fail(`closed at ${stage}: ${buffer.slice(0, 200)}`);
 		});
 		socket.on('connect', () => socket.write(STREAM_OPEN(options.domain)));
 		socket.on('data', (chunk: string) => {
-			if (stage === 'idle') return;
+			if (stage === 'idle') {
+				if (chunk.includes('<stream:error')) closedWhy ??= `stream error: ${chunk.slice(chunk.indexOf('<stream:error'), chunk.indexOf('<stream:error') + 200)}`;
+				return;
+			}
 			buffer += chunk;
 			if (buffer.includes('<stream:error')) return fail(`stream error: ${buffer.slice(0, 300)}`);
 			if (stage === 'features' && buffer.includes('</stream:features>')) {
@@ -200,6 +211,9 @@ export function holdIdle(options: IdleOptions): Promise<IdleConnection> {
 				resolve({
 					get open() {
 						return open && !socket.destroyed;
+					},
+					get closedWhy() {
+						return closedWhy;
 					},
 					close() {
 						if (!socket.destroyed) socket.end('</stream:stream>');
