@@ -82,7 +82,11 @@ export class Avatars {
 				throw notAnImage(`${type} that could not be read`);
 			}
 			await fsp.rename(partial, target);
-			const before = await setAvatar(this.deps.db, ownerId, avatarId, nowIso());
+			const before = await setAvatar(this.deps.db, ownerId, avatarId, nowIso()).catch(async (error: unknown) => {
+				// Not recorded, so nobody will ever ask for it: do not leave it behind.
+				await fsp.rm(target, { force: true });
+				throw error;
+			});
 			if (before) await fsp.rm(this.path(before), { force: true });
 			log.with({ user: ownerId }).info(`avatar "${avatarId}" set`);
 		} finally {
