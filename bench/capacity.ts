@@ -70,7 +70,8 @@ interface Step {
 	/** Heartbeats the clients answered during the CPU window. */
 	pingsInWindow?: number;
 	figures?: Figures;
-	perConnection?: { rssBytes: number; procRssBytes: number; heapBytes: number; externalBytes: number };
+	/** Growth over the idle server per connection held: VmRSS from /proc, the probe's RSS (null at the fd limit), V8 heap, external. */
+	perConnection?: { procRssBytes: number; rssBytes: number; heapBytes: number; externalBytes: number };
 }
 
 interface ServerRun {
@@ -138,7 +139,7 @@ async function runSteps(run: ServerRun, target: HoldTarget, pid: number, memory:
 		await ask(generators[0], { type: 'drop' }, 'dropped');
 		await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 		run.idle = await figures(pid, memory, IDLE_CPU_MS);
-		console.log(`${run.server}: idle, RSS ${mib(run.idle.memory.rss)}, heap ${mib(run.idle.memory.heapUsed)}, ${run.idle.cpu.perMinute.toFixed(2)} CPU s/min`);
+		console.log(`${run.server}: idle, RSS ${mib(run.idle.procRssBytes)}, heap ${mib(run.idle.memory.heapUsed)}, ${run.idle.cpu.perMinute.toFixed(2)} CPU s/min`);
 
 		for (const [k, stepTarget] of STEPS.entries()) {
 			const step: Step = { target: stepTarget };
@@ -173,10 +174,10 @@ async function runSteps(run: ServerRun, target: HoldTarget, pid: number, memory:
 				rssBytes: (f.memory.rss - idle.memory.rss) / held,
 				procRssBytes: (f.procRssBytes - idle.procRssBytes) / held,
 				heapBytes: (f.memory.heapUsed - idle.memory.heapUsed) / held,
-				externalBytes: (f.memory.external + f.memory.arrayBuffers - idle.memory.external - idle.memory.arrayBuffers) / held
+				externalBytes: (f.memory.external - idle.memory.external) / held
 			};
 			console.log(
-				`${run.server}: ${step.held} of ${stepTarget} held (${step.failed} failed, connecting took ${step.connectSeconds.toFixed(1)} s), RSS ${kib(step.perConnection.rssBytes)}/conn, heap ${kib(step.perConnection.heapBytes)}/conn, ${f.cpu.perMinute.toFixed(2)} CPU s/min, ${f.openFiles} open files`
+				`${run.server}: ${step.held} of ${stepTarget} held (${step.failed} failed, connecting took ${step.connectSeconds.toFixed(1)} s), RSS ${kib(step.perConnection.procRssBytes)}/conn, heap ${kib(step.perConnection.heapBytes)}/conn, ${f.cpu.perMinute.toFixed(2)} CPU s/min, ${f.openFiles} open files`
 			);
 
 			const limit = run.fileLimit.soft;
@@ -238,14 +239,14 @@ const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** di
 function table(runs: ServerRun[]): string[] {
 	const lines = ['| server | connections | held | failed | RSS | heap | RSS per conn | heap per conn | heartbeat CPU | open files |', '|---|---|---|---|---|---|---|---|---|---|'];
 	for (const run of runs) {
-		if (run.idle) lines.push(`| ${run.server} | idle | 0 | - | ${mib(run.idle.memory.rss)} | ${mib(run.idle.memory.heapUsed)} | - | - | ${run.idle.cpu.perMinute.toFixed(2)} s/min | ${run.idle.openFiles} |`);
+		if (run.idle) lines.push(`| ${run.server} | idle | 0 | - | ${mib(run.idle.procRssBytes)} | ${mib(run.idle.memory.heapUsed)} | - | - | ${run.idle.cpu.perMinute.toFixed(2)} s/min | ${run.idle.openFiles} |`);
 		for (const s of run.steps) {
 			if (!s.figures || !s.perConnection) {
 				lines.push(`| ${run.server} | ${s.target.toLocaleString('en')} | ${s.skipped ?? run.error ?? 'not measured'} |||||||`);
 				continue;
 			}
 			lines.push(
-				`| ${run.server} | ${s.target.toLocaleString('en')} | ${s.held!.toLocaleString('en')} | ${s.failed} | ${mib(s.figures.memory.rss)} | ${mib(s.figures.memory.heapUsed)} | ${kib(s.perConnection.rssBytes)} | ${kib(s.perConnection.heapBytes)} | ${s.figures.cpu.perMinute.toFixed(2)} s/min | ${s.figures.openFiles} |`
+				`| ${run.server} | ${s.target.toLocaleString('en')} | ${s.held!.toLocaleString('en')} | ${s.failed} | ${mib(s.figures.procRssBytes)} | ${mib(s.figures.memory.heapUsed)} | ${kib(s.perConnection.procRssBytes)} | ${kib(s.perConnection.heapBytes)} | ${s.figures.cpu.perMinute.toFixed(2)} s/min | ${s.figures.openFiles} |`
 			);
 		}
 	}
@@ -266,7 +267,7 @@ function ratios(parley: ServerRun, ws: ServerRun): Ratio[] {
 	for (const p of parley.steps) {
 		const w = ws.steps.find((s) => s.target === p.target);
 		if (!p.perConnection || !w?.perConnection || !p.figures || !w.figures) continue;
-		const rss = p.perConnection.rssBytes / w.perConnection.rssBytes;
+		const rss = p.perConnection.procRssBytes / w.perConnection.procRssBytes;
 		out.push({
 			connections: p.target,
 			rss: round(rss, 2),

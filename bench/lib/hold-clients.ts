@@ -54,7 +54,8 @@ let closed = 0;
 let wsPings = 0;
 const closeReasons: Record<string, number> = {};
 const raw: RawSocketIo[] = [];
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+/** Keep-alive connections for the ticket requests of one `open`, closed when it ends so the server holds only the WebSockets. */
+let agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 function lost(h: Held, reason: string): void {
 	if (!held.delete(h)) return;
@@ -122,6 +123,8 @@ async function open(request: OpenRequest): Promise<OpenedReply> {
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(request.concurrency, request.count) }, worker));
+	agent.destroy();
+	agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 	const failed = Object.values(failures).reduce((a, b) => a + b, 0);
 	return { type: 'opened', ok, failed, failures, errors, seconds: (performance.now() - start) / 1000 };
 }

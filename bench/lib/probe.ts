@@ -10,6 +10,7 @@ export interface ProbedMemory {
 	type: 'memory';
 	/** Whether a full GC ran first. */
 	gc: boolean;
+	/** NaN when the process is out of file descriptors (so are `arrayBuffers`): take VmRSS from /proc instead. */
 	rss: number;
 	heapUsed: number;
 	heapTotal: number;
@@ -29,7 +30,15 @@ export function installMemoryProbe(): void {
 		// Twice: the first pass may only queue finalizers whose objects the second frees.
 		gc?.();
 		gc?.();
-		const m = process.memoryUsage();
+		let m: NodeJS.MemoryUsage;
+		try {
+			m = process.memoryUsage();
+		} catch {
+			// memoryUsage() opens /proc/self/stat for the RSS: a server at its open-file limit gets EMFILE.
+			// The heap figures need no file (read VmRSS from outside: procstat.ts).
+			const h = v8.getHeapStatistics();
+			m = { rss: NaN, heapUsed: h.used_heap_size, heapTotal: h.total_heap_size, external: h.external_memory, arrayBuffers: NaN };
+		}
 		process.send!({ type: 'memory', gc: gc !== undefined, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers } satisfies ProbedMemory);
 	});
 	// The channel must not keep a server alive that would otherwise exit.
