@@ -1,5 +1,6 @@
 import {
 	availabilityQuery,
+	chatTicketRequest,
 	loginRequest,
 	passwordResetRequest,
 	registerRequest,
@@ -98,7 +99,8 @@ export function authRoutes({ auth, secureCookies, sessionDays }: AuthHandlerOpti
 			path: '/api/auth/chat-ticket',
 			handler: async (ctx) => {
 				const session = await requireSession(auth, ctx);
-				return ok<ChatTicketResponse>(200, { chat: await auth.chatTicket({ sessionId: session.sessionId, userId: session.user.id }) });
+				const { avoid } = validate(chatTicketRequest, await ctx.json());
+				return ok<ChatTicketResponse>(200, { chat: await auth.chatTicket({ sessionId: session.sessionId, userId: session.user.id }, { avoid }) });
 			}
 		},
 		{

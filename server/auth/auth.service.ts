@@ -183,9 +183,12 @@ export class AuthService {
 		this.deps.sessionsEnded([sessionId], 'logout');
 	}
 
-	/** A fresh single-use ticket for the least-loaded live chat node. */
-	async chatTicket(claims: TicketClaims): Promise<ChatEndpoint> {
-		const node = await this.deps.balancer.pick();
+	/**
+	 * A fresh single-use ticket for the least-loaded live chat node.
+	 * @param options.avoid a node URL the client failed to reach: another live node comes first (default: none)
+	 */
+	async chatTicket(claims: TicketClaims, options: { avoid?: string } = {}): Promise<ChatEndpoint> {
+		const node = await this.deps.balancer.pick(options);
 		if (!node) throw new AppError('no_chat_node', 'no chat server is available right now; try again in a moment');
 		const reserved = node.reservation ? { node: node.nodeId, reservation: node.reservation } : {};
 		return { url: node.url, ticket: await this.deps.tickets.issue({ ...claims, ...reserved }) };

@@ -9,14 +9,26 @@ export interface ChatNode {
 	reservation?: string;
 }
 
+/** What the client tells the balancer about its last try. */
+export interface PickOptions {
+	/**
+	 * The URL of a chat node the client just failed to connect to (extension: `POST
+	 * /api/auth/chat-ticket {avoid}`). A crashed node counts as live until its heartbeat expires (3
+	 * intervals), and would be named again meanwhile; with this hint any other live node comes first.
+	 * Only a hint: if that node is the only one live, it is still named. Default: none.
+	 */
+	avoid?: string;
+}
+
 /** Picks the chat node a user should connect to. */
 export interface Balancer {
 	/** The least-loaded live chat node, or null when none is alive. */
-	pick(): Promise<ChatNode | null>;
+	pick(options?: PickOptions): Promise<ChatNode | null>;
 }
 
 /**
- * The one-process balancer (no Redis): this process, when it runs the chat role and is not draining.
+ * The one-process balancer (no Redis): this process, when it runs the chat role and is not draining
+ * (whatever the client asks to avoid: there is no other).
  * @param options.draining tells whether this process is stopping (default: never)
  */
 export function localBalancer(config: Pick<Config, 'roles' | 'nodeId' | 'publicUrl'>, options: { draining?: () => boolean } = {}): Balancer {
@@ -39,10 +51,10 @@ export const RESERVATION_MS = 10_000;
 
 export function registryBalancer(registry: NodeRegistry, log?: Logger): Balancer {
 	return {
-		async pick() {
+		async pick(options = {}) {
 			let node;
 			try {
-				node = await registry.pick(RESERVATION_MS);
+				node = await registry.pick(RESERVATION_MS, { avoid: options.avoid });
 			} catch (error) {
 				// Redis out of reach: no node can be vouched for, which the client hears as 503 no_chat_node.
 				log?.error('picking a chat node failed', error);

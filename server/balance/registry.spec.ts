@@ -86,6 +86,18 @@ describe('NodeRegistry', () => {
 		]);
 	});
 
+	it('avoids the node at a URL the client could not reach while another is live, but names it when it is the only one', async () => {
+		await registry.beat(node('crashed'), 0, TTL);
+		await registry.beat(node('busy'), 100, TTL);
+		// Without the hint the emptier node is named, however it fares.
+		expect((await registry.pick(60_000))!.id).toBe('crashed');
+		for (let i = 0; i < 5; i++) expect((await registry.pick(60_000, { avoid: 'http://crashed' }))!.id).toBe('busy');
+		await registry.release('busy');
+		expect((await registry.pick(60_000, { avoid: 'http://crashed' }))!.id).toBe('crashed');
+		// A URL that is no node's changes nothing.
+		expect((await registry.pick(60_000, { avoid: 'http://elsewhere' }))!.id).toBe('crashed');
+	});
+
 	it('a dead node is claimed by exactly one caller, with the users whose last socket was there', async () => {
 		const other = new NodeRegistry({ redis, prefix });
 		await registry.beat(node('dead'), 0, 50);

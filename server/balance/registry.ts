@@ -117,24 +117,31 @@ if ARGV[4] ~= '' then redis.call('ZREM', P .. 'nodes:reserved:' .. id, ARGV[4]) 
 return 1
 `;
 
-// ARGV: prefix, a random number in [0, 1) for ties, a reservation id, its lifetime (ms). The load of a
-// node is its sockets plus its live reservations; the one picked gets the reservation, which the
-// ticket carries and the node spends when the socket arrives (or which lapses with the ticket).
+// ARGV: prefix, a random number in [0, 1) for ties, a reservation id, its lifetime (ms), and a URL to
+// avoid ('' for none). The load of a node is its sockets plus its live reservations; the one picked
+// gets the reservation, which the ticket carries and the node spends when the socket arrives (or which
+// lapses with the ticket). A node at the avoided URL is named only when no other one is live.
 const PICK = `${NOW}
 local P = ARGV[1]
 local ids = redis.call('ZRANGEBYSCORE', P .. 'nodes:deadline', '(' .. now, '+inf')
-local best, bestLoad = {}, nil
+local best, bestLoad, avoided = {}, nil, {}
 for _, id in ipairs(ids) do
   local raw = redis.call('HGET', P .. 'nodes:info', id)
-  if raw and not cjson.decode(raw).draining then
-    local load = tonumber(redis.call('HGET', P .. 'nodes:load', id) or '0') + redis.call('ZCOUNT', P .. 'nodes:reserved:' .. id, '(' .. now, '+inf')
-    if bestLoad == nil or load < bestLoad then
-      best, bestLoad = { id }, load
-    elseif load == bestLoad then
-      table.insert(best, id)
+  local info = raw and cjson.decode(raw)
+  if info and not info.draining then
+    if ARGV[5] ~= '' and info.url == ARGV[5] then
+      table.insert(avoided, id)
+    else
+      local load = tonumber(redis.call('HGET', P .. 'nodes:load', id) or '0') + redis.call('ZCOUNT', P .. 'nodes:reserved:' .. id, '(' .. now, '+inf')
+      if bestLoad == nil or load < bestLoad then
+        best, bestLoad = { id }, load
+      elseif load == bestLoad then
+        table.insert(best, id)
+      end
     end
   end
 end
+if #best == 0 then best = avoided end
 if #best == 0 then return false end
 local chosen = best[math.min(#best, math.floor(tonumber(ARGV[2]) * #best) + 1)]
 redis.call('ZADD', P .. 'nodes:reserved:' .. chosen, now + tonumber(ARGV[4]), ARGV[3])
@@ -217,10 +224,12 @@ export class NodeRegistry {
 	/**
 	 * The least-loaded live node that is not draining (ties at random), with a connection reserved on
 	 * it for `reserveMs` (a ticket's life); null when none. Pass the reservation to `connected`.
+	 * @param options.avoid a node URL the client could not reach: any other live node comes first, as
+	 *   a crashed node stays live here until its heartbeat expires (default: none)
 	 */
-	async pick(reserveMs: number): Promise<(NodeInfo & { reservation: string }) | null> {
+	async pick(reserveMs: number, options: { avoid?: string } = {}): Promise<(NodeInfo & { reservation: string }) | null> {
 		const reservation = randomBytes(9).toString('base64url');
-		const raw = await this.#redis.parleyPick(this.prefix, String(Math.random()), reservation, String(Math.round(reserveMs)));
+		const raw = await this.#redis.parleyPick(this.prefix, String(Math.random()), reservation, String(Math.round(reserveMs)), options.avoid ?? '');
 		return raw ? { ...(JSON.parse(raw) as NodeInfo), reservation } : null;
 	}
 

@@ -53,6 +53,15 @@ export const verificationRequest = z.strictObject({
 });
 export type VerificationRequest = z.infer<typeof verificationRequest>;
 
+/**
+ * `POST /api/auth/chat-ticket`; the body is optional. `avoid` (extension): the URL of the chat node
+ * the client just failed to reach, so that another live one is named if there is any.
+ */
+export const chatTicketRequest = z.strictObject({
+	avoid: z.string().max(2048, { message: 'at most 2048 characters' }).optional()
+});
+export type ChatTicketRequest = z.infer<typeof chatTicketRequest>;
+
 export const availabilityQuery = z
 	.strictObject({
 		username: usernameSchema.optional(),
