@@ -1,10 +1,11 @@
 // Capacity: how many authenticated idle chat connections one Parley node holds, and what each costs
 // in memory and in heartbeat CPU, as a ratio to a bare `ws` server holding the same number in the
-// same run (bench/lib/ws-hold-server.ts). Each server runs in its own process; load generators
-// (bench/lib/hold-clients.ts, several processes, each from its own loopback source address) open
-// connections in steps and hold them. One process per server for all steps: connect up to the step,
-// settle, measure, then add connections up to the next step (a node grows this way, and starting a
-// server per step would spend the run's time on starting and seeding).
+// same run (bench/lib/ws-hold-server.ts); a bare socket.io server with Parley's options
+// (bench/lib/sio-hold-server.ts) shows which part of the ratio is the stack's. Each server runs in its
+// own process; load generators (bench/lib/hold-clients.ts, several processes, each from its own
+// loopback source address) open connections in steps and hold them. One process per server for all
+// steps: connect up to the step, settle, measure, then add connections up to the next step (a node
+// grows this way, and starting a server per step would spend the run's time on starting and seeding).
 //
 // Per step: memory after a full GC (the server's own process.memoryUsage(), through the probe that
 // only the benchmark's entry installs) and VmRSS from /proc, both as the growth over the idle server
@@ -75,7 +76,7 @@ interface Step {
 }
 
 interface ServerRun {
-	server: 'parley' | 'ws';
+	server: 'parley' | 'socketio' | 'ws';
 	pid?: number;
 	fileLimit?: { soft: number; hard: number };
 	idle?: Figures;
@@ -209,25 +210,27 @@ async function runParley(tokens: string[]): Promise<ServerRun> {
 	return run;
 }
 
-async function runWs(): Promise<ServerRun> {
-	const run: ServerRun = { server: 'ws', steps: [] };
+/** A baseline server (`ws`: ws-hold-server.ts, `socketio`: sio-hold-server.ts) through the same steps. */
+async function runBaseline(server: 'ws' | 'socketio'): Promise<ServerRun> {
+	const run: ServerRun = { server, steps: [] };
 	const port = await freePort();
-	const server = spawnNode({
-		script: path.join(import.meta.dirname, 'lib', 'ws-hold-server.ts'),
+	const child = spawnNode({
+		script: path.join(import.meta.dirname, 'lib', server === 'ws' ? 'ws-hold-server.ts' : 'sio-hold-server.ts'),
 		execArgv: ['--expose-gc'],
 		env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PING_INTERVAL_MS: String(PING_INTERVAL_MS) }
 	});
-	run.pid = server.pid;
+	run.pid = child.pid;
 	try {
 		// The first IPC message is `listening` (sent once the port is bound).
-		await server.request({ type: 'hello' }, (m: { type?: string }) => (m?.type === 'listening' ? true : undefined), 60_000);
-		const memory = () => server.request<ProbedMemory>({ type: 'memory' }, (m: ProbedMemory) => (m?.type === 'memory' ? m : undefined), 30_000);
-		await runSteps(run, { kind: 'ws', url: `ws://127.0.0.1:${port}/` }, server.pid, memory, []);
+		await child.request({ type: 'hello' }, (m: { type?: string }) => (m?.type === 'listening' ? true : undefined), 60_000);
+		const memory = () => child.request<ProbedMemory>({ type: 'memory' }, (m: ProbedMemory) => (m?.type === 'memory' ? m : undefined), 30_000);
+		const target: HoldTarget = server === 'ws' ? { kind: 'ws', url: `ws://127.0.0.1:${port}/` } : { kind: 'socketio', url: `http://127.0.0.1:${port}` };
+		await runSteps(run, target, child.pid, memory, []);
 	} catch (error) {
 		run.error = (error as Error).message;
-		run.output = server.output();
+		run.output = child.output();
 	} finally {
-		await server.stop(5_000);
+		await child.stop(5_000);
 	}
 	return run;
 }
@@ -257,8 +260,9 @@ interface Ratio {
 	connections: number;
 	rss: number;
 	heap: number;
-	cpu: number;
-	/** Parley's RSS per connection at most twice the baseline's. */
+	/** null when the baseline used no measurable CPU in its window. */
+	cpu: number | null;
+	/** Memory per connection at most twice the baseline's, by RSS and by heap (RSS alone moves in whole pages and heap reservations, and is noisy at small N). */
 	goalMet: boolean;
 }
 
@@ -268,12 +272,13 @@ function ratios(parley: ServerRun, ws: ServerRun): Ratio[] {
 		const w = ws.steps.find((s) => s.target === p.target);
 		if (!p.perConnection || !w?.perConnection || !p.figures || !w.figures) continue;
 		const rss = p.perConnection.procRssBytes / w.perConnection.procRssBytes;
+		const heap = p.perConnection.heapBytes / w.perConnection.heapBytes;
 		out.push({
 			connections: p.target,
 			rss: round(rss, 2),
-			heap: round(p.perConnection.heapBytes / w.perConnection.heapBytes, 2),
-			cpu: round(p.figures.cpu.perMinute / Math.max(0.001, w.figures.cpu.perMinute), 2),
-			goalMet: rss <= 2
+			heap: round(heap, 2),
+			cpu: w.figures.cpu.cpuSeconds > 0 ? round(p.figures.cpu.perMinute / w.figures.cpu.perMinute, 2) : null,
+			goalMet: rss <= 2 && heap <= 2
 		});
 	}
 	return out;
@@ -296,13 +301,16 @@ async function main(): Promise<number> {
 		seed = { users: users.length, seconds: round((performance.now() - seedStart) / 1000, 1) };
 		console.log(`seeded ${users.length} users with a session each in ${seed.seconds} s`);
 		runs.push(await runParley(users.map((u) => u.token)));
-		runs.push(await runWs());
+		runs.push(await runBaseline('ws'));
+		runs.push(await runBaseline('socketio'));
 	} finally {
 		fs.rmSync(work, { recursive: true, force: true });
 	}
 	const load = { before: loadBefore, after: loadAverage() };
 	const m = machine();
-	const [parley, ws] = runs;
+	const parley = runs.find((r) => r.server === 'parley')!;
+	const ws = runs.find((r) => r.server === 'ws')!;
+	const socketio = runs.find((r) => r.server === 'socketio')!;
 	const result = {
 		scenario: 'capacity',
 		quick,
@@ -318,16 +326,22 @@ async function main(): Promise<number> {
 		machine: m,
 		at: started,
 		ratios: ratios(parley, ws),
+		/** socket.io alone over ws: the part of Parley's ratio its stack sets before Parley adds anything. */
+		socketioRatios: ratios(socketio, ws),
 		runs
 	};
 	writeResults('capacity', result);
 
 	console.log(`\ncapacity: idle connections held on one node (${describeRun(m, load)})`);
 	for (const line of table(runs)) console.log(line);
-	console.log('\nParley ÷ ws per connection (goal: RSS at most 2.00):');
+	console.log('\nParley ÷ ws per connection (goal: at most 2.00):');
 	console.log('| connections | RSS | heap | heartbeat CPU | goal |');
 	console.log('|---|---|---|---|---|');
-	for (const r of result.ratios) console.log(`| ${r.connections.toLocaleString('en')} | ${r.rss.toFixed(2)} | ${r.heap.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.goalMet ? 'met' : 'missed'} |`);
+	for (const r of result.ratios) console.log(`| ${r.connections.toLocaleString('en')} | ${r.rss.toFixed(2)} | ${r.heap.toFixed(2)} | ${r.cpu?.toFixed(2) ?? '-'} | ${r.goalMet ? 'met' : 'missed'} |`);
+	console.log('\nsocket.io alone ÷ ws per connection (the floor under Parley):');
+	console.log('| connections | RSS | heap | heartbeat CPU |');
+	console.log('|---|---|---|---|');
+	for (const r of result.socketioRatios) console.log(`| ${r.connections.toLocaleString('en')} | ${r.rss.toFixed(2)} | ${r.heap.toFixed(2)} | ${r.cpu?.toFixed(2) ?? '-'} |`);
 	for (const run of runs) {
 		if (run.stopped) console.log(`${run.server}: stopped: ${run.stopped}`);
 		if (run.error) console.log(`${run.server}: failed: ${run.error}${run.output ? `\n${run.output}` : ''}`);

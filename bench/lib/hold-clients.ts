@@ -6,13 +6,14 @@
 //   { type: 'status' }  → { type: 'status', open, closed, pings, closeReasons: { reason: n } }
 //   { type: 'drop' }    → closes every connection, answers { type: 'dropped' }
 // Targets: `parley` (for each connection a chat ticket from POST /api/auth/chat-ticket with a seeded
-// session's bearer token, then the socket.io connect with it, over bare engine.io: eio.ts), or `ws`
-// (a plain WebSocket; the ws library answers ping frames itself). Exits when its parent goes away.
+// session's bearer token, then the socket.io connect with it, over bare engine.io: eio.ts), `socketio`
+// (the same connect without a ticket, to a bare socket.io server) or `ws` (a plain WebSocket; the ws
+// library answers ping frames itself). Exits when its parent goes away.
 import http from 'node:http';
 import WebSocket from 'ws';
 import { connectSocketIo, type RawSocketIo } from './eio.js';
 
-export type HoldTarget = { kind: 'parley'; url: string } | { kind: 'ws'; url: string };
+export type HoldTarget = { kind: 'parley'; url: string } | { kind: 'socketio'; url: string } | { kind: 'ws'; url: string };
 
 export interface OpenRequest {
 	type: 'open';
@@ -80,8 +81,9 @@ function ticket(url: string, token: string, timeoutMs: number): Promise<string> 
 	});
 }
 
-async function openParley(url: string, token: string, source: string, timeoutMs: number): Promise<void> {
-	const socket = await connectSocketIo({ url, auth: { ticket: await ticket(url, token, timeoutMs) }, localAddress: source, timeoutMs });
+async function openSocketIo(url: string, token: string | undefined, source: string, timeoutMs: number): Promise<void> {
+	const auth = token === undefined ? {} : { ticket: await ticket(url, token, timeoutMs) };
+	const socket = await connectSocketIo({ url, auth, localAddress: source, timeoutMs });
 	const h: Held = { close: () => socket.close() };
 	held.add(h);
 	raw.push(socket);
@@ -112,7 +114,8 @@ async function open(request: OpenRequest): Promise<OpenedReply> {
 		while (next < request.count) {
 			const i = next++;
 			try {
-				if (request.target.kind === 'parley') await openParley(request.target.url, request.tokens![i], request.source, request.timeoutMs);
+				if (request.target.kind === 'parley') await openSocketIo(request.target.url, request.tokens![i], request.source, request.timeoutMs);
+				else if (request.target.kind === 'socketio') await openSocketIo(request.target.url, undefined, request.source, request.timeoutMs);
 				else await openWs(request.target.url, request.source, request.timeoutMs);
 				ok++;
 			} catch (error) {
