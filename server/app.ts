@@ -163,6 +163,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				maxUploadBytes: config.maxUploadBytes,
 				quotaBytes: config.uploadQuotaBytes,
 				corsOrigins: config.corsOrigins,
+				redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
 				timing: { ...filesTiming(config.uploadExpiryHours), ...options.filesTiming },
 				profileChanged,
 				log: log.child('files')

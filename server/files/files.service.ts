@@ -10,6 +10,7 @@ import type { Database } from '../db/schema.js';
 import { newId, nowIso } from '../db/ids.js';
 import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Admission } from './admission.js';
 import { contentDisposition, describeImage, isImageType, sha256File, sniffType } from './content.js';
 import * as repo from './files.repository.js';
 import type { HashingFileStore } from './store.js';
@@ -30,6 +31,8 @@ export interface FilesDeps {
 	emitter: () => ChatEmitter | undefined;
 	/** Bytes one user's files and unfinished uploads may add up to. */
 	quotaBytes: number;
+	/** One creation per user at a time and the reservations, in this process or (Redis) the cluster. */
+	admission: Admission;
 	log: Logger;
 }
 
@@ -49,10 +52,6 @@ export interface UploadMeta {
  * thumbnail, a message), who may see and delete a file.
  */
 export class FilesService {
-	/** Per user, the creations in progress, so two at once cannot both pass the quota. */
-	readonly #creating = new Map<string, Promise<unknown>>();
-	/** Bytes promised to creations that have passed the quota check but are not on disk yet. */
-	readonly #reserved = new Map<string, { userId: string; size: number }>();
 	/** Uploads being finished by this process: the sweep leaves them alone. */
 	readonly #finishing = new Map<string, Promise<repo.FileRow>>();
 
@@ -67,27 +66,27 @@ export class FilesService {
 			if (!this.deps.messages()) throw new AppError('not_implemented', 'this node does not run the chat role, so it cannot post files into threads');
 			if (!(await repo.isMember(this.deps.db, meta.threadId, userId))) throw new AppError('not_found', `thread "${meta.threadId}" not found`);
 		}
-		await this.#queue(userId, async () => {
+		// One creation per user at a time, on any gateway: two at once could each pass the quota alone.
+		await this.deps.admission.serialize(userId, async () => {
 			const used = await this.usedBytes(userId);
 			if (used + size > this.deps.quotaBytes) {
 				const left = Math.max(0, this.deps.quotaBytes - used);
 				throw new AppError('quota_exceeded', `this upload of ${size} bytes is over your quota: ${left} of ${this.deps.quotaBytes} bytes left; delete files to make room`);
 			}
-			this.#reserved.set(uploadId, { userId, size });
+			await this.deps.admission.reserve(userId, uploadId, size);
 		});
 		return { ...meta, fileId: newId() };
 	}
 
 	/** Ends the reservation `admit` made (the upload is on disk by now, or failed). */
-	release(uploadId: string): void {
-		this.#reserved.delete(uploadId);
+	async release(uploadId: string): Promise<void> {
+		const userId = this.deps.uploads.ownerOf(uploadId);
+		if (userId) await this.deps.admission.release(userId, uploadId);
 	}
 
 	/** What counts against `userId`'s quota: their files, unfinished uploads and reservations. */
 	async usedBytes(userId: string): Promise<number> {
-		const [files, pending] = await Promise.all([repo.bytesOwnedBy(this.deps.db, userId), this.#pendingUploads(userId)]);
-		let reserved = 0;
-		for (const r of this.#reserved.values()) if (r.userId === userId) reserved += r.size;
+		const [files, pending, reserved] = await Promise.all([repo.bytesOwnedBy(this.deps.db, userId), this.#pendingUploads(userId), this.deps.admission.reserved(userId)]);
 		return files + pending.reduce((sum, u) => sum + u.size, 0) + reserved;
 	}
 
@@ -202,7 +201,7 @@ export class FilesService {
 	 */
 	async sweep(expiryMs: number): Promise<number> {
 		const records = await this.deps.uploads.list();
-		const old = records.filter((r) => r.createdAt + expiryMs < Date.now() && !this.#finishing.has(r.id) && !this.#reserved.has(r.id));
+		const old = records.filter((r) => r.createdAt + expiryMs < Date.now() && !this.#finishing.has(r.id) && !this.deps.admission.holds(r.id));
 		const finished = await repo.finishedUploadIds(this.deps.db, old.map((r) => r.id));
 		let removed = 0;
 		for (const record of old) {
@@ -222,17 +221,6 @@ export class FilesService {
 			mine.map((r) => r.id)
 		);
 		return mine.filter((r) => !finished.has(r.id));
-	}
-
-	#queue<T>(userId: string, work: () => Promise<T>): Promise<T> {
-		const before = this.#creating.get(userId) ?? Promise.resolve();
-		const result = before.then(work, work);
-		const settled = result.catch(() => undefined);
-		this.#creating.set(userId, settled);
-		void settled.then(() => {
-			if (this.#creating.get(userId) === settled) this.#creating.delete(userId);
-		});
-		return result;
 	}
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { AuthService } from '../auth/auth.service.js';
 import type { ChatEmitter } from '../chat/emitter.js';
@@ -8,10 +9,12 @@ import type { MessagesService } from '../chat/messages.service.js';
 import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
+import { MemoryAdmission, RedisAdmission } from './admission.js';
 import { Avatars, avatarRoutes } from './avatars.js';
 import { filesEdge } from './edge.js';
 import { filesRoutes } from './files.handlers.js';
 import { FilesService } from './files.service.js';
+import { RedisLocker } from './locker.js';
 import { HashingFileStore } from './store.js';
 import { createTusServer } from './tus.js';
 import { Uploads } from './uploads.js';
@@ -37,6 +40,11 @@ export interface FilesOptions {
 	quotaBytes: number;
 	corsOrigins: readonly string[];
 	timing: FilesTiming;
+	/**
+	 * With REDIS_URL: the tus lock of each upload and the quota's per-user creation lock and
+	 * reservations are kept there, shared by every gateway; without, in this process.
+	 */
+	redis?: { client: Redis; prefix: string; lockTtlMs?: number };
 	/** Told when a user's picture changed, to announce it like a name change (`user:updated`). */
 	profileChanged?: (userId: string) => void;
 	log: Logger;
@@ -50,7 +58,7 @@ export interface Files {
 	handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 	/** Removes expired uploads now; resolves to how many. */
 	sweep(): Promise<number>;
-	close(): void;
+	close(): Promise<void>;
 }
 
 export function createFiles(options: FilesOptions): Files {
@@ -61,9 +69,12 @@ export function createFiles(options: FilesOptions): Files {
 	const { log, timing } = options;
 	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs });
 	const uploads = new Uploads(tusDir);
-	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, emitter: options.emitter, quotaBytes: options.quotaBytes, log });
+	const { redis } = options;
+	const admission = redis ? new RedisAdmission({ redis: redis.client, prefix: redis.prefix }) : new MemoryAdmission();
+	const locker = redis ? new RedisLocker({ redis: redis.client, prefix: redis.prefix, ttlMs: redis.lockTtlMs, log: log.child('tus-locker') }) : undefined;
+	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, emitter: options.emitter, quotaBytes: options.quotaBytes, admission, log });
 	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, log: log.child('avatars') });
-	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, log: log.child('tus') });
+	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, locker, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;
 	const sweep = () => {
@@ -79,7 +90,10 @@ export function createFiles(options: FilesOptions): Files {
 		routes: [...filesRoutes({ auth: options.auth, files: service }), ...avatarRoutes({ auth: options.auth, db: options.db, avatars })],
 		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, tus: tus.handle, log }),
 		sweep,
-		close: () => clearInterval(timer)
+		async close() {
+			clearInterval(timer);
+			await locker?.close();
+		}
 	};
 }
 

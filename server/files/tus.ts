@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { ERRORS, Server, type Upload } from '@tus/server';
+import { ERRORS, Server, type Locker, type Upload } from '@tus/server';
 import { FILE_ID_HEADER, uploadMetadataSchema, type ErrorCode } from '../../src/lib/protocol/index.js';
 import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +19,8 @@ export interface TusOptions {
 	maxSize: number;
 	/** Origins allowed to call cross-origin (CORS_ORIGINS). */
 	corsOrigins: readonly string[];
+	/** Keeps two requests on one upload from writing at once; tus's MemoryLocker (one process) when absent. */
+	locker?: Locker;
 	log: Logger;
 }
 
@@ -44,6 +46,7 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 	const server = new Server({
 		path: '/files',
 		datastore: options.store,
+		...(options.locker ? { locker: options.locker } : {}),
 		maxSize: options.maxSize,
 		relativeLocation: true,
 		allowedOrigins: [...options.corsOrigins],
@@ -85,7 +88,7 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 			await send(res, await server.handleWeb(request), req, extraHeaders);
 		} finally {
 			const id = created.get(request);
-			if (id) files.release(id);
+			if (id) await files.release(id).catch((error) => log.warn(`the quota reservation of upload "${id}" was not released (it expires by itself): ${(error as Error).message}`));
 		}
 	};
 	return { server, handle };

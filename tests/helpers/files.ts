@@ -1,9 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
+import { createParley } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
 import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
-import type { TestParley } from './parley.js';
+import { REDIS_URL, type BackendName } from './backends.js';
+import { startParley, type TestParley } from './parley.js';
 
 /** Hex SHA-256 of bytes. */
 export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -90,4 +94,69 @@ export async function download(t: TestParley, token: string | undefined, fileId:
 export function filesUnder(dir: string): string[] {
 	if (!fs.existsSync(dir)) return [];
 	return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((p) => fs.statSync(path.join(dir, p)).isFile()).sort();
+}
+
+/** Two gateways running the files role, as a cluster has them; see `startFilesPair`. */
+export interface FilesPair {
+	/** Started by `startParley` (every role): sign up and sign in here. */
+	one: TestParley;
+	/** A second Parley (gateway and files roles) on the same database, Redis prefix and UPLOAD_DIR. */
+	two: TestParley;
+	/** The shared UPLOAD_DIR. */
+	uploadDir: string;
+	/** This pair's REDIS_PREFIX. */
+	prefix: string;
+	stop(): Promise<void>;
+}
+
+/**
+ * Two Parleys in this process that share what gateways of a cluster share: the database, Redis (under
+ * a prefix of their own) and UPLOAD_DIR. Each has its own Redis connections, tus server, locker and
+ * memory, so nothing one keeps in memory helps the other. `env` goes to both.
+ */
+export async function startFilesPair(backend: BackendName, env: Record<string, string> = {}): Promise<FilesPair> {
+	const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-shared-uploads-'));
+	const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
+	const shared = { REDIS_PREFIX: prefix, UPLOAD_DIR: uploadDir, ...env };
+	const one = await startParley(backend, { redis: true, clientIp: `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`, env: { ...shared, NODE_ID: 'gateway-1' } });
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-data-'));
+	const parley = await createParley({
+		config: loadConfig({
+			PORT: '0',
+			HOST: '127.0.0.1',
+			PUBLIC_URL: 'http://127.0.0.1:9',
+			DATABASE_URL: one.database.url,
+			SMTP_URL: one.smtp.url,
+			DATA_DIR: dataDir,
+			NODE_ID: 'gateway-2',
+			ROLES: 'gateway,files',
+			REDIS_URL,
+			...shared
+		})
+	});
+	const port = await parley.listen();
+	const baseUrl = `http://127.0.0.1:${port}`;
+	const two: TestParley = {
+		...one,
+		parley,
+		baseUrl,
+		request: () => {
+			throw new Error('use the helpers of files.ts (raw, create, patch, head) against the second gateway');
+		},
+		stop: async () => {
+			await parley.close();
+			fs.rmSync(dataDir, { recursive: true, force: true });
+		}
+	};
+	return {
+		one,
+		two,
+		uploadDir,
+		prefix,
+		async stop() {
+			await two.stop().catch(() => {});
+			await one.stop();
+			fs.rmSync(uploadDir, { recursive: true, force: true });
+		}
+	};
 }
