@@ -406,6 +406,12 @@ interface Ramp {
 	saturatedByRule: boolean;
 }
 
+/** Waits for the backlog to arrive; says so when some of it has not after `timeoutMs`. */
+async function idle(gens: Generators, timeoutMs: number): Promise<void> {
+	const left = await gens.idle(timeoutMs);
+	if (left > 0) console.log(`  (${left} messages of earlier steps still not at their peer after ${timeoutMs / 1000} s)`);
+}
+
 async function ramp(gens: Generators): Promise<Ramp> {
 	const steps: StepRow[] = [];
 	let byRule = false;
@@ -415,7 +421,7 @@ async function ramp(gens: Generators): Promise<Ramp> {
 	for (let i = 0; i < w.maxSteps; i++) {
 		const rate = rateOfStep(w, i);
 		if (i > 0 && rate === steps.at(-1)!.offeredRate) break;
-		await gens.idle(30_000);
+		await idle(gens, 30_000);
 		const row = await gens.step(rate, w.stepSeconds);
 		steps.push(row);
 		printStep(`step ${i + 1}, ${fmt(rate)}/s`, row);
@@ -429,7 +435,7 @@ async function ramp(gens: Generators): Promise<Ramp> {
 
 async function latencyRun(gens: Generators, rate: number, label: string): Promise<StepRow> {
 	// The backlog of a saturated step must be gone, or it would count against the latency run.
-	await gens.idle(60_000);
+	await idle(gens, 60_000);
 	const row = await gens.step(Math.max(1, Math.round(rate)), w.latencySeconds);
 	printStep(label, row);
 	return row;
@@ -542,7 +548,10 @@ const summaryRows = results.map((r) => ({
 	latencyRate: Math.round(r.latencyRate),
 	p50Ms: r.latency.latency.p50Ms,
 	p99Ms: r.latency.latency.p99Ms,
-	p999Ms: r.latency.latency.p999Ms
+	p999Ms: r.latency.latency.p999Ms,
+	// CPU per message holds up on a busy machine far better than rates and tails do.
+	serverCpuMsPerMessage: r.latency.serverCpuMsPerMessage,
+	serverCpuRatioToBaseline: baseline ? round(r.latency.serverCpuMsPerMessage / baseline.latency.serverCpuMsPerMessage, 1) : null
 }));
 const common = {
 	quick,
@@ -563,10 +572,10 @@ writeResults('throughput', {
 });
 
 console.log(`\nthroughput (${machine().cpus} × ${machine().cpu}, Node ${process.version}, load ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}, ${common.seconds} s)`);
-console.log('| system | saturated msgs/s | ratio to ws relay (goal ≥ 0.5) | at 70 %: msgs/s | p50 ms | p99 ms (goal < 50) | p99.9 ms |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| system | saturated msgs/s | ratio to ws relay (goal ≥ 0.5) | at 70 %: msgs/s | p50 ms | p99 ms (goal < 50) | p99.9 ms | server CPU ms/msg (× relay) |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of summaryRows) {
-	console.log(`| ${r.system} | ${fmt(r.saturatedRate)}${r.saturatedByRule ? '' : ' (not saturated)'} | ${r.ratioToBaseline?.toFixed(2) ?? '-'} | ${fmt(r.latencyRate)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.p999Ms, 1)} |`);
+	console.log(`| ${r.system} | ${fmt(r.saturatedRate)}${r.saturatedByRule ? '' : ' (not saturated)'} | ${r.ratioToBaseline?.toFixed(2) ?? '-'} | ${fmt(r.latencyRate)} | ${fmt(r.p50Ms, 1)} | ${fmt(r.p99Ms, 1)} | ${fmt(r.p999Ms, 1)} | ${fmt(r.serverCpuMsPerMessage, 3)} (${r.serverCpuRatioToBaseline ?? '-'}) |`);
 }
 for (const s of skipped) console.log(`skipped: ${s}`);
 

@@ -235,7 +235,12 @@ async function runStep(order: StepOrder): Promise<StepResult> {
 	};
 	steps.set(order.id, step);
 	// Old steps are kept a little for late pushes (ignored), then dropped.
-	for (const id of steps.keys()) if (id < order.id - 2) steps.delete(id);
+	for (const [id, old] of steps) {
+		if (id >= order.id - 2) continue;
+		// What never arrived of a dropped step no longer counts as on its way.
+		outstanding -= old.sent - old.arrived;
+		steps.delete(id);
+	}
 	const pairs = pairCount();
 	step.sent = await pace({
 		rate: order.rate,
