@@ -85,7 +85,7 @@ test('a photo picked in settings is cropped, uploaded, and shows at once in the 
 	await B.context.close();
 });
 
-test('a file that is not an image is refused with a clear message and changes nothing', async ({ browser, baseURL, signUp }) => {
+test('a file that is not an image is refused with a clear message and changes nothing; a dropped image opens the crop', async ({ browser, baseURL, signUp }) => {
 	const carol = await signUp({ displayName: 'Carol Careful' });
 	const C = await signedInPage(browser, baseURL!, carol);
 	await C.page.goto('/app/settings');
@@ -99,6 +99,24 @@ test('a file that is not an image is refused with a clear message and changes no
 	await dialog.getByRole('button', { name: 'Cancel' }).click();
 	await expect(dialog).toBeHidden();
 	await expect(C.page.getByRole('link', { name: /^Your profile/ }).locator('[data-avatar="initials"]')).toBeVisible();
+	await expect(C.page.getByRole('button', { name: 'Remove photo' })).toHaveCount(0);
+
+	// An image dropped onto the photo area opens the crop dialog too.
+	const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 0, g: 160, b: 90 } } })
+		.png()
+		.toBuffer();
+	const dataTransfer = await C.page.evaluateHandle((bytes) => {
+		const transfer = new DataTransfer();
+		transfer.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+		return transfer;
+	}, [...png]);
+	const zone = C.page.getByRole('group', { name: 'Photo' });
+	await zone.dispatchEvent('dragover', { dataTransfer });
+	await zone.dispatchEvent('drop', { dataTransfer });
+	await expect(dialog).toBeVisible();
+	await expect(dialog.getByRole('application', { name: /Crop area/ }).locator('img')).toBeVisible();
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	await expect(dialog).toBeHidden();
 	await expect(C.page.getByRole('button', { name: 'Remove photo' })).toHaveCount(0);
 	await C.context.close();
 });
