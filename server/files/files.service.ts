@@ -33,6 +33,11 @@ export interface FilesDeps {
 	quotaBytes: number;
 	/** One creation per user at a time and the reservations, in this process or (Redis) the cluster. */
 	admission: Admission;
+	/**
+	 * Runs `work` holding the upload's tus lock if nobody holds it, else resolves to false at once.
+	 * With Redis the sweep uses it so that no gateway removes an upload another is writing or finishing.
+	 */
+	ifUnlocked?: (uploadId: string, work: () => Promise<void>) => Promise<boolean>;
 	log: Logger;
 }
 
@@ -204,11 +209,14 @@ export class FilesService {
 		const old = records.filter((r) => r.createdAt + expiryMs < Date.now() && !this.#finishing.has(r.id) && !this.deps.admission.holds(r.id));
 		const finished = await repo.finishedUploadIds(this.deps.db, old.map((r) => r.id));
 		let removed = 0;
+		const { ifUnlocked = (_id: string, work: () => Promise<void>) => work().then(() => true) } = this.deps;
 		for (const record of old) {
 			if (finished.has(record.id)) continue;
-			await this.deps.uploads.removeBytes(record.id);
-			this.deps.store.forget(record.id);
-			removed++;
+			const gone = await ifUnlocked(record.id, async () => {
+				await this.deps.uploads.removeBytes(record.id);
+				this.deps.store.forget(record.id);
+			});
+			if (gone) removed++;
 		}
 		if (removed > 0) this.deps.log.info(`removed ${removed} expired upload(s)`);
 		return removed;

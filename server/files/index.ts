@@ -72,7 +72,18 @@ export function createFiles(options: FilesOptions): Files {
 	const { redis } = options;
 	const admission = redis ? new RedisAdmission({ redis: redis.client, prefix: redis.prefix }) : new MemoryAdmission();
 	const locker = redis ? new RedisLocker({ redis: redis.client, prefix: redis.prefix, ttlMs: redis.lockTtlMs, log: log.child('tus-locker') }) : undefined;
-	const service = new FilesService({ db: options.db, store, uploads, thumbsDir, messages: options.messages, emitter: options.emitter, quotaBytes: options.quotaBytes, admission, log });
+	const service = new FilesService({
+		db: options.db,
+		store,
+		uploads,
+		thumbsDir,
+		messages: options.messages,
+		emitter: options.emitter,
+		quotaBytes: options.quotaBytes,
+		admission,
+		ifUnlocked: locker && ((id, work) => locker.ifUnlocked(id, work)),
+		log
+	});
 	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, log: log.child('avatars') });
 	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, locker, log: log.child('tus') });
 

@@ -85,6 +85,22 @@ export class RedisLocker implements Locker {
 		await this.redis.publish(this.channel, id);
 	}
 
+	/**
+	 * Runs `work` holding the lock of `id` when nobody holds it; false at once, without asking the
+	 * holder to let go, when somebody does. For housekeeping that must not meet a request.
+	 */
+	async ifUnlocked(id: string, work: () => Promise<void>): Promise<boolean> {
+		const lease = new RedisLease(this.redis, this.keyOf(id), this.ttlMs);
+		if (!(await lease.tryAcquire())) return false;
+		lease.keepAlive(() => {});
+		try {
+			await work();
+			return true;
+		} finally {
+			await lease.release().catch(() => {});
+		}
+	}
+
 	/** Closes the subscriber; the command connection is the caller's. */
 	async close(): Promise<void> {
 		await this.#subscriber.quit().catch(() => this.#subscriber.disconnect());

@@ -104,6 +104,29 @@ describe.skipIf(process.env.TEST_REDIS === '0').each(backendNames())('files on t
 		}
 	});
 
+	it("the expiry sweep of one gateway leaves an upload alone while another gateway holds its lock", async () => {
+		const { one, two } = pair;
+		const { token } = await one.signUp();
+		const created = await create(one, token, 1000, { filename: 'old.bin' });
+		expect(created.status).toBe(201);
+		const id = created.headers.get('location')!.split('/').pop()!;
+		expect((await patch(one, token, created.headers.get('location')!, 0, randomBytes(100))).status).toBe(204);
+		// Made older than the expiry (24 h by default) by its record, as if the client had gone quiet.
+		const record = path.join(pair.uploadDir, 'tus', `${id}.json`);
+		const json = JSON.parse(fs.readFileSync(record, 'utf8'));
+		fs.writeFileSync(record, JSON.stringify({ ...json, creation_date: new Date(Date.now() - 48 * 3_600_000).toISOString() }));
+		// A request on gateway 1 holds the lock (it is finishing or writing the upload right now).
+		const lock = `${pair.prefix}tus:lock:${id}`;
+		await redis.set(lock, 'a-request-on-gateway-1', 'PX', 30_000);
+		expect(await two.parley.files!.sweep()).toBe(0);
+		expect(fs.existsSync(path.join(pair.uploadDir, 'tus', id))).toBe(true);
+		await redis.del(lock);
+		expect(await two.parley.files!.sweep()).toBe(1);
+		expect(fs.existsSync(path.join(pair.uploadDir, 'tus', id))).toBe(false);
+		expect(fs.existsSync(record)).toBe(false);
+		expect(await redis.exists(lock)).toBe(0);
+	});
+
 	it('a reservation a dead gateway left counts against the quota until it expires', async () => {
 		const { one, two } = pair;
 		const { token, user } = await one.signUp();
