@@ -38,6 +38,8 @@ describe.skipIf(process.env.TEST_REDIS === '0')('RedisLocker (two gateways on on
 	});
 	afterAll(async () => {
 		for (const l of lockers) await l.close().catch(() => {});
+		const keys = await probe.keys(`${prefix}*`);
+		if (keys.length > 0) await probe.del(...keys);
 		for (const r of connections) r.disconnect();
 	});
 
