@@ -29,7 +29,7 @@ import { loopbackSources } from './lib/eio.js';
 import { DOMAIN, ensureEjabberd, ensurePgsqlDriver, startEjabberd, type Ejabberd, type Storage } from './lib/ejabberd.js';
 import { merge, summary, type LatencySummary } from './lib/histogram.js';
 import { describeRun, loadAverage, machine, RESULTS_DIR, writeResults, type Machine } from './lib/machine.js';
-import { fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
+import { cpuSeconds, fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
 import { rateOfStep, saturated, workload } from './lib/workload.js';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/backends.js';
 import type { XmppOpenRequest, XmppSetup } from './lib/xmpp-generator.js';
@@ -72,6 +72,10 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 // Throughput and latency
 
 interface StepRow {
+	/** CPU time of beam.smp per message sent in the step (as throughput.ts measures Parley's server). */
+	serverCpuMsPerMessage: number;
+	serverCpuCores: number;
+	generatorCpuCores: number;
 	offeredRate: number;
 	offered: number;
 	delivered: number;
@@ -125,6 +129,10 @@ async function startGenerators(ej: Ejabberd, users: string[]): Promise<Generator
 			check();
 			const order: Omit<StepOrder, 'rate'> = { id: ++stepId, startEpochMs: Date.now() + 300, warmupMs: w.warmupSeconds * 1000, measureMs: measureSeconds * 1000, drainMs: w.drainSeconds * 1000 };
 			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
+			const genCpu = () => sum(children.map((c) => cpuSeconds(c.pid)));
+			const cpuBefore = cpuSeconds(ej.pid);
+			const genBefore = genCpu();
+			const wallBefore = Date.now();
 			const results = await Promise.all(
 				children.map((child) =>
 					child
@@ -135,8 +143,14 @@ async function startGenerators(ej: Ejabberd, users: string[]): Promise<Generator
 						})
 				)
 			);
+			const cpuUsed = cpuSeconds(ej.pid) - cpuBefore;
+			const genUsed = genCpu() - genBefore;
+			const wall = (Date.now() - wallBefore) / 1000;
 			const total = (f: (r: StepResult) => number) => sum(results.map(f));
 			return {
+				serverCpuMsPerMessage: round((cpuUsed * 1000) / Math.max(1, total((r) => r.sent)), 3),
+				serverCpuCores: round(cpuUsed / wall, 2),
+				generatorCpuCores: round(genUsed / wall, 2),
 				offeredRate: rate,
 				offered: total((r) => r.offered) / measureSeconds,
 				delivered: total((r) => r.deliveredInWindow) / measureSeconds,
@@ -168,7 +182,7 @@ function printStep(label: string, row: StepRow): void {
 		row.pushes < row.expectedPushes ? `${row.expectedPushes - row.pushes} pushes missing` : ''
 	].filter(Boolean);
 	console.log(
-		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms${problems.length ? `  (${problems.join(', ')})` : ''}`
+		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms  server ${fmt(row.serverCpuCores, 2)} cores, ${fmt(row.serverCpuMsPerMessage, 3)} ms/msg, generators ${fmt(row.generatorCpuCores, 2)} cores${problems.length ? `  (${problems.join(', ')})` : ''}`
 	);
 }
 
@@ -369,7 +383,7 @@ function readResult(name: string): { machine?: Machine; quick?: boolean; at?: st
 const sameMachine = (a: Machine | undefined, b: Machine) => !!a && a.cpus === b.cpus && a.cpu === b.cpu && a.memoryGiB === b.memoryGiB;
 
 interface Ratios {
-	throughput?: Array<{ system: string; parleyMsgsPerSecond: number; ejabberdMsgsPerSecond: number; ratio: number; parleyP99Ms: number; ejabberdP99Ms: number; goalMet: boolean; from: string }>;
+	throughput?: Array<{ system: string; parleyMsgsPerSecond: number; ejabberdMsgsPerSecond: number; ratio: number; parleyP99Ms: number; ejabberdP99Ms: number; goalMet: boolean; cpuPerMessageRatio: number | null; from: string }>;
 	capacity?: Array<{ connections: number; parleyRssPerConnectionBytes: number; ejabberdRssPerConnectionBytes: number; ratio: number; goalMet: boolean; from: string }>;
 	notes: string[];
 }
@@ -382,7 +396,7 @@ function ratios(m: Machine, tps: ThroughputResult[], cap: CapacityResult | undef
 	if (tps.length > 0 && t) {
 		if (!sameMachine(t.machine, m)) out.notes.push('bench/results/throughput.json is from another machine: no throughput ratio');
 		else {
-			const rows = (t.summary as Array<{ system: string; saturatedRate: number; p99Ms: number }> | undefined) ?? [];
+			const rows = (t.summary as Array<{ system: string; saturatedRate: number; p99Ms: number; serverCpuMsPerMessage?: number }> | undefined) ?? [];
 			out.throughput = [];
 			for (const r of rows) {
 				// Like with like: Parley on SQLite against ejabberd on SQLite, and so on (one node only).
@@ -396,6 +410,8 @@ function ratios(m: Machine, tps: ThroughputResult[], cap: CapacityResult | undef
 					parleyP99Ms: r.p99Ms,
 					ejabberdP99Ms: tp.latency.latency.p99Ms,
 					goalMet: r.saturatedRate >= tp.saturatedRate && r.p99Ms <= tp.latency.latency.p99Ms,
+					// Server CPU per message at 70 %, Parley's over ejabberd's: steadier than rates on a busy machine.
+					cpuPerMessageRatio: r.serverCpuMsPerMessage ? round(r.serverCpuMsPerMessage / tp.latency.serverCpuMsPerMessage, 2) : null,
 					from: `throughput.json of ${t.at}${t.quick ? ' (quick)' : ''}`
 				});
 			}
@@ -534,11 +550,11 @@ async function main(): Promise<number> {
 
 	console.log(`\npeer: ejabberd ${available.version} (${describeRun(m, load)}, ${Math.round((Date.now() - started) / 1000)} s)`);
 	if (tps.length > 0) {
-		console.log('| system | saturated msgs/s | at 70 %: msgs/s | p50 ms | p99 ms | p99.9 ms | archive rows |');
-		console.log('|---|---|---|---|---|---|---|');
+		console.log('| system | saturated msgs/s | at 70 %: msgs/s | p50 ms | p99 ms | p99.9 ms | server CPU per message | archive rows |');
+		console.log('|---|---|---|---|---|---|---|---|');
 		for (const tp of tps) {
 			const l = tp.latency.latency;
-			console.log(`| ejabberd, ${storageName(tp.storage)} | ${fmt(tp.saturatedRate)}${tp.saturatedByRule ? '' : ' (not saturated)'} | ${fmt(tp.latencyRate)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p999Ms} | ${tp.archivedMessages === undefined ? '-' : fmt(tp.archivedMessages)} |`);
+			console.log(`| ejabberd, ${storageName(tp.storage)} | ${fmt(tp.saturatedRate)}${tp.saturatedByRule ? '' : ' (not saturated)'} | ${fmt(tp.latencyRate)} | ${l.p50Ms} | ${l.p99Ms} | ${l.p999Ms} | ${tp.latency.serverCpuMsPerMessage} ms | ${tp.archivedMessages === undefined ? '-' : fmt(tp.archivedMessages)} |`);
 		}
 	}
 	for (const s of skipped) console.log(`skipped: ${s}`);
@@ -554,9 +570,9 @@ async function main(): Promise<number> {
 	}
 	if (r.throughput?.length) {
 		console.log('\nParley ÷ ejabberd, throughput (goal: ratio ≥ 1.00 with p99 ≤ ejabberd’s):');
-		console.log('| Parley | Parley msgs/s | ejabberd msgs/s | ratio | Parley p99 ms | ejabberd p99 ms | goal |');
-		console.log('|---|---|---|---|---|---|---|');
-		for (const x of r.throughput) console.log(`| ${x.system} | ${fmt(x.parleyMsgsPerSecond)} | ${fmt(x.ejabberdMsgsPerSecond)} | ${x.ratio.toFixed(2)} | ${x.parleyP99Ms} | ${x.ejabberdP99Ms} | ${x.goalMet ? 'met' : 'missed'} |`);
+		console.log('| Parley | Parley msgs/s | ejabberd msgs/s | ratio | Parley p99 ms | ejabberd p99 ms | goal | server CPU per message, Parley ÷ ejabberd |');
+		console.log('|---|---|---|---|---|---|---|---|');
+		for (const x of r.throughput) console.log(`| ${x.system} | ${fmt(x.parleyMsgsPerSecond)} | ${fmt(x.ejabberdMsgsPerSecond)} | ${x.ratio.toFixed(2)} | ${x.parleyP99Ms} | ${x.ejabberdP99Ms} | ${x.goalMet ? 'met' : 'missed'} | ${x.cpuPerMessageRatio ?? '-'} |`);
 	}
 	if (r.capacity?.length) {
 		console.log('\nParley ÷ ejabberd, RSS per idle connection (goal: at most 1.00):');
