@@ -23,7 +23,7 @@ export function dialectOf(url: string): DialectName {
  * Opens the database that `url` names. The drivers load lazily, so a SQLite install never needs pg or
  * mysql2 at run time, and the other way round.
  */
-export async function openDatabase(options: { url: string; poolSize?: number }): Promise<Db> {
+export async function openDatabase(options: { url: string; poolSize?: number; onIdleError?: (error: Error) => void }): Promise<Db> {
 	const dialectName = dialectOf(options.url);
 	let dialect: Dialect;
 	if (dialectName === 'sqlite') {
@@ -52,7 +52,12 @@ export async function openDatabase(options: { url: string; poolSize?: number }):
 		dialect = new SqliteDialect({ database: sqlite });
 	} else if (dialectName === 'postgres') {
 		const { default: pg } = await import('pg');
-		dialect = new PostgresDialect({ pool: new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 }) });
+		const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+		// An idle pooled connection that the server closes (a restart, a failover, an administrator's
+		// pg_terminate_backend: 57P01) is an 'error' event on the pool; with no listener Node would
+		// throw it and end the process. The pool drops that connection and opens a new one when needed.
+		pool.on('error', (error) => options.onIdleError?.(error));
+		dialect = new PostgresDialect({ pool });
 	} else {
 		const mysql = await import('mysql2');
 		const uri = options.url.replace(/^mariadb:/, 'mysql:');
