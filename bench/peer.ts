@@ -522,6 +522,13 @@ async function main(): Promise<number> {
 	} catch (error) {
 		errors.push((error as Error).message);
 	}
+	// ejabberd that installed but did not start is a skip for --quick too, with the reason printed, and
+	// leaves the results of an earlier run alone.
+	if (quick && errors.length > 0 && tps.length === 0 && !cap && errors.every((e) => e.includes('ejabberd did not start'))) {
+		for (const e of errors) console.error(`peer: ${e}`);
+		console.log('peer: skipped: ejabberd did not start (see above)');
+		return 0;
+	}
 	const m = machine();
 	const load = { before: loadBefore, after: loadAverage() };
 	const r = ratios(m, tps, cap);
@@ -587,11 +594,6 @@ async function main(): Promise<number> {
 	if (duplicates > 0) console.error(`peer: ${duplicates} duplicate pushes`);
 	const capacityBroken = cap && !cap.steps.some((s) => s.held && s.held >= Math.min(s.target, s.cappedAt ?? Infinity) * 0.99);
 	if (capacityBroken) console.error('peer: ejabberd held no step of connections');
-	// ejabberd that installed but failed to start is a skip for --quick too, with the reason printed.
-	if (quick && errors.length > 0 && errors.every((e) => e.includes('ejabberd did not start'))) {
-		console.log('peer: skipped: ejabberd did not start (see above)');
-		return 0;
-	}
 	return errors.length > 0 || duplicates > 0 || capacityBroken ? 1 : 0;
 }
 

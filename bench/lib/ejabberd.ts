@@ -94,6 +94,7 @@ export async function ensureEjabberd(timeoutMs = 300_000): Promise<Availability>
 			return { ok: false, why: `ejabberd is not installed and cannot be installed here (${why})` };
 		}
 	}
+	if (!has('ejabberdctl')) return { ok: false, why: 'ejabberdctl is not on the PATH (Debian puts it in /usr/sbin)' };
 	const version = packageVersion('ejabberd') ?? 'unknown';
 	return { ok: true, version, storage: sqliteDriverPresent() ? 'sqlite' : 'mnesia', installed };
 }

@@ -267,7 +267,7 @@ function fail(message: string): void {
 	process.send?.({ type: 'error', message: `xmpp generator ${setup?.gen ?? ''}: ${message}` });
 }
 
-process.on('message', (msg: { type: string; setup?: XmppSetup; step?: StepOrder; timeoutMs?: number } & Partial<XmppOpenRequest>) => {
+process.on('message', (msg: { type: string; setup?: XmppSetup; step?: StepOrder; timeoutMs?: number } & Partial<Omit<XmppOpenRequest, 'type'>>) => {
 	if (msg.type === 'setup') {
 		setup = msg.setup!;
 		connectAll().then(
@@ -287,7 +287,7 @@ process.on('message', (msg: { type: string; setup?: XmppSetup; step?: StepOrder;
 		};
 		check();
 	} else if (msg.type === 'open') {
-		open(msg as XmppOpenRequest).then(
+		open(msg as unknown as XmppOpenRequest).then(
 			(reply) => process.send?.(reply),
 			(error: Error) => fail(error.message)
 		);

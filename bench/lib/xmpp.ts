@@ -5,8 +5,9 @@
 // carries its middleware, reconnect and stream-management machinery, many times the weight of the
 // socket, and the load generator would run out of memory long before the server.
 import net from 'node:net';
-// @xmpp/client ships no types; the few parts used here are typed below.
-import { client, xml } from '@xmpp/client';
+// @xmpp/client ships no types; the few parts used here are typed below (XmppClient, Element).
+// @ts-expect-error -- no declaration file
+import { client as untypedClient, xml as untypedXml } from '@xmpp/client';
 
 /** An XML element as @xmpp/xml (ltx) builds and parses it. */
 export interface Element {
@@ -29,6 +30,9 @@ interface XmppClient {
 	iqCaller: { request(element: Element, timeoutMs?: number): Promise<Element> };
 	reconnect: { stop(): void };
 }
+
+const client = untypedClient as (options: Record<string, unknown>) => XmppClient;
+const xml = untypedXml as (name: string, attrs?: Record<string, string>, ...children: Array<Element | string>) => Element;
 
 export interface DeviceOptions {
 	/** `xmpp://127.0.0.1:5222`. */
@@ -77,7 +81,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 /** Logs one device in, enables carbons and sends initial presence (so bare-JID messages reach it). */
 export async function connectDevice(options: DeviceOptions): Promise<Device> {
 	const timeoutMs = options.timeoutMs ?? 30_000;
-	const x = client({ service: options.service, domain: options.domain, username: options.username, password: options.password, resource: options.resource }) as XmppClient;
+	const x = client({ service: options.service, domain: options.domain, username: options.username, password: options.password, resource: options.resource });
 	// A bench connection that drops is a failure to report, not something to paper over by reconnecting.
 	x.reconnect.stop();
 	const listeners: Array<(body: string, direction: 'in' | 'sent') => void> = [];
