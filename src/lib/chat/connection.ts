@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { api, ApiError } from '$lib/api';
-import type { Ack, ChatEndpoint, ChatTicketResponse, ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '$lib/protocol';
+import type { Ack, ChatEndpoint, ChatTicketRequest, ChatTicketResponse, ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '$lib/protocol';
 
 export type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'ended';
@@ -49,6 +49,12 @@ export class ChatConnection {
 	#unlisten: Array<() => void> = [];
 	/** Bumped by every connection attempt, so an older attempt still waiting for its ticket gives up. */
 	#generation = 0;
+	/**
+	 * The URL of the last chat node we failed to connect to since we were last online: the next ticket
+	 * request asks the gateway to name another one (`avoid`), as a crashed node stays in its registry
+	 * until its heartbeat expires.
+	 */
+	#avoid: string | undefined;
 
 	constructor(
 		private readonly events: ConnectionEvents,
@@ -133,7 +139,7 @@ export class ChatConnection {
 			return first;
 		}
 		try {
-			return (await api.post<ChatTicketResponse>('/api/auth/chat-ticket')).chat;
+			return (await api.post<ChatTicketResponse>('/api/auth/chat-ticket', this.#avoid ? ({ avoid: this.#avoid } satisfies ChatTicketRequest) : undefined)).chat;
 		} catch (error) {
 			if (error instanceof ApiError && error.code === 'unauthorized') {
 				this.#end('expired');
@@ -165,11 +171,20 @@ export class ChatConnection {
 		this.#socket = socket;
 		socket.on('connect', () => {
 			this.#attempt = 0;
+			this.#avoid = undefined;
 			this.#setState('online');
 			this.events.connected(socket);
 		});
 		socket.on('connect_error', () => {
-			if (this.#socket === socket) this.#lost();
+			if (this.#socket !== socket || this.#stopped) return;
+			// The node named could not be reached (crashed, stopping, or cut off). The first time since we
+			// were online, ask at once for a ticket to another node instead of waiting a back-off step;
+			// after that, back off as usual (still avoiding the last one), so that a client that can reach
+			// no node does not hop between them without pause.
+			const first = this.#avoid === undefined;
+			this.#avoid = endpoint.url;
+			if (first && !this.#timer) void this.#connect();
+			else this.#lost();
 		});
 		socket.on('disconnect', (reason) => {
 			if (this.#socket !== socket || this.#stopped) return;
