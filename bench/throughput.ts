@@ -409,7 +409,7 @@ interface Ramp {
 /** Waits for the backlog to arrive; says so when some of it has not after `timeoutMs`. */
 async function idle(gens: Generators, timeoutMs: number): Promise<void> {
 	const left = await gens.idle(timeoutMs);
-	if (left > 0) console.log(`  (${left} messages of earlier steps still not at their peer after ${timeoutMs / 1000} s)`);
+	if (left > 0) console.log(`  (${left} arrivals and acks of earlier steps still missing after ${timeoutMs / 1000} s)`);
 }
 
 async function ramp(gens: Generators): Promise<Ramp> {

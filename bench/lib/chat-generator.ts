@@ -308,8 +308,17 @@ process.on('message', (msg: { type: string; setup?: GeneratorSetup; step?: StepO
 	} else if (msg.type === 'idle') {
 		// Until everything sent so far (an overloaded step leaves a backlog) has reached its peer.
 		const deadline = performance.now() + msg.timeoutMs!;
+		// The peer's arrival is not the end of a message's work: the server may still owe acks and the
+		// pushes to the other devices, which would weigh on the next step.
+		const owed = () => {
+			let left = Math.max(0, outstanding);
+			const perMessage = 2 * setup.workload.devicesPerUser;
+			for (const step of steps.values()) left += step.sent - step.ackCount - step.ackErrors + Math.max(0, step.sent * perMessage - step.pushes);
+			return left;
+		};
 		const check = () => {
-			if (outstanding <= 0 || performance.now() > deadline) process.send?.({ type: 'idle', outstanding });
+			const left = owed();
+			if (left <= 0 || performance.now() > deadline) process.send?.({ type: 'idle', outstanding: left });
 			else setTimeout(check, 50);
 		};
 		check();
