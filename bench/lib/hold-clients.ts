@@ -81,8 +81,19 @@ function ticket(url: string, token: string, timeoutMs: number): Promise<string> 
 	});
 }
 
+/** A ticket, asked again once if the keep-alive connection was closed under the request (the server's keep-alive timeout racing its reuse), as any HTTP client would. */
+async function ticketWithRetry(url: string, token: string, timeoutMs: number): Promise<string> {
+	try {
+		return await ticket(url, token, timeoutMs);
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code !== 'ECONNRESET' && !/socket hang up/.test((error as Error).message)) throw error;
+		return ticket(url, token, timeoutMs);
+	}
+}
+
 async function openSocketIo(url: string, token: string | undefined, source: string, timeoutMs: number): Promise<void> {
-	const auth = token === undefined ? {} : { ticket: await ticket(url, token, timeoutMs) };
+	const auth = token === undefined ? {} : { ticket: await ticketWithRetry(url, token, timeoutMs) };
 	const socket = await connectSocketIo({ url, auth, localAddress: source, timeoutMs });
 	const h: Held = { close: () => socket.close() };
 	held.add(h);
