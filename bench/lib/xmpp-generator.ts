@@ -263,6 +263,14 @@ function status(): unknown {
 	return { type: 'status', open, closed: closedCount, pings: 0, closeReasons };
 }
 
+// @xmpp/client can reject a promise of its own that nobody holds when a socket is reset under it (a
+// login given up on, a connection torn down): that is a failed device, which the retries and the
+// figures account for, not a reason for the whole generator to die.
+let strays = 0;
+process.on('unhandledRejection', (error) => {
+	if (strays++ < 5) console.error(`xmpp generator: ${describe(error)} (not awaited by anyone; carrying on)`);
+});
+
 function fail(message: string): void {
 	process.send?.({ type: 'error', message: `xmpp generator ${setup?.gen ?? ''}: ${message}` });
 }
