@@ -52,7 +52,7 @@ export const FULL: Workload = {
 	startRate: 200,
 	rateFactor: 1.5,
 	maxRate: 40_000,
-	maxSteps: 12,
+	maxSteps: 14,
 	warmupSeconds: 2,
 	stepSeconds: 8,
 	drainSeconds: 5,
