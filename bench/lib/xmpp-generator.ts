@@ -11,16 +11,13 @@
 // It holds every device of its pairs, so both ends of each message are timed by this process's clock.
 // Exits when its parent goes away.
 //
-// The step loop is chat-generator's, message for message: the open-loop schedule of rate.ts, the tag
-// and text of workload.ts, message n from pair n % pairs, the two users taking turns, latency from the
-// due time to the arrival at the peer's first device, a message missing at the cut-off counted at its
-// age. What XMPP lacks is the ack after the durable write: a send counts as acked once @xmpp/client
-// has written it to the socket (ejabberd tells the sender nothing when it archives a message).
+// The step loop is chat-generator's, message for message (bench/lib/step-loop.ts). What XMPP lacks is
+// the ack after the durable write: a send counts as acked once @xmpp/client has written it to the
+// socket (ejabberd tells the sender nothing when it archives a message).
 import { performance } from 'node:perf_hooks';
-import type { StepOrder, StepResult } from './chat-generator.js';
-import { encode, latencyHistogram, recordMs } from './histogram.js';
-import { pace, perfOfEpoch } from './rate.js';
-import { messageText, tagOf, type Workload } from './workload.js';
+import type { StepOrder } from './chat-generator.js';
+import { connectFew, stepLoop, whenIdle, type StepLoop } from './step-loop.js';
+import type { Workload } from './workload.js';
 import { connectDevice, describe, holdIdle, type Device, type IdleConnection } from './xmpp.js';
 
 export interface XmppPair {
@@ -52,58 +49,11 @@ export interface XmppOpenRequest {
 	timeoutMs: number;
 }
 
-interface StepState {
-	order: StepOrder;
-	windowStart: number;
-	windowEnd: number;
-	due: Float64Array;
-	peerAt: Float64Array;
-	seen: Uint32Array;
-	sent: number;
-	offered: number;
-	deliveredInWindow: number;
-	arrived: number;
-	pushes: number;
-	duplicates: number;
-}
-
 let setup: XmppSetup;
 let devices: Device[][][] = []; // [pair][side][device]
-const steps = new Map<number, StepState>();
-let outstanding = 0;
+let loop: StepLoop;
 let retries = 0;
 let lastRetryError = '';
-
-function parseTag(tag: string): { step: StepState; n: number } | null {
-	const dot = tag.indexOf('.');
-	const step = steps.get(Number(tag.slice(tag.indexOf(':') + 1, dot)));
-	if (!step) return null;
-	return { step, n: Number(tag.slice(dot + 1)) };
-}
-
-const pairCount = () => setup.pairs.length;
-const senderSide = (n: number) => Math.floor(n / pairCount()) % 2;
-
-function onPush(pair: number, side: number, device: number, text: string): void {
-	const now = performance.now();
-	const hit = parseTag(tagOf(text));
-	if (!hit) return;
-	const { step, n } = hit;
-	if (n % pairCount() !== pair) return;
-	const bit = 1 << (side * setup.workload.devicesPerUser + device);
-	if (step.seen[n] & bit) {
-		step.duplicates++;
-		return;
-	}
-	step.seen[n] |= bit;
-	step.pushes++;
-	if (device === 0 && side !== senderSide(n)) {
-		step.peerAt[n] = now;
-		step.arrived++;
-		outstanding--;
-		if (now >= step.windowStart && now < step.windowEnd) step.deliveredInWindow++;
-	}
-}
 
 async function connectAll(): Promise<void> {
 	const jobs: Array<() => Promise<void>> = [];
@@ -129,90 +79,14 @@ async function connectAll(): Promise<void> {
 						// The sender's own device never gets its message back; a `sent` carbon on another
 						// device of the sender is the same push Parley sends to the sender's other devices.
 						if (direction === 'sent' && index === 0) return;
-						onPush(pair, side, index, body);
+						loop.onPush(pair, side, index, body);
 					});
 					devices[pair][side][index] = device;
 				});
 			}
 		})
 	);
-	// A few at a time: hundreds of simultaneous logins only measure the accept queue.
-	const queue = [...jobs];
-	await Promise.all(
-		Array.from({ length: 16 }, async () => {
-			for (let job = queue.shift(); job; job = queue.shift()) await job();
-		})
-	);
-}
-
-async function runStep(order: StepOrder): Promise<StepResult> {
-	const w = setup.workload;
-	const start = perfOfEpoch(order.startEpochMs);
-	const windowStart = start + order.warmupMs;
-	const windowEnd = windowStart + order.measureMs;
-	const capacity = Math.ceil((order.rate * (order.warmupMs + order.measureMs)) / 1000) + 2;
-	const step: StepState = {
-		order,
-		windowStart,
-		windowEnd,
-		due: new Float64Array(capacity),
-		peerAt: new Float64Array(capacity),
-		seen: new Uint32Array(capacity),
-		sent: 0,
-		offered: 0,
-		deliveredInWindow: 0,
-		arrived: 0,
-		pushes: 0,
-		duplicates: 0
-	};
-	steps.set(order.id, step);
-	for (const id of steps.keys()) if (id < order.id - 2) steps.delete(id);
-	const pairs = pairCount();
-	step.sent = await pace({
-		rate: order.rate,
-		startMs: start,
-		endMs: windowEnd,
-		send(n, due) {
-			if (n >= capacity) return;
-			step.due[n] = due;
-			if (due >= windowStart) step.offered++;
-			outstanding++;
-			const pair = n % pairs;
-			const side = Math.floor(n / pairs) % 2;
-			const tag = `${setup.gen}:${order.id}.${n}`;
-			devices[pair][side][0].send(setup.pairs[pair].users[1 - side], messageText(w, tag));
-		}
-	});
-	const cutoff = windowEnd + order.drainMs;
-	const complete = () => step.arrived >= step.sent && step.pushes >= step.sent * (2 * w.devicesPerUser - 1);
-	while (performance.now() < cutoff && !complete()) await new Promise((r) => setTimeout(r, 20));
-	const end = performance.now();
-	const histogram = latencyHistogram();
-	let missing = 0;
-	for (let n = 0; n < step.sent; n++) {
-		if (step.due[n] < windowStart) continue;
-		if (step.peerAt[n] > 0) recordMs(histogram, step.peerAt[n] - step.due[n]);
-		else {
-			missing++;
-			recordMs(histogram, end - step.due[n]);
-		}
-	}
-	return {
-		gen: setup.gen,
-		offered: step.offered,
-		deliveredInWindow: step.deliveredInWindow,
-		measureMs: order.measureMs,
-		histogram: encode(histogram),
-		missing,
-		sent: step.sent,
-		acked: step.sent,
-		ackErrors: 0,
-		pushes: step.pushes,
-		// Every device of both users but the sending one (Parley's generator also counts the sender's
-		// own device, which Parley pushes the message to as well; XMPP does not echo it).
-		expectedPushes: step.sent * (2 * w.devicesPerUser - 1),
-		duplicates: step.duplicates
-	};
+	await connectFew(jobs);
 }
 
 // --- capacity ---------------------------------------------------------------------------------------
@@ -278,22 +152,29 @@ function fail(message: string): void {
 process.on('message', (msg: { type: string; setup?: XmppSetup; step?: StepOrder; timeoutMs?: number } & Partial<Omit<XmppOpenRequest, 'type'>>) => {
 	if (msg.type === 'setup') {
 		setup = msg.setup!;
+		loop = stepLoop({
+			gen: setup.gen,
+			workload: setup.workload,
+			pairCount: setup.pairs.length,
+			send: (pair, side, _tag, text) => devices[pair][side][0].send(setup.pairs[pair].users[1 - side], text),
+			// Every device of both users but the sending one (Parley's generator also counts the sender's
+			// own device, which Parley pushes the message to as well; XMPP does not echo it).
+			pushesPerMessage: 2 * setup.workload.devicesPerUser - 1,
+			acks: false,
+			// As before the step loop was shared: the idle wait below counts what dropped steps never got.
+			forgetDropped: false
+		});
 		connectAll().then(
 			() => process.send?.({ type: 'ready', retries, lastRetryError }),
 			(error: Error) => fail(describe(error))
 		);
 	} else if (msg.type === 'step') {
-		runStep(msg.step!).then(
+		loop.runStep(msg.step!).then(
 			(result) => process.send?.({ type: 'step', result }),
 			(error: Error) => fail(error.stack ?? error.message)
 		);
 	} else if (msg.type === 'idle') {
-		const deadline = performance.now() + msg.timeoutMs!;
-		const check = () => {
-			if (outstanding <= 0 || performance.now() > deadline) process.send?.({ type: 'idle', outstanding });
-			else setTimeout(check, 50);
-		};
-		check();
+		void whenIdle(msg.timeoutMs!, loop.outstanding).then((outstanding) => process.send?.({ type: 'idle', outstanding }));
 	} else if (msg.type === 'open') {
 		open(msg as unknown as XmppOpenRequest).then(
 			(reply) => process.send?.(reply),
