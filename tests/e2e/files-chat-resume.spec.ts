@@ -1,31 +1,9 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { signedInPage } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
-
-const MiB = 1024 * 1024;
-const SIZE = 4 * MiB;
-// 1 MiB per PATCH (the page's setting for proxies with small body limits): the third is where the network goes.
-const CHUNK = MiB;
-/** The files' modification time, in s (a fingerprint part: the same file chosen again has the same). */
-const MTIME = 1_700_000_000;
-const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-/** Bytes from a seed (xorshift32), made the same way in the page and here (as in files.spec.ts). */
-function pseudoRandom(size: number, seed: number): Uint8Array {
-	const out = new Uint8Array(size);
-	let x = seed | 0 || 1;
-	for (let i = 0; i < size; i++) {
-		x ^= x << 13;
-		x ^= x >>> 17;
-		x ^= x << 5;
-		out[i] = x & 255;
-	}
-	return out;
-}
+import { CHUNK, cutAtTwoMiB, dropOn, fileCard, friendsInAChat, MTIME, patchOffsets, pseudoRandom, seededTransfer, sha256, SIZE, twoFriends, watchBubbles } from './files-helpers.js';
 
 /** A file on disk, as a user's own file would be: picking it gives the browser its real modification time. */
 function fileOnDisk(dir: string, name: string, bytes: Uint8Array, mtime = MTIME): string {
@@ -34,68 +12,6 @@ function fileOnDisk(dir: string, name: string, bytes: Uint8Array, mtime = MTIME)
 	fs.writeFileSync(file, bytes);
 	fs.utimesSync(file, mtime, mtime);
 	return file;
-}
-
-const fileCard = (page: Page, name: string): Locator => page.getByTestId('file-card').filter({ hasText: name });
-
-/** Counts, after every change of the page, the bubbles showing `name` (as files-chat.spec.ts does). */
-async function watchBubbles(page: Page, name: string) {
-	await page.evaluate((name) => {
-		const w = window as unknown as { handOver: { max: number; gap: boolean; seen: boolean } };
-		w.handOver = { max: 0, gap: false, seen: false };
-		const count = () =>
-			[...document.querySelectorAll('[data-testid="upload-bubble"], [data-testid="file-card"]')].filter((el) => el.textContent?.includes(name)).length;
-		const look = () => {
-			const n = count();
-			w.handOver.max = Math.max(w.handOver.max, n);
-			if (n > 0) w.handOver.seen = true;
-			else if (w.handOver.seen) w.handOver.gap = true;
-		};
-		look();
-		new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true });
-	}, name);
-	return () => page.evaluate(() => (window as unknown as { handOver: { max: number; gap: boolean; seen: boolean } }).handOver);
-}
-
-/** Two friends with their chat open; Alice's page sends 1 MiB per PATCH. */
-async function friendsInAChat(browser: import('@playwright/test').Browser, parley: { baseURL: string }, signUp: (o?: { username?: string; displayName?: string }) => Promise<import('./fixtures.js').Account>, tag: string) {
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: `Alice ${tag}` }),
-		signUp({ username: uniqueName('bob'), displayName: `Bob ${tag}` })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
-	a.close();
-	b.close();
-	const A = await signedInPage(browser, parley.baseURL, alice);
-	const B = await signedInPage(browser, parley.baseURL, bob);
-	await A.page.evaluate((bytes) => localStorage.setItem('parley.uploadChunkBytes', String(bytes)), CHUNK);
-	await Promise.all([A.page.goto(`/app/t/${thread.id}`), B.page.goto(`/app/t/${thread.id}`)]);
-	await expect(A.page.getByLabel(`Message to Bob ${tag}`)).toBeVisible();
-	await expect(B.page.getByLabel(`Message to Alice ${tag}`)).toBeVisible();
-	return { A, B, thread };
-}
-
-/** From now on every PATCH from 2 MiB on fails as a dead network would; returns how many were cut. */
-async function cutAtTwoMiB(page: Page): Promise<() => number> {
-	let cut = 0;
-	await page.route('**/files/*', async (route) => {
-		const request = route.request();
-		if (request.method() === 'PATCH' && Number(request.headers()['upload-offset']) >= 2 * CHUNK) {
-			cut++;
-			await route.abort('internetdisconnected');
-		} else await route.continue();
-	});
-	return () => cut;
-}
-
-/** The Upload-Offset of every PATCH the page sends from now on. */
-function patchOffsets(page: Page): number[] {
-	const offsets: number[] = [];
-	page.on('request', (request) => {
-		if (request.method() === 'PATCH') offsets.push(Number(request.headers()['upload-offset']));
-	});
-	return offsets;
 }
 
 test('an upload cut off by a reload shows again in the chat, paused at the server’s offset; Resume with the same file sends only the rest, another file is refused; the friend gets it; one bubble all along', async ({
@@ -170,20 +86,7 @@ test('dropping the same file on the chat takes over its paused bubble; Discard d
 	const bubble = A.page.getByTestId('upload-bubble');
 	const chat = A.page.getByTestId('thread');
 	/** Drops a 4 MiB file made in the page, the same bytes and modification time every time. */
-	const drop = async (name: string) => {
-		const dataTransfer = await A.page.evaluateHandle(
-			({ source, size, name, mtime }) => {
-				const make = new Function(`return ${source}`)() as (size: number, seed: number) => Uint8Array<ArrayBuffer>;
-				const transfer = new DataTransfer();
-				transfer.items.add(new File([make(size, 5)], name, { type: 'application/octet-stream', lastModified: mtime * 1000 }));
-				return transfer;
-			},
-			{ source: pseudoRandom.toString(), size: SIZE, name, mtime: MTIME }
-		);
-		await chat.dispatchEvent('dragenter', { dataTransfer });
-		await chat.dispatchEvent('dragover', { dataTransfer });
-		await chat.dispatchEvent('drop', { dataTransfer });
-	};
+	const drop = async (name: string) => dropOn(chat, await seededTransfer(A.page, { size: SIZE, seed: 5, name }));
 
 	// Two uploads cut at 2 MiB, then a reload: two paused bubbles.
 	await cutAtTwoMiB(A.page);
@@ -228,14 +131,7 @@ test('dropping the same file on the chat takes over its paused bubble; Discard d
 
 test('a finished upload whose message the socket missed asks the chat, and shows the file; if the chat cannot tell either, it says it was sent', async ({ browser, parley, signUp }) => {
 	test.setTimeout(120_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Lost' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Lost' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
-	a.close();
-	b.close();
+	const { alice, thread } = await twoFriends(parley, signUp, 'Lost');
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
 
 	// Between Alice's page and the server, frames from the server that name a file can be lost.

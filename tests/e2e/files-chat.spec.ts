@@ -1,48 +1,10 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
-
-const MiB = 1024 * 1024;
-const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
-
-/** Bytes from a seed (xorshift32), made the same way in the page and here (as in files.spec.ts). */
-function pseudoRandom(size: number, seed: number): Uint8Array {
-	const out = new Uint8Array(size);
-	let x = seed | 0 || 1;
-	for (let i = 0; i < size; i++) {
-		x ^= x << 13;
-		x ^= x >>> 17;
-		x ^= x << 5;
-		out[i] = x & 255;
-	}
-	return out;
-}
+import { signedInPage } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
+import { CHUNK, cutAtTwoMiB, dropOn, fileCard, friendsInAChat, patchOffsets, pseudoRandom, seededTransfer, sha256, SIZE, twoFriends, watchBubbles } from './files-helpers.js';
 
 const threadItem = (page: Page, name: string): Locator => page.getByTestId('thread-item').filter({ hasText: name });
-const fileCard = (page: Page, name: string): Locator => page.getByTestId('file-card').filter({ hasText: name });
-
-/**
- * Counts, after every change of the page, the bubbles showing `name`: its upload bubble plus its file
- * message. Records the most seen at once and whether it went back to none after it first showed, so
- * the hand-over from upload to message can be checked for a duplicate and for a flash of nothing.
- */
-async function watchHandOver(page: Page, name: string) {
-	await page.evaluate((name) => {
-		const w = window as unknown as { handOver: { max: number; gap: boolean; seen: boolean } };
-		w.handOver = { max: 0, gap: false, seen: false };
-		const count = () =>
-			[...document.querySelectorAll('[data-testid="upload-bubble"], [data-testid="file-card"]')].filter((el) => el.textContent?.includes(name)).length;
-		new MutationObserver(() => {
-			const n = count();
-			w.handOver.max = Math.max(w.handOver.max, n);
-			if (n > 0) w.handOver.seen = true;
-			else if (w.handOver.seen) w.handOver.gap = true;
-		}).observe(document.body, { childList: true, subtree: true, characterData: true });
-	}, name);
-	return () => page.evaluate(() => (window as unknown as { handOver: { max: number; gap: boolean; seen: boolean } }).handOver);
-}
 
 /** A PNG of `width`×`height` drawn in the page (a gradient, so it is not one colour). */
 async function pngInPage(page: Page, width: number, height: number): Promise<Buffer> {
@@ -65,11 +27,6 @@ async function pngInPage(page: Page, width: number, height: number): Promise<Buf
 	return Buffer.from(base64, 'base64');
 }
 
-// 1 MiB per PATCH (the page's setting for proxies with small body limits): a 4 MiB file is four, and
-// the third is where the network goes.
-const SIZE = 4 * MiB;
-const CHUNK = MiB;
-
 test('files in a chat: drop, lose the network, resume; the friend gets it live and downloads the same bytes; an image by attach and by paste shows a thumbnail that opens full size; deleting turns it into "File deleted" for both', async ({
 	browser,
 	parley,
@@ -77,47 +34,15 @@ test('files in a chat: drop, lose the network, resume; the friend gets it live a
 }) => {
 	// Two browsers, megabytes through tus, a reconnection: a loaded machine needs time.
 	test.setTimeout(180_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Files' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Files' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
-	a.close();
-	b.close();
-
-	const A = await signedInPage(browser, parley.baseURL, alice);
-	const B = await signedInPage(browser, parley.baseURL, bob);
-	await A.page.evaluate((bytes) => localStorage.setItem('parley.uploadChunkBytes', String(bytes)), CHUNK);
-	await Promise.all([A.page.goto(`/app/t/${thread.id}`), B.page.goto(`/app/t/${thread.id}`)]);
-	await expect(A.page.getByLabel('Message to Bob Files')).toBeVisible();
-	await expect(B.page.getByLabel('Message to Alice Files')).toBeVisible();
+	const { A, B, thread } = await friendsInAChat(browser, parley, signUp, 'Files');
 
 	// The third PATCH meets a dead network: Alice's browser goes offline and the request fails.
-	await A.page.route('**/files/*', async (route) => {
-		const request = route.request();
-		if (request.method() === 'PATCH' && Number(request.headers()['upload-offset']) >= 2 * CHUNK) {
-			await A.context.setOffline(true);
-			await route.abort('internetdisconnected');
-		} else await route.continue();
-	});
-	const handOver = await watchHandOver(A.page, 'holiday video.bin');
+	await cutAtTwoMiB(A.page, { offline: true });
+	const handOver = await watchBubbles(A.page, 'holiday video.bin');
 
 	// Alice drags a file from her desktop onto the chat: an overlay says where it goes, the drop sends it.
-	const dataTransfer = await A.page.evaluateHandle(
-		({ source, size }) => {
-			const make = new Function(`return ${source}`)() as (size: number, seed: number) => Uint8Array<ArrayBuffer>;
-			const transfer = new DataTransfer();
-			transfer.items.add(new File([make(size, 7)], 'holiday video.bin', { type: 'application/octet-stream', lastModified: 1_700_000_000_000 }));
-			return transfer;
-		},
-		{ source: pseudoRandom.toString(), size: SIZE }
-	);
-	const chat = A.page.getByTestId('thread');
-	await chat.dispatchEvent('dragenter', { dataTransfer });
-	await chat.dispatchEvent('dragover', { dataTransfer });
-	await expect(A.page.getByTestId('drop-overlay')).toContainText('Drop to send to Bob Files');
-	await chat.dispatchEvent('drop', { dataTransfer });
+	const dataTransfer = await seededTransfer(A.page, { size: SIZE, seed: 7, name: 'holiday video.bin' });
+	await dropOn(A.page.getByTestId('thread'), dataTransfer, () => expect(A.page.getByTestId('drop-overlay')).toContainText('Drop to send to Bob Files'));
 	await expect(A.page.getByTestId('drop-overlay')).toHaveCount(0);
 
 	// An upload bubble on Alice's side, with progress; it stops where the network went and says so.
@@ -136,10 +61,7 @@ test('files in a chat: drop, lose the network, resume; the friend gets it live a
 	await expect(fileCard(B.page, 'holiday video.bin')).toHaveCount(0);
 
 	// Alice pauses it herself while offline, comes back online, and resumes: it goes on from the server's offset.
-	const offsets: number[] = [];
-	A.page.on('request', (request) => {
-		if (request.method() === 'PATCH') offsets.push(Number(request.headers()['upload-offset']));
-	});
+	const offsets = patchOffsets(A.page);
 	await uploadBubble.getByRole('button', { name: 'Pause holiday video.bin' }).click();
 	await expect(uploadBubble).toHaveAttribute('data-status', 'paused');
 	await expect(uploadBubble).toContainText('Paused');
@@ -242,14 +164,7 @@ test('files in a chat: drop, lose the network, resume; the friend gets it live a
 
 test('a refused upload in a chat says why and offers retry; cancel takes the bubble away', async ({ browser, parley, signUp }) => {
 	test.setTimeout(120_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Refused' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Refused' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
-	a.close();
-	b.close();
+	const { alice, thread } = await twoFriends(parley, signUp, 'Refused');
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 360, height: 740 } });
 	await page.goto(`/app/t/${thread.id}`);
 

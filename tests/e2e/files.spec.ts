@@ -1,12 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Page } from '@playwright/test';
 import { expect, test, type Account } from './fixtures.js';
+import { CHUNK, cutAtTwoMiB, dropOn, patchOffsets, pseudoRandom, seededTransfer, sha256, SIZE, useSmallChunks } from './files-helpers.js';
 
 // Each signs in through the page and moves megabytes through tus; a busy CI machine needs more than 60 s.
 test.describe.configure({ mode: 'parallel', timeout: 120_000 });
-
-const MiB = 1024 * 1024;
-const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 async function signIn(page: Page, account: Account) {
 	await page.goto('/login');
@@ -16,55 +13,9 @@ async function signIn(page: Page, account: Account) {
 	await page.waitForURL(/\/app/);
 }
 
-/**
- * Bytes from a seed (xorshift32), made the same way in the page and here, so a 60 MiB file need not
- * cross from the test to the browser.
- */
-function pseudoRandom(size: number, seed: number): Uint8Array {
-	const out = new Uint8Array(size);
-	let x = seed | 0 || 1;
-	for (let i = 0; i < size; i++) {
-		x ^= x << 13;
-		x ^= x >>> 17;
-		x ^= x << 5;
-		out[i] = x & 255;
-	}
-	return out;
-}
-
 /** Drops a file of `size` seeded bytes onto the drop zone, as a person dragging it from their desktop would. */
-async function dropFile(page: Page, size: number, seed: number, name: string, lastModified = 1_700_000_000_000) {
-	const dataTransfer = await page.evaluateHandle(
-		({ source, size, seed, name, lastModified }) => {
-			const make = new Function(`return ${source}`)() as (size: number, seed: number) => Uint8Array<ArrayBuffer>;
-			const transfer = new DataTransfer();
-			transfer.items.add(new File([make(size, seed)], name, { type: 'application/octet-stream', lastModified }));
-			return transfer;
-		},
-		{ source: pseudoRandom.toString(), size, seed, name, lastModified }
-	);
-	const zone = page.getByTestId('drop-zone');
-	await zone.dispatchEvent('dragenter', { dataTransfer });
-	await zone.dispatchEvent('dragover', { dataTransfer });
-	await zone.dispatchEvent('drop', { dataTransfer });
-}
-
-/** Records the Upload-Offset of every PATCH the page sends. */
-function patchOffsets(page: Page): number[] {
-	const offsets: number[] = [];
-	page.on('request', (request) => {
-		if (request.method() === 'PATCH') offsets.push(Number(request.headers()['upload-offset']));
-	});
-	return offsets;
-}
-
-// 1 MiB per PATCH (the page's setting for proxies with small body limits): a 4 MiB file is four, and
-// the third is where the network goes.
-const SIZE = 4 * MiB;
-const CHUNK = MiB;
-
-async function useSmallChunks(page: Page) {
-	await page.evaluate((bytes) => localStorage.setItem('parley.uploadChunkBytes', String(bytes)), CHUNK);
+async function dropFile(page: Page, size: number, seed: number, name: string) {
+	await dropOn(page.getByTestId('drop-zone'), await seededTransfer(page, { size, seed, name }));
 }
 
 test('drop a file on the Files page, lose the network mid-way, get it back: the upload resumes from the server offset, finishes, is listed and downloads identical', async ({ page, signUp }) => {
@@ -76,13 +27,7 @@ test('drop a file on the Files page, lose the network mid-way, get it back: the 
 
 	const offsets = patchOffsets(page);
 	// The third PATCH meets a dead network: the browser goes offline and the request fails.
-	await page.route('**/files/*', async (route) => {
-		const request = route.request();
-		if (request.method() === 'PATCH' && Number(request.headers()['upload-offset']) >= 2 * CHUNK) {
-			await page.context().setOffline(true);
-			await route.abort('internetdisconnected');
-		} else await route.continue();
-	});
+	await cutAtTwoMiB(page, { offline: true });
 	await dropFile(page, SIZE, 7, 'holiday video.bin');
 
 	const row = page.getByTestId('upload');
