@@ -24,13 +24,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnNode, type NodeChild } from './lib/children.js';
-import type { StepOrder, StepResult } from './lib/chat-generator.js';
 import { loopbackSources } from './lib/eio.js';
 import { DOMAIN, ensureEjabberd, ensurePgsqlDriver, startEjabberd, type Ejabberd, type Storage } from './lib/ejabberd.js';
-import { merge, summary, type LatencySummary } from './lib/histogram.js';
 import { describeRun, loadAverage, machine, RESULTS_DIR, writeResults, type Machine } from './lib/machine.js';
-import { cpuSeconds, fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
-import { rateOfStep, saturated, workload } from './lib/workload.js';
+import { fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
+import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type StepRow } from './lib/step-driver.js';
+import { workload } from './lib/workload.js';
 import { createTestDatabase, type TestDatabase } from '../tests/helpers/backends.js';
 import type { XmppOpenRequest, XmppSetup } from './lib/xmpp-generator.js';
 
@@ -62,7 +61,6 @@ const overall = setTimeout(() => {
 }, DEADLINE_MS);
 overall.unref();
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 const kib = (bytes: number) => `${fmt(bytes / 1024, 1)} KiB`;
 const mib = (bytes: number) => `${fmt(bytes / 1024 ** 2, 1)} MiB`;
@@ -71,119 +69,18 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 // ---------------------------------------------------------------------------------------------------
 // Throughput and latency
 
-interface StepRow {
-	/** CPU time of beam.smp per message sent in the step (as throughput.ts measures Parley's server). */
-	serverCpuMsPerMessage: number;
-	serverCpuCores: number;
-	generatorCpuCores: number;
-	offeredRate: number;
-	offered: number;
-	delivered: number;
-	latency: LatencySummary;
-	sent: number;
-	missing: number;
-	pushes: number;
-	expectedPushes: number;
-	duplicates: number;
-}
-
-interface Generators {
-	step(rate: number, measureSeconds: number): Promise<StepRow>;
-	idle(timeoutMs: number): Promise<number>;
-	stop(): Promise<void>;
-}
-
-let stepId = 0;
-
-async function startGenerators(ej: Ejabberd, users: string[]): Promise<Generators> {
+function startGenerators(ej: Ejabberd, users: string[]): Promise<Generators> {
 	const pairs = Array.from({ length: w.pairs }, (_, p) => ({ users: [`${users[2 * p]}@${DOMAIN}`, `${users[2 * p + 1]}@${DOMAIN}`] as [string, string] }));
-	const count = Math.min(w.generators, pairs.length);
-	const children: NodeChild[] = [];
-	const errors: string[] = [];
-	const onError = (m: { type?: string; message?: string }) => {
-		if (m?.type === 'error') errors.push(m.message ?? 'error');
-	};
-	try {
-		for (let g = 0; g < count; g++) {
-			const child = spawnNode({ script: path.join(here, 'lib', 'xmpp-generator.ts') });
-			child.child.on('message', onError);
-			children.push(child);
-		}
-		await Promise.all(
-			children.map((child, g) => {
-				const setup: XmppSetup = { gen: g, workload: w, service: ej.service, password: PASSWORD, pairs: pairs.filter((_, p) => p % count === g) };
-				return child.request({ type: 'setup', setup }, (m: { type?: string; message?: string }) => (m?.type === 'error' ? { error: m.message ?? 'error' } : m?.type === 'ready' ? { error: undefined } : undefined), 180_000).then((r) => {
-					if (r.error !== undefined) throw new Error(r.error);
-				});
-			})
-		);
-	} catch (error) {
-		await Promise.all(children.map((c) => c.stop(2_000)));
-		throw error;
-	}
-	const check = () => {
-		if (errors.length > 0) throw new Error(`load generator: ${errors[0]}`);
-	};
-	return {
-		async step(rate, measureSeconds) {
-			check();
-			const order: Omit<StepOrder, 'rate'> = { id: ++stepId, startEpochMs: Date.now() + 300, warmupMs: w.warmupSeconds * 1000, measureMs: measureSeconds * 1000, drainMs: w.drainSeconds * 1000 };
-			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
-			const genCpu = () => sum(children.map((c) => cpuSeconds(c.pid)));
-			const cpuBefore = cpuSeconds(ej.pid);
-			const genBefore = genCpu();
-			const wallBefore = Date.now();
-			const results = await Promise.all(
-				children.map((child) =>
-					child
-						.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => (m?.type === 'error' ? { error: m.message ?? 'error' } : m?.type === 'step' ? { result: m.result! } : undefined), timeout)
-						.then((r: { error?: string; result?: StepResult }) => {
-							if (r.result === undefined) throw new Error(r.error);
-							return r.result;
-						})
-				)
-			);
-			const cpuUsed = cpuSeconds(ej.pid) - cpuBefore;
-			const genUsed = genCpu() - genBefore;
-			const wall = (Date.now() - wallBefore) / 1000;
-			const total = (f: (r: StepResult) => number) => sum(results.map(f));
-			return {
-				serverCpuMsPerMessage: round((cpuUsed * 1000) / Math.max(1, total((r) => r.sent)), 3),
-				serverCpuCores: round(cpuUsed / wall, 2),
-				generatorCpuCores: round(genUsed / wall, 2),
-				offeredRate: rate,
-				offered: total((r) => r.offered) / measureSeconds,
-				delivered: total((r) => r.deliveredInWindow) / measureSeconds,
-				latency: summary(merge(results.map((r) => r.histogram))),
-				sent: total((r) => r.sent),
-				missing: total((r) => r.missing),
-				pushes: total((r) => r.pushes),
-				expectedPushes: total((r) => r.expectedPushes),
-				duplicates: total((r) => r.duplicates)
-			};
-		},
-		async idle(timeoutMs) {
-			check();
-			const left = await Promise.all(children.map((child) => child.request({ type: 'idle', timeoutMs }, (m: { type?: string; outstanding?: number }) => (m?.type === 'idle' ? m.outstanding : undefined), timeoutMs + 10_000)));
-			return sum(left);
-		},
-		async stop() {
-			for (const c of children) if (c.child.connected) c.child.disconnect();
-			await Promise.all(children.map((c) => Promise.race([c.exited, sleep(5_000).then(() => c.stop(1_000))])));
-		}
-	};
-}
-
-function printStep(label: string, row: StepRow): void {
-	const l = row.latency;
-	const problems = [
-		row.missing ? `${row.missing} not arrived` : '',
-		row.duplicates ? `${row.duplicates} duplicates` : '',
-		row.pushes < row.expectedPushes ? `${row.expectedPushes - row.pushes} pushes missing` : ''
-	].filter(Boolean);
-	console.log(
-		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms  server ${fmt(row.serverCpuCores, 2)} cores, ${fmt(row.serverCpuMsPerMessage, 3)} ms/msg, generators ${fmt(row.generatorCpuCores, 2)} cores${problems.length ? `  (${problems.join(', ')})` : ''}`
-	);
+	return startStepGenerators({
+		script: 'xmpp-generator.ts',
+		workload: w,
+		pairCount: pairs.length,
+		setup: (g, count): XmppSetup => ({ gen: g, workload: w, service: ej.service, password: PASSWORD, pairs: pairs.filter((_, p) => p % count === g) }),
+		setupTimeoutMs: 180_000,
+		// beam.smp's CPU per message sent, as throughput.ts measures Parley's server.
+		serverPids: [ej.pid],
+		acks: false
+	});
 }
 
 interface ThroughputResult {
@@ -205,21 +102,7 @@ async function throughput(ej: Ejabberd): Promise<ThroughputResult> {
 	console.log(`registered ${users.length} users in ${registerSeconds} s (ejabberdctl register, then the HTTP API)`);
 	const gens = await startGenerators(ej, users);
 	try {
-		const steps: StepRow[] = [];
-		let byRule = false;
-		for (let i = 0; i < w.maxSteps; i++) {
-			const rate = rateOfStep(w, i);
-			if (i > 0 && rate === steps.at(-1)!.offeredRate) break;
-			await gens.idle(30_000);
-			const row = await gens.step(rate, w.stepSeconds);
-			steps.push(row);
-			printStep(`step ${i + 1}, ${fmt(rate)}/s`, row);
-			if (saturated(w, { offered: row.offered, delivered: row.delivered, p99Ms: row.latency.p99Ms })) {
-				byRule = true;
-				break;
-			}
-		}
-		const saturatedRate = Math.max(...steps.map((s) => s.delivered));
+		const { steps, saturatedRate, saturatedByRule: byRule } = await ramp(gens, w, () => gens.idle(30_000));
 		const latencyRate = w.latencyFraction * saturatedRate;
 		// The backlog of the saturated step must be gone, or it would count against the latency run.
 		const backlog = await gens.idle(120_000);

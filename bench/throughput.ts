@@ -24,12 +24,11 @@ import { nowIso } from '../server/db/ids.js';
 import { configureLogging } from '../server/logger.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../tests/helpers/backends.js';
 import { spawnNode, type NodeChild } from './lib/children.js';
-import type { DeviceEndpoint, GeneratorSetup, PairSetup, StepOrder, StepResult } from './lib/chat-generator.js';
-import { merge, summary, type LatencySummary } from './lib/histogram.js';
+import type { DeviceEndpoint, GeneratorSetup, PairSetup } from './lib/chat-generator.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
-import { cpuSeconds } from './lib/procstat.js';
 import { seedUsers, type SeededUser } from './lib/seed.js';
-import { rateOfStep, saturated, workload, type Workload } from './lib/workload.js';
+import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type Ramp, type StepRow } from './lib/step-driver.js';
+import { workload } from './lib/workload.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -40,7 +39,6 @@ const w = workload(quick);
 // The seeding's migrations log at info; the servers under test log through their own processes.
 configureLogging({ level: 'warn' });
 const here = import.meta.dirname;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // The whole run is bounded: a hung server or generator fails the benchmark instead of holding CI.
 const overall = setTimeout(
@@ -261,149 +259,16 @@ async function startCluster(): Promise<System & { prefix: string }> {
 // ---------------------------------------------------------------------------------------------------
 // Load generators and steps
 
-interface Generators {
-	step(rate: number, measureSeconds: number): Promise<StepRow>;
-	/** Waits until what was sent has arrived (a saturated step leaves a backlog), at most `timeoutMs`. */
-	idle(timeoutMs: number): Promise<number>;
-	stop(): Promise<void>;
-}
-
-export interface StepRow {
-	offeredRate: number;
-	/** Scheduled in the measured window, per second. */
-	offered: number;
-	/** Arrived at the peer's device in the measured window, per second. */
-	delivered: number;
-	latency: LatencySummary;
-	sent: number;
-	acked: number;
-	ackErrors: number;
-	firstError?: string;
-	/** Measured messages not at the peer by the cut-off. */
-	missing: number;
-	pushes: number;
-	expectedPushes: number;
-	duplicates: number;
-	/** CPU time (user + system) of the server processes during the step, per message sent. */
-	serverCpuMsPerMessage: number;
-	/** The servers' CPU use over the step as a share of one core. */
-	serverCpuCores: number;
-	/** The load generators' CPU use, likewise (they share the machine with the servers). */
-	generatorCpuCores: number;
-}
-
-let stepId = 0;
-
-async function startGenerators(system: System, set?: string): Promise<Generators> {
-	const pairs = await system.pairs(set);
-	const count = Math.min(w.generators, pairs.length);
-	const children: NodeChild[] = [];
-	const errors: string[] = [];
-	try {
-		for (let g = 0; g < count; g++) {
-			const child = spawnNode({ script: path.join(here, 'lib', 'chat-generator.ts') });
-			child.child.on('message', (m: { type?: string; message?: string }) => {
-				if (m?.type === 'error') errors.push(m.message ?? 'error');
-			});
-			children.push(child);
-		}
-		await Promise.all(
-			children.map((child, g) => {
-				const setup: GeneratorSetup = { kind: system.kind, gen: g, workload: w, pairs: pairs.filter((_, p) => p % count === g) };
-				return child.request({ type: 'setup', setup }, (m: { type?: string; message?: string }) => {
-					if (m?.type === 'error') throw new Error(m.message);
-					return m?.type === 'ready' ? true : undefined;
-				}, 120_000);
-			})
-		);
-	} catch (error) {
-		await Promise.all(children.map((c) => c.stop(2_000)));
-		throw error;
-	}
-	const check = () => {
-		if (errors.length > 0) throw new Error(`load generator: ${errors[0]}`);
-	};
-	return {
-		async step(rate, measureSeconds) {
-			check();
-			const order: Omit<StepOrder, 'rate'> = {
-				id: ++stepId,
-				// A little ahead, so every generator has the order before the first message is due.
-				startEpochMs: Date.now() + 300,
-				warmupMs: w.warmupSeconds * 1000,
-				measureMs: measureSeconds * 1000,
-				drainMs: w.drainSeconds * 1000
-			};
-			const timeout = 300 + order.warmupMs + order.measureMs + order.drainMs + 60_000;
-			const cpu = () => system.pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
-			const genCpu = () => children.reduce((s, c) => s + cpuSeconds(c.pid), 0);
-			const cpuBefore = cpu();
-			const genBefore = genCpu();
-			const wallBefore = Date.now();
-			const results = await Promise.all(
-				children.map((child) =>
-					child.request({ type: 'step', step: { ...order, rate: rate / count } }, (m: { type?: string; result?: StepResult; message?: string }) => {
-						if (m?.type === 'error') throw new Error(m.message);
-						return m?.type === 'step' ? m.result : undefined;
-					}, timeout)
-				)
-			);
-			const cpuUsed = cpu() - cpuBefore;
-			const genUsed = genCpu() - genBefore;
-			const wall = (Date.now() - wallBefore) / 1000;
-			const sum = (f: (r: StepResult) => number) => results.reduce((s, r) => s + f(r), 0);
-			return {
-				serverCpuMsPerMessage: Math.round(((cpuUsed * 1000) / Math.max(1, sum((r) => r.sent))) * 1000) / 1000,
-				serverCpuCores: Math.round((cpuUsed / wall) * 100) / 100,
-				generatorCpuCores: Math.round((genUsed / wall) * 100) / 100,
-				offeredRate: rate,
-				offered: sum((r) => r.offered) / measureSeconds,
-				delivered: sum((r) => r.deliveredInWindow) / measureSeconds,
-				latency: summary(merge(results.map((r) => r.histogram))),
-				sent: sum((r) => r.sent),
-				acked: sum((r) => r.acked),
-				ackErrors: sum((r) => r.ackErrors),
-				firstError: results.find((r) => r.firstError)?.firstError,
-				missing: sum((r) => r.missing),
-				pushes: sum((r) => r.pushes),
-				expectedPushes: sum((r) => r.expectedPushes),
-				duplicates: sum((r) => r.duplicates)
-			};
-		},
-		async idle(timeoutMs) {
-			check();
-			const left = await Promise.all(children.map((child) => child.request({ type: 'idle', timeoutMs }, (m: { type?: string; outstanding?: number }) => (m?.type === 'idle' ? m.outstanding : undefined), timeoutMs + 10_000)));
-			return left.reduce((s, n) => s + n, 0);
-		},
-		async stop() {
-			// Closing the IPC channel tells a generator to close its sockets and exit.
-			for (const c of children) if (c.child.connected) c.child.disconnect();
-			await Promise.all(children.map((c) => Promise.race([c.exited, sleep(5_000).then(() => c.stop(1_000))])));
-		}
-	};
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-function printStep(label: string, row: StepRow): void {
-	const l = row.latency;
-	const problems = [
-		row.ackErrors ? `${row.ackErrors} refused (${row.firstError})` : '',
-		row.missing ? `${row.missing} not arrived` : '',
-		row.duplicates ? `${row.duplicates} duplicates` : '',
-		row.pushes < row.expectedPushes ? `${row.expectedPushes - row.pushes} pushes missing` : ''
-	].filter(Boolean);
-	console.log(
-		`  ${label.padEnd(14)} offered ${fmt(row.offered).padStart(6)}/s  delivered ${fmt(row.delivered).padStart(6)}/s  p50 ${fmt(l.p50Ms, 1).padStart(7)} ms  p99 ${fmt(l.p99Ms, 1).padStart(7)} ms  p99.9 ${fmt(l.p999Ms, 1).padStart(7)} ms  server ${fmt(row.serverCpuCores, 2)} cores, ${fmt(row.serverCpuMsPerMessage, 3)} ms/msg, generators ${fmt(row.generatorCpuCores, 2)} cores${problems.length ? `  (${problems.join(', ')})` : ''}`
-	);
-}
-
-interface Ramp {
-	steps: StepRow[];
-	/** The best delivered rate of any step (messages per second). */
-	saturatedRate: number;
-	/** False when the ramp hit maxRate or maxSteps before the saturation rule fired. */
-	saturatedByRule: boolean;
+function startGenerators(system: System, pairs: PairSetup[]): Promise<Generators> {
+	return startStepGenerators({
+		script: 'chat-generator.ts',
+		workload: w,
+		pairCount: pairs.length,
+		setup: (g, count): GeneratorSetup => ({ kind: system.kind, gen: g, workload: w, pairs: pairs.filter((_, p) => p % count === g) }),
+		setupTimeoutMs: 120_000,
+		serverPids: system.pids,
+		acks: true
+	});
 }
 
 /** Waits for the backlog to arrive; says so when some of it has not after `timeoutMs`. */
@@ -412,25 +277,11 @@ async function idle(gens: Generators, timeoutMs: number): Promise<void> {
 	if (left > 0) console.log(`  (${left} arrivals and acks of earlier steps still missing after ${timeoutMs / 1000} s)`);
 }
 
-async function ramp(gens: Generators): Promise<Ramp> {
-	const steps: StepRow[] = [];
-	let byRule = false;
+async function rampWithWarmup(gens: Generators): Promise<Ramp> {
 	// Unmeasured: fresh processes run cold code (the JIT, first queries, socket buffers), which made a
 	// first step at the lowest rate look saturated.
 	await gens.step(w.startRate, w.warmupSeconds);
-	for (let i = 0; i < w.maxSteps; i++) {
-		const rate = rateOfStep(w, i);
-		if (i > 0 && rate === steps.at(-1)!.offeredRate) break;
-		await idle(gens, 30_000);
-		const row = await gens.step(rate, w.stepSeconds);
-		steps.push(row);
-		printStep(`step ${i + 1}, ${fmt(rate)}/s`, row);
-		if (saturated(w, { offered: row.offered, delivered: row.delivered, p99Ms: row.latency.p99Ms })) {
-			byRule = true;
-			break;
-		}
-	}
-	return { steps, saturatedRate: Math.max(...steps.map((s) => s.delivered)), saturatedByRule: byRule };
+	return ramp(gens, w, () => idle(gens, 30_000));
 }
 
 async function latencyRun(gens: Generators, rate: number, label: string): Promise<StepRow> {
@@ -453,9 +304,9 @@ interface SystemResult {
 
 async function measure(system: System): Promise<SystemResult> {
 	console.log(`${system.name}:`);
-	const gens = await startGenerators(system);
+	const gens = await startGenerators(system, await system.pairs());
 	try {
-		const r = await ramp(gens);
+		const r = await rampWithWarmup(gens);
 		const latencyRate = w.latencyFraction * r.saturatedRate;
 		const latency = await latencyRun(gens, latencyRate, `${Math.round(w.latencyFraction * 100)} %, ${fmt(latencyRate)}/s`);
 		return { name: system.name, ramp: r, latencyRate, latency };
@@ -516,17 +367,17 @@ if (wanted('cross-node')) {
 	else {
 		crossNode = await withSystem(startCluster, async (cluster) => {
 			console.log(`${cluster.name}, each pair's users on different nodes:`);
-			const cross = await startGenerators(cluster, 'cross');
+			const cross = await startGenerators(cluster, await cluster.pairs('cross'));
 			let crossResult: SystemResult;
 			try {
-				const r = await ramp(cross);
+				const r = await rampWithWarmup(cross);
 				const latencyRate = w.latencyFraction * r.saturatedRate;
 				crossResult = { name: 'cross-node', ramp: r, latencyRate, latency: await latencyRun(cross, latencyRate, `${Math.round(w.latencyFraction * 100)} %, ${fmt(latencyRate)}/s`) };
 			} finally {
 				await cross.stop();
 			}
 			console.log(`${cluster.name}, each pair on one node, at the same offered rate:`);
-			const same = await startGenerators(cluster, 'same');
+			const same = await startGenerators(cluster, await cluster.pairs('same'));
 			let sameLatency: StepRow;
 			try {
 				sameLatency = await latencyRun(same, crossResult.latencyRate, `same node, ${fmt(crossResult.latencyRate)}/s`);
@@ -597,7 +448,7 @@ if (crossNode) {
 	const c = crossNode as { cross: SystemResult; sameNode: { latency: StepRow } };
 	allRows.push(...c.cross.ramp.steps, c.cross.latency, c.sameNode.latency);
 }
-const bad = allRows.filter((r) => r.ackErrors > 0 || r.duplicates > 0);
+const bad = allRows.filter((r) => (r.ackErrors ?? 0) > 0 || r.duplicates > 0);
 if (bad.length > 0) {
 	console.error(`throughput: ${bad.length} steps with refused sends or duplicate pushes (first: ${bad[0].firstError ?? 'duplicates'})`);
 	process.exit(1);
