@@ -21,6 +21,7 @@ import path from 'node:path';
 import { spawnNode, type NodeChild } from './lib/children.js';
 import { loopbackSources } from './lib/eio.js';
 import type { HoldTarget, OpenedReply, OpenRequest, StatusReply } from './lib/hold-clients.js';
+import { openShares, type HeldStep } from './lib/hold-steps.js';
 import { describeRun, loadAverage, machine, writeResults } from './lib/machine.js';
 import { freePort, startParleyProcess } from './lib/parley-process.js';
 import type { ProbedMemory } from './lib/probe.js';
@@ -55,18 +56,7 @@ interface Figures {
 	loadAverage: number;
 }
 
-interface Step {
-	target: number;
-	/** Why the step was not run. */
-	skipped?: string;
-	opened?: number;
-	failed?: number;
-	failures?: Record<string, number>;
-	errors?: string[];
-	connectSeconds?: number;
-	/** Open at the memory measurement and after the CPU window. */
-	heldAtMemory?: number;
-	held?: number;
+interface Step extends HeldStep {
 	closedReasons?: Record<string, number>;
 	/** Heartbeats the clients answered during the CPU window. */
 	pingsInWindow?: number;
@@ -151,14 +141,7 @@ async function runSteps(run: ServerRun, target: HoldTarget, pid: number, memory:
 			}
 			const before = await statusOf(generators);
 			const need = Math.max(0, stepTarget - before.open);
-			const shares = generators.map((_, i) => Math.floor(need / generators.length) + (i < need % generators.length ? 1 : 0));
-			const opened = await Promise.all(generators.map((g, i) => (shares[i] > 0 ? openOn(g, i, shares[i]) : Promise.resolve<OpenedReply>({ type: 'opened', ok: 0, failed: 0, failures: {}, errors: [], seconds: 0 }))));
-			step.opened = sum(opened.map((o) => o.ok));
-			step.failed = sum(opened.map((o) => o.failed));
-			step.failures = {};
-			for (const o of opened) merge(step.failures, o.failures);
-			step.errors = opened.flatMap((o) => o.errors).slice(0, 5);
-			step.connectSeconds = Math.max(...opened.map((o) => o.seconds));
+			const connect = Object.assign(step, await openShares(generators.length, need, (i, count) => openOn(generators[i], i, count)));
 			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 			step.heldAtMemory = (await statusOf(generators)).open;
@@ -178,15 +161,15 @@ async function runSteps(run: ServerRun, target: HoldTarget, pid: number, memory:
 				externalBytes: (f.memory.external - idle.memory.external) / held
 			};
 			console.log(
-				`${run.server}: ${step.held} of ${stepTarget} held (${step.failed} failed, connecting took ${step.connectSeconds.toFixed(1)} s), RSS ${kib(step.perConnection.procRssBytes)}/conn, heap ${kib(step.perConnection.heapBytes)}/conn, ${f.cpu.perMinute.toFixed(2)} CPU s/min, ${f.openFiles} open files`
+				`${run.server}: ${step.held} of ${stepTarget} held (${connect.failed} failed, connecting took ${connect.connectSeconds.toFixed(1)} s), RSS ${kib(step.perConnection.procRssBytes)}/conn, heap ${kib(step.perConnection.heapBytes)}/conn, ${f.cpu.perMinute.toFixed(2)} CPU s/min, ${f.openFiles} open files`
 			);
 
 			const limit = run.fileLimit.soft;
 			const lastStep = k === STEPS.length - 1;
 			if (!lastStep && f.openFiles >= limit - 2 * GENERATORS * 8 - 64) {
-				run.stopped = `the ${stepTarget.toLocaleString('en')} step left the server at ${f.openFiles} open files of its limit of ${limit} (RLIMIT_NOFILE; ${step.failed} connections failed${step.errors[0] ? `, e.g. ${step.errors[0]}` : ''})`;
-			} else if (!lastStep && (step.failed > stepTarget / 100 || step.held < stepTarget * 0.99)) {
-				run.stopped = `the ${stepTarget.toLocaleString('en')} step held ${step.held}, ${step.failed} connections failed (${JSON.stringify(step.failures)}${step.errors[0] ? `, e.g. ${step.errors[0]}` : ''})`;
+				run.stopped = `the ${stepTarget.toLocaleString('en')} step left the server at ${f.openFiles} open files of its limit of ${limit} (RLIMIT_NOFILE; ${connect.failed} connections failed${connect.errors[0] ? `, e.g. ${connect.errors[0]}` : ''})`;
+			} else if (!lastStep && (connect.failed > stepTarget / 100 || step.held < stepTarget * 0.99)) {
+				run.stopped = `the ${stepTarget.toLocaleString('en')} step held ${step.held}, ${connect.failed} connections failed (${JSON.stringify(connect.failures)}${connect.errors[0] ? `, e.g. ${connect.errors[0]}` : ''})`;
 			}
 		}
 	} finally {

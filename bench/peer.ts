@@ -26,6 +26,8 @@ import path from 'node:path';
 import { spawnNode, type NodeChild } from './lib/children.js';
 import { loopbackSources } from './lib/eio.js';
 import { DOMAIN, ensureEjabberd, ensurePgsqlDriver, startEjabberd, type Ejabberd, type Storage } from './lib/ejabberd.js';
+import type { OpenedReply, StatusReply } from './lib/hold-clients.js';
+import { openShares, type HeldStep } from './lib/hold-steps.js';
 import { describeRun, loadAverage, machine, RESULTS_DIR, writeResults, type Machine } from './lib/machine.js';
 import { fileLimit, measureCpu, openFiles, procMemory, type CpuWindow } from './lib/procstat.js';
 import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type StepRow } from './lib/step-driver.js';
@@ -127,19 +129,10 @@ interface Figures {
 	loadAverage: number;
 }
 
-interface CapacityStep {
-	target: number;
+interface CapacityStep extends HeldStep {
 	/** Connections actually opened for this step when the target is past what the open-file limit allows. */
 	cappedAt?: number;
 	closeReasons?: Record<string, number>;
-	skipped?: string;
-	opened?: number;
-	failed?: number;
-	failures?: Record<string, number>;
-	errors?: string[];
-	connectSeconds?: number;
-	heldAtMemory?: number;
-	held?: number;
 	figures?: Figures;
 	perConnection?: { rssBytes: number };
 }
@@ -151,20 +144,6 @@ interface CapacityResult {
 	steps: CapacityStep[];
 	stopped?: string;
 	usersSeconds: number;
-}
-
-interface OpenedReply {
-	type: 'opened';
-	ok: number;
-	failed: number;
-	failures: Record<string, number>;
-	errors: string[];
-	seconds: number;
-}
-interface StatusReply {
-	type: 'status';
-	open: number;
-	closeReasons: Record<string, number>;
 }
 
 async function figures(pid: number, cpuMs: number): Promise<Figures> {
@@ -216,14 +195,8 @@ async function capacity(ej: Ejabberd): Promise<CapacityResult> {
 			}
 			if (target > cap) step.cappedAt = cap;
 			const need = Math.max(0, Math.min(target, cap) - (await openNow()));
-			const shares = generators.map((_, i) => Math.floor(need / generators.length) + (i < need % generators.length ? 1 : 0));
-			const opened = await Promise.all(generators.map((g, i) => (shares[i] > 0 ? openOn(g, i, shares[i]) : Promise.resolve<OpenedReply>({ type: 'opened', ok: 0, failed: 0, failures: {}, errors: [], seconds: 0 }))));
-			step.opened = sum(opened.map((o) => o.ok));
-			step.failed = sum(opened.map((o) => o.failed));
-			step.failures = {};
-			for (const o of opened) for (const [kind, n] of Object.entries(o.failures)) step.failures[kind] = (step.failures[kind] ?? 0) + n;
-			step.errors = opened.flatMap((o) => o.errors).slice(0, 5);
-			step.connectSeconds = round(Math.max(...opened.map((o) => o.seconds)));
+			const connect = Object.assign(step, await openShares(generators.length, need, (i, count) => openOn(generators[i], i, count)));
+			step.connectSeconds = round(connect.connectSeconds);
 			await sleep(SETTLE_MS);
 			step.heldAtMemory = await openNow();
 			step.figures = await figures(pid, CPU_WINDOW_MS);
@@ -233,16 +206,16 @@ async function capacity(ej: Ejabberd): Promise<CapacityResult> {
 			for (const s of after) for (const [why, n] of Object.entries(s.closeReasons)) step.closeReasons[why] = (step.closeReasons[why] ?? 0) + n;
 			step.perConnection = { rssBytes: (step.figures.rssBytes - idle.rssBytes) / Math.max(1, step.heldAtMemory) };
 			console.log(
-				`ejabberd: ${fmt(step.held)} of ${fmt(target)}${step.cappedAt ? ` (capped at ${fmt(step.cappedAt)} by the open-file limit)` : ''} held (${step.failed} failed, connecting took ${step.connectSeconds} s), RSS ${mib(step.figures.rssBytes)}, ${kib(step.perConnection.rssBytes)}/conn, ${step.figures.cpu.perMinute.toFixed(2)} CPU s/min, ${step.figures.openFiles} open files`
+				`ejabberd: ${fmt(step.held)} of ${fmt(target)}${step.cappedAt ? ` (capped at ${fmt(step.cappedAt)} by the open-file limit)` : ''} held (${connect.failed} failed, connecting took ${step.connectSeconds} s), RSS ${mib(step.figures.rssBytes)}, ${kib(step.perConnection.rssBytes)}/conn, ${step.figures.cpu.perMinute.toFixed(2)} CPU s/min, ${step.figures.openFiles} open files`
 			);
 			const last = k === STEPS.length - 1;
 			const effective = Math.min(target, cap);
 			if (!last && step.cappedAt) {
 				stopped = `beam.smp's open-file limit (RLIMIT_NOFILE) is ${limit.soft}: ${fmt(cap)} connections at most`;
 			} else if (!last && step.figures.openFiles >= limit.soft - 2 * HOLD_GENERATORS * 8 - 64) {
-				stopped = `the ${fmt(target)} step left beam.smp at ${step.figures.openFiles} open files of its limit of ${limit.soft} (RLIMIT_NOFILE; ${step.failed} connections failed${step.errors[0] ? `, e.g. ${step.errors[0]}` : ''})`;
-			} else if (!last && (step.failed > effective / 100 || step.held < effective * 0.99)) {
-				stopped = `the ${fmt(target)} step held ${step.held}, ${step.failed} connections failed (${JSON.stringify(step.failures)}${step.errors[0] ? `, e.g. ${step.errors[0]}` : ''})`;
+				stopped = `the ${fmt(target)} step left beam.smp at ${step.figures.openFiles} open files of its limit of ${limit.soft} (RLIMIT_NOFILE; ${connect.failed} connections failed${connect.errors[0] ? `, e.g. ${connect.errors[0]}` : ''})`;
+			} else if (!last && (connect.failed > effective / 100 || step.held < effective * 0.99)) {
+				stopped = `the ${fmt(target)} step held ${step.held}, ${connect.failed} connections failed (${JSON.stringify(connect.failures)}${connect.errors[0] ? `, e.g. ${connect.errors[0]}` : ''})`;
 			}
 		}
 		return { pid, fileLimit: limit, idle, steps, stopped, usersSeconds };
