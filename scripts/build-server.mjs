@@ -1,10 +1,14 @@
 // Bundles server/ (TypeScript) into build/server.js beside SvelteKit's build/handler.js.
 // Packages stay external: they are loaded from node_modules at run time.
 import { build } from 'esbuild';
+import { pathToFileURL } from 'node:url';
 
-await build({
-	entryPoints: ['server/main.ts'],
-	outfile: 'build/server.js',
+/**
+ * The bundle's esbuild options, but for what goes in and where it goes out; bench/lib/parley-process.ts
+ * bundles its probed server with the same ones, so a benchmark measures what production runs.
+ * @type {import('esbuild').BuildOptions}
+ */
+export const serverBuildOptions = {
 	bundle: true,
 	platform: 'node',
 	format: 'esm',
@@ -12,5 +16,10 @@ await build({
 	packages: 'external',
 	sourcemap: true,
 	logLevel: 'warning'
-});
-console.log('built build/server.js');
+};
+
+// Imported for its options, it builds nothing.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+	await build({ ...serverBuildOptions, entryPoints: ['server/main.ts'], outfile: 'build/server.js' });
+	console.log('built build/server.js');
+}

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { serverBuildOptions } from '../../scripts/build-server.mjs';
 import { spawnNode, type NodeChild } from './children.js';
 import type { ProbedMemory } from './probe.js';
 
@@ -33,17 +34,7 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
  */
 export async function bundleParley(dir: string): Promise<string> {
 	const outfile = path.join(dir, 'server.js');
-	await build({
-		entryPoints: [path.join(import.meta.dirname, 'parley-entry.ts')],
-		outfile,
-		bundle: true,
-		platform: 'node',
-		format: 'esm',
-		target: 'node20',
-		packages: 'external',
-		sourcemap: true,
-		logLevel: 'warning'
-	});
+	await build({ ...serverBuildOptions, entryPoints: [path.join(import.meta.dirname, 'parley-entry.ts')], outfile });
 	fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 	if (!fs.existsSync(path.join(dir, 'node_modules'))) fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
 	return outfile;
