@@ -13,7 +13,6 @@
 //   npm run bench -- throughput [--quick] [--only=ws,sqlite,postgres,cross-node] [--cpu-prof=DIR]
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -26,6 +25,7 @@ import { createTestDatabase, REDIS_URL, type TestDatabase } from '../tests/helpe
 import { spawnNode, type NodeChild } from './lib/children.js';
 import type { DeviceEndpoint, GeneratorSetup, PairSetup } from './lib/chat-generator.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
+import { freePort } from './lib/parley-process.js';
 import { seedUsers, type SeededUser } from './lib/seed.js';
 import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type Ramp, type StepRow } from './lib/step-driver.js';
 import { workload } from './lib/workload.js';
@@ -116,15 +116,6 @@ async function seedPairs(databaseUrl: string, count: number, prefix: string): Pr
 	} finally {
 		await db.close();
 	}
-}
-
-/** A port the OS just handed out and released. */
-async function freePort(): Promise<number> {
-	const probe = net.createServer();
-	await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-	const { port } = probe.address() as net.AddressInfo;
-	await new Promise<void>((resolve) => probe.close(() => resolve()));
-	return port;
 }
 
 async function startParleyNode(options: { name: string; databaseUrl: string; dataDir: string; roles: string; env?: Record<string, string> }): Promise<{ child: NodeChild; url: string }> {
