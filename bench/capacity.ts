@@ -89,7 +89,7 @@ function startGenerators(): NodeChild[] {
 	return sources.map(() => spawnNode({ script: path.join(import.meta.dirname, 'lib', 'hold-clients.ts') }));
 }
 
-const ask = <T extends { type: string }>(g: NodeChild, message: { type: string }, reply: T['type'], timeoutMs = 30_000) =>
+const ask = <T extends { type: string }>(g: NodeChild, message: object, reply: T['type'], timeoutMs = 30_000) =>
 	g.request<T>(message, (m: T) => (m?.type === reply ? m : undefined), timeoutMs);
 
 async function statusOf(generators: NodeChild[]): Promise<StatusReply> {
