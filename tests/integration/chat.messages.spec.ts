@@ -318,6 +318,21 @@ describe.each(backendNames())('messages on %s', (backend) => {
 			expect(await aliceEvents.next('typing')).toEqual({ threadId: thread.id, userId: bob.user.id });
 		});
 
+		it('a sent message ends the interval: typing the next one is relayed at once', async () => {
+			await sleep(TYPING_MS);
+			const bobEvents = new Events(bob.socket, ['typing']);
+			await ok(alice.socket, 'typing', { threadId: thread.id });
+			await bobEvents.count('typing', 1);
+			await send(alice.socket, thread.id, 'done typing that one');
+			// Well inside the interval the first typing opened: relayed because a message came between.
+			await ok(alice.socket, 'typing', { threadId: thread.id });
+			await bobEvents.count('typing', 2);
+			// With no message between, the interval holds again.
+			await ok(alice.socket, 'typing', { threadId: thread.id });
+			await sleep(150);
+			expect(bobEvents.all('typing')).toHaveLength(2);
+		});
+
 		it('invalid_input for a malformed payload', async () => {
 			await fails(alice.socket, 'typing', { threadId: 5 }, 'invalid_input');
 			await fails(alice.socket, 'typing', {}, 'invalid_input');

@@ -199,6 +199,8 @@ export class ChatClient {
 	/** Queues a message and sends it as soon as the connection allows. */
 	send(threadId: string, text: string): void {
 		this.#outbox.add(threadId, text);
+		// The message ends the peer's "typing…"; typing the next one must say so at once, not up to 2 s later.
+		this.#typingSentAt.delete(threadId);
 		void this.#flush();
 	}
 
