@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { availabilityQuery, loginRequest, passwordResetRequest, registerRequest, verificationRequest } from '../src/lib/protocol/index.js';
 import { AppError } from './errors.js';
-import { validate } from './validate.js';
+import { firstIllFormedString, isMissing, validate } from './validate.js';
 
 /** The `invalid_input` error `validate` throws for `input`; fails the test if it accepts it. */
 function refusal(schema: z.ZodType, input: unknown): AppError {
@@ -41,6 +41,31 @@ describe('validate', () => {
 	it('says "is required" for a missing field', () => {
 		expect(refusal(loginRequest, { login: 'alice' }).fields).toEqual({ password: 'is required' });
 		expect(refusal(loginRequest, {}).fields).toEqual({ login: 'is required', password: 'is required' });
+	});
+
+	it('a field of the wrong type is not "is required": it gets the type problem', () => {
+		const fields = refusal(loginRequest, { login: 42, password: ['pw'] }).fields!;
+		expect(fields.login).not.toBe('is required');
+		expect(fields.login).toMatch(/expected string, received number/);
+		expect(fields.password).toMatch(/expected string, received array/);
+		expect(refusal(loginRequest, { login: null, password: 'pw' }).fields!.login).toMatch(/received null/);
+	});
+
+	it('nested: a missing inner field is required, a wrong-typed one is not', () => {
+		const schema = z.strictObject({ a: z.strictObject({ b: z.string() }) });
+		expect(refusal(schema, { a: {} }).fields).toEqual({ 'a.b': 'is required' });
+		expect(refusal(schema, { a: { b: 1 } }).fields!['a.b']).toMatch(/expected string/);
+		expect(refusal(schema, {}).fields).toEqual({ a: 'is required' });
+	});
+
+	it('refuses a lone surrogate anywhere, naming its field', () => {
+		expect(refusal(loginRequest, { login: 'a\ud800', password: 'pw' }).fields).toEqual({ login: 'is not valid Unicode text (it holds a lone surrogate)' });
+		const schema = z.strictObject({ list: z.array(z.strictObject({ text: z.string() })) });
+		const error = refusal(schema, { list: [{ text: 'fine' }, { text: '\udc00x' }] });
+		expect(error.fields).toEqual({ 'list.1.text': expect.stringMatching(/not valid Unicode/) });
+		expect(error.message).toBe('list.1.text: is not valid Unicode text');
+		expect(refusal(z.record(z.string(), z.number()), { ['k\ud800']: 1 }).fields).toEqual({ 'k\ud800': expect.any(String) });
+		expect(validate(loginRequest, { login: 'a😀', password: '\ud83d\ude00' })).toEqual({ login: 'a😀', password: '😀' });
 	});
 
 	it('its message names the first field and its problem', () => {
@@ -160,5 +185,36 @@ describe('the protocol schemas, through validate', () => {
 		['l'.repeat(255), false]
 	])('login %j is %s', (login, ok) => {
 		expect(loginRequest.safeParse({ login, password: 'x' }).success).toBe(ok);
+	});
+});
+
+describe('isMissing', () => {
+	it('tells an absent key or undefined from any other value', () => {
+		expect(isMissing({}, ['a'])).toBe(true);
+		expect(isMissing({ a: undefined }, ['a'])).toBe(true);
+		expect(isMissing({ a: null }, ['a'])).toBe(false);
+		expect(isMissing({ a: 0 }, ['a'])).toBe(false);
+		expect(isMissing({ a: { b: '' } }, ['a', 'b'])).toBe(false);
+		expect(isMissing({ a: 'text' }, ['a', 'b'])).toBe(true);
+		expect(isMissing([1, 2], [1])).toBe(false);
+		expect(isMissing([1, 2], [2])).toBe(true);
+		expect(isMissing(undefined, [])).toBe(true);
+	});
+
+	it('does not find inherited members', () => {
+		expect(isMissing({}, ['constructor'])).toBe(true);
+		expect(isMissing({}, ['toString'])).toBe(true);
+	});
+});
+
+describe('firstIllFormedString', () => {
+	it('finds none in well-formed input', () => {
+		expect(firstIllFormedString({ a: ['x', { b: '😀' }], n: 1, z: null })).toBeNull();
+	});
+
+	it('walks 100,000 levels without overflowing the stack', () => {
+		let deep: unknown = '\ud800';
+		for (let i = 0; i < 100_000; i++) deep = [deep];
+		expect(firstIllFormedString(deep)).toBe(Array(100_000).fill('0').join('.'));
 	});
 });

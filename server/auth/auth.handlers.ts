@@ -57,7 +57,7 @@ export function authRoutes({ auth, secureCookies, sessionDays }: AuthHandlerOpti
 			path: '/api/auth/availability',
 			handler: async (ctx) => {
 				const query = Object.fromEntries(ctx.url.searchParams);
-				return ok<AvailabilityResponse>(200, await auth.availability(validate(availabilityQuery, query)));
+				return ok<AvailabilityResponse>(200, await auth.availability(validate(availabilityQuery, query), ctx.ip));
 			}
 		},
 		{

@@ -27,10 +27,6 @@ export async function usernameExists(db: Q, usernameKey: string): Promise<boolea
 	return (await db.selectFrom('users').select('id').where('username_key', '=', usernameKey).executeTakeFirst()) !== undefined;
 }
 
-export async function emailExists(db: Q, emailKey: string): Promise<boolean> {
-	return (await db.selectFrom('users').select('id').where('email_key', '=', emailKey).executeTakeFirst()) !== undefined;
-}
-
 export async function insertUser(db: Q, row: UserRow): Promise<void> {
 	await db.insertInto('users').values(row).execute();
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest } from '../../src/lib/protocol/index.js';
 import { avatarUrl } from '../../src/lib/protocol/index.js';
 import type { Balancer } from '../balance/balancer.js';
-import type { TicketClaims, Tickets } from '../chat/tickets.js';
+import type { TicketClaims, Tickets } from '../chat/node/tickets.js';
 import type { Database } from '../db/schema.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
@@ -24,7 +24,16 @@ export interface AuthDeps {
 	mailer: Mailer;
 	tickets: Tickets;
 	balancer: Balancer;
-	limits: { loginAccount: Limiter; loginIp: Limiter; codesIp: Limiter };
+	limits: {
+		/** Failed sign-ins per account and client address (cleared by a success). */
+		loginAccountIp: Limiter;
+		/** Failed sign-ins per client address, over all accounts. */
+		loginIp: Limiter;
+		codesIp: Limiter;
+		/** Availability look-ups per client address: a short window and a day. */
+		availabilityIp: Limiter;
+		availabilityIpDay: Limiter;
+	};
 	sessionsEnded: SessionsEnded;
 	sessionDays: number;
 	log: Logger;
@@ -75,6 +84,9 @@ export class AuthService {
 				text: `Your Parley password reset code is ${await codes.issue('reset', emailKey)}\n\nIt expires in ${minutes} minutes. If you did not ask for it, ignore this email: your password stays as it is.`
 			};
 		}
+		// Asked and nothing to send (a taken email to register, an unknown one to reset): the tries left
+		// restart as after a real code, so trying codes afterwards tells nothing either.
+		if (!mail || (input.purpose === 'register' && existing)) await codes.withhold(input.purpose, emailKey);
 		if (mail) {
 			// Sent in the background: the answer's timing must not tell whether a mail went out.
 			mailer.send({ to: input.email, ...mail }).catch((error) => log.error(`sending "${mail.subject}" to ${input.email} failed`, error));
@@ -82,11 +94,16 @@ export class AuthService {
 		return { expiresIn: Math.round(codes.ttlMs / 1000) };
 	}
 
-	async availability(input: { username?: string; email?: string }): Promise<{ username?: boolean; email?: boolean }> {
-		const { db } = this.deps;
+	/** Whether a username is free; throttled per client address. See `email` below. */
+	async availability(input: { username?: string; email?: string }, ip: string): Promise<{ username?: boolean; email?: boolean }> {
+		const { db, limits } = this.deps;
+		await limits.availabilityIp.consume(ip);
+		await limits.availabilityIpDay.consume(ip);
 		const out: { username?: boolean; email?: boolean } = {};
 		if (input.username !== undefined) out.username = !(await repo.usernameExists(db, key(input.username)));
-		if (input.email !== undefined) out.email = !(await repo.emailExists(db, key(input.email)));
+		// Not looked up: an email's account is told only to its mailbox (the verification step), never to
+		// whoever asks. Any well-formed address is "free to try"; registering then needs its emailed code.
+		if (input.email !== undefined) out.email = true;
 		return out;
 	}
 
@@ -94,9 +111,11 @@ export class AuthService {
 		const { db, codes } = this.deps;
 		const usernameKey = key(input.username);
 		const emailKey = key(input.email);
-		// Check first, so a taken name does not burn the code; the unique indexes settle real races.
+		// The username first, so a taken name (public anyway) does not burn the code. The email only
+		// after the code: an account's email never gets a register code, so without the mailbox a taken
+		// email answers `invalid_code` like any other, and `email_taken` (a race, or the owner) proves the
+		// mailbox. The unique indexes settle real races.
 		if (await repo.usernameExists(db, usernameKey)) throw taken('username', input.username);
-		if (await repo.emailExists(db, emailKey)) throw taken('email', input.email);
 		await codes.consume('register', emailKey, input.code);
 		const now = nowIso();
 		const row: repo.UserRow = {
@@ -142,15 +161,16 @@ export class AuthService {
 		const loginKey = key(input.login);
 		await limits.loginIp.check(meta.ip);
 		const row = await repo.findUserByLogin(db, loginKey);
-		// Counted per account, not per spelling: username and email of one user share one count.
-		const accountKey = row ? `user:${row.id}` : `login:${loginKey}`;
-		await limits.loginAccount.check(accountKey);
+		// Counted per account, not per spelling: username and email of one user share one count. Never
+		// per account alone: a stranger's failures from their address must not lock the owner out.
+		const accountIpKey = `${row ? `user:${row.id}` : `login:${loginKey}`}@${meta.ip}`;
+		await limits.loginAccountIp.check(accountIpKey);
 		const ok = row ? await verifyPassword(row.password_hash, input.password) : (await verifyAgainstDummy(input.password), false);
 		if (!row || !ok) {
-			await Promise.all([limits.loginIp.penalize(meta.ip), limits.loginAccount.penalize(accountKey)]);
+			await Promise.all([limits.loginIp.penalize(meta.ip), limits.loginAccountIp.penalize(accountIpKey)]);
 			throw new AppError('unauthorized', 'wrong username, email or password');
 		}
-		await limits.loginAccount.reset(accountKey);
+		await limits.loginAccountIp.reset(accountIpKey);
 		const token = newToken();
 		const now = Date.now();
 		const sessionId = newId(now);

@@ -68,7 +68,7 @@ describe('VerificationCodes over the MemoryStore', () => {
 		const code = await codes.issue('register', 'a@x.test');
 		const messages: string[] = [];
 		for (let i = 1; i <= 5; i++) messages.push((await rejection(codes.consume('register', 'a@x.test', other(code, i)))).message);
-		expect(messages.slice(0, 4)).toEqual(['wrong code; 4 tries left', 'wrong code; 3 tries left', 'wrong code; 2 tries left', 'wrong code; 1 try left']);
+		expect(messages.slice(0, 4)).toEqual(['wrong or expired code; 4 tries left', 'wrong or expired code; 3 tries left', 'wrong or expired code; 2 tries left', 'wrong or expired code; 1 try left']);
 		expect(messages[4]).toMatch(/too many wrong tries/);
 		expect((await rejection(codes.consume('register', 'a@x.test', code))).code).toBe('invalid_code');
 	});
@@ -124,10 +124,26 @@ describe('VerificationCodes over the MemoryStore', () => {
 		await codes.consume('register', 'a@x.test', code);
 	});
 
-	it('an email with no code gets the "expired or never sent" answer and counts no try', async () => {
-		const error = await rejection(codes.consume('reset', 'nobody@x.test', '123456'));
-		expect(error.message).toMatch(/expired or was never sent/);
-		expect(await kv.get('code-fails:reset:nobody@x.test')).toBeNull();
+	it('an email with no code is answered exactly like a wrong code, tries counted alike (no account oracle)', async () => {
+		const code = await codes.issue('reset', 'someone@x.test');
+		const withCode: string[] = [];
+		const without: string[] = [];
+		for (let i = 1; i <= 5; i++) {
+			withCode.push((await rejection(codes.consume('reset', 'someone@x.test', other(code, i)))).message);
+			without.push((await rejection(codes.consume('reset', 'nobody@x.test', '123456'))).message);
+		}
+		expect(without).toEqual(withCode);
+		expect(without[0]).toBe('wrong or expired code; 4 tries left');
+	});
+
+	it('withhold restarts the count as issue does, and leaves no code', async () => {
+		await rejection(codes.consume('register', 'taken@x.test', '123456'));
+		await rejection(codes.consume('register', 'free@x.test', '123456'));
+		await codes.withhold('register', 'taken@x.test');
+		const code = await codes.issue('register', 'free@x.test');
+		const taken = (await rejection(codes.consume('register', 'taken@x.test', '123456'))).message;
+		expect((await rejection(codes.consume('register', 'free@x.test', other(code)))).message).toBe(taken);
+		expect(await kv.get('code:register:taken@x.test')).toBeNull();
 	});
 
 	it.each(['', '12345', '1234567', 'abcdef', '12345\u0000'])('a malformed code %j is a wrong try, never a match', async (bad) => {

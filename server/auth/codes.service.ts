@@ -55,21 +55,33 @@ export class VerificationCodes {
 		return code;
 	}
 
-	/** Checks and uses up a code; throws `invalid_code` saying why it was refused. */
+	/**
+	 * Drops any code and wrong-try count for (purpose, email) without making a code: what `issue` does
+	 * to the count, for an ask that mails no code, so the tries left after it tell nothing.
+	 */
+	async withhold(purpose: CodePurpose, emailKey: string): Promise<void> {
+		await this.kv.del(`code:${purpose}:${emailKey}`, `code-fails:${purpose}:${emailKey}`);
+	}
+
+	/**
+	 * Checks and uses up a code; throws `invalid_code` saying why it was refused. An email with no code
+	 * (never sent, expired, or an account's email asked to register, which mails no code) is answered
+	 * exactly like a wrong code, tries counted alike: otherwise asking a code for someone's email and
+	 * trying one would tell whether it has an account (PROTOCOL.md 1).
+	 */
 	async consume(purpose: CodePurpose, emailKey: string, code: string): Promise<void> {
 		const key = `code:${purpose}:${emailKey}`;
 		const stored = await this.kv.get(key);
-		if (!stored) throw new AppError('invalid_code', 'this code has expired or was never sent; request a new one');
-		const expected = Buffer.from(stored, 'hex');
+		const expected = stored ? Buffer.from(stored, 'hex') : null;
 		const given = digest(purpose, emailKey, code);
-		if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+		if (!expected || expected.length !== given.length || !timingSafeEqual(expected, given)) {
 			const fails = await this.kv.incr(`code-fails:${purpose}:${emailKey}`, this.ttlMs);
 			if (fails >= this.maxAttempts) {
 				await this.kv.del(key, `code-fails:${purpose}:${emailKey}`);
 				throw new AppError('invalid_code', 'too many wrong tries; this code no longer works, request a new one');
 			}
 			const left = this.maxAttempts - fails;
-			throw new AppError('invalid_code', `wrong code; ${left} ${left === 1 ? 'try' : 'tries'} left`);
+			throw new AppError('invalid_code', `wrong or expired code; ${left} ${left === 1 ? 'try' : 'tries'} left`);
 		}
 		// Of two requests racing with the right code, only the one that takes it wins.
 		if ((await this.kv.take(key)) === null) throw new AppError('invalid_code', 'this code was already used; request a new one');

@@ -59,6 +59,14 @@ describe('Limiter (in memory)', () => {
 	});
 
 	it('the defaults', () => {
-		expect(DEFAULT_AUTH_LIMITS).toEqual({ loginFailuresPerAccount: 10, loginFailuresPerIp: 50, loginWindowSeconds: 900, codesPerIp: 30 });
+		expect(DEFAULT_AUTH_LIMITS).toEqual({
+			loginFailuresPerAccountAndIp: 10,
+			loginWindowSeconds: 900,
+			loginFailuresPerIp: 100,
+			loginIpWindowSeconds: 86_400,
+			codesPerIp: 30,
+			availabilityPerIpPerMinute: 60,
+			availabilityPerIpPerDay: 1000
+		});
 	});
 });

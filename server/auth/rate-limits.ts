@@ -2,23 +2,42 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimited } from '../errors.js';
 
-/** Limits on the gateway; every number can be overridden (tests use smaller ones). */
+/**
+ * Limits on the gateway; every number can be overridden (tests use smaller ones). Sign-in follows
+ * rate-limiter-flexible's "login endpoint protection": failures are counted per account and client
+ * address, and per address, never per account alone, so nobody can lock an owner out from elsewhere.
+ */
 export interface AuthLimits {
-	/** Failed sign-ins per account in `loginWindowSeconds` before it is locked for the rest of it. Default 10. */
-	loginFailuresPerAccount: number;
-	/** Failed sign-ins per client address in the window. Default 50. */
-	loginFailuresPerIp: number;
+	/**
+	 * Failed sign-ins to one account from one client address in `loginWindowSeconds` before that
+	 * address is refused for this account for the rest of the window; a success clears the count. Default 10.
+	 */
+	loginFailuresPerAccountAndIp: number;
 	/** Default 900 (15 minutes). */
 	loginWindowSeconds: number;
+	/** Failed sign-ins per client address, over all accounts, in `loginIpWindowSeconds`. Default 100. */
+	loginFailuresPerIp: number;
+	/** Default 86400 (a day). */
+	loginIpWindowSeconds: number;
 	/** Code emails per client address per 10 minutes. Default 30. */
 	codesPerIp: number;
+	/**
+	 * `GET /api/auth/availability` look-ups per client address per minute. Default 60: the register form
+	 * asks once per pause in typing (debounced), a few dozen times for one name at most.
+	 */
+	availabilityPerIpPerMinute: number;
+	/** Look-ups per client address per day. Default 1000 (a busy shared address signing many people up). */
+	availabilityPerIpPerDay: number;
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = {
-	loginFailuresPerAccount: 10,
-	loginFailuresPerIp: 50,
+	loginFailuresPerAccountAndIp: 10,
 	loginWindowSeconds: 900,
-	codesPerIp: 30
+	loginFailuresPerIp: 100,
+	loginIpWindowSeconds: 86_400,
+	codesPerIp: 30,
+	availabilityPerIpPerMinute: 60,
+	availabilityPerIpPerDay: 1000
 };
 
 /** A counter that refuses with `rate_limited` once `points` are spent in its window. */

@@ -13,8 +13,42 @@ export const THUMBNAIL_PX = 320;
 /** Types sharp reads with its prebuilt libvips: these get a size and a thumbnail. */
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
 
-/** Types a browser could run as a document or script; never taken from the client's word. */
-const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|text\/javascript|application\/javascript|application\/ecmascript|text\/ecmascript)$/i;
+/**
+ * Types a browser could run or render as a document, script or plug-in: HTML, XML of any kind (SVG,
+ * XHTML, XSLT: anything `+xml`), every JavaScript type the HTML standard lists, server-push
+ * multipart and Flash. Never stored or served as themselves, whether sniffed or declared.
+ */
+const ACTIVE_TYPES = new Set([
+	'text/html',
+	'text/xml',
+	'application/xml',
+	'text/xsl',
+	'application/ecmascript',
+	'application/javascript',
+	'application/x-ecmascript',
+	'application/x-javascript',
+	'text/ecmascript',
+	'text/javascript',
+	'text/javascript1.0',
+	'text/javascript1.1',
+	'text/javascript1.2',
+	'text/javascript1.3',
+	'text/javascript1.4',
+	'text/javascript1.5',
+	'text/jscript',
+	'text/livescript',
+	'text/x-ecmascript',
+	'text/x-javascript',
+	'multipart/x-mixed-replace',
+	'application/x-shockwave-flash',
+	'application/futuresplash'
+]);
+
+/** True when a browser could run or render `type` (parameters and case ignored); see ACTIVE_TYPES. */
+export function isActiveType(type: string): boolean {
+	const essence = type.split(';')[0].trim().toLowerCase();
+	return ACTIVE_TYPES.has(essence) || essence.endsWith('+xml');
+}
 
 export const UNKNOWN_TYPE = 'application/octet-stream';
 
@@ -27,15 +61,15 @@ export async function sha256File(file: string): Promise<string> {
 
 /**
  * The file's type from its first bytes (magic numbers, via file-type). When the bytes say nothing
- * (plain text, CSV, most source code), the uploader's `filetype` is used unless it names a type a
- * browser could execute; else `application/octet-stream`. Downloads are attachments with nosniff
- * whatever the type, so this is for display and thumbnails, not a security boundary.
+ * (plain text, CSV, most source code), the uploader's `filetype` is used. Either way, a type a browser
+ * could run or render (`isActiveType`: XML and SVG the bytes show, Flash, a declared script) becomes
+ * `application/octet-stream`, as does no type at all. Downloads are attachments with nosniff whatever
+ * the type, and `serve` checks the type again; this keeps the stored type harmless as well.
  */
 export async function sniffType(file: string, declared: string | undefined): Promise<string> {
 	const found = await fileTypeFromFile(file).catch(() => undefined);
-	if (found) return found.mime;
-	if (declared && !ACTIVE_TYPES.test(declared)) return declared.toLowerCase();
-	return UNKNOWN_TYPE;
+	const type = found?.mime ?? declared?.toLowerCase();
+	return type && !isActiveType(type) ? type : UNKNOWN_TYPE;
 }
 
 export function isImageType(type: string): boolean {

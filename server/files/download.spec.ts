@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentDisposition } from './content.js';
-import { parseRange } from './download.js';
+import { parseRange, servedAs } from './download.js';
 
 describe('parseRange', () => {
 	it('reads one range, clamped to the file', () => {
@@ -42,5 +42,19 @@ describe('contentDisposition', () => {
 		expect(decodeURIComponent(encoded)).toBe('a"b_c_dSet-Cookie: x=1; filename=evil.exe%00.txt');
 		expect(encoded).not.toMatch(/['()*;"]/);
 		expect(contentDisposition('\u0000\u0001')).toBe(`attachment; filename="file"; filename*=UTF-8''file`);
+	});
+});
+
+describe('servedAs', () => {
+	it('serves a passive type as itself: attached with a download name, inline without (thumbnails)', () => {
+		expect(servedAs({ type: 'image/png', downloadName: 'a.png' })).toEqual({ 'content-type': 'image/png', 'content-disposition': contentDisposition('a.png') });
+		expect(servedAs({ type: 'image/webp' })).toEqual({ 'content-type': 'image/webp' });
+	});
+
+	it('never serves a type a browser could run or render as itself, nor inline', () => {
+		for (const type of ['image/svg+xml', 'application/xml', 'text/xml', 'application/xhtml+xml', 'text/html', 'application/x-javascript', 'text/jscript', 'multipart/x-mixed-replace', 'application/x-shockwave-flash']) {
+			expect(servedAs({ type, downloadName: 'x' }), type).toEqual({ 'content-type': 'application/octet-stream', 'content-disposition': contentDisposition('x') });
+			expect(servedAs({ type }), type).toEqual({ 'content-type': 'application/octet-stream', 'content-disposition': contentDisposition('file') });
+		}
 	});
 });

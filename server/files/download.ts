@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { send } from '../http/http.js';
-import { contentDisposition } from './content.js';
+import { contentDisposition, isActiveType, UNKNOWN_TYPE } from './content.js';
 
 /** What a download serves: the bytes on disk and what the headers say about them. */
 export interface Servable {
@@ -30,12 +30,11 @@ export async function serve(req: IncomingMessage, res: ServerResponse, file: Ser
 		'last-modified': file.lastModified.toUTCString(),
 		'accept-ranges': 'bytes',
 		'cache-control': file.cacheControl,
-		'content-type': file.type,
+		...servedAs(file),
 		'x-content-type-options': 'nosniff',
 		'content-security-policy': "default-src 'none'; sandbox",
 		'cross-origin-resource-policy': 'same-origin'
 	};
-	if (file.downloadName !== undefined) headers['content-disposition'] = contentDisposition(file.downloadName);
 
 	if (noneMatch(req.headers['if-none-match'], file.etag)) {
 		const { 'content-type': _type, 'content-disposition': _disposition, ...rest } = headers;
@@ -70,6 +69,18 @@ export async function serve(req: IncomingMessage, res: ServerResponse, file: Ser
 		// The client went away mid-download (or the disk failed): nothing more can be said to it.
 		res.destroy();
 	}
+}
+
+/**
+ * The Content-Type and Content-Disposition a file is served with: its own type, as an attachment when
+ * it has a download name, else inline. A type a browser could run or render (`isActiveType`; a row
+ * stored before such types were refused at upload, or a caller's mistake) is never served as itself:
+ * it goes out as `application/octet-stream`, always an attachment.
+ */
+export function servedAs(file: Pick<Servable, 'type' | 'downloadName'>): { 'content-type': string; 'content-disposition'?: string } {
+	if (isActiveType(file.type)) return { 'content-type': UNKNOWN_TYPE, 'content-disposition': contentDisposition(file.downloadName ?? 'file') };
+	if (file.downloadName === undefined) return { 'content-type': file.type };
+	return { 'content-type': file.type, 'content-disposition': contentDisposition(file.downloadName) };
 }
 
 function noneMatch(header: string | undefined, etag: string): boolean {

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Avatars } from './avatars.js';
 import { serve } from './download.js';
 import type { FilesService } from './files.service.js';
-import { metaOf, toTusError, type TusHandler } from './tus.js';
+import { metaOf, toTusError, TUS_VERSION, type TusHandler } from './tus.js';
 import { Uploads } from './uploads.js';
 
 export interface FilesEdgeOptions {
@@ -22,13 +22,17 @@ export interface FilesEdgeOptions {
 }
 
 const DOWNLOAD = /^\/files\/([0-9a-z]{1,32})(\/thumbnail)?$/;
+/** A tus request target: `/files` or `/files/` (creation, discovery) or `/files/{uploadId}`, nothing else. */
+const TUS_TARGET = /^\/files(?:\/([0-9a-z]{1,32}_[0-9a-f]{24})?)?$/;
 const OCTETS = 'application/offset+octet-stream';
 
 /**
  * Everything under `/files/`: downloads (`GET`/`HEAD /files/{fileId}`, `…/thumbnail`) answered here,
  * the rest handed to tus once the sender is known and owns the upload it names. A HEAD that carries
  * `Tus-Resumable` is tus's (an upload's offset); one without is a download's. File ids and upload ids
- * never look alike (upload ids hold an `_`), so each URL means one thing. Returns false for other paths.
+ * never look alike (upload ids hold an `_`), so each URL means one thing. A tus request's target must be
+ * exactly `/files/` or `/files/{uploadId}` as sent (no query, no escapes: see `tusTarget`), and tus is
+ * handed the id checked here, never the client's URL. Returns false for other paths.
  */
 export function filesEdge(options: FilesEdgeOptions) {
 	const { auth, files, avatars, uploads, tus, log } = options;
@@ -66,34 +70,43 @@ export function filesEdge(options: FilesEdgeOptions) {
 		});
 	}
 
-	async function upload(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+	async function upload(req: IncomingMessage, res: ServerResponse): Promise<void> {
 		const method = req.method ?? 'GET';
-		const fail = (error: AppError) => {
+		const fail = (error: AppError, headers: Record<string, string> = {}) => {
 			const { status_code, body } = toTusError(error);
-			res.writeHead(status_code, { 'tus-resumable': '1.0.0', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(method === 'PATCH' || method === 'POST' ? { connection: 'close' } : {}) });
+			res.writeHead(status_code, { ...headers, 'tus-resumable': TUS_VERSION, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...(method === 'PATCH' || method === 'POST' ? { connection: 'close' } : {}) });
 			res.end(body);
 		};
+		// The target exactly as sent, before any URL parsing: tus must act on the very id checked here.
+		const target = tusTarget(req.url ?? '/');
+		if (target instanceof AppError) return fail(target);
+		// Another tus version is 412 naming ours, as tus asks (tus-node's own check would say 400).
+		const version = req.headers['tus-resumable'];
+		if (method !== 'OPTIONS' && version !== undefined && version !== TUS_VERSION) {
+			return fail(new AppError('precondition_failed', `this server speaks tus ${TUS_VERSION}, not Tus-Resumable ${JSON.stringify(version.slice(0, 40))}`), { 'tus-version': TUS_VERSION });
+		}
 		// Discovery (and CORS preflights, which never carry credentials) needs no session.
-		if (method === 'OPTIONS') return tus(req, res, undefined);
+		if (method === 'OPTIONS') return tus(req, res, { uploadId: target.uploadId });
 		const userId = await userOf(req);
 		if (!userId) return fail(new AppError('unauthorized', 'sign in first: no valid session token or cookie'));
 		const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 		if (method === 'POST') {
-			if (path !== '/files' && path !== '/files/') return fail(new AppError('not_found', 'create uploads with POST /files/'));
+			if (target.uploadId !== undefined) return fail(new AppError('not_found', 'create uploads with POST /files/'));
 			if (req.headers['upload-defer-length'] !== undefined) return fail(new AppError('invalid_input', 'this server does not take Upload-Defer-Length: declare Upload-Length at creation'));
 			const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 			if (hasBody && contentType !== OCTETS) return fail(new AppError('unsupported_media_type', `a creation request with data must send it as ${OCTETS}, not "${contentType || 'nothing'}"`));
-			return tus(req, res, userId);
+			return tus(req, res, { userId });
 		}
-		const uploadId = path.slice('/files/'.length);
-		if (uploads.ownerOf(uploadId) !== userId) return fail(new AppError('not_found', `upload "${uploadId.slice(0, 80)}" not found`));
+		const { uploadId } = target;
+		if (uploadId === undefined) return fail(new AppError('not_found', `${method} needs an upload's URL, /files/{uploadId}`));
+		if (uploads.ownerOf(uploadId) !== userId) return fail(new AppError('not_found', `upload "${uploadId}" not found`));
 		if (method === 'PATCH' && contentType !== OCTETS) return fail(new AppError('unsupported_media_type', `PATCH must send ${OCTETS}, not "${contentType || 'nothing'}"`));
 		const extra: Record<string, string> = {};
 		if (method === 'HEAD') {
 			const fileId = await finishIfComplete(uploadId);
 			if (fileId) extra[FILE_ID_HEADER] = fileId;
 		}
-		return tus(req, res, userId, extra);
+		return tus(req, res, { userId, uploadId, extraHeaders: extra });
 	}
 
 	/**
@@ -105,7 +118,7 @@ export function filesEdge(options: FilesEdgeOptions) {
 		if (!record) return undefined;
 		if ((await uploads.offset(uploadId)) !== record.size) return undefined;
 		const meta = metaOf({ id: uploadId, metadata: record.metadata });
-		if (meta.purpose === 'avatar') {
+		if (meta.purpose) {
 			await avatars.finish({ id: uploadId, meta });
 			return undefined;
 		}
@@ -125,7 +138,7 @@ export function filesEdge(options: FilesEdgeOptions) {
 				if (!match) throw new AppError('not_found', `no file at ${path.slice(0, 120)}`);
 				await download(req, res, match[1], match[2] !== undefined);
 			} else {
-				await upload(req, res, path);
+				await upload(req, res);
 			}
 		} catch (error) {
 			if (res.headersSent) {
@@ -139,4 +152,18 @@ export function filesEdge(options: FilesEdgeOptions) {
 		}
 		return true;
 	};
+}
+
+/**
+ * The upload id the tus request target `raw` (the request line's, unparsed) names (none for creation
+ * and discovery), or the error to answer. Only the exact shapes of TUS_TARGET pass: a query or
+ * fragment is 400 (tus would read an id out of it), anything else (percent-escapes such as %2F or %5C,
+ * backslashes, dot segments, doubled or trailing slashes) names no upload and is 404.
+ */
+function tusTarget(raw: string): { uploadId?: string } | AppError {
+	const shown = JSON.stringify(raw.slice(0, 120));
+	if (/[?#]/.test(raw)) return new AppError('invalid_input', `tus URLs take no query string or fragment: use the upload URL (Location) exactly as the server gave it, not ${shown}`);
+	const match = TUS_TARGET.exec(raw);
+	if (!match) return new AppError('not_found', `no upload at ${shown}: tus URLs are /files/ and /files/{uploadId}`);
+	return { uploadId: match[1] };
 }

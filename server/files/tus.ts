@@ -4,6 +4,7 @@ import { ERRORS, Server, type Locker, type Upload } from '@tus/server';
 import { FILE_ID_HEADER, uploadMetadataSchema, type ErrorCode } from '../../src/lib/protocol/index.js';
 import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { validate } from '../validate.js';
 import type { Avatars } from './avatars.js';
 import type { FilesService, UploadMeta } from './files.service.js';
 import type { HashingFileStore } from './store.js';
@@ -13,7 +14,7 @@ export interface TusOptions {
 	store: HashingFileStore;
 	uploads: Uploads;
 	files: FilesService;
-	/** Uploads with `purpose: avatar` go here instead of becoming files. */
+	/** Uploads with `purpose: avatar` or `group-avatar` go here instead of becoming files. */
 	avatars: Avatars;
 	/** Largest Upload-Length accepted at creation (MAX_UPLOAD_BYTES). */
 	maxSize: number;
@@ -24,8 +25,24 @@ export interface TusOptions {
 	log: Logger;
 }
 
-/** Hands one Node request to tus on behalf of `userId` (undefined only for OPTIONS). */
-export type TusHandler = (req: IncomingMessage, res: ServerResponse, userId: string | undefined, extraHeaders?: Record<string, string>) => Promise<void>;
+/** What the edge checked about a request before handing it to tus. */
+export interface TusRequestOptions {
+	/** The sender; absent only for OPTIONS. */
+	userId?: string;
+	/**
+	 * The upload the request acts on, its owner already checked; absent for creation and discovery.
+	 * tus sees a URL rebuilt from it alone, never the URL the client sent.
+	 */
+	uploadId?: string;
+	/** Added to tus's answer (default none). */
+	extraHeaders?: Record<string, string>;
+}
+
+/** The one tus version this server speaks. */
+export const TUS_VERSION = '1.0.0';
+
+/** Hands one Node request to tus. */
+export type TusHandler = (req: IncomingMessage, res: ServerResponse, options: TusRequestOptions) => Promise<void>;
 
 /**
  * The tus 1.0.0 server at `/files/` (creation, creation-with-upload, termination, expiration), its
@@ -37,6 +54,8 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 	// Who sent a request, set before tus sees it (tus's hooks only get the Request), and which upload a
 	// creation request made (its quota reservation ends with the request).
 	const senders = new WeakMap<Request, string>();
+	// The upload id the edge authorized, per request: what tus acts on, whatever it would read from the URL.
+	const checked = new WeakMap<Request, string>();
 	const created = new WeakMap<Request, string>();
 	const userOf = (req: Request) => {
 		const userId = senders.get(req);
@@ -55,11 +74,12 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 		// A finished upload is a file: it goes through DELETE /api/files/{id}, which also removes the row.
 		disableTerminationForFinishedUploads: true,
 		namingFunction: (req) => uploads.newId(userOf(req)),
+		getFileIdFromRequest: (req) => checked.get(req),
 		async onUploadCreate(req, upload) {
 			const meta = parseMetadata(upload.metadata);
 			try {
 				created.set(req, upload.id);
-				if (meta.purpose === 'avatar') options.avatars.admit(upload.size ?? 0, meta);
+				if (meta.purpose) await options.avatars.admit(userOf(req), upload.size ?? 0, meta);
 				const stored = await files.admit(userOf(req), upload.id, upload.size ?? 0, meta);
 				return { metadata: { ...stored } as Record<string, string> };
 			} catch (error) {
@@ -69,7 +89,7 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 		async onUploadFinish(_req, upload) {
 			try {
 				const meta = metaOf(upload);
-				if (meta.purpose === 'avatar') {
+				if (meta.purpose) {
 					await options.avatars.finish({ id: upload.id, meta });
 					return {};
 				}
@@ -81,9 +101,10 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 		},
 		onResponseError: (_req, error) => toTusError(error, log)
 	});
-	const handle: TusHandler = async (req, res, userId, extraHeaders = {}) => {
-		const request = toRequest(req);
+	const handle: TusHandler = async (req, res, { userId, uploadId, extraHeaders = {} }) => {
+		const request = toRequest(req, uploadId);
 		if (userId) senders.set(request, userId);
+		if (uploadId) checked.set(request, uploadId);
 		try {
 			await send(res, await server.handleWeb(request), req, extraHeaders);
 		} finally {
@@ -101,21 +122,19 @@ export function metaOf(upload: Pick<Upload, 'id' | 'metadata'>): UploadMeta {
 	const meta: UploadMeta = { filename: m.filename, fileId: m.fileId };
 	if (m.filetype) meta.filetype = m.filetype;
 	if (m.threadId) meta.threadId = m.threadId;
-	if (m.purpose === 'avatar') meta.purpose = 'avatar';
+	if (m.purpose === 'avatar' || m.purpose === 'group-avatar') meta.purpose = m.purpose;
 	return meta;
 }
 
 function parseMetadata(metadata: Record<string, string | null> | undefined): Omit<UploadMeta, 'fileId'> {
 	const m = metadata ?? {};
-	const result = uploadMetadataSchema.safeParse({ filename: m.filename ?? undefined, filetype: m.filetype ?? undefined, threadId: m.threadId ?? undefined, purpose: m.purpose ?? undefined });
-	if (result.success) return result.data;
-	const fields: Record<string, string> = {};
-	for (const issue of result.error.issues) {
-		const name = String(issue.path[0] ?? 'metadata');
-		fields[name] ??= issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+	try {
+		return validate(uploadMetadataSchema, { filename: m.filename ?? undefined, filetype: m.filetype ?? undefined, threadId: m.threadId ?? undefined, purpose: m.purpose ?? undefined });
+	} catch (error) {
+		// The same fields and words as any request's, the message naming where they came from.
+		if (error instanceof AppError && error.code === 'invalid_input') throw toTusError(invalidInput(error.fields ?? {}, `Upload-Metadata ${error.message}`));
+		throw error;
 	}
-	const [name, why] = Object.entries(fields)[0];
-	throw toTusError(invalidInput(fields, `Upload-Metadata ${name}: ${why}`));
 }
 
 const STATUS_CODES: Record<number, ErrorCode> = {
@@ -139,8 +158,7 @@ const MESSAGES = new Map<unknown, string>([
 	[ERRORS.ERR_MAX_SIZE_EXCEEDED, 'the upload is larger than this server accepts (MAX_UPLOAD_BYTES)'],
 	[ERRORS.ERR_SIZE_EXCEEDED, 'more bytes than the upload declared in Upload-Length'],
 	[ERRORS.INVALID_LENGTH, 'give Upload-Length (this server does not take Upload-Defer-Length)'],
-	[ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION, 'this server does not take Upload-Defer-Length: declare Upload-Length at creation'],
-	[ERRORS.MISSING_OFFSET, 'Upload-Offset header required']
+	[ERRORS.UNSUPPORTED_CREATION_DEFER_LENGTH_EXTENSION, 'this server does not take Upload-Defer-Length: declare Upload-Length at creation']
 ]);
 
 /** Any error on the tus path, as tus's `{status_code, body}` with the contract's JSON body. */
@@ -152,6 +170,8 @@ export function toTusError(error: unknown, log?: Logger): { status_code: number;
 		if (e === ERRORS.INVALID_TERMINATION) {
 			return jsonError(409, 'conflict', 'this upload is finished and is a file now: delete it with DELETE /api/files/{id}');
 		}
+		// tus-node says 403 for a missing header; the tus protocol (and the contract) say 400.
+		if (e === ERRORS.MISSING_OFFSET) return jsonError(400, 'invalid_input', 'a PATCH must say where its bytes go: send Upload-Offset (ask with HEAD)');
 		if (e.status_code >= 500) log?.error(`tus: ${e.body.trim()}`);
 		const code = STATUS_CODES[e.status_code] ?? 'internal';
 		return jsonError(e.status_code, code, MESSAGES.get(e) ?? e.body.trim());
@@ -164,11 +184,12 @@ function jsonError(status: number, code: ErrorCode, message: string) {
 	return { status_code: status, body: JSON.stringify({ error: { code, message } }) };
 }
 
-function toRequest(req: IncomingMessage): Request {
+/** The Request tus sees: the client's method, headers and body, at a URL made from the checked id only. */
+function toRequest(req: IncomingMessage, uploadId: string | undefined): Request {
 	const headers = new Headers();
 	for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
 	const method = req.method ?? 'GET';
-	return new Request(`http://parley.invalid${req.url ?? '/'}`, {
+	return new Request(`http://parley.invalid/files/${uploadId ?? ''}`, {
 		method,
 		headers,
 		body: method === 'POST' || method === 'PATCH' ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : null,
@@ -191,6 +212,8 @@ async function send(res: ServerResponse, response: Response, req: IncomingMessag
 		const text = body?.toString('utf8') ?? '';
 		body = Buffer.from(text.startsWith('{"error"') ? text : toTusError({ status_code: response.status, body: text || `HTTP ${response.status}` }).body);
 		out['content-type'] = 'application/json; charset=utf-8';
+		// A 412 (no Tus-Resumable) names the version this server speaks, as tus asks.
+		if (response.status === 412) out['tus-version'] = TUS_VERSION;
 		// The client may still be sending a body nobody will read: do not keep the connection for it.
 		if ((method === 'POST' || method === 'PATCH') && !req.readableEnded) out.connection = 'close';
 	}

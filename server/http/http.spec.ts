@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
-import { clientIp, MAX_BODY_BYTES, parseCookies, readJson, send } from './http.js';
+import { clientIp, MAX_BODY_BYTES, parseCookies, readJson, RequestAborted, send } from './http.js';
 
 /** A request whose body is `chunks`, with the given headers. */
 function fakeRequest(headers: Record<string, string>, chunks: Array<string | Buffer> = []): IncomingMessage {
@@ -47,6 +47,27 @@ describe('readJson', () => {
 			expect(error.code).toBe('unsupported_media_type');
 			expect(error.status).toBe(415);
 		}
+	});
+
+	it('400 invalid_input for a body that is not UTF-8, rather than reading U+FFFD into it', async () => {
+		for (const bad of [Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), Buffer.from('{"a":"\xc3"}', 'latin1'), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])]) {
+			const error = await rejection(readJson(fakeRequest(json, [bad])));
+			expect(error.code).toBe('invalid_input');
+			expect(error.message).toBe('the request body is not valid UTF-8');
+		}
+	});
+
+	it('a lone surrogate escaped in JSON parses (validate refuses it, naming the field)', async () => {
+		expect(await readJson(fakeRequest(json, ['{"a":"\\ud800"}']))).toEqual({ a: '\ud800' });
+	});
+
+	it('a body that fails while being read because the client went away is RequestAborted', async () => {
+		const body = new Readable({ read() {} });
+		Object.assign(body, { headers: json });
+		const reading = readJson(body as unknown as IncomingMessage);
+		body.push('{"a":');
+		body.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+		await expect(reading).rejects.toBeInstanceOf(RequestAborted);
 	});
 
 	it('400 invalid_input for malformed JSON', async () => {

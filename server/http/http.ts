@@ -32,23 +32,53 @@ export interface Route {
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * The client went away before its request body arrived (closed the connection, or aborted the fetch).
+ * Nobody is left to answer, and it is no bug of ours: the router logs a debug line, not an error.
+ */
+export class RequestAborted extends Error {
+	constructor() {
+		super('the client aborted the request body');
+		this.name = 'RequestAborted';
+	}
+}
+
+// Fatal: a body that is not UTF-8 is refused, not read with U+FFFD in place of its bad bytes (which
+// would then be stored as if the client had sent them). ignoreBOM keeps a BOM, which JSON refuses.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Reads the body of `req` as JSON (at most `maxBytes`, UTF-8); `{}` when there is none. */
 export async function readJson(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
 	const declared = Number(req.headers['content-length'] ?? 0);
 	if (declared > maxBytes) throw new AppError('payload_too_large', `the request body is over ${maxBytes} bytes`);
 	const chunks: Buffer[] = [];
 	let size = 0;
-	for await (const chunk of req) {
-		size += (chunk as Buffer).length;
-		if (size > maxBytes) throw new AppError('payload_too_large', `the request body is over ${maxBytes} bytes`);
-		chunks.push(chunk as Buffer);
+	try {
+		for await (const chunk of req) {
+			size += (chunk as Buffer).length;
+			if (size > maxBytes) throw new AppError('payload_too_large', `the request body is over ${maxBytes} bytes`);
+			chunks.push(chunk as Buffer);
+		}
+	} catch (error) {
+		if (error instanceof AppError) throw error;
+		if (req.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET') throw new RequestAborted();
+		throw error;
 	}
+	// A backstop: an aborted body normally ends the loop above with ECONNRESET.
+	if (req.complete === false) throw new RequestAborted();
 	if (size === 0) return {};
 	const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 	if (type !== 'application/json') {
 		throw new AppError('unsupported_media_type', `send the body as application/json, not "${type || 'nothing'}"`);
 	}
+	let text: string;
 	try {
-		return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+		text = utf8.decode(Buffer.concat(chunks));
+	} catch {
+		throw new AppError('invalid_input', 'the request body is not valid UTF-8');
+	}
+	try {
+		return JSON.parse(text);
 	} catch {
 		throw new AppError('invalid_input', 'the request body is not valid JSON');
 	}

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, rateLimited } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -124,6 +124,25 @@ describe('createRouter', () => {
 		expect(text).not.toContain('.ts');
 		const entry = logged.find(([level, message]) => level === 'error' && message.includes('/api/boom'));
 		expect(entry?.[2]).toBeInstanceOf(Error);
+	});
+
+	it('a client that aborts its request body is a debug line, not an error with a stack', async () => {
+		const before = logged.length;
+		const { port } = server.address() as AddressInfo;
+		const socket = net.connect(port, '127.0.0.1');
+		await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+		socket.write('POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"a":');
+		// Let the server start reading the body before the client goes away.
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		socket.destroy();
+		await expect.poll(() => logged.slice(before).some(([, message]) => message.includes('/api/echo'))).toBe(true);
+		const lines = logged.slice(before).filter(([, message]) => message.includes('/api/echo'));
+		expect(lines).toEqual([['debug', 'POST /api/echo: the client aborted the request body', undefined]]);
+	});
+
+	it('405 answers with the contract\'s error body: method_not_allowed, the allowed methods named', async () => {
+		const res = await fetch(`${base}/api/boom`, { method: 'DELETE' });
+		expect(await res.json()).toEqual({ error: { code: 'method_not_allowed', message: 'DELETE is not allowed on /api/boom; use GET' } });
 	});
 
 	it('413 closes the connection instead of reading the rest', async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { clientIp, parseCookies, readJson, send, type HttpContext, type Route } from './http.js';
+import { clientIp, parseCookies, readJson, RequestAborted, send, type HttpContext, type Route } from './http.js';
 import { RouteTable } from './routes.js';
 
 /**
@@ -43,6 +43,9 @@ export function createRouter(options: { routes: Route[]; trustProxy: boolean; lo
 				// The body may be unread (e.g. 413): close so the client is not left writing into nothing.
 				if (error.status === 413) headers.connection = 'close';
 				send(res, { status: error.status, headers, body: { error: error.toBody() } });
+			} else if (error instanceof RequestAborted) {
+				log.debug(`${method} ${url.pathname}: ${error.message}`);
+				res.destroy();
 			} else {
 				log.error(`${method} ${url.pathname} failed`, error);
 				if (!res.headersSent) send(res, { status: 500, body: { error: { code: 'internal', message: 'something went wrong on the server; it has been logged' } } });

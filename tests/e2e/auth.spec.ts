@@ -74,7 +74,7 @@ test('a wrong code shows its error beside the code field, and the right one then
 	await page.getByRole('button', { name: 'Create account' }).click();
 
 	await expect(codeField).toHaveAttribute('aria-invalid', 'true');
-	await expect(codeField).toHaveAccessibleDescription(/Wrong code; 4 tries left/);
+	await expect(codeField).toHaveAccessibleDescription(/Wrong or expired code; 4 tries left/);
 	await expect(codeField).toBeFocused();
 	await expect(page).toHaveURL(/\/register$/);
 

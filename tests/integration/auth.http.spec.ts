@@ -160,6 +160,90 @@ describe.each(backendNames())('HTTP edge on %s', (backend) => {
 		});
 	});
 
+	// PROTOCOL.md Conventions: text is Unicode; control characters are C0, DEL and C1.
+	describe('text: UTF-8 bodies, well-formed strings, control characters', () => {
+		const json = { 'content-type': 'application/json' };
+		const profileOf = async (token: string) => (await t.request('GET', '/api/me', { token })).body.user;
+
+		it.each([
+			['U+0085 (NEXT LINE)', '\u0085'],
+			['U+0080', '\u0080'],
+			['U+009F', '\u009f'],
+			['U+001B (ESC)', '\u001b']
+		])('a displayName or bio with %s is 400 naming the field, and nothing changes', async (_label, c) => {
+			const { token, user } = await t.signUp({ displayName: 'Before' });
+			expectError(await t.request('PATCH', '/api/me', { token, body: { displayName: `a${c}b` } }), 400, 'invalid_input', { fields: ['displayName'] });
+			expectError(await t.request('PATCH', '/api/me', { token, body: { bio: `line${c}line` } }), 400, 'invalid_input', { fields: ['bio'] });
+			expect(await profileOf(token)).toEqual({ ...user, displayName: 'Before', bio: '' });
+			const email = `${uniqueName('c1')}@example.test`;
+			const before = t.smtp.mails.length;
+			expect((await t.request('POST', '/api/auth/verification', { body: { email, purpose: 'register' } })).status).toBe(202);
+			const code = await t.smtp.codeFor(email, before);
+			const register = await t.request('POST', '/api/auth/register', { body: { username: uniqueName(), email, password: 'long enough pw', code, displayName: `x${c}y` } });
+			expectError(register, 400, 'invalid_input', { fields: ['displayName'] });
+		});
+
+		it('a bio keeps tabs and line breaks (C0 ones it allows)', async () => {
+			const { token } = await t.signUp();
+			const res = await t.request('PATCH', '/api/me', { token, body: { bio: 'a\tb\r\nc' } });
+			expect(res.status).toBe(200);
+			expect(res.body.user.bio).toBe('a\tb\r\nc');
+		});
+
+		it.each([
+			['a high surrogate alone', '{"displayName": "a\\ud800b"}', 'displayName'],
+			['a low surrogate alone', '{"bio": "\\udc00"}', 'bio'],
+			['a surrogate pair reversed', '{"bio": "\\udc00\\ud800"}', 'bio']
+		])('a lone surrogate (%s) is 400 naming the field, not stored as U+FFFD', async (_label, raw, field) => {
+			const { token, user } = await t.signUp({ displayName: 'Before' });
+			const res = await t.request('PATCH', '/api/me', { token, raw, headers: json });
+			const error = expectError(res, 400, 'invalid_input', { fields: [field] });
+			expect(error.fields![field]).toMatch(/not valid Unicode/);
+			expect(await profileOf(token)).toEqual({ ...user, displayName: 'Before', bio: '' });
+		});
+
+		it('a well-formed pair written as escapes is kept', async () => {
+			const { token } = await t.signUp();
+			const res = await t.request('PATCH', '/api/me', { token, raw: '{"bio": "\\ud83d\\ude00"}', headers: json });
+			expect(res.status).toBe(200);
+			expect(res.body.user.bio).toBe('😀');
+		});
+
+		it.each([
+			['a byte that is never UTF-8', [0xff]],
+			['a truncated sequence', [0xc3]],
+			['an encoded surrogate', [0xed, 0xa0, 0x80]],
+			['an overlong encoding', [0xc0, 0xaf]]
+		])('a body with %s is 400 "not valid UTF-8", and nothing changes', async (_label, bytes) => {
+			const { token, user } = await t.signUp({ displayName: 'Before' });
+			const body = Buffer.concat([Buffer.from('{"displayName": "a'), Buffer.from(bytes), Buffer.from('b"}')]);
+			const res = asResponse(
+				await rawRequest(t.baseUrl, { method: 'PATCH', path: '/api/me', headers: { ...json, authorization: `Bearer ${token}`, 'content-length': body.length }, chunks: [body] })
+			);
+			const error = expectError(res, 400, 'invalid_input');
+			expect(error.message).toBe('the request body is not valid UTF-8');
+			expect(await profileOf(token)).toEqual({ ...user, displayName: 'Before', bio: '' });
+		});
+	});
+
+	describe('missing and wrong-typed fields', () => {
+		it.each([
+			['a number', { login: 42, password: 'pw' }, 'login'],
+			['an array', { login: 'someone', password: ['pw'] }, 'password'],
+			['null', { login: null, password: 'pw' }, 'login'],
+			['an object', { login: { $ne: '' }, password: 'pw' }, 'login']
+		])('a field of the wrong type (%s) is not called missing', async (_label, body, field) => {
+			const error = expectError(await t.request('POST', '/api/auth/login', { body }), 400, 'invalid_input', { fields: [field] });
+			expect(error.fields![field]).not.toBe('is required');
+			expect(error.fields![field]).toMatch(/expected string/);
+		});
+
+		it('a missing field is "is required"', async () => {
+			const error = expectError(await t.request('POST', '/api/auth/login', { body: { login: 'someone' } }), 400, 'invalid_input', { fields: ['password'] });
+			expect(error.fields).toEqual({ password: 'is required' });
+		});
+	});
+
 	describe('unknown routes and methods', () => {
 		it.each(['/api/nope', '/api/auth', '/api/auth/', '/api/auth/login/extra', '/api/ME', '/api/me/'])('404 not_found as JSON for GET %s', async (path) => {
 			expectError(await t.request('GET', path), 404, 'not_found');

@@ -44,7 +44,7 @@ describe.each(backendNames())('injection strings on %s', (backend) => {
 	};
 
 	beforeAll(async () => {
-		t = await startParley(backend, { parley: { limits: { codesPerIp: 10_000, loginFailuresPerIp: 10_000, loginFailuresPerAccount: 10_000 } } });
+		t = await startParley(backend, { parley: { limits: { codesPerIp: 10_000, loginFailuresPerIp: 10_000, loginFailuresPerAccountAndIp: 10_000 } } });
 		victim = await t.signUp({ displayName: 'Victim' });
 	});
 	afterAll(async () => t?.stop());
@@ -149,7 +149,6 @@ describe.each(backendNames())('injection strings on %s', (backend) => {
 			const login = await t.request('POST', '/api/auth/login', { body: { login: email, password: PASSWORD } });
 			expect(login.status).toBe(200);
 			expect(login.body.user.username).toBe(username);
-			expect((await t.request('GET', `/api/auth/availability?email=${encodeURIComponent(email)}`)).body).toEqual({ email: false });
 		}
 	});
 

@@ -7,7 +7,9 @@ let ipCounter = 0;
 /** A fresh client address, so one test's failures do not count against another's. */
 const nextIp = () => (++ipCounter, `192.0.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`);
 
+/** The account-and-address window; the per-address one is a day. */
 const WINDOW_SECONDS = 900;
+const DAY_SECONDS = 86_400;
 
 // PROTOCOL.md 1: POST /api/auth/login, and the sign-in throttles of the foundation issue.
 describe.concurrent.each(backendNames())('login on %s', (backend) => {
@@ -17,7 +19,7 @@ describe.concurrent.each(backendNames())('login on %s', (backend) => {
 	beforeAll(async () => {
 		t = await startParley(backend, {
 			clientIp: '203.0.113.254',
-			parley: { limits: { loginFailuresPerAccount: 3, loginFailuresPerIp: 5, codesPerIp: 1000 } }
+			parley: { limits: { loginFailuresPerAccountAndIp: 3, loginFailuresPerIp: 5, codesPerIp: 1000 } }
 		});
 	});
 	afterAll(async () => t?.stop());
@@ -102,61 +104,86 @@ describe.concurrent.each(backendNames())('login on %s', (backend) => {
 		expectError(await login(body), 400, 'invalid_input', { fields });
 	});
 
-	it('per account: after 3 failures, 429 with Retry-After, even with the right password and from another address', async () => {
+	it('per account and address: after 3 failures, 429 with Retry-After from that address, even with the right password and by any spelling', async () => {
 		const { user, password } = await t.signUp();
-		for (let i = 0; i < 3; i++) expectError(await login({ login: user.username, password: 'wrong password' }), 401, 'unauthorized');
-		expectRateLimited(await login({ login: user.username, password: 'wrong password' }), WINDOW_SECONDS);
-		expectRateLimited(await login({ login: user.username, password }), WINDOW_SECONDS);
+		const ip = nextIp();
+		for (let i = 0; i < 3; i++) expectError(await login({ login: user.username, password: 'wrong password' }, ip), 401, 'unauthorized');
+		expectRateLimited(await login({ login: user.username, password: 'wrong password' }, ip), WINDOW_SECONDS);
+		expectRateLimited(await login({ login: user.username, password }, ip), WINDOW_SECONDS);
 		// Other spellings of the same account are the same account.
-		expectRateLimited(await login({ login: user.username.toUpperCase(), password }), WINDOW_SECONDS);
-		expectRateLimited(await login({ login: user.email, password }), WINDOW_SECONDS);
-		// The lock is on the account, not on anyone else.
+		expectRateLimited(await login({ login: user.username.toUpperCase(), password }, ip), WINDOW_SECONDS);
+		expectRateLimited(await login({ login: user.email, password }, ip), WINDOW_SECONDS);
+		// Another account from that address is not locked by it.
 		const other = await t.signUp();
-		expect((await login({ login: other.user.username, password: other.password })).status).toBe(200);
+		expect((await login({ login: other.user.username, password: other.password }, ip)).status).toBe(200);
 	});
 
-	it('per account: failures by username and by email add up', async () => {
+	it("with the default limits, a stranger's 12 wrong passwords from address A never lock the owner out: the owner signs in from B at once, A is throttled", async () => {
+		// clientIp turns TRUST_PROXY on, so each request's X-Forwarded-For is its address.
+		const defaults = await startParley(backend, { clientIp: nextIp() });
+		try {
+			const signIn = (body: unknown, ip: string) => defaults.request('POST', '/api/auth/login', { body, ip });
+			const bob = await defaults.signUp({ ip: nextIp() });
+			const [a, b] = [nextIp(), nextIp()];
+			const statuses: number[] = [];
+			for (let i = 0; i < 12; i++) statuses.push((await signIn({ login: i % 2 ? bob.user.email : bob.user.username, password: `wrong password ${i}` }, a)).status);
+			const owner = await signIn({ login: bob.user.username, password: bob.password }, b);
+			expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+			expect(owner.body.user.id).toBe(bob.user.id);
+			expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
+			expectRateLimited(await signIn({ login: bob.user.username, password: bob.password }, a), WINDOW_SECONDS);
+		} finally {
+			await defaults.stop();
+		}
+	});
+
+	it('per account and address: failures by username and by email add up', async () => {
 		const { user, password } = await t.signUp();
-		expect((await login({ login: user.username, password: 'wrong password' })).status).toBe(401);
-		expect((await login({ login: user.email, password: 'wrong password' })).status).toBe(401);
-		expect((await login({ login: user.email!.toUpperCase(), password: 'wrong password' })).status).toBe(401);
-		expectRateLimited(await login({ login: user.username, password }), WINDOW_SECONDS);
+		const ip = nextIp();
+		expect((await login({ login: user.username, password: 'wrong password' }, ip)).status).toBe(401);
+		expect((await login({ login: user.email, password: 'wrong password' }, ip)).status).toBe(401);
+		expect((await login({ login: user.email!.toUpperCase(), password: 'wrong password' }, ip)).status).toBe(401);
+		expectRateLimited(await login({ login: user.username, password }, ip), WINDOW_SECONDS);
 	});
 
-	it('per account: an unknown name is throttled exactly like a real one, so the lock tells nothing', async () => {
+	it('per account and address: an unknown name is throttled exactly like a real one, so the lock tells nothing', async () => {
 		const ghost = uniqueName('ghost');
 		const { user } = await t.signUp();
 		const answers = async (name: string) => {
+			const ip = nextIp();
 			const out: number[] = [];
-			for (let i = 0; i < 4; i++) out.push((await login({ login: name, password: 'wrong password' })).status);
+			for (let i = 0; i < 4; i++) out.push((await login({ login: name, password: 'wrong password' }, ip)).status);
 			return out;
 		};
 		expect(await answers(ghost)).toEqual([401, 401, 401, 429]);
 		expect(await answers(user.username)).toEqual([401, 401, 401, 429]);
 	});
 
-	it('per account: a successful sign-in clears the count', async () => {
+	it('per account and address: a successful sign-in clears the count', async () => {
 		const { user, password } = await t.signUp();
-		for (let i = 0; i < 2; i++) expect((await login({ login: user.username, password: 'wrong password' })).status).toBe(401);
-		expect((await login({ login: user.username, password })).status).toBe(200);
-		for (let i = 0; i < 2; i++) expect((await login({ login: user.username, password: 'wrong password' })).status).toBe(401);
-		expect((await login({ login: user.username, password })).status).toBe(200);
+		const ip = nextIp();
+		for (let i = 0; i < 2; i++) expect((await login({ login: user.username, password: 'wrong password' }, ip)).status).toBe(401);
+		expect((await login({ login: user.username, password }, ip)).status).toBe(200);
+		for (let i = 0; i < 2; i++) expect((await login({ login: user.username, password: 'wrong password' }, ip)).status).toBe(401);
+		expect((await login({ login: user.username, password }, ip)).status).toBe(200);
 	});
 
-	it('per address: after 5 failures over many accounts, 429 with Retry-After for any sign-in from that address', async () => {
-		const ip = '203.0.113.9';
+	it('per address: after 5 failures over many accounts, 429 with Retry-After (up to a day) for any sign-in from that address', async () => {
+		const ip = nextIp();
 		const victim = await t.signUp();
 		for (let i = 0; i < 5; i++) expectError(await login({ login: uniqueName('spray'), password: 'wrong password' }, ip), 401, 'unauthorized');
-		expectRateLimited(await login({ login: uniqueName('spray'), password: 'wrong password' }, ip), WINDOW_SECONDS);
-		expectRateLimited(await login({ login: victim.user.username, password: victim.password }, ip), WINDOW_SECONDS);
+		const seconds = expectRateLimited(await login({ login: uniqueName('spray'), password: 'wrong password' }, ip), DAY_SECONDS);
+		expect(seconds).toBeGreaterThan(WINDOW_SECONDS);
+		expectRateLimited(await login({ login: victim.user.username, password: victim.password }, ip), DAY_SECONDS);
 		// From elsewhere, the same account signs in.
 		expect((await login({ login: victim.user.username, password: victim.password })).status).toBe(200);
 	});
 
 	it('a throttled answer sets no cookie and starts no session', async () => {
 		const { user, password } = await t.signUp();
-		for (let i = 0; i < 3; i++) await login({ login: user.username, password: 'wrong password' });
-		const res = await login({ login: user.username, password });
+		const ip = nextIp();
+		for (let i = 0; i < 3; i++) await login({ login: user.username, password: 'wrong password' }, ip);
+		const res = await login({ login: user.username, password }, ip);
 		expect(res.status).toBe(429);
 		expect(res.headers.get('set-cookie')).toBeNull();
 		expect(res.body.token).toBeUndefined();

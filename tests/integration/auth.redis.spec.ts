@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Tickets, type TicketClaims } from '../../server/chat/tickets.js';
+import { Tickets, type TicketClaims } from '../../server/chat/node/tickets.js';
 import { RedisStore } from '../../server/kv/redis.js';
 import { expectConnectRefused, expectError, expectRateLimited, isServed } from '../helpers/assert.js';
 import { REDIS_URL } from '../helpers/backends.js';
@@ -26,7 +26,7 @@ describe('with Redis (on sqlite)', () => {
 	};
 
 	beforeAll(async () => {
-		t = await startParley('sqlite', { redis: true, clientIp, parley: { limits: { loginFailuresPerAccount: 3, loginFailuresPerIp: 5 } } });
+		t = await startParley('sqlite', { redis: true, clientIp, parley: { limits: { loginFailuresPerAccountAndIp: 3, loginFailuresPerIp: 5, availabilityPerIpPerMinute: 2 } } });
 		redis = new Redis(REDIS_URL, { lazyConnect: true });
 		await redis.connect();
 	});
@@ -50,7 +50,7 @@ describe('with Redis (on sqlite)', () => {
 		expect(res.status).toBe(201);
 		// Used up: gone from Redis, and refused a second time.
 		expect(await redis.exists(key)).toBe(0);
-		expectError(await t.request('POST', '/api/auth/register', { body: { username: uniqueName(), email: email.toUpperCase(), password: PASSWORD, code } }), 409, 'email_taken');
+		expectError(await t.request('POST', '/api/auth/register', { body: { username: uniqueName(), email: email.toUpperCase(), password: PASSWORD, code } }), 422, 'invalid_code');
 	});
 
 	it('the resend interval holds in Redis: 429 with a numeric Retry-After', async () => {
@@ -66,7 +66,7 @@ describe('with Redis (on sqlite)', () => {
 		const body = { username: uniqueName(), email, password: PASSWORD };
 		for (let i = 1; i <= 5; i++) expectError(await t.request('POST', '/api/auth/register', { body: { ...body, code: wrong(code, i) } }), 422, 'invalid_code');
 		expectError(await t.request('POST', '/api/auth/register', { body: { ...body, code } }), 422, 'invalid_code');
-		expect(await redis.exists(`parley:code:register:${email}`, `parley:code-fails:register:${email}`)).toBe(0);
+		expect(await redis.exists(`parley:code:register:${email}`)).toBe(0);
 	});
 
 	it('a wrong try counts in Redis with the code’s lifetime', async () => {
@@ -117,13 +117,15 @@ describe('with Redis (on sqlite)', () => {
 		await expectConnectRefused(t, 'garbage-ticket');
 	});
 
-	it('per-account sign-in throttle holds in Redis: 429 with Retry-After, by username or email', async () => {
+	it('per account-and-address sign-in throttle holds in Redis: 429 with Retry-After, by username or email; the owner elsewhere signs in', async () => {
 		const { user, password } = await t.signUp();
+		const ip = runIp();
 		for (let i = 0; i < 3; i++) {
-			expectError(await t.request('POST', '/api/auth/login', { body: { login: i % 2 ? user.email : user.username, password: 'wrong password' }, ip: runIp() }), 401, 'unauthorized');
+			expectError(await t.request('POST', '/api/auth/login', { body: { login: i % 2 ? user.email : user.username, password: 'wrong password' }, ip }), 401, 'unauthorized');
 		}
-		expectRateLimited(await t.request('POST', '/api/auth/login', { body: { login: user.username, password }, ip: runIp() }), 900);
-		expect(await redis.exists(`parley:rl:login-account:user:${user.id}`)).toBe(1);
+		expectRateLimited(await t.request('POST', '/api/auth/login', { body: { login: user.username, password }, ip }), 900);
+		expect(await redis.exists(`parley:rl:login-account-ip:user:${user.id}@${ip}`)).toBe(1);
+		expect((await t.request('POST', '/api/auth/login', { body: { login: user.username, password }, ip: runIp() })).status).toBe(200);
 	});
 
 	it('per-address sign-in throttle holds in Redis', async () => {
@@ -131,7 +133,14 @@ describe('with Redis (on sqlite)', () => {
 		for (let i = 0; i < 5; i++) {
 			expectError(await t.request('POST', '/api/auth/login', { body: { login: uniqueName('ghost'), password: 'wrong password' }, ip }), 401, 'unauthorized');
 		}
-		expectRateLimited(await t.request('POST', '/api/auth/login', { body: { login: uniqueName('ghost'), password: 'wrong password' }, ip }), 900);
+		expectRateLimited(await t.request('POST', '/api/auth/login', { body: { login: uniqueName('ghost'), password: 'wrong password' }, ip }), 86_400);
+	});
+
+	it('the availability throttle holds in Redis', async () => {
+		const ip = runIp();
+		for (let i = 0; i < 2; i++) expect((await t.request('GET', `/api/auth/availability?username=${uniqueName()}`, { ip })).status).toBe(200);
+		expectRateLimited(await t.request('GET', `/api/auth/availability?username=${uniqueName()}`, { ip }), 60);
+		expect(await redis.exists(`parley:rl:availability-ip:${ip}`)).toBe(1);
 	});
 });
 

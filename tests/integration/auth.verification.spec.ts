@@ -192,7 +192,7 @@ describe.concurrent.each(backendNames())('availability on %s', (backend) => {
 	const check = (query: string) => t.request('GET', `/api/auth/availability?${query}`);
 
 	beforeAll(async () => {
-		t = await startParley(backend);
+		t = await startParley(backend, { clientIp: '198.51.100.254', parley: { limits: { availabilityPerIpPerMinute: 20, availabilityPerIpPerDay: 30 } } });
 		const { user } = await t.signUp({ username: uniqueName('Taken') });
 		taken = { username: user.username, email: user.email! };
 	});
@@ -204,21 +204,42 @@ describe.concurrent.each(backendNames())('availability on %s', (backend) => {
 		expect(res.body).toEqual({ username: true, email: true });
 	});
 
-	it('200 {username: false, email: false} for taken ones', async () => {
+	it('a taken username is false; a taken email answers true like a free one (only its mailbox is told)', async () => {
 		const res = await check(`username=${taken.username}&email=${encodeURIComponent(taken.email)}`);
 		expect(res.status).toBe(200);
-		expect(res.body).toEqual({ username: false, email: false });
+		expect(res.body).toEqual({ username: false, email: true });
+		expect((await check(`email=${encodeURIComponent(taken.email.toUpperCase())}`)).body).toEqual({ email: true });
 	});
 
 	it('ignores case', async () => {
-		expect((await check(`username=${taken.username.toUpperCase()}&email=${encodeURIComponent(taken.email.toUpperCase())}`)).body).toEqual({ username: false, email: false });
+		expect((await check(`username=${taken.username.toUpperCase()}`)).body).toEqual({ username: false });
 		expect((await check(`username=${taken.username.toLowerCase()}`)).body).toEqual({ username: false });
 	});
 
 	it('answers one of the two when asked for one', async () => {
 		expect((await check(`username=${taken.username}`)).body).toEqual({ username: false });
-		expect((await check(`email=${encodeURIComponent(taken.email)}`)).body).toEqual({ email: false });
+		expect((await check(`email=${encodeURIComponent(newEmail())}`)).body).toEqual({ email: true });
 		expect((await check(`username=${taken.username}&email=${encodeURIComponent(newEmail())}`)).body).toEqual({ username: false, email: true });
+	});
+
+	it('per client address: 429 rate_limited with Retry-After past the limit per minute, other addresses unaffected', async () => {
+		const ip = '198.51.100.7';
+		const look = () => t.request('GET', `/api/auth/availability?username=${uniqueName()}`, { ip });
+		for (let i = 0; i < 20; i++) expect((await look()).status).toBe(200);
+		expectRateLimited(await look(), 60);
+		expectRateLimited(await t.request('GET', `/api/auth/availability?email=${encodeURIComponent(newEmail())}`, { ip }), 60);
+		expect((await t.request('GET', `/api/auth/availability?username=${uniqueName()}`, { ip: '198.51.100.8' })).status).toBe(200);
+	});
+
+	it('per client address: a daily limit too', async () => {
+		const daily = await startParley(backend, { clientIp: '198.51.100.10', parley: { limits: { availabilityPerIpPerMinute: 1000, availabilityPerIpPerDay: 3 } } });
+		try {
+			for (let i = 0; i < 3; i++) expect((await daily.request('GET', `/api/auth/availability?username=${uniqueName()}`)).status).toBe(200);
+			const seconds = expectRateLimited(await daily.request('GET', `/api/auth/availability?username=${uniqueName()}`), 86_400);
+			expect(seconds).toBeGreaterThan(60);
+		} finally {
+			await daily.stop();
+		}
 	});
 
 	it.each([

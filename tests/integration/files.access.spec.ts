@@ -79,6 +79,35 @@ describe.each(backendNames())('files: who sees what, downloads, lists and delete
 		expect((await fetch(`${t.baseUrl}/files/${photo.fileId}/thumbnail`, { headers: { authorization: `Bearer ${carol.token}` } })).status).toBe(404);
 	});
 
+	it('what a browser could run or render (SVG, XML, XHTML, Flash, script types) is stored and served as octet-stream, attached', async () => {
+		// Two people of their own: the lists the other tests check stay as they were.
+		const [dave, erin] = await Promise.all([person(t), person(t)]);
+		const theirs = await befriend(dave, erin);
+		const svg = '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>';
+		const cases: Array<{ name: string; bytes: Buffer; filetype?: string }> = [
+			{ name: 'sniffed.svg', bytes: Buffer.from(svg), filetype: 'image/svg+xml' },
+			{ name: 'bare.svg', bytes: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), filetype: 'image/svg+xml' },
+			{ name: 'page.xhtml', bytes: Buffer.from('<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></html>') },
+			{ name: 'movie.swf', bytes: Buffer.concat([Buffer.from('FWS\x08'), randomBytes(64)]) },
+			...['application/x-javascript', 'text/x-javascript', 'application/x-ecmascript', 'text/jscript', 'multipart/x-mixed-replace', 'application/x-shockwave-flash'].map((filetype) => ({ name: 'script.js', bytes: Buffer.from('alert(1)'), filetype }))
+		];
+		for (const { name, bytes, filetype } of cases) {
+			const { fileId } = await upload(t, dave.token, bytes, { filename: name, filetype, threadId: theirs.id });
+			const got = await download(t, erin.token, fileId);
+			expect(got.headers.get('content-type'), `${name} ${filetype}`).toBe('application/octet-stream');
+			expect(got.headers.get('content-disposition'), name).toMatch(/^attachment; /);
+			expect(sha256(got.body)).toBe(sha256(bytes));
+			const listed = (await t.request<FilesListResponse>('GET', `/api/files?q=${encodeURIComponent(name)}&limit=100`, { token: dave.token })).body.files.find((f) => f.id === fileId);
+			expect(listed?.type, `${name} ${filetype}`).toBe('application/octet-stream');
+		}
+		// A row stored with such a type before (this check came later) is not served as it either.
+		const { fileId } = await upload(t, dave.token, Buffer.from(svg), { filename: 'old.svg' });
+		await t.parley.db.db.updateTable('files').set({ type: 'image/svg+xml' }).where('id', '=', fileId).execute();
+		const old = await download(t, dave.token, fileId);
+		expect(old.headers.get('content-type')).toBe('application/octet-stream');
+		expect(old.headers.get('content-disposition')).toMatch(/^attachment; filename="old.svg"/);
+	});
+
 	it('Range gives the exact bytes (first, middle, open, suffix); 416 outside; several ranges get it all', async () => {
 		blobId = (await upload(t, alice.token, blob, { filename: 'blob.bin' })).fileId;
 		const cases: Array<[string, number, number]> = [

@@ -74,6 +74,39 @@ describe('tus at /files/ (sqlite)', () => {
 		expect((await head(t, alice.token, url)).headers.get('upload-offset')).toBe('0');
 	});
 
+	it('a PATCH without Upload-Offset is 400 invalid_input, and changes nothing', async () => {
+		const url = await newUpload(alice.token, 10);
+		expect((await patch(t, alice.token, url, 0, Buffer.from('abc'))).status).toBe(204);
+		const res = await raw(t, 'PATCH', url, { token: alice.token, body: Buffer.from('def'), headers: { 'tus-resumable': '1.0.0', 'content-type': 'application/offset+octet-stream' } });
+		expectError(res, 400, 'invalid_input');
+		expect(res.json.error.message).toMatch(/Upload-Offset/);
+		expect((await head(t, alice.token, url)).headers.get('upload-offset')).toBe('3');
+	});
+
+	it('a Tus-Resumable this server does not speak is 412 precondition_failed with Tus-Version, on every method; nothing changes', async () => {
+		const url = await newUpload(alice.token, 10);
+		const v = { 'tus-resumable': '0.2.2' };
+		const answers = [
+			await create(t, alice.token, 10, { filename: 'old.bin' }, v),
+			await patch(t, alice.token, url, 0, Buffer.from('abc'), v),
+			await raw(t, 'HEAD', url, { token: alice.token, headers: v }),
+			await raw(t, 'DELETE', url, { token: alice.token, headers: v })
+		];
+		for (const res of answers) {
+			expect(res.status).toBe(412);
+			expect(res.headers.get('tus-version')).toBe('1.0.0');
+			if (res.text) expectError(res, 412, 'precondition_failed');
+		}
+		expect(answers[0].headers.get('location')).toBeNull();
+		const h = await head(t, alice.token, url);
+		expect(h.status).toBe(200);
+		expect(h.headers.get('upload-offset')).toBe('0');
+		// No Tus-Resumable at all (on a tus method) is 412 too.
+		const none = await raw(t, 'DELETE', url, { token: alice.token });
+		expectError(none, 412, 'precondition_failed');
+		expect(none.headers.get('tus-version')).toBe('1.0.0');
+	});
+
 	it('over MAX_UPLOAD_BYTES is 413 at creation, and nothing is stored; more bytes than declared is 413', async () => {
 		const before = filesUnder(tusDir);
 		expectError(await create(t, alice.token, MAX + 1), 413, 'payload_too_large');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findMatch, fingerprintOf, keyMatches, mismatchReason, unfinishedFor } from './resume';
+import { findMatch, fingerprintOf, forgetStoredUploads, keyMatches, mismatchReason, unfinishedFor } from './resume';
 
 const file = { name: 'report-final.pdf', type: 'application/pdf', size: 4194304, lastModified: 1_700_000_000_000 };
 const key = `tus::tus-br-report-final.pdf-application/pdf-4194304-1700000000000-/files/::123456`;
@@ -45,5 +45,27 @@ describe('resume matching', () => {
 		expect(mismatchReason({ name: 'a.pdf', size: 10 }, { ...file, name: 'b.pdf' })).toMatch(/^That is b\.pdf, not a\.pdf/);
 		expect(mismatchReason({ name: file.name, size: 10 }, file)).toMatch(/not the same size/);
 		expect(mismatchReason({ name: file.name, size: file.size }, file)).toMatch(/not the same file/);
+	});
+});
+
+describe('forgetStoredUploads', () => {
+	/** A Storage-like map, with Storage's index order. */
+	function storage(entries: Record<string, string>) {
+		const map = new Map(Object.entries(entries));
+		return {
+			map,
+			get length() {
+				return map.size;
+			},
+			key: (i: number) => [...map.keys()][i] ?? null,
+			removeItem: (k: string) => void map.delete(k)
+		};
+	}
+
+	it("removes every tus:: key, however many sit side by side, and nothing else", () => {
+		const s = storage({ 'tus::a::1': '{}', 'tus::b::2': '{}', 'parley.uploadChunkBytes': '65536', 'tus::c::3': '{}', 'xtus::d': '{}', tusSupport: 'null' });
+		expect(forgetStoredUploads(s)).toBe(3);
+		expect([...s.map.keys()].sort()).toEqual(['parley.uploadChunkBytes', 'tusSupport', 'xtus::d']);
+		expect(forgetStoredUploads(s)).toBe(0);
 	});
 });

@@ -53,3 +53,26 @@ export function mismatchReason(expected: { name: string; size: number | null }, 
 	if (expected.size !== null && chosen.size !== expected.size) return `This ${chosen.name} is not the same size as the one being sent: it may have changed. Choose the same file, or discard the upload.`;
 	return `This ${chosen.name} is not the same file (it was changed or copied since). Choose the same file, or discard the upload.`;
 }
+
+/** The part of `Storage` forgetting needs (localStorage; a small stand-in in tests). */
+export interface KeyedStorage {
+	readonly length: number;
+	key(index: number): string | null;
+	removeItem(key: string): void;
+}
+
+/**
+ * Removes every upload URL tus-js-client stored (its `tus::` keys) from `storage`, other keys left
+ * alone; returns how many went. On sign-out, so the next person on a shared browser is neither shown
+ * the last one's unfinished uploads nor resumes them.
+ */
+export function forgetStoredUploads(storage: KeyedStorage): number {
+	const keys: string[] = [];
+	// Collected first: removing while walking shifts the indexes.
+	for (let i = 0; i < storage.length; i++) {
+		const key = storage.key(i);
+		if (key?.startsWith('tus::')) keys.push(key);
+	}
+	for (const key of keys) storage.removeItem(key);
+	return keys.length;
+}
