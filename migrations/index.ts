@@ -4,6 +4,9 @@ import * as chat from './20261127_0002_chat.js';
 import * as nodeLeases from './20261129_0004_node_leases.js';
 import * as files from './20261129_0005_files.js';
 import * as avatars from './20261130_0006_avatars.js';
+import * as groups from './20261206_0007_groups.js';
+import * as mentions from './20261206_0008_mentions.js';
+import * as groupSend from './20261206_0009_group_send.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -14,5 +17,8 @@ export const migrations: Record<string, Migration> = {
 	'20261127_0002_chat': chat,
 	'20261129_0004_node_leases': nodeLeases,
 	'20261129_0005_files': files,
-	'20261130_0006_avatars': avatars
+	'20261130_0006_avatars': avatars,
+	'20261206_0007_groups': groups,
+	'20261206_0008_mentions': mentions,
+	'20261206_0009_group_send': groupSend
 };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RedisPresenceStore } from '../chat/presence.redis.js';
+import { RedisPresenceStore } from '../chat/presence/presence.redis.js';
 import { NodeRegistry, type NodeInfo } from './registry.js';
 
 // The registry's scripts on real Redis (TEST_REDIS_URL, default the local standard port), each test

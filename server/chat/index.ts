@@ -1,36 +1,35 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
+import { GROUP_LIMITS } from '../../src/lib/protocol/index.js';
 import { createLimiter } from '../auth/rate-limits.js';
 import type { Database } from '../db/schema.js';
 import type { KeyValueStore } from '../kv/kv.js';
 import { MemoryStore } from '../kv/memory.js';
 import type { Logger } from '../logger.js';
-import type { ChatServer } from './chat.server.js';
-import { roomEmitter, type ChatEmitter } from './emitter.js';
-import { FriendsService } from './friends.service.js';
-import { MessagesService } from './messages.service.js';
-import { MemoryPresenceStore, type PresenceStore } from './presence.store.js';
-import { ThreadsService } from './threads.service.js';
-import { UsersService } from './users.service.js';
+import type { Chat, ChatLimits } from './chat.types.js';
+import { roomEmitter, type ChatEmitter } from './node/emitter.js';
+import { DEFAULT_FLOW_LIMITS } from './node/flow.js';
+import { FriendsService } from './friends/friends.service.js';
+import { MessagesService } from './messages/messages.service.js';
+import { MemoryPresenceStore, type PresenceStore } from './presence/presence.store.js';
+import type { ChatServer } from './node/socket.js';
+import { GroupsService } from './conversations/groups.service.js';
+import { ThreadsService } from './conversations/threads.service.js';
+import { UsersService } from './friends/users.service.js';
 
-/** Limits on chat traffic; every number can be overridden (tests use other ones). */
-export interface ChatLimits {
-	/** New messages one user may send per window, over all devices. Default 30. */
-	sendsPerWindow: number;
-	/** Default 10 seconds. */
-	sendWindowSeconds: number;
-	/** At most one `typing` relay per user and thread in this many ms. Default 2000. */
-	typingIntervalMs: number;
-}
+export type { Chat, ChatLimits } from './chat.types.js';
 
-export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000 };
+export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, ...DEFAULT_FLOW_LIMITS };
 
 export interface ChatOptions {
 	db: Kysely<Database>;
-	io: ChatServer;
-	/** Shares the send limit across nodes when given; else it is counted in this process. */
+	/** The chat socket server; or, for a process without one (a media node), `emitter`. */
+	io?: ChatServer;
+	/** How services reach sockets when there is no `io` here (the Redis emitter). */
+	emitter?: ChatEmitter;
+	/** Shares the send and read limits across nodes when given; else they are counted in this process. */
 	redis?: Redis;
-	/** `REDIS_PREFIX` for the send limit's keys. Default `parley:`. */
+	/** `REDIS_PREFIX` for the send and read limits' keys. Default `parley:`. */
 	redisPrefix?: string;
 	/** Keeps the typing throttle (Redis in a cluster, so it holds across nodes). Default: a `MemoryStore` of its own. */
 	kv?: KeyValueStore;
@@ -41,34 +40,35 @@ export interface ChatOptions {
 	log: Logger;
 }
 
-/** The chat role's services, built once per process and shared by every socket. */
-export interface Chat {
-	db: Kysely<Database>;
-	presence: PresenceStore;
-	emitter: ChatEmitter;
-	users: UsersService;
-	threads: ThreadsService;
-	friends: FriendsService;
-	messages: MessagesService;
-	/** Keeps `work` (a request, a presence announcement) in the set that `close` waits for. */
-	track<T>(work: Promise<T>): Promise<T>;
-	/** Waits for the work in flight, then releases the presence store. */
-	close(): Promise<void>;
-}
-
 export function createChat(options: ChatOptions): Chat {
 	const { db, log } = options;
 	const limits = { ...DEFAULT_CHAT_LIMITS, ...options.limits };
 	const presence = options.presence ?? new MemoryPresenceStore();
 	const ownKv = options.kv ? null : new MemoryStore();
 	const kv = options.kv ?? ownKv!;
-	const emitter = roomEmitter(options.io);
+	const emitter = options.emitter ?? roomEmitter(options.io!);
 	const users = new UsersService({ db, presence, emitter });
 	const threads = new ThreadsService({ db, users, log: log.child('threads') });
+	const groups = new GroupsService({
+		db,
+		threads,
+		emitter,
+		maxMembers: limits.groupMaxMembers,
+		changeLimiter: createLimiter({
+			redis: options.redis,
+			prefix: options.redisPrefix,
+			name: 'group-changes',
+			points: limits.groupChangesPerWindow,
+			durationSeconds: limits.groupChangeWindowSeconds,
+			message: `you are changing groups too fast (at most ${limits.groupChangesPerWindow} changes in ${limits.groupChangeWindowSeconds} s)`
+		}),
+		log: log.child('groups')
+	});
 	const friends = new FriendsService({ db, users, threads, emitter, log: log.child('friends') });
 	const messages = new MessagesService({
 		db,
 		threads,
+		users,
 		emitter,
 		sendLimiter: createLimiter({
 			redis: options.redis,
@@ -82,6 +82,14 @@ export function createChat(options: ChatOptions): Chat {
 		kv,
 		log: log.child('messages')
 	});
+	const reads = createLimiter({
+		redis: options.redis,
+		prefix: options.redisPrefix,
+		name: 'chat-reads',
+		points: limits.readsPerWindow,
+		durationSeconds: limits.readWindowSeconds,
+		message: `you are reading too fast (at most ${limits.readsPerWindow} lists, gets and searches in ${limits.readWindowSeconds} s)`
+	});
 	const inFlight = new Set<Promise<unknown>>();
 	return {
 		db,
@@ -89,8 +97,11 @@ export function createChat(options: ChatOptions): Chat {
 		emitter,
 		users,
 		threads,
+		groups,
 		friends,
 		messages,
+		limits,
+		reads,
 		track(work) {
 			const settled = work.then(
 				() => undefined,

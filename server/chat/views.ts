@@ -1,7 +1,7 @@
-import { avatarUrl, callLine, parseCallSummary, type FileRef, type FriendRequest, type Message, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
-import type { FriendRequestRow } from './friends.repository.js';
-import type { MessageRow } from './messages.repository.js';
-import type { CardRow } from './users.repository.js';
+import { avatarUrl, callLine, parseCallSummary, parseSystemEvent, systemLine, type FileRef, type FriendRequest, type Message, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
+import type { FriendRequestRow } from './friends/friends.repository.js';
+import type { MessageRow } from './messages/messages.repository.js';
+import type { CardRow } from './friends/users.repository.js';
 
 /** Rows as the protocol shows them. */
 
@@ -32,6 +32,12 @@ export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> =
 	if (call) {
 		message.call = call;
 		message.text = callLine(call);
+	}
+	// A system line (groups) likewise: the JSON of its event, shown as the event and a line for people.
+	const system = row.kind === 'system' ? parseSystemEvent(row.text) : null;
+	if (system) {
+		message.system = system;
+		message.text = systemLine(system);
 	}
 	return message;
 }

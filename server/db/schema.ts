@@ -3,9 +3,9 @@
  * ISO 8601 UTC strings of fixed width, so they sort and compare as text on every dialect.
  */
 import type { UsersTable, SessionsTable } from '../auth/auth.table.js';
-import type { FriendRequestsTable, FriendshipsTable, UserSearchColumns } from '../chat/friends.table.js';
-import type { MessagesTable } from '../chat/messages.table.js';
-import type { ThreadMembersTable, ThreadsTable } from '../chat/threads.table.js';
+import type { FriendRequestsTable, FriendshipsTable, UserSearchColumns } from '../chat/friends/friends.table.js';
+import type { MentionsTable, MessagesTable } from '../chat/messages/messages.table.js';
+import type { ThreadMembersTable, ThreadsTable } from '../chat/conversations/threads.table.js';
 import type { FilesTable } from '../files/files.table.js';
 import type { NodeLeasesTable } from '../balance/leases.table.js';
 
@@ -17,6 +17,7 @@ export interface Database {
 	threads: ThreadsTable;
 	thread_members: ThreadMembersTable;
 	messages: MessagesTable;
+	mentions: MentionsTable;
 	node_leases: NodeLeasesTable;
 	files: FilesTable;
 }

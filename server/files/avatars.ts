@@ -35,7 +35,17 @@ export interface AvatarsDeps {
 	store: HashingFileStore;
 	/** Tells friends and the user's devices (`user:updated`), as a name change does. */
 	profileChanged?: (userId: string) => void;
+	/** Groups' pictures (`purpose: group-avatar`): the chat role's; undefined where it does not run. */
+	groupPictures?: () => GroupPictures | undefined;
 	log: Logger;
+}
+
+/** What the files role needs of the chat's groups (server/chat/conversations/groups.service.ts). */
+export interface GroupPictures {
+	/** Throws `not_found` (not a group of theirs) or `forbidden` (a member) unless `userId` may set the picture. */
+	mayChangeAvatar(userId: string, threadId: string): Promise<void>;
+	/** Makes `avatarId` the group's picture (an `avatar` system line); resolves to the one it replaced. */
+	setAvatar(userId: string, threadId: string, avatarId: string): Promise<string | null>;
 }
 
 const AVATAR_PATH = /^\/files\/avatars\/([0-9a-z]{1,32})$/;
@@ -45,8 +55,12 @@ export class Avatars {
 		fs.mkdirSync(deps.dir, { recursive: true });
 	}
 
-	/** Checked at creation, before any byte comes: the size, and the declared type when there is one. */
-	admit(size: number, meta: Omit<UploadMeta, 'fileId'>): void {
+	/**
+	 * Checked at creation, before any byte comes: the size, the declared type when there is one, and for
+	 * a group's picture that the uploader is its owner or an admin.
+	 */
+	async admit(userId: string, size: number, meta: Omit<UploadMeta, 'fileId'>): Promise<void> {
+		if (meta.purpose === 'group-avatar') await this.#groups().mayChangeAvatar(userId, meta.threadId!);
 		if (size > AVATAR_LIMITS.maxBytes) {
 			throw new AppError('payload_too_large', `a picture is at most ${AVATAR_LIMITS.maxBytes / 1024 / 1024} MiB; this one is ${(size / 1024 / 1024).toFixed(1)} MiB`);
 		}
@@ -82,20 +96,29 @@ export class Avatars {
 				throw notAnImage(`${type} that could not be read`);
 			}
 			await fsp.rename(partial, target);
-			const before = await setAvatar(this.deps.db, ownerId, avatarId, nowIso()).catch(async (error: unknown) => {
+			const group = upload.meta.purpose === 'group-avatar' ? upload.meta.threadId : undefined;
+			const set = group ? this.#groups().setAvatar(ownerId, group, avatarId) : setAvatar(this.deps.db, ownerId, avatarId, nowIso());
+			const before = await set.catch(async (error: unknown) => {
 				// Not recorded, so nobody will ever ask for it: do not leave it behind.
 				await fsp.rm(target, { force: true });
 				throw error;
 			});
 			if (before) await fsp.rm(this.path(before), { force: true });
-			log.with({ user: ownerId }).info(`avatar "${avatarId}" set`);
+			log.with({ user: ownerId }).info(group ? `group "${group}": avatar "${avatarId}" set` : `avatar "${avatarId}" set`);
+			// A group's members were told by the group's own `thread:updated`.
+			if (!group) this.deps.profileChanged?.(ownerId);
 		} finally {
 			await fsp.rm(partial, { force: true });
 			await uploads.removeBytes(upload.id);
 			this.deps.store.forget(upload.id);
 		}
-		this.deps.profileChanged?.(ownerId);
 		return avatarId;
+	}
+
+	#groups(): GroupPictures {
+		const groups = this.deps.groupPictures?.();
+		if (!groups) throw new AppError('not_implemented', "this node does not run the chat role, so it cannot set a group's picture");
+		return groups;
 	}
 
 	/** Removes the user's picture (initials again). Removing none is no error. */

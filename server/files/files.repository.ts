@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { FileSort } from '../../src/lib/protocol/index.js';
 import type { Database } from '../db/schema.js';
-import { escapeLike } from '../chat/users.repository.js';
+import { escapeLike } from '../chat/friends/users.repository.js';
 import type { FilesTable } from './files.table.js';
 
 export type Q = Kysely<Database> | Transaction<Database>;

@@ -1,10 +1,10 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { FILE_LIMITS, type FileInfo, type FileSort, type FilesListQuery } from '../../src/lib/protocol/index.js';
-import type { ChatEmitter } from '../chat/emitter.js';
-import type { MessagesService } from '../chat/messages.service.js';
-import { memberIdsOf } from '../chat/threads.repository.js';
+import { FILE_LIMITS, type FileInfo, type FileSort, type FilesListQuery, type UploadPurpose } from '../../src/lib/protocol/index.js';
+import type { ChatEmitter } from '../chat/node/emitter.js';
+import type { MessagesService } from '../chat/messages/messages.service.js';
+import { memberIdsOf } from '../chat/conversations/threads.repository.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import { newId, nowIso } from '../db/ids.js';
@@ -46,8 +46,11 @@ export interface UploadMeta {
 	filename: string;
 	filetype?: string;
 	threadId?: string;
-	/** Extension: `avatar` makes the finished upload the uploader's picture (avatars.ts), not a file. */
-	purpose?: 'avatar';
+	/**
+	 * Extension: `avatar` makes the finished upload the uploader's picture (avatars.ts), not a file;
+	 * `group-avatar` the picture of the group `threadId`.
+	 */
+	purpose?: UploadPurpose;
 	/** Server-made at creation: the id the finished file will have. */
 	fileId: string;
 }

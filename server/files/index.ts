@@ -4,13 +4,13 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { AuthService } from '../auth/auth.service.js';
-import type { ChatEmitter } from '../chat/emitter.js';
-import type { MessagesService } from '../chat/messages.service.js';
+import type { ChatEmitter } from '../chat/node/emitter.js';
+import type { MessagesService } from '../chat/messages/messages.service.js';
 import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import { MemoryAdmission, RedisAdmission } from './admission.js';
-import { Avatars, avatarRoutes } from './avatars.js';
+import { Avatars, avatarRoutes, type GroupPictures } from './avatars.js';
 import { filesEdge } from './edge.js';
 import { filesRoutes } from './files.handlers.js';
 import { FilesService } from './files.service.js';
@@ -47,6 +47,8 @@ export interface FilesOptions {
 	redis?: { client: Redis; prefix: string; lockTtlMs?: number };
 	/** Told when a user's picture changed, to announce it like a name change (`user:updated`). */
 	profileChanged?: (userId: string) => void;
+	/** The chat role's groups, for groups' pictures; undefined when this process has no chat role. */
+	groupPictures?: () => GroupPictures | undefined;
 	log: Logger;
 }
 
@@ -84,7 +86,7 @@ export function createFiles(options: FilesOptions): Files {
 		ifUnlocked: locker && ((id, work) => locker.ifUnlocked(id, work)),
 		log
 	});
-	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, log: log.child('avatars') });
+	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
 	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, locker, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;

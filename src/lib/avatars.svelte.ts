@@ -52,9 +52,9 @@ export function watchChat(client: ChatClient): void {
 	const stopEffects = $effect.root(() => {
 		$effect(() => {
 			const cards: UserCard[] = [];
-			for (const f of client.friends) cards.push(f.user);
-			for (const r of client.incoming) cards.push(r.from);
-			for (const r of client.outgoing) cards.push(r.to);
+			for (const f of client.people.friends) cards.push(f.user);
+			for (const r of client.people.incoming) cards.push(r.from);
+			for (const r of client.people.outgoing) cards.push(r.to);
 			for (const t of Object.values(client.threads)) {
 				cards.push(...t.members);
 				if (t.peer) cards.push(t.peer);

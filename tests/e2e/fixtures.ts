@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { test as base, expect, type APIRequestContext } from '@playwright/test';
+import { test as base, expect, type APIRequestContext, type Browser, type BrowserContext } from '@playwright/test';
 import { SmtpCatcher } from '../helpers/smtp.js';
 
 export { expect };
@@ -26,7 +26,7 @@ export interface Account {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER_ENTRY = path.join(ROOT, 'build', 'server.js');
 /** Settings the server reads; cleared from the inherited environment so a developer's shell cannot leak in. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'ROLES', 'SESSION_DAYS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
 
 let counter = 0;
 /** A name no other test (or earlier run) uses. */
@@ -34,7 +34,63 @@ export function uniqueName(prefix = 'e2e'): string {
 	return `${prefix}${Date.now().toString(36).slice(-6)}${++counter}${Math.floor(Math.random() * 1000)}`;
 }
 
-export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account> }, { parley: ParleyServer }>({
+/** What a page may log without failing the test: see `pageErrors`. */
+export interface PageErrors {
+	/**
+	 * Lets console errors matching `pattern` pass in this test; `why` says why they are expected there.
+	 * Uncaught errors always fail.
+	 */
+	allow(pattern: RegExp, why: string): void;
+}
+
+/**
+ * Console errors any page may log while nothing is wrong. Kept narrow: an app error or a Svelte runtime
+ * error (an effect loop, `effect_update_depth_exceeded`) must never match.
+ */
+const EXPECTED_CONSOLE_ERRORS: ReadonlyArray<{ pattern: RegExp; why: string }> = [
+	{
+		pattern: /^Failed to load resource: (the server responded with a status of 4\d\d |net::ERR_INTERNET_DISCONNECTED$)/,
+		why: "Chromium's own line for a request answered 4xx or made offline, not the page's: the login page asks /api/me (401 when signed out), tests refuse things on purpose and go offline; each test checks the answers it cares about"
+	}
+];
+
+export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer }>({
+	/**
+	 * Fails the test on any uncaught error or console error in the pages it opened, in the `page`
+	 * fixture's context and in every context made with `browser.newContext` (most tests make their own,
+	 * one per user, so `browser.newContext` is wrapped for the test's duration). Svelte's runtime errors,
+	 * such as an effect loop cut off (`effect_update_depth_exceeded`), show only there: the page goes on.
+	 */
+	pageErrors: [
+		async ({ browser }, use) => {
+			const allowed = [...EXPECTED_CONSOLE_ERRORS];
+			const uncaught: string[] = [];
+			const logged: Array<{ text: string; where: string }> = [];
+			const watch = (context: BrowserContext) => {
+				context.on('weberror', (error) => uncaught.push(`uncaught in ${error.page()?.url() ?? 'a worker'}: ${error.error().stack ?? error.error().message}`));
+				context.on('console', (message) => {
+					if (message.type() !== 'error') return;
+					const { url, lineNumber } = message.location();
+					logged.push({ text: message.text(), where: `${message.page()?.url() ?? 'a worker'} (${url}:${lineNumber})` });
+				});
+			};
+			const newContext = browser.newContext;
+			browser.newContext = async function (this: Browser, ...args: Parameters<Browser['newContext']>) {
+				const context = await newContext.apply(this, args);
+				watch(context);
+				return context;
+			};
+			try {
+				await use({ allow: (pattern, why) => void allowed.push({ pattern, why }) });
+			} finally {
+				browser.newContext = newContext;
+			}
+			const unexpected = logged.filter(({ text }) => !allowed.some(({ pattern }) => pattern.test(text))).map(({ text, where }) => `console.error in ${where}: ${text}`);
+			expect([...uncaught, ...unexpected], 'uncaught errors and console errors in the pages').toEqual([]);
+		},
+		{ auto: true }
+	],
+
 	parley: [
 		async ({}, use) => {
 			const smtp = await new SmtpCatcher().start();
@@ -50,7 +106,10 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 				DATABASE_URL: `sqlite:${path.join(dataDir, 'parley.db')}`,
 				SMTP_URL: smtp.url,
 				PUBLIC_URL: baseURL,
-				LOG_LEVEL: 'warn'
+				LOG_LEVEL: 'warn',
+				// Every account a worker's tests make asks for its code from 127.0.0.1: more than the
+				// default 30 per 10 minutes once a worker runs a dozen tests.
+				CODES_PER_IP: '1000'
 			});
 			// cwd is the temporary directory, so a developer's .env in the repository is not read.
 			const child = spawn(process.execPath, [SERVER_ENTRY], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

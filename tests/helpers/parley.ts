@@ -151,7 +151,7 @@ export async function startParley(
 }
 
 /** A port the OS just handed out and released. Another process may take it first: then try again. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
 	const probe = net.createServer();
 	await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
 	const { port } = probe.address() as net.AddressInfo;

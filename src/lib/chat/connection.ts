@@ -25,7 +25,9 @@ export class NotConnectedError extends Error {
 export class RequestError extends Error {
 	constructor(
 		readonly code: string,
-		message: string
+		message: string,
+		/** Which fields were wrong (`invalid_input`), when the server said. */
+		readonly fields?: Record<string, string>
 	) {
 		super(message);
 		this.name = 'RequestError';
@@ -122,7 +124,7 @@ export class ChatConnection {
 		} catch {
 			throw new NotConnectedError(`no answer to ${event} within ${timeoutMs / 1000} s`);
 		}
-		if (!ack.ok) throw new RequestError(ack.error.code, ack.error.message);
+		if (!ack.ok) throw new RequestError(ack.error.code, ack.error.message, ack.error.fields);
 		return ack as AckData<E>;
 	}
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { EVERYONE } from './mentions';
+import { hasControlCharacters } from './text';
 
 /** Limits shared by the forms and the server, so both say the same thing. */
 export const LIMITS = {
@@ -27,6 +29,7 @@ export const usernameSchema = trimmed(
 		.min(LIMITS.usernameMin, { message: `at least ${LIMITS.usernameMin} characters` })
 		.max(LIMITS.usernameMax, { message: `at most ${LIMITS.usernameMax} characters` })
 		.regex(USERNAME_PATTERN, { message: 'letters, digits, dot, dash and underscore only' })
+		.refine((u) => u.toLowerCase() !== EVERYONE, { message: `“${EVERYONE}” is reserved: it mentions everyone in a group` })
 );
 
 export const passwordSchema = z
@@ -44,8 +47,7 @@ export const displayNameSchema = z
 	.trim()
 	.min(1, { message: 'must not be empty' })
 	.max(LIMITS.displayNameMax, { message: `at most ${LIMITS.displayNameMax} characters` })
-	// Control characters would let a name fake line breaks or hide text in other people's UI.
-	.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'must not contain control characters' });
+	.refine((s) => !hasControlCharacters(s), { message: 'must not contain control characters' });
 
 export const verificationRequest = z.strictObject({
 	email: emailSchema,
@@ -97,7 +99,7 @@ export const loginRequest = z.strictObject({
 		.max(LIMITS.emailMax, { message: `at most ${LIMITS.emailMax} characters` })
 		// No username or email holds one; PostgreSQL refuses a NUL outright (a 500), and MariaDB's
 		// collation ignores it, so `alice\0` would be looked up as `alice`.
-		.refine((s) => !/[\u0000-\u001f\u007f]/.test(s), { message: 'must not contain control characters' }),
+		.refine((s) => !hasControlCharacters(s), { message: 'must not contain control characters' }),
 	password: z
 		.string()
 		.min(1, { message: 'enter your password' })

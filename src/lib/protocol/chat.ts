@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { hasControlCharacters } from './text';
 import type { CallSummary } from './calls';
+import type { GroupRole, SystemEvent, ThreadKind } from './groups';
 
 /**
  * The chat half of the contract (PROTOCOL.md section 2 and the extensions in docs/PROTOCOL.md): the
@@ -26,7 +28,7 @@ export const CHAT_LIMITS = {
 
 export type Relationship = 'self' | 'friend' | 'incoming' | 'outgoing' | 'none';
 
-/** A person as another person sees them. `online` only for friends and for yourself. */
+/** A person as another person sees them. `online` only for friends and for yourself (and for the members in a group's member list). */
 export interface UserCard {
 	id: string;
 	username: string;
@@ -80,7 +82,7 @@ export type FileRef =
 	  }
 	| { id: string; deleted: true };
 
-export type MessageKind = 'text' | 'file' | 'call';
+export type MessageKind = 'text' | 'file' | 'call' | 'system';
 
 export interface Message {
 	id: string;
@@ -94,16 +96,44 @@ export interface Message {
 	file?: FileRef;
 	/** Kind `call`: what happened (`text` says the same for people: "Video call, 4:12", "Missed call"). */
 	call?: CallSummary;
+	/**
+	 * Kind `system` (groups): the change it records; `text` says the same for people ("Alice added
+	 * Bob"). Its sender is who made the change.
+	 */
+	system?: SystemEvent;
 	createdAt: string;
 }
 
-/** A thread as one member sees it. */
+/**
+ * A member of a thread as the viewer sees them: their card, and in a group their role and receipts
+ * (`readSeq`, `deliveredSeq`: what they have read and received; "read by N" is counted from these).
+ */
+export interface MemberCard extends UserCard {
+	role?: GroupRole;
+	readSeq?: number;
+	deliveredSeq?: number;
+}
+
+/** A thread as one member sees it: a private thread of two friends, or a group. */
 export interface Thread {
 	id: string;
-	kind: 'private';
-	members: UserCard[];
+	kind: ThreadKind;
+	/** Every member (you too); in a group each with `role`, `readSeq` and `deliveredSeq`. */
+	members: MemberCard[];
 	/** In a private thread, the other member. */
 	peer?: UserCard;
+	/** Groups: the title (1 to 100 code points). */
+	title?: string;
+	/** Groups: the topic ('' when none). */
+	topic?: string;
+	/** Groups: the picture, or null: show the title's initials. */
+	avatarUrl?: string | null;
+	/** Groups: how many people are in it. */
+	memberCount?: number;
+	/** Groups: your role. */
+	myRole?: GroupRole;
+	/** Groups: messages above your `readSeq` that mention you (`@username`, or `@everyone` from the owner or an admin). */
+	mentions?: number;
 	/** The seq of the newest message; 0 when there is none. */
 	lastSeq: number;
 	lastMessage: Message | null;
@@ -111,7 +141,10 @@ export interface Thread {
 	unread: number;
 	readSeq: number;
 	deliveredSeq: number;
-	/** The other member's receipts (private threads). */
+	/**
+	 * The other member's receipts (private threads). In a group, the lowest of the other members':
+	 * everything up to `peerReadSeq` has been read by everyone.
+	 */
 	peerReadSeq: number;
 	peerDeliveredSeq: number;
 	/** The newest message's time, or the thread's creation time; threads:list sorts by it. */
@@ -182,7 +215,7 @@ export const friendsRequestRequest = z.strictObject({
 		.string({ message: 'message must be a string' })
 		.trim()
 		.max(CHAT_LIMITS.requestMessageMax, { message: `message is at most ${CHAT_LIMITS.requestMessageMax} characters` })
-		.refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), { message: 'message must not contain control characters' })
+		.refine((s) => !hasControlCharacters(s, '\t\n'), { message: 'message must not contain control characters' })
 		.optional()
 });
 
@@ -284,6 +317,11 @@ export interface MessagesListResponse {
 }
 export interface MessageResponse {
 	message: Message;
+}
+/** `messages:readers`: the other members who have read up to the message, and those who only have it. */
+export interface MessagesReadersResponse {
+	readers: UserCard[];
+	deliveredTo: UserCard[];
 }
 export type Empty = Record<string, never>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControlCharacters } from './text';
 
 /**
  * The files half of the contract (PROTOCOL.md section 3, in full in docs/PROTOCOL.md): tus uploads at
@@ -35,7 +36,8 @@ export const AVATAR_LIMITS = {
 	px: 512
 } as const;
 
-export const UPLOAD_PURPOSES = ['avatar'] as const;
+/** `avatar`: your picture; `group-avatar` (groups extension): the picture of the group named by `threadId`. */
+export const UPLOAD_PURPOSES = ['avatar', 'group-avatar'] as const;
 export type UploadPurpose = (typeof UPLOAD_PURPOSES)[number];
 
 /**
@@ -93,8 +95,6 @@ export const filesListQuery = z.strictObject({
 });
 export type FilesListQuery = z.input<typeof filesListQuery>;
 
-/** Control characters (C0, DEL, C1): refused in names, as they would fake or hide text (or headers). */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A file's display name: 1 to 255 characters, not only spaces, no control characters, kept verbatim. */
@@ -104,7 +104,7 @@ export const fileNameSchema = z
 	.max(FILE_LIMITS.nameMax * 2, { message: `filename is at most ${FILE_LIMITS.nameMax} characters` })
 	.refine((s) => [...s].length <= FILE_LIMITS.nameMax, { message: `filename is at most ${FILE_LIMITS.nameMax} characters` })
 	.refine((s) => s.trim().length > 0, { message: 'filename must not be only spaces' })
-	.refine((s) => !CONTROL.test(s), { message: 'filename must not contain control characters' })
+	.refine((s) => !hasControlCharacters(s), { message: 'filename must not contain control characters' })
 	.refine((s) => !LONE_SURROGATE.test(s) && !s.includes('\ufffd'), { message: 'filename is not well-formed UTF-8' });
 
 /** What an upload's `Upload-Metadata` may carry (other keys are ignored and not kept). */
@@ -121,6 +121,9 @@ export const uploadMetadataSchema = z.object({
 		.string({ message: 'threadId must be a string' })
 		.regex(/^[0-9a-z]{1,32}$/, { message: 'threadId is not a thread id' })
 		.optional(),
-	// Extension: `avatar` makes the finished upload the uploader's picture instead of a file.
+	// Extension: `avatar` makes the finished upload the uploader's picture instead of a file;
+	// `group-avatar` the picture of the group `threadId` names.
 	purpose: z.enum(UPLOAD_PURPOSES, { message: `purpose is one of ${UPLOAD_PURPOSES.join(', ')}` }).optional()
-}).refine((m) => !(m.purpose === 'avatar' && m.threadId !== undefined), { message: 'an avatar is not sent into a thread: give no threadId', path: ['threadId'] });
+})
+	.refine((m) => !(m.purpose === 'avatar' && m.threadId !== undefined), { message: 'an avatar is not sent into a thread: give no threadId', path: ['threadId'] })
+	.refine((m) => !(m.purpose === 'group-avatar' && m.threadId === undefined), { message: "a group's picture names its group: give threadId", path: ['threadId'] });

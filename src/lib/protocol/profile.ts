@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { displayNameSchema, LIMITS, type User } from './auth';
+import { hasControlCharacters } from './text';
 
 /** `PATCH /api/me`: change what others see on your card. At least one field. */
 export const profileUpdateRequest = z
@@ -9,7 +10,7 @@ export const profileUpdateRequest = z
 		bio: z
 			.string({ message: 'bio must be a string' })
 			.max(LIMITS.bioMax, { message: `at most ${LIMITS.bioMax} characters` })
-			.refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), { message: 'must not contain control characters' })
+			.refine((s) => !hasControlCharacters(s, '\t\n\r'), { message: 'must not contain control characters' })
 			.optional()
 	})
 	.refine((r) => r.displayName !== undefined || r.bio !== undefined, { message: 'give displayName, bio or both', path: ['displayName'] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TimelineItem } from '$lib/chat/client.svelte';
+import type { TimelineItem } from '$lib/chat/messages.svelte';
 import type { Message } from '$lib/protocol';
 import { buildRows, estimateRow, type MessageRow } from './rows';
 
@@ -125,5 +125,22 @@ describe('buildRows with unfinished uploads', () => {
 		const rows = buildRows([stored(1, 'bob', at(9, 0, 8))], { me: 'me', now, atStart: false, uploads: [upload], unfinished: [unfinished] });
 		expect(rows.map((r) => `${r.kind}:${r.key}`)).toEqual(['day:d:2024-03-08:m:bob:c1', 'message:m:bob:c1', 'day:d:2024-03-09:r:tus::k::1', 'unfinished:r:tus::k::1', 'upload:u:upload-1']);
 		expect(estimateRow(rows[3], 600)).toBeGreaterThan(100);
+	});
+});
+
+describe('buildRows in groups', () => {
+	it('makes system lines rows of their own that end a run of messages', () => {
+		const system: TimelineItem = {
+			kind: 'stored',
+			mine: false,
+			status: null,
+			message: { id: 's2', threadId: 't', seq: 2, senderId: 'bob', clientId: 's2', kind: 'system', text: 'Bob added <Cat>', createdAt: at(9, 1).toISOString() }
+		};
+		const rows = buildRows([stored(1, 'bob', at(9, 0)), system, stored(3, 'bob', at(9, 2))], { me: 'me', now, atStart: false });
+		expect(rows.map((r) => r.kind)).toEqual(['day', 'message', 'system', 'message']);
+		const line = rows[2];
+		expect(line.kind === 'system' && line.text).toBe('Bob added <Cat>');
+		expect((rows[3] as MessageRow).first).toBe(true);
+		expect(estimateRow(line, 600)).toBeGreaterThan(0);
 	});
 });

@@ -1,4 +1,4 @@
-import type { TimelineItem } from '$lib/chat/client.svelte';
+import type { TimelineItem } from '$lib/chat/messages.svelte';
 import { dayKey, dayLabel } from '$lib/chat/format';
 import type { DeliveryState } from '$lib/chat/timeline';
 import { thumbBox } from '$lib/files/format';
@@ -44,8 +44,18 @@ export interface UnfinishedRow {
 	unfinished: UnfinishedUpload;
 }
 
+/** A group's system line ("Alice added Bob"), centred; its text is plain text. */
+export interface SystemRow {
+	kind: 'system';
+	key: string;
+	text: string;
+	seq: number;
+	iso: string;
+}
+
 export type Row =
 	| { kind: 'start'; key: 'start' }
+	| SystemRow
 	| { kind: 'day'; key: string; label: string }
 	| { kind: 'unread'; key: 'unread'; count: number }
 	| MessageRow
@@ -92,7 +102,16 @@ export function buildRows(
 	for (const item of items) {
 		let row: MessageRow;
 		let itemDay: string;
-		if (item.kind === 'stored') {
+		if (item.kind === 'stored' && item.message.kind === 'system') {
+			const { at, day: d } = timeOf(item.message);
+			if (d !== day) {
+				day = d;
+				rows.push({ kind: 'day', key: `d:${day}:s:${item.message.seq}`, label: dayLabel(at, options.now) });
+			}
+			rows.push({ kind: 'system', key: `s:${item.message.seq}`, text: item.message.text ?? '', seq: item.message.seq, iso: item.message.createdAt });
+			previous = null;
+			continue;
+		} else if (item.kind === 'stored') {
 			const { at, day: d } = timeOf(item.message);
 			itemDay = d;
 			row = {
@@ -186,6 +205,7 @@ const FILE_BODY = 64;
 /** A height guess in px for a row not measured yet; close guesses mean fewer corrections while scrolling. */
 export function estimateRow(row: Row, width: number): number {
 	if (row.kind === 'day') return 44;
+	if (row.kind === 'system') return 34;
 	if (row.kind === 'start') return 120;
 	if (row.kind === 'unread') return 40;
 	if (row.kind === 'upload') return 118;

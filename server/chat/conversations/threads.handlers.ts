@@ -1,0 +1,12 @@
+import type { ThreadResponse, threadsGetRequest, threadsListRequest, ThreadsListResponse, threadsOpenRequest } from '../../../src/lib/protocol/index.js';
+import type { Handler } from '../chat.types.js';
+
+export const openThread: Handler<typeof threadsOpenRequest, ThreadResponse> = async (ctx, input) => ({
+	thread: await ctx.chat.threads.open(ctx.userId, input.userId)
+});
+
+export const getThread: Handler<typeof threadsGetRequest, ThreadResponse> = async (ctx, input) => ({
+	thread: await ctx.chat.threads.get(ctx.userId, input.threadId)
+});
+
+export const listThreads: Handler<typeof threadsListRequest, ThreadsListResponse> = (ctx, input) => ctx.chat.threads.list(ctx.userId, input);

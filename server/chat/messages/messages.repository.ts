@@ -1,0 +1,153 @@
+import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { MessagesTable } from './messages.table.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export type MessageRow = MessagesTable;
+
+export function findByClientId(db: Q, senderId: string, clientId: string): Promise<MessageRow | undefined> {
+	return db.selectFrom('messages').selectAll().where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+export function findBySeq(db: Q, threadId: string, seq: number): Promise<MessageRow | undefined> {
+	return db.selectFrom('messages').selectAll().where('thread_id', '=', threadId).where('seq', '=', seq).executeTakeFirst();
+}
+
+/**
+ * Stores a message under the thread's next seq. Must run inside a transaction: the UPDATE takes the
+ * thread row's lock (PostgreSQL, MySQL; SQLite has one writer at a time), so concurrent senders queue
+ * on it and each reads back its own increment. A rollback returns the seq, so there are never gaps.
+ * The sender has read and received everything up to their own message.
+ */
+export async function insertNext(trx: Transaction<Database>, message: Omit<MessageRow, 'seq'>): Promise<MessageRow> {
+	const bump = trx
+		.updateTable('threads')
+		.set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: message.created_at }))
+		.where('id', '=', message.thread_id);
+	let seq: number | undefined;
+	if (trx.getExecutor().adapter.supportsReturning) {
+		seq = (await bump.returning('last_seq').executeTakeFirst())?.last_seq;
+	} else {
+		const result = await bump.executeTakeFirst();
+		if (Number(result.numUpdatedRows) > 0) {
+			seq = (await trx.selectFrom('threads').select('last_seq').where('id', '=', message.thread_id).executeTakeFirstOrThrow()).last_seq;
+		}
+	}
+	if (seq === undefined) throw new Error(`thread "${message.thread_id}" vanished while sending`);
+	const row: MessageRow = { ...message, seq: Number(seq) };
+	await trx.insertInto('messages').values(row).execute();
+	await trx
+		.updateTable('thread_members')
+		.set({ read_seq: row.seq, delivered_seq: row.seq })
+		.where('thread_id', '=', row.thread_id)
+		.where('user_id', '=', row.sender_id)
+		.execute();
+	return row;
+}
+
+/** True where `insertNextAtOnce` can do `insertNext`'s work in one statement. */
+export function insertsAtOnce(db: Q): boolean {
+	return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+/**
+ * PostgreSQL: `insertNext`'s three writes as one statement, which is atomic by itself (no BEGIN and
+ * COMMIT): one round trip instead of five. The UPDATE takes the thread row's lock as before; a sender
+ * that waited on it bumps the committed value (READ COMMITTED re-reads the row), and an INSERT that
+ * fails undoes the bump with it, so seqs stay gapless. Returns null if the thread is gone.
+ */
+export async function insertNextAtOnce(db: Q, message: Omit<MessageRow, 'seq'>): Promise<MessageRow | null> {
+	const { rows } = await sql<{ seq: number | string }>`
+		with bump as (
+			update threads set last_seq = last_seq + 1, updated_at = ${message.created_at} where id = ${message.thread_id} returning last_seq
+		), stored as (
+			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at)
+			select ${message.id}, ${message.thread_id}, bump.last_seq, ${message.sender_id}, ${message.client_id}, ${message.kind}, ${message.text}, ${message.file_id}, ${message.created_at}
+			from bump
+			returning seq
+		), receipts as (
+			update thread_members set read_seq = stored.seq, delivered_seq = stored.seq
+			from stored
+			where thread_members.thread_id = ${message.thread_id} and thread_members.user_id = ${message.sender_id}
+		)
+		select seq from stored`.execute(db);
+	return rows.length > 0 ? { ...message, seq: Number(rows[0].seq) } : null;
+}
+
+/**
+ * PostgreSQL, inside a transaction: `insertNext` plus the thread's members at the new seq, in two
+ * statements instead of four. The first, the seq bump, takes the thread row's lock; the second (insert,
+ * the sender's receipts and the members) starts after it has it, and under READ COMMITTED each
+ * statement sees everything committed before it began: every membership change with a lower seq (they
+ * take that lock too) and none with a higher one. One statement for all of it would not do: its
+ * snapshot predates the wait for the lock. The lock is held for two round trips (this and COMMIT)
+ * rather than four, so sends into one group queue for less.
+ */
+export async function insertNextReadingMembers(trx: Transaction<Database>, message: Omit<MessageRow, 'seq'>): Promise<{ row: MessageRow; memberIds: string[] }> {
+	const bumped = await trx
+		.updateTable('threads')
+		.set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: message.created_at }))
+		.where('id', '=', message.thread_id)
+		.returning('last_seq')
+		.executeTakeFirst();
+	if (!bumped) throw new Error(`thread "${message.thread_id}" vanished while sending`);
+	const row: MessageRow = { ...message, seq: Number(bumped.last_seq) };
+	const { rows } = await sql<{ user_id: string }>`
+		with stored as (
+			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at)
+			values (${row.id}, ${row.thread_id}, ${row.seq}, ${row.sender_id}, ${row.client_id}, ${row.kind}, ${row.text}, ${row.file_id}, ${row.created_at})
+		), receipts as (
+			update thread_members set read_seq = ${row.seq}, delivered_seq = ${row.seq}
+			where thread_id = ${row.thread_id} and user_id = ${row.sender_id}
+		)
+		select user_id from thread_members where thread_id = ${row.thread_id}`.execute(trx);
+	return { row, memberIds: rows.map((r) => r.user_id) };
+}
+
+/**
+ * PostgreSQL, outside any transaction: `insertNextReadingMembers` as one call of the function
+ * `parley_send_group` (migration 0009), which commits as it returns. The thread row's lock is held
+ * only while the server runs it, never across a round trip to this process, so sends into one group
+ * queue for that much less. Undefined when the sender is not (or no longer) a member, or the thread
+ * is gone: nothing was stored.
+ */
+export async function insertGroupMessage(db: Q, message: Omit<MessageRow, 'seq'>): Promise<{ row: MessageRow; memberIds: string[] } | undefined> {
+	try {
+		const { rows } = await sql<{ seq: number | string; member_ids: string[] }>`
+			select seq, member_ids from parley_send_group(${message.id}, ${message.thread_id}, ${message.sender_id}, ${message.client_id}, ${message.kind}, ${message.text}, ${message.file_id}, ${message.created_at})`.execute(db);
+		return { row: { ...message, seq: Number(rows[0].seq) }, memberIds: rows[0].member_ids };
+	} catch (error) {
+		if ((error as { code?: string }).code === 'P0002') return undefined;
+		throw error;
+	}
+}
+
+/**
+ * A page of a thread's history by seq, ascending, plus one extra row when there is more in the
+ * direction asked: before `beforeSeq`, after `afterSeq`, or (neither) the newest. A range of the
+ * (thread_id, seq) unique index in every case.
+ */
+export async function listPage(db: Q, options: { threadId: string; beforeSeq?: number; afterSeq?: number; limit: number }): Promise<{ rows: MessageRow[]; hasMore: boolean }> {
+	const { threadId, beforeSeq, afterSeq, limit } = options;
+	let query = db.selectFrom('messages').selectAll().where('thread_id', '=', threadId);
+	if (afterSeq !== undefined) {
+		const rows = await query.where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit + 1).execute();
+		return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+	}
+	if (beforeSeq !== undefined) query = query.where('seq', '<', beforeSeq);
+	const rows = await query.orderBy('seq', 'desc').limit(limit + 1).execute();
+	return { rows: rows.slice(0, limit).reverse(), hasMore: rows.length > limit };
+}
+
+/** The newest message of each of these threads (those that have one). */
+export async function lastMessagesOf(db: Q, threadIds: string[]): Promise<Map<string, MessageRow>> {
+	if (threadIds.length === 0) return new Map();
+	const rows = await db
+		.selectFrom('threads')
+		.innerJoin('messages', (join) => join.onRef('messages.thread_id', '=', 'threads.id').onRef('messages.seq', '=', 'threads.last_seq'))
+		.selectAll('messages')
+		.where('threads.id', 'in', threadIds)
+		.execute();
+	return new Map(rows.map((r) => [r.thread_id, r]));
+}

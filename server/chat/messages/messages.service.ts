@@ -1,0 +1,235 @@
+import type { Kysely } from 'kysely';
+import { CHAT_LIMITS, mentionedNames, type CallSummary, type FileRef, type Message, type MessageKind, type UserCard } from '../../../src/lib/protocol/index.js';
+import type { Limiter } from '../../auth/rate-limits.js';
+import type { Database } from '../../db/schema.js';
+import { isUniqueViolation } from '../../db/database.js';
+import { newId, nowIso } from '../../db/ids.js';
+import { retryTransaction } from '../../db/transactions.js';
+import { AppError } from '../../errors.js';
+import type { KeyValueStore } from '../../kv/kv.js';
+import type { Logger } from '../../logger.js';
+import type { ChatEmitter } from '../node/emitter.js';
+import * as mentionsRepo from './mentions.repository.js';
+import * as repo from './messages.repository.js';
+import * as threadsRepo from '../conversations/threads.repository.js';
+import type { ThreadsService } from '../conversations/threads.service.js';
+import type { UsersService } from '../friends/users.service.js';
+import { toMessage } from '../views.js';
+import { fileRefsOf } from '../../files/views.js';
+
+export interface MessagesDeps {
+	db: Kysely<Database>;
+	threads: ThreadsService;
+	users: UsersService;
+	emitter: ChatEmitter;
+	/** Spends one point per new message of a user. */
+	sendLimiter: Limiter;
+	/** At most one typing relay per user and thread in this many ms. */
+	typingIntervalMs: number;
+	/** Holds the typing throttle: Redis in a cluster, so a user's devices on several nodes share it. */
+	kv: KeyValueStore;
+	log: Logger;
+}
+
+/**
+ * Messages: stored with the next gapless seq of their thread, once per (sender, clientId), acked after
+ * commit and then pushed to every member's devices; history by seq; receipts that only go forward.
+ */
+export class MessagesService {
+	constructor(private readonly deps: MessagesDeps) {}
+
+	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean }> {
+		await this.deps.threads.requireMember(input.threadId, userId);
+		const { rows, hasMore } = await repo.listPage(this.deps.db, { ...input, limit: input.limit ?? CHAT_LIMITS.messagesPageDefault });
+		const files = await fileRefsOf(this.deps.db, rows);
+		return { messages: rows.map((row) => toMessage(row, files)), hasMore };
+	}
+
+	/**
+	 * Stores a text message and returns it once it is durable. A clientId the sender used before gives
+	 * back the first message and stores nothing (a resend after a lost ack, on any node).
+	 */
+	async send(userId: string, input: { threadId: string; clientId: string; text: string }): Promise<Message> {
+		const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
+		if (earlier) return this.resent(earlier, input.threadId);
+		// One query both checks membership and tells the thread's kind (and a private thread's members:
+		// its two users for good, so they are who gets the message). A group's members change: who gets
+		// a message is read in its transaction, at its seq (`store`); this read only refuses outsiders early.
+		const audience = await threadsRepo.audienceOf(this.deps.db, input.threadId, userId);
+		if (!audience) throw notFound(input.threadId);
+		// Only new messages count against the limit: resending what is stored must always work.
+		await this.deps.sendLimiter.consume(userId);
+		const message = await this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null }, audience.kind === 'private' ? audience.memberIds : undefined);
+		// The message ends the sender's "typing…" on the peer's screen, so the next typing is relayed at
+		// once rather than dropped by the interval the last one opened. Not awaited: if it is lost, a
+		// typing indicator comes up to 2 s late, nothing more.
+		this.deps.kv.del(`typing:${userId}:${input.threadId}`).catch(() => undefined);
+		return message;
+	}
+
+	/**
+	 * Stores a message of kind `file` for a finished upload, through the same gapless insert as text,
+	 * and delivers it the same way. The file's id is the clientId, so finishing the same upload twice
+	 * (a retried last PATCH, a HEAD that finishes an interrupted completion) stores one message.
+	 * Not rate-limited: uploads are bounded by size and quota instead.
+	 */
+	async sendFile(userId: string, input: { threadId: string; file: FileRef }): Promise<Message> {
+		const files = new Map([[input.file.id, input.file]]);
+		const earlier = await repo.findByClientId(this.deps.db, userId, input.file.id);
+		if (earlier?.file_id === input.file.id) return toMessage(earlier, files);
+		if (earlier) throw new AppError('conflict', `clientId "${input.file.id}" already names message "${earlier.id}", which is not file "${input.file.id}"`);
+		await this.deps.threads.requireMember(input.threadId, userId);
+		return this.store(userId, { threadId: input.threadId, clientId: input.file.id, kind: 'file', text: null, file: input.file });
+	}
+
+	/**
+	 * Stores the line a call leaves in its thread: kind `call`, sent by the caller, its stored text the
+	 * JSON of the summary (shown by `toMessage` as `call` plus a line for people). The call's id is the
+	 * clientId, so a call is recorded once. Not rate-limited: the server writes it, not the user.
+	 */
+	async sendCall(callerId: string, input: { threadId: string; callId: string; summary: CallSummary }): Promise<Message> {
+		const earlier = await repo.findByClientId(this.deps.db, callerId, input.callId);
+		if (earlier) return toMessage(earlier);
+		return this.store(callerId, { threadId: input.threadId, clientId: input.callId, kind: 'call', text: JSON.stringify(input.summary), file: null });
+	}
+
+	/** Raises the reader's readSeq (and deliveredSeq) to `seq`, at most the thread's last seq. */
+	async markRead(userId: string, input: { threadId: string; seq: number }): Promise<void> {
+		await this.raise(userId, input.threadId, input.seq, true);
+	}
+
+	/** Raises the member's deliveredSeq to `seq`, at most the thread's last seq (extension). */
+	async markDelivered(userId: string, input: { threadId: string; seq: number }): Promise<void> {
+		await this.raise(userId, input.threadId, input.seq, false);
+	}
+
+	/** Relays "typing" to the thread's other members, at most once per interval per user and thread. */
+	async typing(userId: string, input: { threadId: string }): Promise<void> {
+		const key = `typing:${userId}:${input.threadId}`;
+		if (!(await this.deps.kv.setIfAbsent(key, '1', this.deps.typingIntervalMs))) return;
+		const members = await threadsRepo.memberIdsOf(this.deps.db, input.threadId);
+		if (!members.includes(userId)) {
+			await this.deps.kv.del(key);
+			throw notFound(input.threadId);
+		}
+		this.deps.emitter.toUsers(
+			members.filter((id) => id !== userId),
+			'typing',
+			{ threadId: input.threadId, userId }
+		);
+	}
+
+	/**
+	 * Inserts under the thread's next seq (retrying deadlock victims), then emits `message:new` to the
+	 * members at that seq. `members`: the caller has just read them and they cannot change (a private
+	 * thread). Without it (a group, or a caller that did not read them) they are read inside the
+	 * insert's transaction, after the seq bump: the thread row's lock orders that read after every
+	 * membership change with a lower seq and before every one with a higher seq, so a message reaches
+	 * exactly the members at its seq. A sender who is no longer one of them gets `not_found` and the
+	 * seq is given back.
+	 */
+	private async store(
+		userId: string,
+		input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null },
+		members?: string[]
+	): Promise<Message> {
+		const { db, log } = this.deps;
+		let stored: { row: repo.MessageRow; to: string[] };
+		try {
+			const next = () => ({
+				id: newId(),
+				thread_id: input.threadId,
+				sender_id: userId,
+				client_id: input.clientId,
+				kind: input.kind,
+				text: input.text,
+				file_id: input.file?.id ?? null,
+				created_at: nowIso()
+			});
+			stored = await retryTransaction(
+				async () => {
+					if (members === undefined) {
+						// PostgreSQL, when there are no mentions to record with it: one call that holds the
+						// thread's lock for no round trip (migration 0009).
+						if (repo.insertsAtOnce(db) && !(input.kind === 'text' && input.text !== null && mentionedNames(input.text).length > 0)) {
+							const done = await repo.insertGroupMessage(db, next());
+							if (!done) throw notFound(input.threadId);
+							return { row: done.row, to: done.memberIds };
+						}
+						return db.transaction().execute(async (trx) => {
+							let stored: { row: repo.MessageRow; memberIds: string[] };
+							if (repo.insertsAtOnce(trx)) {
+								stored = await repo.insertNextReadingMembers(trx, next());
+							} else {
+								const row = await repo.insertNext(trx, next());
+								stored = { row, memberIds: await threadsRepo.memberIdsOf(trx, row.thread_id, { locking: true }) };
+							}
+							if (!stored.memberIds.includes(userId)) throw notFound(input.threadId);
+							if (input.kind === 'text') await mentionsRepo.recordMentions(trx, stored.row);
+							return { row: stored.row, to: stored.memberIds };
+						});
+					}
+					// PostgreSQL does it in one statement (one round trip instead of five); others in a transaction.
+					if (!repo.insertsAtOnce(db)) return { row: await db.transaction().execute((trx) => repo.insertNext(trx, next())), to: members };
+					const row = await repo.insertNextAtOnce(db, next());
+					if (!row) throw new Error(`thread "${input.threadId}" vanished while sending`);
+					return { row, to: members };
+				},
+				{ log, what: `send to thread "${input.threadId}"` }
+			);
+		} catch (error) {
+			// The same clientId raced itself (two devices or a quick resend): the first one won.
+			if (!isUniqueViolation(error)) throw error;
+			const first = await repo.findByClientId(db, userId, input.clientId);
+			if (!first) throw error;
+			return input.file ? toMessage(first, new Map([[input.file.id, input.file]])) : this.resent(first, input.threadId);
+		}
+		const message = toMessage(stored.row, input.file ? new Map([[input.file.id, input.file]]) : undefined);
+		// One emit to every member's room (through the adapter in a cluster), not one per member.
+		this.deps.emitter.toUsers(stored.to, 'message:new', { message });
+		return message;
+	}
+
+	/**
+	 * `messages:readers`: the members other than the message's sender who have read it, and those who
+	 * have it but have not read it, as the asker sees them.
+	 */
+	async readers(userId: string, input: { threadId: string; seq: number }): Promise<{ readers: UserCard[]; deliveredTo: UserCard[] }> {
+		await this.deps.threads.requireMember(input.threadId, userId);
+		const found = await repo.findBySeq(this.deps.db, input.threadId, input.seq);
+		if (!found) throw new AppError('not_found', `message ${input.seq} of thread "${input.threadId}" not found`);
+		const members = (await threadsRepo.membersOf(this.deps.db, [input.threadId])).filter((m) => m.user_id !== found.sender_id);
+		const read = members.filter((m) => Number(m.read_seq) >= input.seq).map((m) => m.user_id);
+		const delivered = members.filter((m) => Number(m.read_seq) < input.seq && Number(m.delivered_seq) >= input.seq).map((m) => m.user_id);
+		const cards = await this.deps.users.cardsById(userId, [...read, ...delivered]);
+		const pick = (ids: string[]) => ids.map((id) => cards.get(id)).filter((c): c is UserCard => c !== undefined);
+		return { readers: pick(read), deliveredTo: pick(delivered) };
+	}
+
+	private resent(first: repo.MessageRow, threadId: string): Message {
+		if (first.thread_id !== threadId) {
+			throw new AppError('conflict', `clientId "${first.client_id}" was already used for message "${first.id}" in another thread; make a new one per message`);
+		}
+		return toMessage(first);
+	}
+
+	private async raise(userId: string, threadId: string, seq: number, read: boolean): Promise<void> {
+		const member = await this.deps.threads.requireMember(threadId, userId);
+		const target = Math.min(seq, Number(member.last_seq));
+		const unchanged = target <= Number(member.delivered_seq) && (!read || target <= Number(member.read_seq));
+		if (unchanged) return;
+		const stored = await threadsRepo.raiseReceipts(this.deps.db, { threadId, userId, deliveredSeq: target, readSeq: read ? target : undefined });
+		if (!stored) return;
+		this.deps.emitter.toUsers(await threadsRepo.memberIdsOf(this.deps.db, threadId), 'message:status', {
+			threadId,
+			userId,
+			deliveredSeq: Number(stored.delivered_seq),
+			readSeq: Number(stored.read_seq)
+		});
+	}
+}
+
+/** The answer for a thread that does not exist or that the asker is not in: the same for both. */
+function notFound(threadId: string): AppError {
+	return new AppError('not_found', `thread "${threadId}" not found`);
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { Message, Thread } from '$lib/protocol';
+import { lastLineOf, typingNameOf } from './lastLine';
+
+const card = (id: string, displayName: string) => ({ id, username: id, displayName, bio: '', avatarUrl: null, relationship: 'friend' as const });
+const message = (senderId: string, kind: Message['kind'], text: string): Message => ({ id: 'm', threadId: 'g', seq: 3, senderId, clientId: 'c', kind, text, createdAt: '2026-01-01T10:00:00.000Z' });
+function group(last: Message | null): Thread {
+	return {
+		id: 'g',
+		kind: 'group',
+		title: 'Hikers',
+		members: [card('me', 'Me Myself'), card('bob', 'Bob Builder')],
+		lastSeq: 3,
+		lastMessage: last,
+		unread: 0,
+		readSeq: 3,
+		deliveredSeq: 3,
+		peerReadSeq: 0,
+		peerDeliveredSeq: 0,
+		updatedAt: '2026-01-01T10:00:00.000Z'
+	};
+}
+
+describe('the thread list line of a group', () => {
+	it("names the sender of others' messages, not of one's own or of system lines", () => {
+		expect(lastLineOf(group(message('bob', 'text', 'see you')), [], 'me')).toMatchObject({ text: 'Bob: see you', mine: false });
+		expect(lastLineOf(group(message('me', 'text', 'ok')), [], 'me')).toMatchObject({ text: 'ok', mine: true });
+		expect(lastLineOf(group(message('me', 'system', 'Me Myself added Bob Builder')), [], 'me')).toMatchObject({ text: 'Me Myself added Bob Builder', mine: false });
+	});
+
+	it('says who is typing', () => {
+		expect(typingNameOf(group(null), ['bob'])).toBe('Bob is');
+		expect(typingNameOf(group(null), ['bob', 'x'])).toBe('2 people are');
+	});
+});

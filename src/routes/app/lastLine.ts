@@ -1,0 +1,30 @@
+import { fileLine } from '$lib/files/format';
+import type { PendingMessage } from '$lib/chat/outbox';
+import type { Thread } from '$lib/protocol';
+
+const firstName = (name: string) => name.split(/\s+/)[0];
+
+/** What the thread list shows of a thread's newest message; an unsent one of ours counts as newest. */
+export function lastLineOf(thread: Thread, pending: readonly PendingMessage[], me: string): { text: string; mine: boolean; at: string | null; pending: boolean } {
+	const unsent = pending.findLast((p) => p.threadId === thread.id);
+	if (unsent && (!thread.lastMessage || unsent.createdAt >= thread.lastMessage.createdAt)) {
+		return { text: unsent.text, mine: true, at: unsent.createdAt, pending: true };
+	}
+	const m = thread.lastMessage;
+	if (!m) return { text: '', mine: false, at: null, pending: false };
+	const mine = m.senderId === me;
+	let text = m.kind === 'text' ? (m.text ?? '') : m.kind === 'file' ? fileLine(m.file) : m.kind === 'system' ? (m.text ?? '') : 'Call';
+	// In a group, whose message it is: "Bob: see you"; system lines name their people already.
+	if (thread.kind === 'group' && !mine && m.kind !== 'system') {
+		const sender = thread.members.find((p) => p.id === m.senderId);
+		if (sender) text = `${firstName(sender.displayName)}: ${text}`;
+	}
+	return { text, mine: mine && m.kind !== 'system', at: m.createdAt, pending: false };
+}
+
+/** Who is typing in a group, for the list: "Bob is", or "2 people are". */
+export function typingNameOf(thread: Thread, typing: readonly string[]): string {
+	if (typing.length !== 1) return `${typing.length} people are`;
+	const member = thread.members.find((m) => m.id === typing[0]);
+	return `${member ? firstName(member.displayName) : 'Someone'} is`;
+}
