@@ -3,12 +3,16 @@ import type { ConsumerInfo, MediaSource, ProducerInfo, TransportInfo } from '../
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** Per peer, so one misbehaving client cannot pile up transports or consumers. */
-const LIMITS = { transports: 4, consumers: 12 } as const;
+/**
+ * Per peer, so one misbehaving client cannot pile up transports or consumers: enough to receive a
+ * microphone, a camera and a screen from each of 49 others.
+ */
+const LIMITS = { transports: 4, consumers: 150 } as const;
 
 export type MediaNotice =
 	| { event: 'media:newProducer'; producer: ProducerInfo }
-	| { event: 'media:producerClosed' | 'media:producerPaused' | 'media:producerResumed'; producerId: string };
+	| { event: 'media:producerClosed' | 'media:producerPaused' | 'media:producerResumed'; producerId: string }
+	| { event: 'media:activeSpeaker'; userId: string | null };
 
 export interface CallMediaOptions {
 	router: types.Router;
@@ -16,6 +20,8 @@ export interface CallMediaOptions {
 	announcedIp: string | undefined;
 	/** The call test: the one peer consumes its own producers. Default false. */
 	loopback?: boolean;
+	/** At most this many cameras send at once (`CALL_MAX_VIDEO`). Default 16. */
+	maxVideo?: number;
 	/** Called once when the worker under the router died: the call cannot go on. */
 	lost: () => void;
 	/** Tells one peer (by user id) about the other's producers. */
@@ -37,6 +43,8 @@ interface Peer {
 export class CallMedia {
 	private readonly peers = new Map<string, Peer>();
 	private closed = false;
+	private speakers: types.ActiveSpeakerObserver | null = null;
+	private speaker: string | null = null;
 
 	constructor(private readonly options: CallMediaOptions) {
 		options.router.observer.once('close', () => {
@@ -44,6 +52,20 @@ export class CallMedia {
 			this.peers.clear();
 		});
 		options.router.once('workerclose', () => options.lost());
+	}
+
+	/** The consumers of every peer: the call's load on its worker. */
+	get consumers(): number {
+		let n = 0;
+		for (const peer of this.peers.values()) n += peer.consumers.size;
+		return n;
+	}
+
+	/** The transports of every peer (tests count them to prove nothing leaks). */
+	get transports(): number {
+		let n = 0;
+		for (const peer of this.peers.values()) n += peer.transports.size;
+		return n;
 	}
 
 	get router(): types.Router {
@@ -94,11 +116,14 @@ export class CallMedia {
 		for (const p of peer.producers.values()) {
 			if ((p.appData as { source: MediaSource }).source === input.source) throw new AppError('conflict', `you already send "${input.source}" (producer "${p.id}"); close it or replace its track`);
 		}
+		const maxVideo = this.options.maxVideo ?? 16;
+		if (input.source === 'camera' && this.cameras() >= maxVideo) throw new AppError('conflict', `${maxVideo} cameras are on in this call already, the most it carries; you can still talk`);
 		const producer = await this.mediasoup(`producing ${input.kind} on transport "${input.transportId}"`, () =>
 			transport.produce({ kind: input.kind, rtpParameters: input.rtpParameters as types.RtpParameters, appData: { userId, source: input.source } })
 		);
 		peer.producers.set(producer.id, producer);
 		producer.observer.once('close', () => peer.producers.delete(producer.id));
+		if (input.kind === 'audio') await this.observeSpeaker(producer);
 		for (const other of this.others(userId)) this.options.notify(other, { event: 'media:newProducer', producer: info(producer) });
 		return producer.id;
 	}
@@ -144,9 +169,18 @@ export class CallMedia {
 	}
 
 	async resumeConsumer(userId: string, consumerId: string): Promise<void> {
-		const consumer = this.peer(userId).consumers.get(consumerId);
-		if (!consumer) throw new AppError('not_found', `consumer "${consumerId}" not found`);
-		await consumer.resume();
+		await this.consumer(userId, consumerId).resume();
+	}
+
+	async pauseConsumer(userId: string, consumerId: string): Promise<void> {
+		await this.consumer(userId, consumerId).pause();
+	}
+
+	/** Which simulcast layer a video consumer receives (mediasoup takes the best available up to it). */
+	async setPreferredLayers(userId: string, consumerId: string, layers: { spatialLayer: number; temporalLayer?: number }): Promise<void> {
+		const consumer = this.consumer(userId, consumerId);
+		if (consumer.kind !== 'video') throw new AppError('invalid_input', `consumer "${consumerId}" is not video`, { fields: { consumerId: 'must be a video consumer' } });
+		await this.mediasoup(`setting the layers of consumer "${consumerId}"`, () => consumer.setPreferredLayers(layers));
 	}
 
 	async setProducerPaused(userId: string, producerId: string, paused: boolean): Promise<void> {
@@ -192,6 +226,38 @@ export class CallMedia {
 	/** Whose producers `userId` may consume: the other peer's, or (loopback) their own. */
 	private sources(userId: string): string[] {
 		return this.options.loopback ? [userId] : this.others(userId);
+	}
+
+	private consumer(userId: string, consumerId: string): types.Consumer {
+		const consumer = this.peer(userId).consumers.get(consumerId);
+		if (!consumer) throw new AppError('not_found', `consumer "${consumerId}" not found`);
+		return consumer;
+	}
+
+	private cameras(): number {
+		let n = 0;
+		for (const peer of this.peers.values()) for (const p of peer.producers.values()) if ((p.appData as { source: MediaSource }).source === 'camera') n++;
+		return n;
+	}
+
+	/** Microphones go to the router's ActiveSpeakerObserver; its choice is told to every peer (3 or more). */
+	private async observeSpeaker(producer: types.Producer): Promise<void> {
+		if (this.options.loopback) return;
+		if (!this.speakers) {
+			this.speakers = await this.options.router.createActiveSpeakerObserver({ interval: 300 });
+			this.speakers.on('dominantspeaker', ({ producer: loudest }) => this.announceSpeaker((loudest.appData as { userId: string }).userId));
+		}
+		await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
+		producer.observer.once('close', () => {
+			if (this.speaker === (producer.appData as { userId: string }).userId) this.announceSpeaker(null);
+		});
+	}
+
+	private announceSpeaker(userId: string | null): void {
+		if (this.closed || userId === this.speaker) return;
+		this.speaker = userId;
+		if (this.peers.size < 3) return;
+		for (const peer of this.peers.keys()) this.options.notify(peer, { event: 'media:activeSpeaker', userId });
 	}
 
 	private others(userId: string): string[] {

@@ -1,148 +1,149 @@
-import type { CallConfigResponse } from '../../src/lib/protocol/index.js';
-import { userRoom, type ChatServer } from '../chat/chat.server.js';
-import type { RequestTable } from '../chat/dispatch.js';
-import type { Chat } from '../chat/index.js';
-import type { MediaConfig } from '../config.js';
-import { AppError } from '../errors.js';
+import type { Emitter } from '@socket.io/redis-emitter';
+import type { Redis } from 'ioredis';
+import { CALL_LIMITS, type CallConfigResponse } from '../../src/lib/protocol/index.js';
+import type { NodeRegistry } from '../balance/registry.js';
+import type { Chat, RequestTable } from '../chat/chat.types.js';
+import { userRoom, type ChatServer } from '../chat/node/socket.js';
+import type { Config } from '../config.js';
+import type { KeyValueStore } from '../kv/kv.js';
 import type { Logger } from '../logger.js';
-import { CallMedia } from './call-media.js';
-import { callRequests } from './calls.handlers.js';
-import { CallsService, type CallSignals } from './calls.service.js';
-import { findWorkerBinary } from './worker-bin.js';
-import { WorkerPool } from './workers.js';
+import type { CallSignals, CallsService } from './calls/calls.service.js';
+import { CallDirectory } from './cluster/directory.js';
+import { localLink, RedisLink, type MediaLink } from './cluster/link.js';
+import { localMediaNodes, RedisMediaNodes, type MediaNodes } from './cluster/media-nodes.js';
+import { CallsFront } from './front/calls.front.js';
+import { callRequests } from './front/calls.handlers.js';
+import { createMediaHost, type MediaHost } from './media-host.js';
+import type { WorkerPool } from './workers.js';
 
 export interface MediaRoleOptions {
-	config: MediaConfig;
-	/** Whether this process runs the `media` role; without it calls are answered as unavailable. */
-	enabled: boolean;
-	/** The chat socket server the signaling rides on. */
-	io: ChatServer;
+	config: Config;
+	/** The chat socket server (the chat role in this process): calls' requests arrive on it. */
+	io: ChatServer | null;
+	/** The chat services: threads for who may call, messages for the call lines. */
 	chat: Chat;
+	kv: KeyValueStore;
+	/** In a cluster: the link between chat and media nodes, the media registry, the chat nodes' registry. */
+	cluster?: { redis: Redis; chatNodes: NodeRegistry; emitter: Emitter };
 	log: Logger;
 }
 
 export interface MediaRole {
-	/** The `call:*` and `media:*` rows for the chat socket's request table. */
-	requests: RequestTable;
-	calls: CallsService;
-	/** The mediasoup workers (started on first use); null when calls are unavailable. */
+	/** The `call:*` and `media:*` rows for the chat socket's request table; null without the chat role. */
+	requests: RequestTable | null;
+	/** This process's calls (the media role); null without it. */
+	calls: CallsService | null;
+	/** The mediasoup workers (started on first use); null when this process carries no calls. */
 	workers(): Promise<WorkerPool | null>;
-	status(): { media: 'available' | 'unavailable'; reason?: string };
-	/** Ends the calls (writing their lines), then stops the workers. */
+	status(): Promise<{ media: 'available' | 'unavailable'; reason?: string }>;
+	/** Socket ids of this chat node that dropped (their calls are told). */
+	socketGone(socketId: string): void;
+	/** SIGTERM on a media node: no new calls; those running finish up to `timeoutMs`. */
+	drain(timeoutMs: number): Promise<void>;
+	/** Ends the calls hosted here (writing their lines), then stops the workers and the link. */
 	close(): Promise<void>;
 }
 
 /**
- * The `media` role: mediasoup workers (one per core by default), one router per call, and the call
- * signaling on the chat socket. Without a worker binary (or without the role) Parley still runs:
- * `call:config` and healthz say `media: unavailable` with the reason, and `call:invite` is refused.
- * Calls live in this process: in a cluster both people must be on the same chat node.
+ * Calls in this process: the media role (`MediaHost`: workers, routers, the calls' state) when the
+ * config names it, and the chat role's side (`CallsFront`: checks, then passes every request to the
+ * media node of the call) when there is a chat socket. In one process both talk directly; in a cluster
+ * through Redis (request/reply on pub/sub, the media registry, the call directory in the shared store).
  */
-export async function createMedia(options: MediaRoleOptions): Promise<MediaRole> {
-	const { config, io, chat, log } = options;
-	let reason: string | undefined;
-	let bin: string | null = null;
-	if (!options.enabled) reason = 'this server does not run the media role';
-	else {
-		const found = findWorkerBinary({ configured: config.workerBin });
-		if ('error' in found) reason = found.error;
-		else {
-			bin = found.path;
-			log.info(`calls available: mediasoup ${found.version} worker from ${found.source} (${found.path}), ports ${config.minPort}-${config.maxPort}, announced ${config.announcedIp ?? config.listenIp}`);
-		}
-	}
-	if (reason) log.warn(`calls unavailable: ${reason}`);
+export function createMedia(options: MediaRoleOptions): MediaRole {
+	const { config, io, chat, cluster, log } = options;
+	const carries = config.roles.includes('media');
+	const directory = new CallDirectory(options.kv);
+	const signals = io ? ioSignals(io) : cluster ? emitterSignals(cluster.emitter) : null;
+	if (!signals) throw new Error('the media role needs the chat role in one process, or REDIS_URL in a cluster');
 
-	// The workers start with the first call, so a server (or a test) that never calls spends nothing on them.
-	let pool: WorkerPool | null = null;
-	let starting: Promise<WorkerPool> | null = null;
-	let closed = false;
-	const workers = (): Promise<WorkerPool> => {
-		if (!bin) return Promise.reject(new Error(reason));
-		starting ??= WorkerPool.start({
-			bin,
-			count: config.workers,
-			minPort: config.minPort,
-			maxPort: config.maxPort,
-			log: log.child('workers')
-		}).then(
-			(started) => {
-				if (closed) started.close();
-				pool = started;
-				return started;
+	let host: MediaHost | null = null;
+	if (carries) {
+		host = createMediaHost({
+			id: config.nodeId,
+			config: config.media,
+			signals,
+			directory,
+			record: async (call) => {
+				await chat.track(chat.messages.sendCall(call.callerId, { threadId: call.threadId, callId: call.id, summary: call.summary() }));
 			},
-			(error) => {
-				reason = `the mediasoup worker ${bin} did not start: ${error instanceof Error ? error.message : String(error)}`;
-				bin = null;
-				log.error(`calls unavailable: ${reason}`);
-				throw error;
-			}
-		);
-		return starting;
-	};
+			cluster: cluster ? { redis: cluster.redis, prefix: config.redisPrefix, chatNodes: cluster.chatNodes } : undefined,
+			log
+		});
+	}
+	const hosting = () => host !== null && host.unavailableReason() === undefined && host.calls.available;
+	const link: MediaLink = cluster
+		? new RedisLink({ redis: cluster.redis, prefix: config.redisPrefix, self: config.nodeId, handler: host?.handler ?? null, timeoutMs: config.media.rpcTimeoutMs, log: log.child('link') })
+		: localLink(config.nodeId, host?.handler ?? null);
+	const nodes: MediaNodes = cluster ? new RedisMediaNodes(cluster.redis, config.redisPrefix) : localMediaNodes(config.nodeId, hosting);
 
-	const signals: CallSignals = {
+	let front: CallsFront | null = null;
+	if (io) {
+		front = new CallsFront({ self: config.nodeId, chat, link, nodes, directory, signals, log: log.child('calls') });
+		if (cluster) front.watch();
+		const calls = front;
+		io.on('connection', (socket) => socket.on('disconnect', () => calls.socketGone(socket.id)));
+	}
+
+	const status = async (): Promise<{ media: 'available' | 'unavailable'; reason?: string }> => {
+		if (hosting()) return { media: 'available' };
+		if (cluster && front && (await front.available())) return { media: 'available' };
+		if (!carries && !cluster) return { media: 'unavailable', reason: 'this server does not run the media role' };
+		return { media: 'unavailable', reason: host?.unavailableReason() ?? 'no media node is running' };
+	};
+	const callConfig = async (): Promise<CallConfigResponse> => ({
+		...(await status()),
+		iceServers: config.media.iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] })),
+		ringTimeoutMs: config.media.ringTimeoutMs,
+		maxVideo: config.media.maxVideo ?? CALL_LIMITS.maxVideoDefault,
+		maxParticipants: config.media.maxParticipants ?? CALL_LIMITS.maxParticipantsDefault
+	});
+
+	return {
+		requests: front ? callRequests({ front, config: callConfig }) : null,
+		calls: host?.calls ?? null,
+		workers: () => host?.workers() ?? Promise.resolve(null),
+		status,
+		socketGone: (socketId) => front?.socketGone(socketId),
+		drain: async (timeoutMs) => host?.drain(timeoutMs),
+		async close() {
+			front?.stop();
+			try {
+				await host?.close();
+			} finally {
+				await link.close();
+			}
+		}
+	};
+}
+
+function ioSignals(io: ChatServer): CallSignals {
+	type Emit = (event: string, payload: unknown) => boolean;
+	return {
 		toUsers(userIds, event, payload, exceptSocket) {
 			if (userIds.length === 0) return;
 			let to = io.to(userIds.map(userRoom));
 			if (exceptSocket) to = to.except(exceptSocket);
-			(to.emit as (event: string, payload: unknown) => boolean)(event, payload);
+			(to.emit as Emit)(event, payload);
+		},
+		toSocket(socketId, event, payload) {
+			(io.to(socketId).emit as Emit)(event, payload);
 		}
 	};
-	const calls: CallsService = new CallsService({
-		signals,
-		peerOf: async (threadId, userId) => {
-			const thread = await chat.threads.get(userId, threadId);
-			if (thread.kind !== 'private' || !thread.peer) throw new AppError('invalid_input', `thread "${threadId}" is not a private chat; calls are 1:1`, { fields: { threadId: 'is not a private chat' } });
-			const calleeView = await chat.threads.get(thread.peer.id, threadId);
-			return { calleeId: thread.peer.id, caller: calleeView.peer! };
-		},
-		media: bin
-			? async (call) =>
-					new CallMedia({
-						router: await (await workers()).router(),
-						listenIp: config.listenIp,
-						announcedIp: config.announcedIp,
-						loopback: call.loopback,
-						lost: () => calls.end(call, 'media_failed'),
-						notify: (userId, notice) => {
-							const socketId = call.socketOf(userId);
-							if (!socketId) return;
-							const { event, ...rest } = notice;
-							(io.to(socketId).emit as (event: string, payload: unknown) => boolean)(event, { callId: call.id, ...rest });
-						},
-						log: log.with({ call: call.id })
-					})
-			: null,
-		unavailableReason: reason,
-		record: async (call, summary) => {
-			await chat.track(chat.messages.sendCall(call.callerId, { threadId: call.threadId, callId: call.id, summary }));
-		},
-		ringTimeoutMs: config.ringTimeoutMs,
-		log: log.child('calls')
-	});
+}
 
-	// A socket that drops ends the calls it is in.
-	io.on('connection', (socket) => socket.on('disconnect', () => calls.socketGone(socket.id)));
-
-	const status = () => (bin ? { media: 'available' as const } : { media: 'unavailable' as const, reason });
-	const callConfig = (): CallConfigResponse => ({
-		...status(),
-		iceServers: config.iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] })),
-		ringTimeoutMs: config.ringTimeoutMs
-	});
+/** A media node without the chat role reaches sockets through the chat nodes' Redis adapter. */
+function emitterSignals(emitter: Emitter): CallSignals {
+	type Emit = (event: string, payload: unknown) => true;
 	return {
-		requests: callRequests({ calls, config: callConfig }),
-		calls,
-		workers: () => (bin ? workers() : Promise.resolve(null)),
-		status,
-		async close() {
-			closed = true;
-			try {
-				await calls.close();
-			} finally {
-				pool?.close();
-			}
+		toUsers(userIds, event, payload, exceptSocket) {
+			if (userIds.length === 0) return;
+			let to = emitter.to(userIds.map(userRoom));
+			if (exceptSocket) to = to.except(exceptSocket);
+			(to.emit as Emit)(event, payload);
+		},
+		toSocket(socketId, event, payload) {
+			(emitter.to(socketId).emit as Emit)(event, payload);
 		}
 	};
 }

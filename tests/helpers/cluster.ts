@@ -1,14 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { io as connect } from 'socket.io-client';
 import type { Ack, ChatTicketResponse, LoginResponse, Message, MessagesListResponse, ServerToClientEvents, ThreadsListResponse } from '../../src/lib/protocol/index.js';
 import { REDIS_URL, type BackendName } from './backends.js';
-import { startParley, type ClientSocket, type TestParley } from './parley.js';
+import { freePort, startParley, type ClientSocket, type TestParley } from './parley.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -52,13 +51,6 @@ export interface TestCluster {
 	stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-	const probe = net.createServer();
-	await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-	const { port } = probe.address() as net.AddressInfo;
-	await new Promise<void>((resolve) => probe.close(() => resolve()));
-	return port;
-}
 
 /**
  * A cluster on this machine, on real Redis and the given database: a gateway in this process and
@@ -122,11 +114,14 @@ export async function startCluster(options: { backend: BackendName; nodes?: numb
 		nodes.set(name, node);
 		urls.set(url, name);
 		if (extra.REDIS_URL === '') return node;
+		// A media node (ROLES=media) registers in the media registry, not among the chat nodes.
+		const media = extra.ROLES === 'media';
 		try {
 			await until(async () => {
-				if (done) throw new Error(`chat node ${name} exited while starting:\n${output.join('')}`);
+				if (done) throw new Error(`${media ? 'media' : 'chat'} node ${name} exited while starting:\n${output.join('')}`);
+				if (media) return (await redis.hexists(`${prefix}media:info`, name)) === 1;
 				return (await liveNodes()).some((n) => n.id === name);
-			}, `chat node ${name} to register`, 60_000, 100);
+			}, `node ${name} to register`, 60_000, 100);
 		} catch (error) {
 			child.kill('SIGKILL');
 			throw error;
@@ -293,7 +288,26 @@ export class Device {
 		const node = this.cluster.nodeOf(endpoint.url);
 		const socket: ClientSocket = connect(endpoint.url, { auth: { ticket: endpoint.ticket }, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 5_000 });
 		const arrivals = new Map<string, number>();
-		for (const event of ['message:new', 'message:status', 'friends:requested', 'friends:added', 'presence', 'typing', 'user:updated', 'session:ended', 'server:draining'] as EventName[]) {
+		for (const event of [
+			'message:new',
+			'message:status',
+			'friends:requested',
+			'friends:added',
+			'presence',
+			'typing',
+			'user:updated',
+			'session:ended',
+			'server:draining',
+			'thread:updated',
+			'thread:removed',
+			'call:ring',
+			'call:accepted',
+			'call:updated',
+			'call:ended',
+			'media:newProducer',
+			'media:producerClosed',
+			'media:activeSpeaker'
+		] as EventName[]) {
 			(socket.on as (e: string, l: (p: any) => void) => void)(event, (payload) => {
 				this.events.push({ event, payload, node });
 				if (event === 'message:new') {

@@ -78,12 +78,12 @@ describeWithWorker('media signaling on sqlite', () => {
 		await eb.next('media:producerClosed', (p) => p.producerId === videoId);
 
 		// The call ends: its router, transports, producers and consumers go with it.
-		const media = (await t.parley.media!.calls.registry.get(callId)!.media!) as unknown as { router: { closed: boolean } };
+		const media = (await t.parley.media!.calls!.registry.get(callId)!.media!) as unknown as { router: { closed: boolean } };
 		await ok(b.socket, 'call:hangup', { callId });
 		await ea.next('call:ended', (p) => p.callId === callId);
 		expect(media.router.closed).toBe(true);
 		await fails(a.socket, 'media:produce', { callId, transportId: send.id, kind: 'audio', rtpParameters: fakeRtpParameters('audio', 4444), appData: { source: 'mic' } }, 'not_found');
-		expect(t.parley.media!.calls.registry.size).toBe(0);
+		expect(t.parley.media!.calls!.registry.size).toBe(0);
 	});
 
 	it('the caller may set up media while it rings; the callee gets the producers made before answering', async () => {

@@ -19,6 +19,8 @@ const ENDED_TEXT: Record<EndedReason, string> = {
 	answered_elsewhere: 'Answered on another device',
 	peer_left: 'The connection to them was lost',
 	media_failed: 'The call failed on the server',
+	media_lost: "The call's media server stopped; start the call again",
+	moved: 'You joined this call on another device',
 	connection_lost: 'Your connection was lost',
 	device: 'Could not start your camera or microphone',
 	unavailable: 'Calls are unavailable on this server',

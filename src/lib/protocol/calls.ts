@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import type { AckCallback } from './socket';
-import type { Empty, UserCard } from './chat';
 
 /**
- * Calls (docs/PROTOCOL.md, "Calls and media"): `call:*` rings, answers and ends a 1:1 call in a private
- * thread; `media:*` negotiates its audio and video with the server's SFU (mediasoup). Both ride the chat
- * socket. The payloads of `media:*` that carry mediasoup's own structures (RTP capabilities and
+ * Calls (docs/PROTOCOL.md, "Calls and media"): `call:*` rings, answers, joins and ends a call in a
+ * thread (1:1 in a private thread, a group call of many in a group); `media:*` negotiates its audio and
+ * video with the SFU (mediasoup) on the media node that hosts the call. Both ride the chat socket, from
+ * any chat node. The payloads of `media:*` that carry mediasoup's own structures (RTP capabilities and
  * parameters, DTLS parameters) are checked for shape and size here and in depth by mediasoup itself.
  */
 
@@ -17,7 +16,11 @@ export type CallState = 'ringing' | 'active' | 'ended';
  * in time), `answered_elsewhere` (to the callee's other devices), `peer_left` (a peer's connection
  * dropped), `media_failed` (the SFU process serving the call died).
  */
-export type CallEndReason = 'hangup' | 'cancelled' | 'declined' | 'busy' | 'no_answer' | 'answered_elsewhere' | 'peer_left' | 'media_failed';
+/**
+ * Extensions: `media_lost` (the media node hosting the call stopped answering, or was stopped), `moved`
+ * (to the one socket that left the call because the same person joined it from another device).
+ */
+export type CallEndReason = 'hangup' | 'cancelled' | 'declined' | 'busy' | 'no_answer' | 'answered_elsewhere' | 'peer_left' | 'media_failed' | 'media_lost' | 'moved';
 /** What the call line in the thread says happened. */
 export type CallOutcome = 'completed' | 'missed' | 'declined' | 'cancelled' | 'busy' | 'failed';
 export type MediaSource = 'mic' | 'camera' | 'screen';
@@ -25,22 +28,37 @@ export type MediaSource = 'mic' | 'camera' | 'screen';
 /** The structured part of a message of kind `call` (its `text` is the same, said for people). */
 export interface CallSummary {
 	callKind: CallKind;
-	/** Seconds from answer to end; 0 for a call never answered. */
+	/** Seconds from answer to end; 0 for a call never answered. For a group call: from start to the last one leaving. */
 	durationSec: number;
 	outcome: CallOutcome;
+	/** A group call: how many different people were in it (`Group call, 12:04, 5 people`). */
+	people?: number;
+}
+
+/** Someone in a call now. */
+export interface CallParticipant {
+	userId: string;
+	/** When they joined (ISO 8601). */
+	joinedAt: string;
 }
 
 export interface CallInfo {
 	callId: string;
 	threadId: string;
 	kind: CallKind;
+	/** Who started it. */
 	callerId: string;
+	/** The other member of a 1:1 call; empty in a group call. */
 	calleeId: string;
 	state: CallState;
-	/** When the callee answered (ISO 8601). */
+	/** When the callee answered (ISO 8601); a group call is answered when it starts. */
 	answeredAt?: string;
 	/** Only when `state` is `ended`. */
 	endReason?: CallEndReason;
+	/** A call in a group thread: members join and leave at will; it ends when the last one leaves. */
+	group: boolean;
+	/** Who is in the call now, in the order they joined. */
+	participants: CallParticipant[];
 }
 
 /** An ICE server for RTCPeerConnection (STUN or TURN), from the server's `ICE_SERVERS`. */
@@ -57,6 +75,10 @@ export interface CallConfigResponse {
 	iceServers: IceServer[];
 	/** How long an unanswered call rings before it ends with `no_answer`, in ms. */
 	ringTimeoutMs: number;
+	/** Extension: at most this many cameras send in one call (`CALL_MAX_VIDEO`, default 16). */
+	maxVideo: number;
+	/** Extension: at most this many people are in one call (`CALL_MAX_PARTICIPANTS`, default 50). */
+	maxParticipants: number;
 }
 
 export interface ProducerInfo {
@@ -126,6 +148,13 @@ export const mediaConsumeRequest = z.strictObject({
 });
 export const mediaProducerRequest = z.strictObject({ callId: id('callId'), producerId: id('producerId') });
 export const mediaConsumerRequest = z.strictObject({ callId: id('callId'), consumerId: id('consumerId') });
+/** Which simulcast layer a video consumer should receive (0 = the smallest); mediasoup falls back to the best available below it. */
+export const mediaLayersRequest = z.strictObject({
+	callId: id('callId'),
+	consumerId: id('consumerId'),
+	spatialLayer: z.number({ message: 'spatialLayer must be a number' }).int({ message: 'spatialLayer must be a whole number' }).min(0, { message: 'spatialLayer is at least 0' }).max(2, { message: 'spatialLayer is at most 2' }),
+	temporalLayer: z.number({ message: 'temporalLayer must be a number' }).int({ message: 'temporalLayer must be a whole number' }).min(0, { message: 'temporalLayer is at least 0' }).max(2, { message: 'temporalLayer is at most 2' }).optional()
+});
 
 export type CallInviteRequest = z.input<typeof callInviteRequest>;
 export type CallIdRequest = z.input<typeof callIdRequest>;
@@ -135,55 +164,21 @@ export type MediaProduceRequest = z.input<typeof mediaProduceRequest>;
 export type MediaConsumeRequest = z.input<typeof mediaConsumeRequest>;
 export type MediaProducerRequest = z.input<typeof mediaProducerRequest>;
 export type MediaConsumerRequest = z.input<typeof mediaConsumerRequest>;
+export type MediaLayersRequest = z.input<typeof mediaLayersRequest>;
 
-// ---- events ----------------------------------------------------------------------------------
-
-export interface CallsClientToServerEvents {
-	'call:config': (payload: Empty, ack: AckCallback<CallConfigResponse>) => void;
-	'call:invite': (payload: CallInviteRequest, ack: AckCallback<{ call: CallInfo }>) => void;
-	/** A call with yourself through the SFU (the call test page): active at once, ends within 60 s. */
-	'call:test': (payload: Empty, ack: AckCallback<{ call: CallInfo }>) => void;
-	'call:accept': (payload: CallIdRequest, ack: AckCallback<{ call: CallInfo }>) => void;
-	'call:decline': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
-	'call:cancel': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
-	'call:hangup': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
-	'media:routerRtpCapabilities': (payload: CallIdRequest, ack: AckCallback<{ rtpCapabilities: unknown }>) => void;
-	'media:createTransport': (payload: MediaCreateTransportRequest, ack: AckCallback<{ transport: TransportInfo; iceServers: IceServer[] }>) => void;
-	'media:connectTransport': (payload: MediaConnectTransportRequest, ack: AckCallback<Empty>) => void;
-	'media:produce': (payload: MediaProduceRequest, ack: AckCallback<{ producerId: string }>) => void;
-	'media:producers': (payload: CallIdRequest, ack: AckCallback<{ producers: ProducerInfo[] }>) => void;
-	'media:consume': (payload: MediaConsumeRequest, ack: AckCallback<{ consumer: ConsumerInfo }>) => void;
-	'media:resumeConsumer': (payload: MediaConsumerRequest, ack: AckCallback<Empty>) => void;
-	'media:pauseProducer': (payload: MediaProducerRequest, ack: AckCallback<Empty>) => void;
-	'media:resumeProducer': (payload: MediaProducerRequest, ack: AckCallback<Empty>) => void;
-	'media:closeProducer': (payload: MediaProducerRequest, ack: AckCallback<Empty>) => void;
-}
-
-export interface CallsServerToClientEvents {
-	/** To every device of the callee. */
-	'call:ring': (payload: { call: CallInfo; caller: UserCard }) => void;
-	/** To every device of the caller. */
-	'call:accepted': (payload: { call: CallInfo }) => void;
-	/** To every device of both; `summary` is what the thread's call line records. */
-	'call:ended': (payload: { callId: string; reason: CallEndReason; summary: CallSummary }) => void;
-	/** To the peer's call socket. */
-	'media:newProducer': (payload: { callId: string; producer: ProducerInfo }) => void;
-	'media:producerClosed': (payload: { callId: string; producerId: string }) => void;
-	'media:producerPaused': (payload: { callId: string; producerId: string }) => void;
-	'media:producerResumed': (payload: { callId: string; producerId: string }) => void;
-}
+/** What the server holds on to per call; the client shows `call:config`'s values. */
+export const CALL_LIMITS = { maxVideoDefault: 16, maxParticipantsDefault: 50, simulcastLayers: 3 } as const;
 
 /** The thread line of a call, for people: "Video call, 4:12", "Missed call". */
 export function callLine(summary: CallSummary): string {
+	if (summary.people !== undefined) {
+		if (summary.outcome === 'failed' && summary.durationSec === 0) return 'Group call failed';
+		return `Group call, ${duration(summary.durationSec)}, ${summary.people} ${summary.people === 1 ? 'person' : 'people'}`;
+	}
 	const kind = summary.callKind === 'video' ? 'Video call' : 'Voice call';
 	switch (summary.outcome) {
-		case 'completed': {
-			const s = Math.max(0, Math.round(summary.durationSec));
-			const h = Math.floor(s / 3600);
-			const m = Math.floor((s % 3600) / 60);
-			const sec = String(s % 60).padStart(2, '0');
-			return `${kind}, ${h > 0 ? `${h}:${String(m).padStart(2, '0')}` : m}:${sec}`;
-		}
+		case 'completed':
+			return `${kind}, ${duration(summary.durationSec)}`;
 		case 'declined':
 			return 'Declined call';
 		case 'cancelled':
@@ -195,10 +190,20 @@ export function callLine(summary: CallSummary): string {
 	}
 }
 
+/** 4:12, or 1:02:03 past an hour. */
+function duration(seconds: number): string {
+	const s = Math.max(0, Math.round(seconds));
+	const h = Math.floor(s / 3600);
+	const m = Math.floor((s % 3600) / 60);
+	const sec = String(s % 60).padStart(2, '0');
+	return `${h > 0 ? `${h}:${String(m).padStart(2, '0')}` : m}:${sec}`;
+}
+
 const summarySchema = z.strictObject({
 	callKind: z.enum(['audio', 'video']),
 	durationSec: z.number().int().min(0),
-	outcome: z.enum(['completed', 'missed', 'declined', 'cancelled', 'busy', 'failed'])
+	outcome: z.enum(['completed', 'missed', 'declined', 'cancelled', 'busy', 'failed']),
+	people: z.number().int().min(0).optional()
 });
 
 /** Reads the stored form of a call line (the JSON of a `CallSummary`); null when it is not one. */

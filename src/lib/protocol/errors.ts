@@ -22,7 +22,9 @@ export const ERROR_STATUS = {
 	rate_limited: 429,
 	internal: 500,
 	not_implemented: 501,
-	no_chat_node: 503
+	no_chat_node: 503,
+	/** Extension: a part of the cluster the request needs (a call's media node) did not answer in time. */
+	unavailable: 503
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -2,6 +2,8 @@ export * from './errors';
 export * from './auth';
 export * from './socket';
 export * from './chat';
+export * from './groups';
+export * from './mentions';
 export * from './profile';
 export * from './files';
 export * from './calls';

@@ -13,6 +13,7 @@ import type {
 	MessageResponse,
 	MessagesListRequest,
 	MessagesListResponse,
+	MessagesReadersResponse,
 	MessageStatusEvent,
 	MessagesReceiptRequest,
 	MessagesSendRequest,
@@ -23,18 +24,97 @@ import type {
 	ThreadsListResponse,
 	ThreadsOpenRequest,
 	TypingEvent,
+	Thread,
 	TypingRequest,
 	UserCard,
 	UsersGetRequest,
 	UsersSearchRequest,
 	UsersSearchResponse
 } from './chat';
-import type { CallsClientToServerEvents, CallsServerToClientEvents } from './calls';
+import type {
+	CallConfigResponse,
+	CallEndReason,
+	CallIdRequest,
+	CallInfo,
+	CallInviteRequest,
+	CallSummary,
+	ConsumerInfo,
+	IceServer,
+	MediaConnectTransportRequest,
+	MediaConsumeRequest,
+	MediaConsumerRequest,
+	MediaCreateTransportRequest,
+	MediaLayersRequest,
+	MediaProduceRequest,
+	MediaProducerRequest,
+	ProducerInfo,
+	TransportInfo
+} from './calls';
 import type { ErrorBody } from './errors';
+import type {
+	GroupsAddRequest,
+	GroupsCreateRequest,
+	GroupsLeaveRequest,
+	GroupsRemoveRequest,
+	GroupsRoleRequest,
+	GroupsUpdateRequest,
+	MessagesReadersRequest,
+	ThreadRemovedEvent
+} from './groups';
 
 /** Every socket request's acknowledgement. */
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: Omit<ErrorBody, 'fields'> & { fields?: Record<string, string> } };
 export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
+
+// The calls' events (docs/PROTOCOL.md, "Calls and media") live here beside the chat's, not in calls.ts: there
+// they needed `AckCallback` and `UserCard`, and calls.ts, socket.ts and chat.ts imported each other in a circle.
+
+export interface CallsClientToServerEvents {
+	'call:config': (payload: Empty, ack: AckCallback<CallConfigResponse>) => void;
+	'call:invite': (payload: CallInviteRequest, ack: AckCallback<{ call: CallInfo }>) => void;
+	/** A call with yourself through the SFU (the call test page): active at once, ends within 60 s. */
+	'call:test': (payload: Empty, ack: AckCallback<{ call: CallInfo }>) => void;
+	'call:accept': (payload: CallIdRequest, ack: AckCallback<{ call: CallInfo }>) => void;
+	'call:decline': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
+	'call:cancel': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
+	'call:hangup': (payload: CallIdRequest, ack: AckCallback<Empty>) => void;
+	/** Extension: join a group call in progress (or move a call you are in to this device). */
+	'call:join': (payload: CallIdRequest, ack: AckCallback<{ call: CallInfo }>) => void;
+	/** Extension: the calls in progress in your threads (to show "call in progress" after a reload). */
+	'call:active': (payload: Empty, ack: AckCallback<{ calls: CallInfo[] }>) => void;
+	'media:routerRtpCapabilities': (payload: CallIdRequest, ack: AckCallback<{ rtpCapabilities: unknown }>) => void;
+	'media:createTransport': (payload: MediaCreateTransportRequest, ack: AckCallback<{ transport: TransportInfo; iceServers: IceServer[] }>) => void;
+	'media:connectTransport': (payload: MediaConnectTransportRequest, ack: AckCallback<Empty>) => void;
+	'media:produce': (payload: MediaProduceRequest, ack: AckCallback<{ producerId: string }>) => void;
+	'media:producers': (payload: CallIdRequest, ack: AckCallback<{ producers: ProducerInfo[] }>) => void;
+	'media:consume': (payload: MediaConsumeRequest, ack: AckCallback<{ consumer: ConsumerInfo }>) => void;
+	'media:resumeConsumer': (payload: MediaConsumerRequest, ack: AckCallback<Empty>) => void;
+	'media:pauseProducer': (payload: MediaProducerRequest, ack: AckCallback<Empty>) => void;
+	'media:resumeProducer': (payload: MediaProducerRequest, ack: AckCallback<Empty>) => void;
+	'media:closeProducer': (payload: MediaProducerRequest, ack: AckCallback<Empty>) => void;
+	/** Extension: receive a smaller or larger simulcast layer of a video consumer (by the size of its tile). */
+	'media:setPreferredLayers': (payload: MediaLayersRequest, ack: AckCallback<Empty>) => void;
+	/** Extension: stop receiving a consumer (its tile is off screen); `media:resumeConsumer` starts it again. */
+	'media:pauseConsumer': (payload: MediaConsumerRequest, ack: AckCallback<Empty>) => void;
+}
+
+export interface CallsServerToClientEvents {
+	/** To every device of the callee. */
+	'call:ring': (payload: { call: CallInfo; caller: UserCard }) => void;
+	/** To every device of the caller. */
+	'call:accepted': (payload: { call: CallInfo }) => void;
+	/** To every device of both; `summary` is what the thread's call line records. */
+	'call:ended': (payload: { callId: string; reason: CallEndReason; summary: CallSummary }) => void;
+	/** To the peer's call socket. */
+	'media:newProducer': (payload: { callId: string; producer: ProducerInfo }) => void;
+	'media:producerClosed': (payload: { callId: string; producerId: string }) => void;
+	'media:producerPaused': (payload: { callId: string; producerId: string }) => void;
+	'media:producerResumed': (payload: { callId: string; producerId: string }) => void;
+	/** Extension, to every device of every member of the call's thread: who is in a call now (start, join, leave). */
+	'call:updated': (payload: { call: CallInfo }) => void;
+	/** Extension, to the call sockets of everyone in a call: who speaks loudest now (null: nobody). */
+	'media:activeSpeaker': (payload: { callId: string; userId: string | null }) => void;
+}
 
 export type SessionEndReason = 'logout' | 'replaced' | 'password_changed';
 
@@ -62,6 +142,10 @@ export interface ServerToClientEvents extends CallsServerToClientEvents {
 	 * another node. Requests in flight are still answered until you disconnect.
 	 */
 	'server:draining': (payload: { withinMs: number }) => void;
+	/** Groups: the thread changed (members, roles, title, topic, picture); to every member's devices. */
+	'thread:updated': (payload: { thread: Thread }) => void;
+	/** Groups: you lost access to the thread (you left, were removed, or it closed); drop it. */
+	'thread:removed': (payload: ThreadRemovedEvent) => void;
 }
 
 /** Requests clients send, each with an ack (optional only for `typing`). */
@@ -86,4 +170,12 @@ export interface ClientToServerEvents extends CallsClientToServerEvents {
 	'messages:delivered': (payload: MessagesReceiptRequest, ack: AckCallback<Empty>) => void;
 	/** Extension: the user is typing; relayed (throttled) to the other members. Ack optional. */
 	typing: (payload: TypingRequest, ack?: AckCallback<Empty>) => void;
+	'groups:create': (payload: GroupsCreateRequest, ack: AckCallback<ThreadResponse>) => void;
+	'groups:add': (payload: GroupsAddRequest, ack: AckCallback<ThreadResponse>) => void;
+	'groups:remove': (payload: GroupsRemoveRequest, ack: AckCallback<ThreadResponse>) => void;
+	'groups:leave': (payload: GroupsLeaveRequest, ack: AckCallback<Empty>) => void;
+	'groups:update': (payload: GroupsUpdateRequest, ack: AckCallback<ThreadResponse>) => void;
+	'groups:role': (payload: GroupsRoleRequest, ack: AckCallback<ThreadResponse>) => void;
+	/** Groups (and pairs): who of the other members has read, or only received, up to `seq`. */
+	'messages:readers': (payload: MessagesReadersRequest, ack: AckCallback<MessagesReadersResponse>) => void;
 }

@@ -1,0 +1,71 @@
+import type { MediaSource } from '../../../src/lib/protocol/index.js';
+import type { CallMedia } from '../call-media.js';
+import type { HostHandler, HostRequest } from '../cluster/link.js';
+import type { CallContext, CallsService, InviteInput } from './calls.service.js';
+
+/**
+ * A media node's answers to the chat nodes' requests: the `call:*` and `media:*` operations on the
+ * calls it hosts. The chat node has checked each payload's shape, and who may start a call in a thread.
+ * `media:*` act only for a participant on the socket they are in the call on.
+ */
+export function hostHandler(calls: CallsService, iceServers: () => unknown): HostHandler {
+	return async ({ op, ctx, input }: HostRequest) => {
+		const callId = input.callId as string;
+		const media = () => calls.mediaOf<CallMedia>(ctx, callId);
+		const str = (name: string) => input[name] as string;
+		switch (op) {
+			case 'invite':
+				return { call: await calls.invite(ctx, input as unknown as InviteInput) };
+			case 'test':
+				return { call: await calls.loopback(ctx) };
+			case 'accept':
+				return { call: await calls.accept(ctx, callId) };
+			case 'join':
+				return { call: await calls.join(ctx, callId) };
+			case 'decline':
+				return calls.decline(ctx, callId).then(() => ({}));
+			case 'cancel':
+				return calls.cancel(ctx, callId).then(() => ({}));
+			case 'hangup':
+				return calls.hangup(ctx, callId).then(() => ({}));
+			case 'socketGone':
+				calls.socketGone(str('socketId'));
+				return {};
+			case 'media:routerRtpCapabilities':
+				return { rtpCapabilities: (await media()).rtpCapabilities };
+			case 'media:createTransport':
+				return { transport: await (await media()).createTransport(ctx.userId, input.direction as 'send' | 'recv'), iceServers: iceServers() };
+			case 'media:connectTransport':
+				return (await media()).connectTransport(ctx.userId, str('transportId'), input.dtlsParameters).then(() => ({}));
+			case 'media:produce':
+				return {
+					producerId: await (await media()).produce(ctx.userId, {
+						transportId: str('transportId'),
+						kind: input.kind as 'audio' | 'video',
+						rtpParameters: input.rtpParameters,
+						source: (input.appData as { source: MediaSource }).source
+					})
+				};
+			case 'media:producers':
+				return { producers: (await media()).producersFor(ctx.userId) };
+			case 'media:consume':
+				return { consumer: await (await media()).consume(ctx.userId, { transportId: str('transportId'), producerId: str('producerId'), rtpCapabilities: input.rtpCapabilities }) };
+			case 'media:resumeConsumer':
+				return (await media()).resumeConsumer(ctx.userId, str('consumerId')).then(() => ({}));
+			case 'media:pauseConsumer':
+				return (await media()).pauseConsumer(ctx.userId, str('consumerId')).then(() => ({}));
+			case 'media:setPreferredLayers':
+				return (await media())
+					.setPreferredLayers(ctx.userId, str('consumerId'), { spatialLayer: input.spatialLayer as number, ...(input.temporalLayer !== undefined ? { temporalLayer: input.temporalLayer as number } : {}) })
+					.then(() => ({}));
+			case 'media:pauseProducer':
+			case 'media:resumeProducer':
+				return (await media()).setProducerPaused(ctx.userId, str('producerId'), op === 'media:pauseProducer').then(() => ({}));
+			case 'media:closeProducer':
+				(await media()).closeProducer(ctx.userId, str('producerId'));
+				return {};
+		}
+	};
+}
+
+export type { CallContext };
