@@ -42,7 +42,17 @@ const basePort = Number(process.env.PORT ?? 3000);
 const host = process.env.CLUSTER_HOST ?? 'localhost';
 const gatewayUrl = (process.env.PUBLIC_URL ?? `http://${host}:${basePort}`).replace(/\/+$/, '');
 const processes = [
-	{ name: 'gateway', env: { ROLES: 'gateway,files', PORT: String(basePort), PUBLIC_URL: gatewayUrl, NODE_ID: 'gateway' } },
+	{
+		name: 'gateway',
+		// The pages' Content-Security-Policy must let the app open sockets on the chat nodes' origins.
+		env: {
+			ROLES: 'gateway,files',
+			PORT: String(basePort),
+			PUBLIC_URL: gatewayUrl,
+			NODE_ID: 'gateway',
+			CHAT_ORIGINS: Array.from({ length: chatNodes }, (_, i) => `http://${host}:${basePort + 1 + i}`).join(',')
+		}
+	},
 	...Array.from({ length: chatNodes }, (_, i) => {
 		const port = basePort + 1 + i;
 		return {

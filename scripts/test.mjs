@@ -13,6 +13,8 @@ const args = process.argv.slice(2);
 const only = (name) => args.length === 0 || args.includes(name);
 const problems = [];
 const counts = { passed: 0, failed: 0, skipped: 0 };
+// The names of the failed tests, repeated at the end: a CI log often keeps only its tail.
+const failures = [];
 
 const up = await ensureServices();
 const backends = ['sqlite', ...['postgres', 'mysql'].filter((b) => up.includes(b))];
@@ -42,6 +44,12 @@ if (only('unit') || only('integration')) {
 		counts.passed += r.numPassedTests;
 		counts.failed += r.numFailedTests;
 		counts.skipped += r.numPendingTests + r.numTodoTests;
+		for (const file of r.testResults ?? []) {
+			for (const t of file.assertionResults ?? []) {
+				if (t.status === 'failed') failures.push(`${path.relative(process.cwd(), file.name)} › ${t.fullName}: ${(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300)}`);
+			}
+			if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) failures.push(`${path.relative(process.cwd(), file.name)}: ${(file.message ?? '').split('\n')[0].slice(0, 300)}`);
+		}
 	} else if (status !== 0) counts.failed++;
 }
 
@@ -60,10 +68,22 @@ if (only('e2e')) {
 			const status = run('npx', ['playwright', 'test', '--reporter=list,json'], { CHROMIUM_PATH: chromium, PLAYWRIGHT_JSON_OUTPUT_NAME: report });
 			if (status !== 0) exitCode = status;
 			if (fs.existsSync(report)) {
-				const s = JSON.parse(fs.readFileSync(report, 'utf8')).stats ?? {};
+				const r = JSON.parse(fs.readFileSync(report, 'utf8'));
+				const s = r.stats ?? {};
 				counts.passed += (s.expected ?? 0) + (s.flaky ?? 0);
 				counts.failed += s.unexpected ?? 0;
 				counts.skipped += s.skipped ?? 0;
+				const walk = (suite) => {
+					for (const spec of suite.specs ?? []) {
+						for (const t of spec.tests ?? []) {
+							if (t.status !== 'unexpected') continue;
+							const error = t.results?.at(-1)?.error?.message ?? '';
+							failures.push(`${spec.file}:${spec.line} › ${spec.title}: ${error.replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0].slice(0, 300)}`);
+						}
+					}
+					for (const child of suite.suites ?? []) walk(child);
+				};
+				for (const suite of r.suites ?? []) walk(suite);
 			} else if (status !== 0) counts.failed++;
 		}
 	}
@@ -71,5 +91,6 @@ if (only('e2e')) {
 
 fs.rmSync(tmp, { recursive: true, force: true });
 console.log(`\nbackends: ${backends.join(', ')}${up.includes('redis') ? ', redis' : ''}`);
+if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  ${f}`).join('\n')}`);
 console.log(`parley: ${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
 process.exit(exitCode !== 0 ? exitCode : counts.failed > 0 ? 1 : 0);

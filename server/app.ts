@@ -10,19 +10,21 @@ import { profileRoutes } from './auth/profile.handlers.js';
 import { createLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './auth/rate-limits.js';
 import { localBalancer, registryBalancer } from './balance/balancer.js';
 import { NodeRegistry } from './balance/registry.js';
-import type { ChatServer } from './chat/chat.server.js';
-import { redisEmitter, type ChatEmitter } from './chat/emitter.js';
-import type { Chat, ChatLimits } from './chat/index.js';
-import { adapterKey, startChatNode, type ChatNode } from './chat/node.js';
-import { RedisPresenceStore } from './chat/presence.redis.js';
-import { UsersService } from './chat/users.service.js';
-import { Tickets } from './chat/tickets.js';
+import type { ChatServer } from './chat/node/socket.js';
+import { redisEmitter, type ChatEmitter } from './chat/node/emitter.js';
+import { createChat, type Chat, type ChatLimits } from './chat/index.js';
+import { adapterKey, startChatNode, type ChatNode } from './chat/node/node.js';
+import { allowOrigins } from './chat/node/origin.js';
+import { RedisPresenceStore } from './chat/presence/presence.redis.js';
+import { UsersService } from './chat/friends/users.service.js';
+import { Tickets } from './chat/node/tickets.js';
 import type { Config } from './config.js';
 import { createFiles, filesTiming, type Files, type FilesTiming } from './files/index.js';
 import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Route } from './http/http.js';
 import { createRouter } from './http/router.js';
+import { securityHeaders } from './http/security-headers.js';
 import type { KeyValueStore } from './kv/kv.js';
 import { MemoryStore } from './kv/memory.js';
 import { RedisStore } from './kv/redis.js';
@@ -41,7 +43,7 @@ export interface ParleyOptions {
 	limits?: Partial<AuthLimits>;
 	/** Code lifetimes and resend interval. Defaults: 10 min, 5 tries, 60 s. */
 	codes?: CodeOptions;
-	/** Overrides for chat limits (send rate, typing interval). Defaults in `DEFAULT_CHAT_LIMITS`. */
+	/** Overrides for chat limits (send and read rates, typing interval, requests at once per socket). Defaults in `DEFAULT_CHAT_LIMITS`. */
 	chatLimits?: Partial<ChatLimits>;
 	/** Overrides of the upload expiry and sweep interval (tests use short ones). */
 	filesTiming?: Partial<FilesTiming>;
@@ -96,7 +98,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			closers.push(() => kv.close());
 		}
 
-		const limits = { ...DEFAULT_AUTH_LIMITS, ...options.limits };
+		const limits = { ...DEFAULT_AUTH_LIMITS, codesPerIp: config.codesPerIp, ...options.limits };
 		const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, devMailbox: path.join(config.dataDir, 'mail'), log: log.child('mail') });
 		closers.push(() => mailer.close());
 		const tickets = new Tickets(kv);
@@ -119,8 +121,10 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			tickets,
 			balancer: registry ? registryBalancer(registry, log.child('balance')) : localBalancer(config, { draining: () => draining }),
 			limits: {
-				loginAccount: createLimiter({ redis, prefix, name: 'login-account', points: limits.loginFailuresPerAccount, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins for this account' }),
-				loginIp: createLimiter({ redis, prefix, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins from your address' }),
+				loginAccountIp: createLimiter({ redis, prefix, name: 'login-account-ip', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins to this account from your address' }),
+				loginIp: createLimiter({ redis, prefix, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginIpWindowSeconds, message: 'too many failed sign-ins from your address' }),
+				availabilityIp: createLimiter({ redis, prefix, name: 'availability-ip', points: limits.availabilityPerIpPerMinute, durationSeconds: 60, message: 'too many availability checks from your address' }),
+				availabilityIpDay: createLimiter({ redis, prefix, name: 'availability-ip-day', points: limits.availabilityPerIpPerDay, durationSeconds: 86_400, message: 'too many availability checks from your address today' }),
 				codesIp: createLimiter({ redis, prefix, name: 'codes-ip', points: limits.codesPerIp, durationSeconds: 600, message: 'too many codes requested from your address' })
 			},
 			sessionsEnded: (ids, reason) => emitter?.endSessions(ids, reason),
@@ -136,7 +140,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 					const body: Record<string, unknown> = { status: draining ? 'draining' : 'ok', nodeId: config.nodeId, roles: [...config.roles] };
 					// In a cluster: this chat node's load, and on a gateway the live chat nodes it picks from.
 					if (registry && chatNode) body.connections = chatNode.connections();
-					if (config.roles.includes('chat') || config.roles.includes('media')) body.media = media?.status().media ?? 'unavailable';
+					if (config.roles.includes('chat') || config.roles.includes('media')) body.media = media ? (await media.status()).media : 'unavailable';
 					if (registry && config.roles.includes('gateway')) {
 						body.nodes = (await registry.list()).filter((n) => n.alive).map(({ id, url, connections, draining, startedAt }) => ({ id, url, connections, draining, startedAt }));
 					}
@@ -166,6 +170,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
 				timing: { ...filesTiming(config.uploadExpiryHours), ...options.filesTiming },
 				profileChanged,
+				groupPictures: () => chat?.groups,
 				log: log.child('files')
 			});
 			files = role;
@@ -175,14 +180,22 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		const handleRoutes = createRouter({ routes, trustProxy: config.trustProxy, log: log.child('http') });
 		const handleApi = async (req: http.IncomingMessage, res: http.ServerResponse) => (await handleRoutes(req, res)) || (files !== null && (await files.handle(req, res)));
 
+		// Every answer of this server carries them (pages, /api, /files, static assets); the Vite dev
+		// server (`httpServer`) is left to SvelteKit's own CSP.
+		const security = securityHeaders({ publicUrl: config.publicUrl, chatOrigins: config.chatOrigins });
+		if (config.roles.includes('gateway') && !config.roles.includes('chat') && config.chatOrigins.length === 0) {
+			log.warn("CHAT_ORIGINS is not set on this gateway without the chat role: the pages' Content-Security-Policy lets the app connect to this origin only, so browsers cannot reach chat nodes at other origins (docs/DEPLOY.md)");
+		}
 		const server =
 			options.httpServer ??
 			http.createServer((req, res) => {
+				security.apply(res);
 				handleApi(req, res)
 					.then((handled) => {
 						if (handled) return;
-						if (options.web) return options.web(req, res, () => notFound(res));
-						notFound(res);
+						if (!options.web) return notFound(res);
+						security.forPage(res);
+						return options.web(req, res, () => notFound(res));
 					})
 					.catch((error) => {
 						log.error('request failed', error);
@@ -199,22 +212,42 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				pingInterval: 20_000,
 				pingTimeout: 20_000,
 				// Browsers load the app from the gateway, which may be another origin than this chat node.
-				cors: { origin: [...config.corsOrigins], credentials: true }
+				cors: { origin: [...config.corsOrigins], credentials: true },
+				// `cors` only shapes polling's headers; this refuses other origins' WebSockets too.
+				allowRequest: allowOrigins(config.corsOrigins)
 			});
 			const chatIo = io;
+			// The socket's own HTTP answers (handshake, polling, upgrade) bypass the request handler above.
+			io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, security.headers));
 			const requests = async (services: Chat) => {
-				const role = await createMedia({ config: config.media, enabled: config.roles.includes('media'), io: chatIo, chat: services, log: log.child('media') });
+				const role = createMedia({
+					config,
+					io: chatIo,
+					chat: services,
+					kv,
+					cluster: redis && registry ? { redis, chatNodes: registry, emitter: new Emitter(redis, { key: adapterKey(config.redisPrefix) }) } : undefined,
+					log: log.child('media')
+				});
 				media = role;
 				closers.push(() => role.close());
-				return role.requests;
+				return role.requests ?? {};
 			};
 			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, requests, log: log.child('chat') });
 			chatNode = node;
 			chat = node.chat;
 			emitter = node.chat.emitter;
 			closers.push(() => node.close());
+		} else if (config.roles.includes('media') && redis && registry) {
+			// A media node of its own: chat nodes pass it the calls' requests over Redis; it reaches people
+			// through their adapter, and writes the calls' lines with chat services of its own (no sockets).
+			const adapterEmitter = new Emitter(redis, { key: adapterKey(config.redisPrefix) });
+			const services = createChat({ db: db.db, emitter: redisEmitter(adapterEmitter), redis, redisPrefix: config.redisPrefix, kv, log: log.child('chat') });
+			closers.push(() => services.close());
+			const role = createMedia({ config, io: null, chat: services, kv, cluster: { redis, chatNodes: registry, emitter: adapterEmitter }, log: log.child('media') });
+			media = role;
+			closers.push(() => role.close());
 		} else if (config.roles.includes('media')) {
-			log.warn('the media role needs the chat role in the same process (calls ride the chat socket); it does nothing here');
+			log.warn('a media node without the chat role needs REDIS_URL (chat nodes reach it through Redis); it does nothing here');
 		}
 		if (!config.roles.includes('chat') && redis) {
 			// A gateway without the chat role reaches sockets on the chat nodes through Redis.
@@ -251,7 +284,9 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				// No new connections (HTTP or socket); those open go on, so requests in flight finish.
 				if (server.listening && !options.httpServer) serverClosed = new Promise((resolve) => server.close(() => resolve()));
 				server.closeIdleConnections?.();
-				return chatNode ? chatNode.drain(timeoutMs) : { sockets: 0, left: 0, ms: 0 };
+				// A media node takes no new calls; those running finish (at most the same time), then end.
+				const [moved] = await Promise.all([chatNode ? chatNode.drain(timeoutMs) : { sockets: 0, left: 0, ms: 0 }, (media as MediaRole | null)?.drain(timeoutMs)]);
+				return moved;
 			},
 			async close() {
 				draining = true;

@@ -56,6 +56,8 @@ describe('loadConfig', () => {
 			TRUST_PROXY: 'yes',
 			LOG_LEVEL: 'debug',
 			SESSION_DAYS: '7',
+			CODES_PER_IP: '300',
+			GROUP_MAX_MEMBERS: '50',
 			MEDIA_LISTEN_IP: '10.0.0.5',
 			MEDIA_ANNOUNCED_IP: '203.0.113.7',
 			MEDIA_MIN_PORT: '50000',
@@ -63,7 +65,12 @@ describe('loadConfig', () => {
 			MEDIA_WORKERS: '3',
 			ICE_SERVERS: '[{"urls":"stun:stun.example.com"},{"urls":["turn:turn.example.com:3478"],"username":"u","credential":"p"}]',
 			MEDIASOUP_WORKER_BIN: '/opt/mediasoup-worker',
-			CALL_RING_TIMEOUT_MS: '45000'
+			CALL_RING_TIMEOUT_MS: '45000',
+			CALL_MAX_VIDEO: '9',
+			CALL_MAX_PARTICIPANTS: '20',
+			CALL_RPC_TIMEOUT_MS: '3000',
+			MEDIA_WORKER_MAX_CONSUMERS: '400',
+			CHAT_ORIGINS: 'https://chat-1.example.com, https://*.example.com/'
 		});
 		expect(config).toEqual({
 			port: 8080,
@@ -83,10 +90,13 @@ describe('loadConfig', () => {
 			trustProxy: true,
 			logLevel: 'debug',
 			sessionDays: 7,
+			codesPerIp: 300,
+			groupMaxMembers: 50,
 			redisPrefix: 'parley:',
 			heartbeatMs: 2000,
 			drainTimeoutMs: 10_000,
 			corsOrigins: ['https://chat.example.com'],
+			chatOrigins: ['https://chat-1.example.com', 'https://*.example.com'],
 			media: {
 				listenIp: '10.0.0.5',
 				announcedIp: '203.0.113.7',
@@ -95,14 +105,18 @@ describe('loadConfig', () => {
 				workers: 3,
 				iceServers: [{ urls: 'stun:stun.example.com' }, { urls: ['turn:turn.example.com:3478'], username: 'u', credential: 'p' }],
 				workerBin: '/opt/mediasoup-worker',
-				ringTimeoutMs: 45_000
+				ringTimeoutMs: 45_000,
+				maxVideo: 9,
+				maxParticipants: 20,
+				rpcTimeoutMs: 3000,
+				workerMaxConsumers: 400
 			}
 		});
 	});
 
 	it('media: listens everywhere and announces 127.0.0.1 by default; refuses bad ports, addresses and ICE servers', () => {
 		const media = loadConfig({}).media;
-		expect(media).toMatchObject({ listenIp: '0.0.0.0', announcedIp: '127.0.0.1', minPort: 40000, maxPort: 49999, iceServers: [], workerBin: undefined, ringTimeoutMs: 30_000 });
+		expect(media).toMatchObject({ listenIp: '0.0.0.0', announcedIp: '127.0.0.1', minPort: 40000, maxPort: 49999, iceServers: [], workerBin: undefined, ringTimeoutMs: 30_000, maxVideo: 16, maxParticipants: 50, rpcTimeoutMs: 5000, workerMaxConsumers: 500 });
 		expect(media.workers).toBeGreaterThanOrEqual(1);
 		expect(loadConfig({ MEDIA_LISTEN_IP: '192.0.2.1' }).media.announcedIp).toBeUndefined();
 		expect(() => loadConfig({ MEDIA_MIN_PORT: '5000', MEDIA_MAX_PORT: '4000' })).toThrow(/MEDIA_MAX_PORT/);
@@ -176,10 +190,15 @@ describe('loadConfig', () => {
 		[{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', 'debug, info, warn or error', '"verbose"'],
 		[{ SESSION_DAYS: '0' }, 'SESSION_DAYS', 'between 1 and 3650', '0'],
 		[{ SESSION_DAYS: '99999' }, 'SESSION_DAYS', 'between 1 and 3650', '99999'],
+		[{ CODES_PER_IP: '0' }, 'CODES_PER_IP', 'between 1 and 1000000', '0'],
+		[{ GROUP_MAX_MEMBERS: '2' }, 'GROUP_MAX_MEMBERS', 'between 3 and 10000', '2'],
 		[{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX', '1 to 64 of', '"has space"'],
 		[{ NODE_HEARTBEAT_MS: '10' }, 'NODE_HEARTBEAT_MS', 'between 50 and', '10'],
 		[{ DRAIN_TIMEOUT_MS: '-1' }, 'DRAIN_TIMEOUT_MS', 'whole number', '"-1"'],
-		[{ CORS_ORIGINS: 'http://ok.test, ftp://x' }, 'CORS_ORIGINS', 'must start with http: or https:', '"ftp:"']
+		[{ CORS_ORIGINS: 'http://ok.test, ftp://x' }, 'CORS_ORIGINS', 'must start with http: or https:', '"ftp:"'],
+		[{ CHAT_ORIGINS: 'https://ok.test, wss://x.test' }, 'CHAT_ORIGINS', 'comma list of origins', '"wss://x.test"'],
+		[{ CHAT_ORIGINS: 'https://x.test/path' }, 'CHAT_ORIGINS', 'comma list of origins', '"https://x.test/path"'],
+		[{ CHAT_ORIGINS: "https://x.test 'unsafe-inline'" }, 'CHAT_ORIGINS', 'comma list of origins', "unsafe-inline"]
 	])('refuses %j naming %s', (env, variable, problem, value) => {
 		const error = refusal(env);
 		expect(error.message.startsWith(`config: ${variable} `)).toBe(true);
@@ -191,6 +210,11 @@ describe('loadConfig', () => {
 	it('CORS_ORIGINS: the origin of PUBLIC_URL by default, else each listed origin', () => {
 		expect(loadConfig({ PUBLIC_URL: 'https://chat.example.com:8443/parley/' }).corsOrigins).toEqual(['https://chat.example.com:8443']);
 		expect(loadConfig({ CORS_ORIGINS: 'http://localhost:3000/, https://app.example.com' }).corsOrigins).toEqual(['http://localhost:3000', 'https://app.example.com']);
+	});
+
+	it('CHAT_ORIGINS: none by default; CSP wildcards for host and port pass', () => {
+		expect(loadConfig({}).chatOrigins).toEqual([]);
+		expect(loadConfig({ CHAT_ORIGINS: 'http://127.0.0.1:*,HTTPS://Chat-2.Example.org:8443' }).chatOrigins).toEqual(['http://127.0.0.1:*', 'https://chat-2.example.org:8443']);
 	});
 
 	it('reports the first bad variable even when later ones are bad too', () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_AUTH_LIMITS } from './auth/rate-limits.js';
 
 export const ROLES = ['gateway', 'chat', 'balance', 'files', 'media'] as const;
 export type Role = (typeof ROLES)[number];
@@ -41,6 +42,13 @@ export interface Config {
 	readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 	/** `SESSION_DAYS`: how long a sign-in lasts. Default 30. */
 	readonly sessionDays: number;
+	/**
+	 * `CODES_PER_IP`: code emails (register, password reset) one client address may ask for per 10
+	 * minutes. Default 30; raise it when many people sign up from behind one address (a school's NAT).
+	 */
+	readonly codesPerIp: number;
+	/** `GROUP_MAX_MEMBERS`: most people one group may hold. Default 256. */
+	readonly groupMaxMembers: number;
 	/** `REDIS_PREFIX`: put before every Redis key and channel, so deployments can share a server. Default `parley:`. */
 	readonly redisPrefix: string;
 	/** `NODE_HEARTBEAT_MS`: how often a chat node says it is alive; after 3 missed beats it is dead. Default 2000. */
@@ -52,6 +60,13 @@ export interface Config {
 	 * app is served by another process than this chat node). Default the origin of `PUBLIC_URL`.
 	 */
 	readonly corsOrigins: readonly string[];
+	/**
+	 * `CHAT_ORIGINS`: comma list of the chat nodes' origins as browsers reach them, when they are other
+	 * origins than the app's (a cluster's gateway). The pages' Content-Security-Policy lets the app
+	 * connect there (http(s) and the matching ws(s)); CSP wildcards are allowed (`https://*.example.org`,
+	 * `http://127.0.0.1:*`). Default none: the app connects to its own origin only.
+	 */
+	readonly chatOrigins: readonly string[];
 	/** Media (calls): see `MediaConfig`. */
 	readonly media: MediaConfig;
 }
@@ -76,6 +91,17 @@ export interface MediaConfig {
 	readonly workerBin: string | undefined;
 	/** `CALL_RING_TIMEOUT_MS`: an unanswered call ends as "no answer" after this long. Default 30000. */
 	readonly ringTimeoutMs: number;
+	/** `CALL_MAX_VIDEO`: cameras sending at once in one call. Default 16. */
+	readonly maxVideo: number;
+	/** `CALL_MAX_PARTICIPANTS`: people in one call. Default 50. */
+	readonly maxParticipants: number;
+	/** `CALL_RPC_TIMEOUT_MS`: how long a chat node waits for a media node's answer. Default 5000. */
+	readonly rpcTimeoutMs: number;
+	/**
+	 * `MEDIA_WORKER_MAX_CONSUMERS`: past this many consumers on a call's worker, people who join get a
+	 * router on another worker, piped to the first (pipeToRouter). Default 500 (mediasoup's figure).
+	 */
+	readonly workerMaxConsumers: number;
 }
 
 export interface IceServerConfig {
@@ -171,7 +197,11 @@ function mediaConfig(env: Env): MediaConfig {
 		workers: int(env, 'MEDIA_WORKERS', availableParallelism(), 1, 256),
 		iceServers: Object.freeze(iceServers(env)),
 		workerBin: optional(env, 'MEDIASOUP_WORKER_BIN'),
-		ringTimeoutMs: int(env, 'CALL_RING_TIMEOUT_MS', 30_000, 100, 600_000)
+		ringTimeoutMs: int(env, 'CALL_RING_TIMEOUT_MS', 30_000, 100, 600_000),
+		maxVideo: int(env, 'CALL_MAX_VIDEO', 16, 1, 100),
+		maxParticipants: int(env, 'CALL_MAX_PARTICIPANTS', 50, 2, 500),
+		rpcTimeoutMs: int(env, 'CALL_RPC_TIMEOUT_MS', 5000, 100, 60_000),
+		workerMaxConsumers: int(env, 'MEDIA_WORKER_MAX_CONSUMERS', 500, 1, 100_000)
 	});
 }
 
@@ -214,6 +244,18 @@ export function loadConfig(env: Env): Config {
 		.filter(Boolean)
 		.map((o) => new URL(url('CORS_ORIGINS', o, ['http:', 'https:'])).origin);
 
+	const chatOrigins = (optional(env, 'CHAT_ORIGINS') ?? '')
+		.split(',')
+		.map((o) => o.trim().replace(/\/+$/, '').toLowerCase())
+		.filter(Boolean)
+		.map((o) => {
+			// A CSP host-source, not a URL: `*.` before the host and `:*` as the port are allowed; no path.
+			if (!/^https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:(\d{1,5}|\*))?$/.test(o)) {
+				throw new ConfigError('CHAT_ORIGINS', `must be a comma list of origins like https://chat-1.example.org or https://*.example.org, got "${o}"`);
+			}
+			return o;
+		});
+
 	const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
 	if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
 		throw new ConfigError('LOG_LEVEL', `must be debug, info, warn or error, got "${logLevel}"`);
@@ -237,10 +279,13 @@ export function loadConfig(env: Env): Config {
 		trustProxy: bool(env, 'TRUST_PROXY'),
 		logLevel,
 		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650),
+		codesPerIp: int(env, 'CODES_PER_IP', DEFAULT_AUTH_LIMITS.codesPerIp, 1, 1_000_000),
+		groupMaxMembers: int(env, 'GROUP_MAX_MEMBERS', 256, 3, 10_000),
 		redisPrefix,
 		heartbeatMs: int(env, 'NODE_HEARTBEAT_MS', 2000, 50, 60_000),
 		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
 		corsOrigins: Object.freeze(corsOrigins),
+		chatOrigins: Object.freeze(chatOrigins),
 		media: mediaConfig(env)
 	});
 }
