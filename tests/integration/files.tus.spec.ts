@@ -268,7 +268,9 @@ describe('expiration (sqlite, short expiry)', () => {
 		expect(fs.existsSync(path.join(tusDir, id))).toBe(true);
 
 		const deadline = Date.now() + 10_000;
-		while (fs.existsSync(path.join(tusDir, id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+		// The store removes the bytes, then the metadata beside them: wait for both.
+		const present = () => fs.existsSync(path.join(tusDir, id)) || fs.existsSync(path.join(tusDir, `${id}.json`));
+		while (present() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 		expect(fs.existsSync(path.join(tusDir, id))).toBe(false);
 		expect(fs.existsSync(path.join(tusDir, `${id}.json`))).toBe(false);
 		expect((await head(t, token, url)).status).toBe(404);
