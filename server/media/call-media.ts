@@ -122,7 +122,13 @@ export class CallMedia {
 			transport.produce({ kind: input.kind, rtpParameters: input.rtpParameters as types.RtpParameters, appData: { userId, source: input.source } })
 		);
 		peer.producers.set(producer.id, producer);
-		producer.observer.once('close', () => peer.producers.delete(producer.id));
+		producer.observer.once('close', () => {
+			peer.producers.delete(producer.id);
+			// Everyone who was told of it hears it is gone, consuming it or not (a tile off screen); not
+			// when the whole call closes, which `call:ended` says.
+			if (this.closed || this.options.router.closed) return;
+			for (const other of this.sources(userId)) this.options.notify(other, { event: 'media:producerClosed', producerId: producer.id });
+		});
 		if (input.kind === 'audio') await this.observeSpeaker(producer);
 		for (const other of this.others(userId)) this.options.notify(other, { event: 'media:newProducer', producer: info(producer) });
 		return producer.id;
@@ -155,7 +161,6 @@ export class CallMedia {
 		);
 		peer.consumers.set(consumer.id, consumer);
 		consumer.observer.once('close', () => peer.consumers.delete(consumer.id));
-		consumer.on('producerclose', () => this.options.notify(userId, { event: 'media:producerClosed', producerId: producer.id }));
 		consumer.on('producerpause', () => this.options.notify(userId, { event: 'media:producerPaused', producerId: producer.id }));
 		consumer.on('producerresume', () => this.options.notify(userId, { event: 'media:producerResumed', producerId: producer.id }));
 		return {
@@ -201,8 +206,8 @@ export class CallMedia {
 	}
 
 	close(): void {
-		if (!this.options.router.closed) this.options.router.close();
 		this.closed = true;
+		if (!this.options.router.closed) this.options.router.close();
 		this.peers.clear();
 	}
 

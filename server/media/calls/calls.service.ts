@@ -287,8 +287,11 @@ export class CallsService {
 		);
 		if (call.participants.size === 0) return this.end(call, reason);
 		this.deps.log.with({ call: call.id }).info(`user "${userId}" left (${reason})`);
-		this.deps.signals.toUsers([...call.members], 'call:updated', { call: call.info() });
-		this.track(Promise.all([this.publish(call), this.deps.directory.releaseUser(userId, call.id)]).then(() => undefined));
+		// The directory first, so a `call:active` right after the event already shows who left.
+		const stored = Promise.all([this.publish(call), this.deps.directory.releaseUser(userId, call.id)]).then(() => undefined);
+		this.track(stored);
+		await stored.catch(() => undefined);
+		if (call.state !== 'ended') this.deps.signals.toUsers([...call.members], 'call:updated', { call: call.info() });
 	}
 
 	private startMedia(call: Call, joined: string[]): void {
