@@ -1,11 +1,13 @@
 // `npm run cluster`: a multi-node Parley on one machine. A gateway (with the files role) on PORT
-// (default 3000) and chat nodes (with the media role: calls ride the chat socket) on the next ports
-// (3001, 3002, 3003), each with its own media port range, all against the REDIS_URL
-// and DATABASE_URL given (PostgreSQL or MySQL/MariaDB: SQLite is one file for one process). Each
-// process's log lines are prefixed with its name. Ctrl-C (or SIGTERM) drains every node and stops.
+// (default 3000), chat nodes on the next ports (3001, 3002, 3003) and media nodes (ROLES=media: the
+// SFU that carries calls, each with its own WebRTC port range; chat nodes reach them through Redis),
+// all against the REDIS_URL and DATABASE_URL given (PostgreSQL or MySQL/MariaDB: SQLite is one file
+// for one process). Each process's log lines are prefixed with its name. Ctrl-C (or SIGTERM) drains
+// every node and stops.
 //
 //   REDIS_URL=redis://127.0.0.1:6379 DATABASE_URL=postgres://postgres@127.0.0.1/parley npm run cluster
 //   npm run cluster -- --chat 5        # five chat nodes
+//   npm run cluster -- --media 2       # two media nodes (default 1); --media 0: calls on the chat nodes
 //
 // Builds once if there is no build yet, like `npm start`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,6 +26,9 @@ const args = process.argv.slice(2);
 const chatIndex = args.indexOf('--chat');
 const chatNodes = chatIndex >= 0 ? Number(args[chatIndex + 1]) : 3;
 if (!Number.isInteger(chatNodes) || chatNodes < 1 || chatNodes > 20) fail(`--chat takes a number of chat nodes from 1 to 20, got "${args[chatIndex + 1]}"`);
+const mediaIndex = args.indexOf('--media');
+const mediaNodes = mediaIndex >= 0 ? Number(args[mediaIndex + 1]) : 1;
+if (!Number.isInteger(mediaNodes) || mediaNodes < 0 || mediaNodes > 10) fail(`--media takes a number of media nodes from 0 to 10, got "${args[mediaIndex + 1]}"`);
 
 const redisUrl = process.env.REDIS_URL?.trim();
 const databaseUrl = process.env.DATABASE_URL?.trim();
@@ -59,19 +64,29 @@ const processes = [
 			name: `chat-${i + 1}`,
 			// The web app comes from the gateway: its origin must be allowed to open these nodes' sockets.
 			env: {
-				ROLES: 'chat,media',
+				// Without media nodes of their own, each chat node carries calls too (its own port range).
+				...(mediaNodes === 0 ? { ROLES: 'chat,media', ...mediaPorts(i) } : { ROLES: 'chat' }),
 				PORT: String(port),
 				PUBLIC_URL: `http://${host}:${port}`,
 				NODE_ID: `chat-${i + 1}`,
-				CORS_ORIGINS: new URL(gatewayUrl).origin,
-				// One machine: the nodes' WebRTC ports must not overlap, and one worker each is plenty.
-				MEDIA_MIN_PORT: String(40000 + i * 1000),
-				MEDIA_MAX_PORT: String(40000 + i * 1000 + 999),
-				MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '1'
+				CORS_ORIGINS: new URL(gatewayUrl).origin
 			}
+		};
+	}),
+	...Array.from({ length: mediaNodes }, (_, i) => {
+		// A port for /healthz only: browsers reach a media node over WebRTC, never over HTTP.
+		const port = basePort + 1 + chatNodes + i;
+		return {
+			name: `media-${i + 1}`,
+			env: { ROLES: 'media', PORT: String(port), PUBLIC_URL: `http://${host}:${port}`, NODE_ID: `media-${i + 1}`, ...mediaPorts(i) }
 		};
 	})
 ];
+
+/** One machine: the nodes' WebRTC ports must not overlap, and one worker each is plenty. */
+function mediaPorts(i) {
+	return { MEDIA_MIN_PORT: String(40000 + i * 1000), MEDIA_MAX_PORT: String(40000 + i * 1000 + 999), MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '1' };
+}
 
 const width = Math.max(...processes.map((p) => p.name.length)) + 2;
 const children = new Map();
@@ -144,5 +159,11 @@ if (!(await gatewayReady(60_000))) {
 	if (!stopping) stop('the gateway did not answer /healthz within 60 s');
 } else {
 	for (const p of processes.slice(1)) start(p);
-	console.log(`Parley cluster: open ${gatewayUrl} (gateway), chat nodes ${processes.slice(1).map((p) => p.env.PUBLIC_URL).join(', ')}; ${gatewayUrl}/healthz lists the live ones`);
+	const chat = processes.filter((p) => p.name.startsWith('chat-'));
+	const media = processes.filter((p) => p.name.startsWith('media-'));
+	console.log(
+		`Parley cluster: open ${gatewayUrl} (gateway), chat nodes ${chat.map((p) => p.env.PUBLIC_URL).join(', ')}` +
+			(media.length > 0 ? `, media nodes ${media.map((p) => `${p.name} (UDP ${p.env.MEDIA_MIN_PORT}-${p.env.MEDIA_MAX_PORT})`).join(', ')}` : ', calls on the chat nodes') +
+			`; ${gatewayUrl}/healthz lists the live ones`
+	);
 }
