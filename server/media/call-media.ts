@@ -2,6 +2,7 @@ import type { types } from 'mediasoup';
 import type { ConsumerInfo, MediaSource, ProducerInfo, TransportInfo } from '../../src/lib/protocol/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { CallRouters, type PlaceRouter } from './call-routers.js';
 
 /**
  * Per peer, so one misbehaving client cannot pile up transports or consumers: enough to receive a
@@ -22,6 +23,8 @@ export interface CallMediaOptions {
 	loopback?: boolean;
 	/** At most this many cameras send at once (`CALL_MAX_VIDEO`). Default 16. */
 	maxVideo?: number;
+	/** A router on another worker when this one's is full (pipeToRouter); without it, one router. */
+	place?: PlaceRouter;
 	/** Called once when the worker under the router died: the call cannot go on. */
 	lost: () => void;
 	/** Tells one peer (by user id) about the other's producers. */
@@ -45,8 +48,10 @@ export class CallMedia {
 	private closed = false;
 	private speakers: types.ActiveSpeakerObserver | null = null;
 	private speaker: string | null = null;
+	private readonly routes: CallRouters;
 
 	constructor(private readonly options: CallMediaOptions) {
+		this.routes = new CallRouters(options.router, options.place, options.lost, options.log);
 		options.router.observer.once('close', () => {
 			this.closed = true;
 			this.peers.clear();
@@ -72,6 +77,11 @@ export class CallMedia {
 		return this.options.router;
 	}
 
+	/** How many routers (workers) the call spans. */
+	get routers(): number {
+		return this.routes.size;
+	}
+
 	get rtpCapabilities(): types.RtpCapabilities {
 		return this.options.router.rtpCapabilities;
 	}
@@ -85,7 +95,9 @@ export class CallMedia {
 		const peer = this.peer(userId);
 		if (peer.transports.size >= LIMITS.transports) throw new AppError('conflict', `at most ${LIMITS.transports} transports per call; close one first`);
 		const { listenIp, announcedIp } = this.options;
-		const transport = await this.options.router.createWebRtcTransport({
+		// Placed by what it will receive: everyone else's producers (at least one, for a first joiner).
+		const router = await this.routes.of(userId, Math.max(1, this.producersFor(userId).length));
+		const transport = await router.createWebRtcTransport({
 			listenIps: [{ ip: listenIp, announcedIp }],
 			enableUdp: true,
 			enableTcp: true,
@@ -149,9 +161,12 @@ export class CallMedia {
 			.find(Boolean);
 		if (!producer) throw new AppError('not_found', `producer "${input.producerId}" not found`);
 		const rtpCapabilities = input.rtpCapabilities as types.RtpCapabilities;
+		// A producer on another of the call's routers is piped to this peer's first.
+		const to = this.routes.peek(userId) ?? this.options.router;
+		await this.mediasoup(`piping producer "${producer.id}"`, () => this.routes.pipe(producer.id, this.routes.peek(ownerOf(producer)) ?? this.options.router, to));
 		let canConsume = false;
 		try {
-			canConsume = this.options.router.canConsume({ producerId: producer.id, rtpCapabilities });
+			canConsume = to.canConsume({ producerId: producer.id, rtpCapabilities });
 		} catch {
 			canConsume = false;
 		}
@@ -203,11 +218,12 @@ export class CallMedia {
 		if (!peer) return;
 		this.peers.delete(userId);
 		for (const t of peer.transports.values()) t.close();
+		this.routes.release(userId);
 	}
 
 	close(): void {
 		this.closed = true;
-		if (!this.options.router.closed) this.options.router.close();
+		this.routes.close();
 		this.peers.clear();
 	}
 
@@ -252,6 +268,8 @@ export class CallMedia {
 			this.speakers = await this.options.router.createActiveSpeakerObserver({ interval: 300 });
 			this.speakers.on('dominantspeaker', ({ producer: loudest }) => this.announceSpeaker((loudest.appData as { userId: string }).userId));
 		}
+		const from = this.routes.peek(ownerOf(producer)) ?? this.options.router;
+		await this.routes.pipe(producer.id, from, this.options.router).catch(() => undefined);
 		await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
 		producer.observer.once('close', () => {
 			if (this.speaker === (producer.appData as { userId: string }).userId) this.announceSpeaker(null);
@@ -296,6 +314,8 @@ export class CallMedia {
 		}
 	}
 }
+
+const ownerOf = (p: types.Producer): string => (p.appData as { userId: string }).userId;
 
 function info(p: types.Producer): ProducerInfo {
 	return { producerId: p.id, userId: (p.appData as { userId: string }).userId, kind: p.kind, source: (p.appData as { source: MediaSource }).source, paused: p.paused };

@@ -88,8 +88,11 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		directory: options.directory,
 		media: bin
 			? async (call) => {
+					const pool = await workers();
 					const media = new CallMedia({
-						router: await (await workers()).router(),
+						router: await pool.router(),
+						// Past MEDIA_WORKER_MAX_CONSUMERS on its worker, the call grows onto another (pipeToRouter).
+						place: (routers, need) => pool.place(routers, need, config.workerMaxConsumers),
 						listenIp: config.listenIp,
 						announcedIp: config.announcedIp,
 						loopback: call.loopback,

@@ -18,7 +18,8 @@ export interface WorkerPoolOptions {
 }
 
 /**
- * mediasoup workers, one per core by default; `router()` spreads calls over them round-robin. A worker
+ * mediasoup workers, one per core by default. Each counts its consumers (its load): `router()` puts a
+ * new call on the least-loaded one, `place()` finds room for more people of a call. A worker
  * that dies is replaced (after a short pause, so a crash loop does not spin); the routers it held emit
  * `workerclose`, which ends their calls (`CallMedia`).
  */
@@ -27,6 +28,9 @@ export class WorkerPool {
 	private next = 0;
 	private closed = false;
 	private readonly timers = new Set<NodeJS.Timeout>();
+	/** Consumers (pipe consumers too) per worker, and which worker each router is on. */
+	private readonly loads = new Map<types.Worker, number>();
+	private readonly owners = new WeakMap<types.Router, types.Worker>();
 
 	private constructor(private readonly options: WorkerPoolOptions) {
 		this.workers = new Array(options.count).fill(null);
@@ -56,14 +60,62 @@ export class WorkerPool {
 		return this.workers.flatMap((w) => (w ? [w.pid] : []));
 	}
 
-	/** A new router on the next live worker. */
+	/** The consumers on each live worker, in the pool's order. */
+	loadsByWorker(): number[] {
+		return this.live().map((w) => this.loads.get(w) ?? 0);
+	}
+
+	/** A new router on the least-loaded live worker (ties in turn). */
 	async router(): Promise<types.Router> {
-		for (let tries = 0; tries < this.workers.length; tries++) {
-			const worker = this.workers[this.next];
-			this.next = (this.next + 1) % this.workers.length;
-			if (worker && !worker.closed) return worker.createRouter({ mediaCodecs: MEDIA_CODECS });
-		}
-		throw new Error('no live mediasoup worker');
+		const live = this.live();
+		if (live.length === 0) throw new Error('no live mediasoup worker');
+		this.next = (this.next + 1) % live.length;
+		const rotated = [...live.slice(this.next), ...live.slice(0, this.next)];
+		const worker = rotated.reduce((best, w) => (this.load(w) < this.load(best) ? w : best));
+		return worker.createRouter({ mediaCodecs: MEDIA_CODECS });
+	}
+
+	/**
+	 * Room for `need` more consumers of a call on `routers`: the least-loaded of them whose worker
+	 * stays within `max`; else a new router on the least-loaded other worker within `max`; else (every
+	 * worker full) the least-loaded of them, over `max`: a call grows rather than refusing anyone.
+	 */
+	async place(routers: types.Router[], need: number, max: number): Promise<types.Router> {
+		const open = routers.filter((r) => !r.closed && this.owners.has(r));
+		const byLoad = (a: types.Router, b: types.Router) => this.load(this.owners.get(a)!) - this.load(this.owners.get(b)!);
+		const fits = open.filter((r) => this.load(this.owners.get(r)!) + need <= max).sort(byLoad);
+		if (fits.length > 0) return fits[0];
+		const used = new Set(open.map((r) => this.owners.get(r)));
+		const other = this.live()
+			.filter((w) => !used.has(w) && this.load(w) + need <= max)
+			.sort((a, b) => this.load(a) - this.load(b))[0];
+		if (other) return other.createRouter({ mediaCodecs: MEDIA_CODECS });
+		if (open.length > 0) return open.sort(byLoad)[0];
+		return this.router();
+	}
+
+	private live(): types.Worker[] {
+		return this.workers.filter((w): w is types.Worker => w !== null && !w.closed);
+	}
+
+	private load(worker: types.Worker): number {
+		return this.loads.get(worker) ?? 0;
+	}
+
+	/** Counts the worker's consumers as they come and go. */
+	private count(worker: types.Worker): void {
+		this.loads.set(worker, 0);
+		const add = (n: number) => this.loads.set(worker, (this.loads.get(worker) ?? 0) + n);
+		worker.observer.on('newrouter', (router: types.Router) => {
+			this.owners.set(router, worker);
+			router.observer.on('newtransport', (transport: types.Transport) => {
+				transport.observer.on('newconsumer', (consumer: types.Consumer) => {
+					add(1);
+					consumer.observer.once('close', () => add(-1));
+				});
+			});
+		});
+		worker.observer.once('close', () => this.loads.delete(worker));
 	}
 
 	close(): void {
@@ -77,6 +129,7 @@ export class WorkerPool {
 	private async spawn(index: number): Promise<types.Worker> {
 		const { minPort, maxPort, log } = this.options;
 		const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: minPort, rtcMaxPort: maxPort });
+		this.count(worker);
 		const wlog = log.with({ worker: worker.pid });
 		wlog.info(`mediasoup worker ${index} started`);
 		worker.once('died', (error: Error) => {
