@@ -6,14 +6,15 @@ import { describeWithWorker, FAKE_DTLS, fakeRtpParameters } from '../helpers/med
 // docs/PROTOCOL.md, "Calls across nodes": chat nodes pass every call request to the media node that
 // hosts the call's router (ROLES=media, its own process), over Redis. People on three different chat
 // nodes call each other 1:1 and in a group; the least-loaded media node takes a new call; a media node
-// killed with -9 ends its calls with `media_lost` for everyone; a chat node killed drops its people.
+// killed with -9 ends its calls with `media_lost` for everyone; a chat node killed drops its people; a
+// media node on SIGTERM takes no new calls and ends its running ones at the drain timeout.
 // Each media node gets its own port range, so a transport's ICE candidate tells which node hosts it.
 
 const RANGES: Record<string, [number, number]> = { 'media-1': [43000, 43499], 'media-2': [43500, 43999], 'media-3': [44000, 44499] };
 
 function mediaNodeEnv(name: string): Record<string, string> {
 	const [min, max] = RANGES[name];
-	return { ROLES: 'media', MEDIA_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_MIN_PORT: String(min), MEDIA_MAX_PORT: String(max), CALL_RING_TIMEOUT_MS: '20000' };
+	return { ROLES: 'media', DRAIN_TIMEOUT_MS: '3000', MEDIA_WORKERS: '1', MEDIA_LISTEN_IP: '127.0.0.1', MEDIA_MIN_PORT: String(min), MEDIA_MAX_PORT: String(max), CALL_RING_TIMEOUT_MS: '20000' };
 }
 
 function hostOf(transport: TransportInfo): string {
@@ -221,5 +222,34 @@ describeWithWorker('calls across three chat nodes and media nodes of their own (
 		expect(active.calls.find((x) => x.callId === call.callId)?.participants.map((p) => p.userId).sort()).toEqual([a, b].map((d) => d.login.user.id).sort());
 		await ok(a, 'call:hangup', { callId: call.callId });
 		await ok(b, 'call:hangup', { callId: call.callId });
+	});
+
+	it('SIGTERM on a media node: it takes no new calls, its running call goes on until DRAIN_TIMEOUT_MS, then ends with media_lost', async () => {
+		const live = [...cluster.nodes.values()].filter((n) => n.name.startsWith('media-') && n.alive());
+		expect(live).toHaveLength(1);
+		const [host] = live;
+		// A call on the old node, started while it is the only one; then a fresh node beside it.
+		const { call } = await ok<{ call: CallInfo }>(a, 'call:invite', { threadId: group.id, video: false });
+		const { transport } = await ok<{ transport: TransportInfo }>(a, 'media:createTransport', { callId: call.callId, direction: 'send' });
+		await ok(b, 'call:join', { callId: call.callId });
+		const fresh = await cluster.spawnNode('media-3', mediaNodeEnv('media-3'));
+		const drainedAt = Date.now();
+		host.process.kill('SIGTERM');
+		await until(async () => JSON.parse((await cluster.redis.hget(`${cluster.prefix}media:info`, host.name)) ?? '{}').draining === true, `${host.name} to say it drains`, 5_000, 50);
+		// Three new calls in a row: each on the fresh node.
+		for (let i = 0; i < 3; i++) {
+			const next = (await ok<{ call: CallInfo }>(c, 'call:invite', { threadId: pairCD.id, video: false })).call;
+			const { transport: t2 } = await ok<{ transport: TransportInfo }>(c, 'media:createTransport', { callId: next.callId, direction: 'send' });
+			expect(hostOf(t2)).toBe(fresh.name);
+			await ok(c, 'call:hangup', { callId: next.callId });
+		}
+		// The running call still answers on the draining node…
+		expect(hostOf(transport)).toBe(host.name);
+		expect((await ok<{ producers: unknown[] }>(b, 'media:producers', { callId: call.callId })).producers).toEqual([]);
+		// …until the drain timeout (3 s here) ends it, and the node exits cleanly.
+		const ended = await waitEvent(a, 'call:ended', (p) => p.callId === call.callId, 'the end at the drain timeout', 15_000);
+		expect(ended.reason).toBe('media_lost');
+		expect(Date.now() - drainedAt).toBeGreaterThanOrEqual(2_500);
+		expect((await host.exited).code).toBe(0);
 	});
 });
