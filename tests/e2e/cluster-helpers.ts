@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/backends.js';
 import { SmtpCatcher } from '../helpers/smtp.js';
-import { expect, SERVER_ENTRY, uniqueName, type Account } from './fixtures.js';
+import { expect, freePort, SERVER_ENTRY, uniqueName, type Account } from './fixtures.js';
 
 // A cluster of the built server, as users run it, for browser tests: a gateway (with files), chat
 // nodes and, when asked, media nodes of their own, on PostgreSQL and Redis, each a child process with
@@ -51,17 +51,6 @@ export function reachable(url: string): Promise<boolean> {
 /** PostgreSQL and Redis, which a cluster needs. */
 export async function clusterBackendsUp(): Promise<boolean> {
 	return (await reachable(process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')) && (await reachable(REDIS_URL));
-}
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const { port } = server.address() as net.AddressInfo;
-			server.close(() => resolve(port));
-		});
-	});
 }
 
 async function start(name: string, env: Record<string, string>, dataDir: string): Promise<Proc> {

@@ -153,7 +153,8 @@ async function signUpThroughApi(request: APIRequestContext, smtp: SmtpCatcher, o
 	return account;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 now. */
+export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const server = net.createServer();
 		server.once('error', reject);
