@@ -26,7 +26,9 @@ async function otherDevice(cluster: TestCluster, of: Device): Promise<Device> {
 /** Two users whose devices are on different nodes. */
 async function apart(cluster: TestCluster): Promise<[Device, Device]> {
 	const a = await user(cluster);
-	for (let i = 0; i < 5; i++) {
+	// The earlier tests' devices weigh on the nodes (a stopped one counts until its node's next beat), so
+	// the least-loaded node can be a's for several sign-ups in a row.
+	for (let i = 0; i < 15; i++) {
 		const b = await user(cluster);
 		if (b.node !== a.node) return [a, b];
 		b.stop();
