@@ -80,7 +80,7 @@ test('two people on different chat nodes: one node is killed, the page moves by 
 	}
 });
 
-test('a video call between two chat nodes, carried by a media node of its own: both decode video; hang-up writes the line', async ({ browser }) => {
+test('a video call between two chat nodes, carried by a media node of its own: both decode video; hang-up writes the line; the media node killed ends the next call on both pages with the reason', async ({ browser }) => {
 	test.setTimeout(180_000);
 	test.skip(!(await clusterBackendsUp()), 'needs PostgreSQL and Redis');
 	test.skip(noWorker, 'no mediasoup worker: run `npm run setup:media`');
@@ -114,6 +114,15 @@ test('a video call between two chat nodes, carried by a media node of its own: b
 		await B.page.getByRole('button', { name: 'Hang up' }).click();
 		for (const page of [A.page, B.page]) await expect(page.getByTestId('call-view')).toBeHidden({ timeout: 15_000 });
 		await expect(A.page.getByText(/^Video call, \d+:\d\d$/)).toBeVisible();
+
+		// Again, and the media node is killed (-9) mid-call: both pages say why the call ended.
+		await A.page.getByRole('button', { name: 'Video call Bob Builder' }).click();
+		await B.page.getByRole('alertdialog').getByRole('button', { name: 'Accept video call from Alice Liddell' }).click();
+		for (const page of [A.page, B.page]) await expect(page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 30_000 });
+		await grows(B.page, (s) => s.inbound.video.framesDecoded, 5, 30_000);
+		cluster.procs.find((p) => p.name === 'media-1')!.child.kill('SIGKILL');
+		for (const page of [A.page, B.page]) await expect(page.getByTestId('call-status')).toHaveText("The call's media server stopped; start the call again", { timeout: 15_000 });
+		for (const page of [A.page, B.page]) await expect(page.getByTestId('call-view')).toBeHidden({ timeout: 10_000 });
 	} finally {
 		await cluster.stop();
 	}
