@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { io as connect, type Socket } from 'socket.io-client';
 import { WebSocket } from 'ws';
-import { connectFew, stepLoop, whenIdle, type StepLoop } from './step-loop.js';
+import { connectFew, stepLoop, whenIdle, type StepLoop, type StepOrder } from './step-loop.js';
 import type { Workload } from './workload.js';
 
 export interface DeviceEndpoint {
@@ -33,40 +33,7 @@ export interface GeneratorSetup {
 	pairs: PairSetup[];
 }
 
-export interface StepOrder {
-	/** Identifies the step in message tags. */
-	id: number;
-	/** This generator's share of the offered rate, messages per second. */
-	rate: number;
-	/** Wall-clock ms (Date.now()) when the first message is due: all generators start together. */
-	startEpochMs: number;
-	warmupMs: number;
-	measureMs: number;
-	/** After the last message is due, wait at most this long for the measured ones to arrive. */
-	drainMs: number;
-}
-
-export interface StepResult {
-	gen: number;
-	/** Messages due in the measured window. */
-	offered: number;
-	/** Messages that arrived at the peer's first device during the measured window (any due time). */
-	deliveredInWindow: number;
-	measureMs: number;
-	/** Latency of the measured messages, due time → the peer's first device (encoded HdrHistogram). */
-	histogram: string;
-	/** Measured messages that had not reached the peer by the cut-off (counted at their age then). */
-	missing: number;
-	/** Every message of the step: sent, acked ok, refused, and pushes received over all devices. */
-	sent: number;
-	acked: number;
-	ackErrors: number;
-	firstError?: string;
-	pushes: number;
-	expectedPushes: number;
-	/** A message pushed twice to the same device. */
-	duplicates: number;
-}
+export type { StepOrder, StepResult } from './step-loop.js';
 
 interface Device {
 	send(tag: string, text: string): void;

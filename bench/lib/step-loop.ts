@@ -5,10 +5,45 @@
 // message missing at the cut-off counted at its age. The protocol is the generator's: it sends through
 // `send` and reports what its devices receive through `onAck` and `onPush`.
 import { performance } from 'node:perf_hooks';
-import type { StepOrder, StepResult } from './chat-generator.js';
 import { encode, latencyHistogram, recordMs } from './histogram.js';
 import { pace, perfOfEpoch } from './rate.js';
 import { messageText, tagOf, type Workload } from './workload.js';
+
+/** One step of the ramp, as the parent orders it of every generator. */
+export interface StepOrder {
+	/** Identifies the step in message tags. */
+	id: number;
+	/** This generator's share of the offered rate, messages per second. */
+	rate: number;
+	/** Wall-clock ms (Date.now()) when the first message is due: all generators start together. */
+	startEpochMs: number;
+	warmupMs: number;
+	measureMs: number;
+	/** After the last message is due, wait at most this long for the measured ones to arrive. */
+	drainMs: number;
+}
+
+export interface StepResult {
+	gen: number;
+	/** Messages due in the measured window. */
+	offered: number;
+	/** Messages that arrived at the peer's first device during the measured window (any due time). */
+	deliveredInWindow: number;
+	measureMs: number;
+	/** Latency of the measured messages, due time → the peer's first device (encoded HdrHistogram). */
+	histogram: string;
+	/** Measured messages that had not reached the peer by the cut-off (counted at their age then). */
+	missing: number;
+	/** Every message of the step: sent, acked ok, refused, and pushes received over all devices. */
+	sent: number;
+	acked: number;
+	ackErrors: number;
+	firstError?: string;
+	pushes: number;
+	expectedPushes: number;
+	/** A message pushed twice to the same device. */
+	duplicates: number;
+}
 
 export interface StepLoopOptions {
 	gen: number;
