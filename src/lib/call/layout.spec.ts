@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { gridFor, layerFor, simulcastEncodings } from './layout';
+
+const shape = (count: number, width = 1600, height = 900) => {
+	const g = gridFor(count, width, height);
+	return `${g.cols}x${g.rows}`;
+};
+
+describe('gridFor', () => {
+	it('grows 1, 2, 2x2, 3x3, 4x4 on a wide screen', () => {
+		expect(shape(1)).toBe('1x1');
+		expect(shape(2)).toBe('2x1');
+		expect(shape(3)).toBe('2x2');
+		expect(shape(4)).toBe('2x2');
+		expect(shape(7)).toBe('3x3');
+		expect(shape(9)).toBe('3x3');
+		expect(shape(10)).toBe('4x3');
+		expect(shape(16)).toBe('4x4');
+		expect(shape(17)).toBe('5x4');
+		expect(shape(25)).toBe('5x5');
+	});
+
+	it('drops an empty row: 5 and 6 fit in 3x2', () => {
+		expect(shape(5)).toBe('3x2');
+		expect(shape(6)).toBe('3x2');
+	});
+
+	it('stacks on a tall (phone) screen', () => {
+		expect(shape(2, 360, 640)).toBe('1x2');
+		expect(shape(3, 360, 640)).toBe('2x2');
+		expect(shape(6, 360, 640)).toBe('2x3');
+		expect(shape(1, 360, 640)).toBe('1x1');
+	});
+
+	it('always has a cell for every tile', () => {
+		for (let n = 1; n <= 60; n++) {
+			for (const [w, h] of [
+				[1600, 900],
+				[360, 640],
+				[800, 800]
+			]) {
+				const g = gridFor(n, w, h);
+				expect(g.cols * g.rows).toBeGreaterThanOrEqual(n);
+				expect(g.cols * (g.rows - 1)).toBeLessThan(n);
+			}
+		}
+	});
+
+	it('sizes 16:9 tiles that fit their cell', () => {
+		const g = gridFor(4, 1600, 900, 10);
+		// cells: 795 x 445; 16:9 limited by height: 445 * 16/9 = 791
+		expect(g.tileHeight).toBe(445);
+		expect(g.tileWidth).toBe(791);
+		const phone = gridFor(2, 360, 640, 8);
+		// cells: 360 x 316; limited by width
+		expect(phone.tileWidth).toBe(360);
+		expect(phone.tileHeight).toBe(202);
+	});
+
+	it('treats no space and no tiles safely', () => {
+		expect(gridFor(0, 0, 0)).toEqual({ cols: 1, rows: 1, tileWidth: 0, tileHeight: 0 });
+	});
+});
+
+describe('layerFor', () => {
+	it('picks the smallest layer at least as wide as the tile', () => {
+		expect(layerFor(0)).toBe(0);
+		expect(layerFor(200)).toBe(0);
+		expect(layerFor(320)).toBe(0);
+		expect(layerFor(321)).toBe(1);
+		expect(layerFor(640)).toBe(1);
+		expect(layerFor(641)).toBe(2);
+		expect(layerFor(3000)).toBe(2);
+	});
+
+	it('counts device pixels', () => {
+		expect(layerFor(200, 2)).toBe(1);
+		expect(layerFor(400, 2)).toBe(2);
+		expect(layerFor(200, 0.5)).toBe(0);
+	});
+
+	it('follows the camera size', () => {
+		expect(layerFor(200, 1, 640)).toBe(1);
+		expect(layerFor(400, 1, 640)).toBe(2);
+	});
+});
+
+describe('simulcastEncodings', () => {
+	it('sends ¼, ½ and full size, smallest first, with rising bitrates', () => {
+		const e = simulcastEncodings();
+		expect(e.map((x) => x.scaleResolutionDownBy)).toEqual([4, 2, 1]);
+		expect(e[0].maxBitrate).toBeLessThan(e[1].maxBitrate);
+		expect(e[1].maxBitrate).toBeLessThan(e[2].maxBitrate);
+	});
+});
