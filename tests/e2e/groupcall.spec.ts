@@ -1,0 +1,147 @@
+import type { Page } from '@playwright/test';
+import { findWorkerBinary } from '../../server/media/worker-bin.js';
+import type { CallStats } from '../../src/lib/call/transport.js';
+import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { expect, test, uniqueName } from './fixtures.js';
+
+// A group video call of three browsers through Parley's SFU, with Chromium's fake camera and
+// microphone (playwright.config.ts): each camera goes out in simulcast layers, each page decodes the
+// two others', people leave, and the last one out leaves the call line in the thread.
+const worker = findWorkerBinary({ configured: process.env.MEDIASOUP_WORKER_BIN });
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+if ('error' in worker && !ci) console.warn(`[groupcall e2e] skipped: ${worker.error}`);
+
+function stats(page: Page): Promise<CallStats | null> {
+	return page.evaluate(() => (window as unknown as { __parleyCall?: { stats(): Promise<CallStats | null> } }).__parleyCall?.stats() ?? null);
+}
+
+/** Waits until the video frames decoded from `userId` on `page` grow past their value now (and past `min`). */
+async function decodes(page: Page, userId: string, min = 0): Promise<void> {
+	const frames = async () => (await stats(page))?.inbound.framesByUser[userId] ?? -1;
+	const start = await frames();
+	await expect.poll(frames, { timeout: 30_000, intervals: [250, 500, 1000] }).toBeGreaterThan(Math.max(start, min));
+}
+
+test('three people in a group video call: start, see it in progress, join, decode each other, leave one by one; the last one out writes the call line', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	expect('error' in worker ? worker.error : 'ok', 'CI needs a mediasoup worker').toBe('ok');
+	// Three browsers sending and decoding video on a 2-core machine that runs other suites beside it.
+	test.setTimeout(300_000);
+	const [alice, bob, carol] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Caller' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Joiner' }),
+		signUp({ username: uniqueName('carol'), displayName: 'Carol Leaver' })
+	]);
+	const [a, b, c] = await Promise.all([alice, bob, carol].map((acc) => connectBot(parley.baseURL, acc)));
+	await befriend(a, b);
+	await befriend(a, c);
+	const title = `Standup ${uniqueName('g')}`;
+	const { thread } = await a.request('groups:create', { title, memberIds: [b.user.id, c.user.id] });
+	const ids = { alice: a.user.id, bob: b.user.id, carol: c.user.id };
+	for (const bot of [a, b, c]) bot.close();
+
+	const A = await signedInPage(browser, parley.baseURL, alice);
+	const B = await signedInPage(browser, parley.baseURL, bob);
+	const C = await signedInPage(browser, parley.baseURL, carol);
+	for (const { page } of [A, B, C]) await page.goto(`/app/t/${thread.id}`);
+
+	// Alice starts a video call from the group's header: it is active at once, with her alone in it.
+	await A.page.getByRole('button', { name: `Video call ${title}` }).click();
+	const viewA = A.page.getByTestId('call-view');
+	await expect(viewA).toHaveAttribute('data-group', 'true');
+	await expect(viewA).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+	await expect(A.page.getByTestId('participant-count')).toHaveText('1 person');
+
+	// Bob and Carol: a card rings (dismissed here), the thread shows the call in progress with Alice in it, and they join.
+	for (const [page, inCall] of [
+		[B.page, 'Alice Caller · 1 person'],
+		[C.page, 'Alice Caller, Bob Joiner · 2 people']
+	] as const) {
+		const card = page.getByRole('alertdialog');
+		await expect(card).toContainText('Alice Caller');
+		await expect(card).toContainText(`Started a group video call in ${title}`);
+		await card.getByRole('button', { name: 'Dismiss group call' }).click();
+		await expect(card).toBeHidden();
+		const bar = page.getByTestId('call-in-progress');
+		await expect(bar).toContainText('Call in progress');
+		await expect(bar.getByTestId('call-participants')).toHaveText(inCall);
+		await expect(page.getByTestId('thread-item').filter({ hasText: title }).getByTestId('call-marker')).toBeVisible();
+		await bar.getByRole('button', { name: 'Join', exact: true }).click();
+		await expect(page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+	}
+
+	// Everyone sees three tiles and decodes video from both others; the cameras go out in more than one simulcast layer.
+	const pages = { alice: A.page, bob: B.page, carol: C.page };
+	for (const [who, page] of Object.entries(pages)) {
+		await expect(page.getByTestId('participant-count')).toHaveText('3 people');
+		await expect(page.getByTestId('call-tile')).toHaveCount(3);
+		for (const [other, id] of Object.entries(ids)) if (other !== who) await decodes(page, id, 5);
+		await expect.poll(async () => (await stats(page))?.outbound.video.streams ?? 0, { timeout: 20_000 }).toBeGreaterThan(1);
+	}
+	// Remote tiles show video, with the sender's name.
+	await expect(A.page.getByRole('group', { name: /^Bob Joiner/ }).locator('video')).toBeVisible();
+	await expect(A.page.getByRole('group', { name: /^Carol Leaver/ }).locator('video')).toBeVisible();
+
+	// Bob mutes: the others' tiles of him say so.
+	await B.page.getByRole('button', { name: 'Mute microphone' }).click();
+	await expect(A.page.getByRole('group', { name: /^Bob Joiner.*microphone off/ })).toBeVisible();
+	await B.page.getByRole('button', { name: 'Unmute microphone' }).click();
+	await expect(A.page.getByRole('group', { name: /^Bob Joiner.*microphone off/ })).toHaveCount(0);
+
+	// Carol leaves: her call closes, her thread shows the call going on with two; Alice and Bob keep going with two.
+	await C.page.getByRole('button', { name: 'Leave call' }).click();
+	await expect(C.page.getByTestId('call-view')).toBeHidden({ timeout: 10_000 });
+	await expect(C.page.getByTestId('call-in-progress').getByTestId('call-participants')).toHaveText(/ · 2 people$/);
+	for (const [who, page] of [
+		['alice', A.page],
+		['bob', B.page]
+	] as const) {
+		await expect(page.getByTestId('participant-count')).toHaveText('2 people');
+		await expect(page.getByTestId('call-tile')).toHaveCount(2);
+		await decodes(page, who === 'alice' ? ids.bob : ids.alice);
+	}
+
+	// Bob, then Alice, leave: the call ends, and every member's thread has the line.
+	await B.page.getByRole('button', { name: 'Leave call' }).click();
+	await expect(A.page.getByTestId('participant-count')).toHaveText('1 person');
+	await A.page.getByRole('button', { name: 'Leave call' }).click();
+	for (const page of [A.page, B.page, C.page]) {
+		await expect(page.getByTestId('call-view')).toBeHidden({ timeout: 10_000 });
+		await expect(page.getByText(/^Group call, \d+:\d\d, 3 people$/)).toBeVisible();
+		await expect(page.getByTestId('call-in-progress')).toBeHidden();
+	}
+
+	for (const { context } of [A, B, C]) await context.close();
+});
+
+test('joining a group call from a second device moves you there; the first device says so', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	test.setTimeout(180_000);
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Mover' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Stayer' })]);
+	const [a, b] = await Promise.all([alice, bob].map((acc) => connectBot(parley.baseURL, acc)));
+	await befriend(a, b);
+	const title = `Moves ${uniqueName('g')}`;
+	const { thread } = await a.request('groups:create', { title, memberIds: [b.user.id] });
+	// Bob is in the call through the protocol (no media): the call stays up while Alice moves.
+	await b.request('call:invite', { threadId: thread.id, video: false });
+	a.close();
+
+	const first = await signedInPage(browser, parley.baseURL, alice);
+	await first.page.goto(`/app/t/${thread.id}`);
+	await first.page.getByTestId('call-in-progress').getByRole('button', { name: 'Join', exact: true }).click();
+	await expect(first.page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+
+	// The same person on another device: the bar offers "Join here"; the call moves, the first device ends with the reason.
+	const second = await signedInPage(browser, parley.baseURL, alice);
+	await second.page.goto(`/app/t/${thread.id}`);
+	await expect(second.page.getByTestId('call-participants')).toHaveText(/ · 2 people$/);
+	await second.page.getByRole('button', { name: 'Join here' }).click();
+	await expect(first.page.getByTestId('call-status')).toHaveText('You joined from another device');
+	await expect(second.page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+	await expect(second.page.getByTestId('participant-count')).toHaveText('2 people');
+
+	await second.page.getByRole('button', { name: 'Leave call' }).click();
+	await expect(second.page.getByTestId('call-view')).toBeHidden({ timeout: 10_000 });
+	b.close();
+	for (const { context } of [first, second]) await context.close();
+});
