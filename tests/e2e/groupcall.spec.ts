@@ -15,6 +15,17 @@ function stats(page: Page): Promise<CallStats | null> {
 	return page.evaluate(() => (window as unknown as { __parleyCall?: { stats(): Promise<CallStats | null> } }).__parleyCall?.stats() ?? null);
 }
 
+interface Wish {
+	userId: string;
+	asked: { visible: boolean; layer: number };
+	done: { visible: boolean; layer: number };
+}
+
+/** What each video tile asked of its consumer (pause, simulcast layer), and what the server acknowledged. */
+function wants(page: Page): Promise<Wish[]> {
+	return page.evaluate(() => (window as unknown as { __parleyCall?: { wants(): Wish[] } }).__parleyCall?.wants() ?? []);
+}
+
 /** Waits until the video frames decoded from `userId` on `page` grow past their value now (and past `min`). */
 async function decodes(page: Page, userId: string, min = 0): Promise<void> {
 	const frames = async () => (await stats(page))?.inbound.framesByUser[userId] ?? -1;
@@ -42,7 +53,8 @@ test('three people in a group video call: start, see it in progress, join, decod
 
 	const A = await signedInPage(browser, parley.baseURL, alice);
 	const B = await signedInPage(browser, parley.baseURL, bob);
-	const C = await signedInPage(browser, parley.baseURL, carol);
+	// Carol is on a phone.
+	const C = await signedInPage(browser, parley.baseURL, carol, { viewport: { width: 360, height: 740 } });
 	for (const { page } of [A, B, C]) await page.goto(`/app/t/${thread.id}`);
 
 	// Alice starts a video call from the group's header: it is active at once, with her alone in it.
@@ -65,7 +77,7 @@ test('three people in a group video call: start, see it in progress, join, decod
 		const bar = page.getByTestId('call-in-progress');
 		await expect(bar).toContainText('Call in progress');
 		await expect(bar.getByTestId('call-participants')).toHaveText(inCall);
-		await expect(page.getByTestId('thread-item').filter({ hasText: title }).getByTestId('call-marker')).toBeVisible();
+		if (page === B.page) await expect(page.getByTestId('thread-item').filter({ hasText: title }).getByTestId('call-marker')).toBeVisible();
 		await bar.getByRole('button', { name: 'Join', exact: true }).click();
 		await expect(page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
 	}
@@ -81,6 +93,27 @@ test('three people in a group video call: start, see it in progress, join, decod
 	// Remote tiles show video, with the sender's name.
 	await expect(A.page.getByRole('group', { name: /^Bob Joiner/ }).locator('video')).toBeVisible();
 	await expect(A.page.getByRole('group', { name: /^Carol Leaver/ }).locator('video')).toBeVisible();
+	// Each tile asks for the layer its size needs: Alice's ~500 px tiles the middle one, Carol's ~176 px phone tiles the smallest;
+	// and Carol's phone gets smaller frames of Bob's camera than Alice's screen does.
+	const layers = async (page: Page) => (await wants(page)).map((w) => w.done.layer).sort();
+	await expect.poll(() => layers(A.page), { timeout: 20_000 }).toEqual([1, 1]);
+	await expect.poll(() => layers(C.page), { timeout: 20_000 }).toEqual([0, 0]);
+	const widthOfBob = async (page: Page) => (await stats(page))?.inbound.widthByUser[ids.bob] ?? 0;
+	await expect.poll(async () => (await widthOfBob(C.page)) > 0 && (await widthOfBob(C.page)) < (await widthOfBob(A.page)), { timeout: 30_000 }).toBe(true);
+	// The phone's call view fits its width.
+	expect(await C.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+
+	// Someone speaks loudest: their tile is ringed (the fake microphones beep).
+	await expect(A.page.locator('[data-testid="call-tile"][data-speaking="true"]')).toHaveCount(1, { timeout: 20_000 });
+
+	// Bob goes back to the chat: the call goes on in a small bar, his videos pause on the server; back in the call they come again.
+	await B.page.getByRole('button', { name: 'Back to chat' }).click();
+	await expect(B.page.getByRole('button', { name: 'Return to call' })).toBeFocused();
+	await expect(B.page.getByLabel(`Message to ${title}`)).toBeVisible();
+	await expect.poll(async () => (await wants(B.page)).map((w) => w.done.visible), { timeout: 10_000 }).toEqual([false, false]);
+	await B.page.getByRole('button', { name: 'Return to call' }).click();
+	await expect.poll(async () => (await wants(B.page)).map((w) => w.done.visible), { timeout: 10_000 }).toEqual([true, true]);
+	await decodes(B.page, ids.alice);
 
 	// Bob mutes: the others' tiles of him say so.
 	await B.page.getByRole('button', { name: 'Mute microphone' }).click();

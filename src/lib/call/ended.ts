@@ -26,15 +26,17 @@ export const ENDED_TEXT: Record<EndedReason, string> = {
 export const ENDED_SHOWN_MS = 2500;
 
 /**
- * `window.__parleyCall`: read-only numbers for browser tests and support (the phase and the RTP stream
- * totals); it can change nothing.
+ * `window.__parleyCall`: read-only numbers for browser tests and support (the phase, the RTP stream
+ * totals, what each tile asked of its consumer); it can change nothing.
  */
-export function exposeTestHook(client: { phase: string; stats(): Promise<CallStats | null>; transport: { handlerName: string } | null }): void {
+export function exposeTestHook(client: { phase: string; stats(): Promise<CallStats | null>; transport: { handlerName: string } | null; media: { wants(): unknown } }): void {
 	if (typeof window === 'undefined') return;
 	const hook = Object.freeze({
 		phase: () => client.phase,
 		stats: () => client.stats(),
-		handler: () => client.transport?.handlerName ?? null
+		handler: () => client.transport?.handlerName ?? null,
+		/** Per video consumer: the pause and simulcast layer its tile asked for, and what the server acknowledged. */
+		wants: () => client.media.wants()
 	});
 	Object.defineProperty(window, '__parleyCall', { value: hook, configurable: true, enumerable: false, writable: false });
 }

@@ -58,7 +58,21 @@ describe('gridFor', () => {
 	});
 
 	it('treats no space and no tiles safely', () => {
-		expect(gridFor(0, 0, 0)).toEqual({ cols: 1, rows: 1, tileWidth: 0, tileHeight: 0 });
+		expect(gridFor(0, 0, 0)).toEqual({ cols: 1, rows: 1, scrolls: false, tileWidth: 0, tileHeight: 0 });
+		expect(gridFor(9, 0, 0, 8, 160).scrolls).toBe(false);
+	});
+
+	it('scrolls rather than shrink tiles below the minimum', () => {
+		// 16 on a phone: 4x4 would be 84 px wide; 2 columns of 176 px, 8 rows to scroll through.
+		const g = gridFor(16, 360, 500, 8, 160);
+		expect(g).toMatchObject({ cols: 2, rows: 8, scrolls: true, tileWidth: 176, tileHeight: 99 });
+		// Room enough: no scrolling.
+		expect(gridFor(4, 1600, 900, 8, 160).scrolls).toBe(false);
+		// A short, wide strip (under a shared screen): the tiles keep the height of the strip.
+		const strip = gridFor(6, 1200, 100, 8, 160);
+		expect(strip.scrolls).toBe(true);
+		expect(strip.tileHeight).toBeLessThanOrEqual(100);
+		expect(strip.cols).toBe(3);
 	});
 });
 

@@ -6,6 +6,8 @@
 export interface Grid {
 	cols: number;
 	rows: number;
+	/** The tiles would be smaller than the minimum: fewer columns, and the grid scrolls (off-screen tiles pause). */
+	scrolls: boolean;
 	/** One tile's size in CSS pixels (0 when the space is empty). */
 	tileWidth: number;
 	tileHeight: number;
@@ -19,7 +21,7 @@ const TILE_RATIO = 16 / 9;
  * side (stacked when the space is taller than wide), 2×2 up to 4, 3×3 up to 9, 4×4 up to 16 and so on;
  * on a tall space (a phone held upright) the rows and columns swap, so the tiles stay large.
  */
-export function gridFor(count: number, width: number, height: number, gap = 8): Grid {
+export function gridFor(count: number, width: number, height: number, gap = 8, minTileWidth = 0): Grid {
 	const n = Math.max(1, Math.floor(count));
 	const side = Math.ceil(Math.sqrt(n));
 	let cols: number;
@@ -35,8 +37,13 @@ export function gridFor(count: number, width: number, height: number, gap = 8): 
 	const cellH = Math.max(0, (height - gap * (rows - 1)) / rows);
 	// The largest 16:9 tile that fits the cell.
 	const tileWidth = Math.min(cellW, cellH * TILE_RATIO);
-	const tileHeight = tileWidth / TILE_RATIO;
-	return { cols, rows, tileWidth: Math.floor(tileWidth), tileHeight: Math.floor(tileHeight) };
+	if (tileWidth < minTileWidth && width > 0 && height > 0) {
+		// Too many for the space: as many columns of at least the minimum as fit, rows below to scroll to.
+		const fit = Math.max(1, Math.min(cols, Math.floor((width + gap) / (minTileWidth + gap))));
+		const w = Math.min((width - gap * (fit - 1)) / fit, height * TILE_RATIO);
+		return { cols: fit, rows: Math.ceil(n / fit), scrolls: true, tileWidth: Math.floor(w), tileHeight: Math.floor(w / TILE_RATIO) };
+	}
+	return { cols, rows, scrolls: false, tileWidth: Math.floor(tileWidth), tileHeight: Math.floor(tileWidth / TILE_RATIO) };
 }
 
 /** A camera sends 3 simulcast layers: ¼, ½ and full size (layers 0, 1, 2). */

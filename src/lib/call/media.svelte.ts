@@ -1,6 +1,7 @@
 import type { IceServer, MediaSource, ProducerInfo } from '$lib/protocol';
 import { DeviceError, getLocalMedia, getScreen, listDevices, stopStream, type DeviceList } from './devices';
 import { CallTransport, type CallStats, type Request } from './transport';
+import { ConsumerWants, type Want } from './wants';
 
 /** One remote stream in the call view: a person's camera or screen. */
 export interface RemoteVideo {
@@ -55,12 +56,12 @@ export class CallMedia {
 	#pending: ProducerInfo[] = [];
 	#live = false;
 	#paused = new Map<string, boolean>();
-	/** What each video consumer was last asked for, and the request in flight, so each is sent once and in order. */
-	#wants = new Map<string, { visible: boolean; layer: number; chain: Promise<unknown> }>();
+	readonly #wants: ConsumerWants;
 
 	constructor(request: Request, warn: (message: string) => void) {
 		this.#request = request;
 		this.#warn = warn;
+		this.#wants = new ConsumerWants(request);
 	}
 
 	get transport(): CallTransport | null {
@@ -133,6 +134,7 @@ export class CallMedia {
 
 	producerClosed(producerId: string): void {
 		this.#pending = this.#pending.filter((p) => p.producerId !== producerId);
+		for (const c of this.#transport?.consumers.values() ?? []) if (c.info.producerId === producerId) this.#wants.delete(c.consumer.id);
 		this.#transport?.dropProducer(producerId);
 		this.#paused.delete(producerId);
 		this.#show();
@@ -164,23 +166,18 @@ export class CallMedia {
 
 	/**
 	 * What a tile needs of a video consumer: `visible` false pauses it on the server (nothing is sent),
-	 * `layer` picks the simulcast layer of a camera. Sent only when it changes, one at a time per consumer.
+	 * `layer` picks the simulcast layer of a camera in a group call.
 	 */
 	want(consumerId: string, want: { visible: boolean; layer?: number }): void {
 		const transport = this.#transport;
 		const entry = transport?.consumers.get(consumerId);
-		if (!transport || !entry) return;
-		const last = this.#wants.get(consumerId) ?? { visible: true, layer: -1, chain: Promise.resolve() };
-		const callId = transport.callId;
-		const steps: (() => Promise<unknown>)[] = [];
-		if (want.visible !== last.visible) steps.push(() => this.#request(want.visible ? 'media:resumeConsumer' : 'media:pauseConsumer', { callId, consumerId }));
-		const layer = want.layer ?? last.layer;
-		// Only a camera in a group call has layers to pick from.
-		if (this.#group && entry.info.source === 'camera' && layer >= 0 && layer !== last.layer) steps.push(() => this.#request('media:setPreferredLayers', { callId, consumerId, spatialLayer: layer }));
-		if (!steps.length) return;
-		let chain = last.chain;
-		for (const step of steps) chain = chain.then(step).catch(() => undefined);
-		this.#wants.set(consumerId, { visible: want.visible, layer, chain });
+		if (transport && entry) this.#wants.set(transport.callId, consumerId, want, this.#group && entry.info.source === 'camera');
+	}
+
+	/** Per video consumer: whose, what its tile asked, what the server did (tests and support). */
+	wants(): { consumerId: string; userId: string; asked: Want; done: Want }[] {
+		const snapshot = this.#wants.snapshot();
+		return [...(this.#transport?.consumers.values() ?? [])].filter((c) => snapshot[c.consumer.id]).map((c) => ({ consumerId: c.consumer.id, userId: c.userId, ...snapshot[c.consumer.id] }));
 	}
 
 	// ---- controls --------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ export interface CallStats {
 	inbound: {
 		audio: { bytes: number; packets: number };
 		video: { bytes: number; framesDecoded: number; width?: number; height?: number };
-		/** Video frames decoded per sending person (a group call has several). */
+		/** Video frames decoded per sending person (a group call has several), and the width of their camera's frames now. */
 		framesByUser: Record<string, number>;
+		widthByUser: Record<string, number>;
 	};
 	/** `streams`: the video RTP streams sent (a simulcast camera sends one per layer). */
 	outbound: { audio: { bytes: number; packets: number }; video: { bytes: number; framesEncoded: number; streams: number } };
@@ -166,7 +167,7 @@ export class CallTransport {
 
 	async stats(): Promise<CallStats> {
 		const out: CallStats = {
-			inbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesDecoded: 0 }, framesByUser: {} },
+			inbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesDecoded: 0 }, framesByUser: {}, widthByUser: {} },
 			outbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesEncoded: 0, streams: 0 } },
 			paused: {},
 			tracks: {}
@@ -198,7 +199,9 @@ export class CallTransport {
 		for (const c of this.consumers.values()) {
 			if (c.info.kind !== 'video' || c.consumer.closed) continue;
 			(await c.consumer.getStats()).forEach((s) => {
-				if (s.type === 'inbound-rtp') out.inbound.framesByUser[c.userId] = (out.inbound.framesByUser[c.userId] ?? 0) + (s.framesDecoded ?? 0);
+				if (s.type !== 'inbound-rtp') return;
+				out.inbound.framesByUser[c.userId] = (out.inbound.framesByUser[c.userId] ?? 0) + (s.framesDecoded ?? 0);
+				if (c.info.source === 'camera' && s.frameWidth) out.inbound.widthByUser[c.userId] = s.frameWidth;
 			});
 		}
 		for (const [source, p] of this.producers) {
