@@ -51,9 +51,9 @@ test('three people in a group video call: start, see it in progress, join, decod
 	const ids = { alice: a.user.id, bob: b.user.id, carol: c.user.id };
 	for (const bot of [a, b, c]) bot.close();
 
-	const A = await signedInPage(browser, parley.baseURL, alice);
+	// Alice has a large screen, Carol a phone.
+	const A = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 1600, height: 900 } });
 	const B = await signedInPage(browser, parley.baseURL, bob);
-	// Carol is on a phone.
 	const C = await signedInPage(browser, parley.baseURL, carol, { viewport: { width: 360, height: 740 } });
 	for (const { page } of [A, B, C]) await page.goto(`/app/t/${thread.id}`);
 
@@ -93,11 +93,11 @@ test('three people in a group video call: start, see it in progress, join, decod
 	// Remote tiles show video, with the sender's name.
 	await expect(A.page.getByRole('group', { name: /^Bob Joiner/ }).locator('video')).toBeVisible();
 	await expect(A.page.getByRole('group', { name: /^Carol Leaver/ }).locator('video')).toBeVisible();
-	// Each tile asks for the layer its size needs: Alice's ~500 px tiles the middle one, Carol's ~176 px phone tiles the smallest;
+	// Each tile asks for the layer its size needs: Alice's ~660 px tiles the full size, Carol's ~340 px phone tiles the middle one;
 	// and Carol's phone gets smaller frames of Bob's camera than Alice's screen does.
 	const layers = async (page: Page) => (await wants(page)).map((w) => w.done.layer).sort();
-	await expect.poll(() => layers(A.page), { timeout: 20_000 }).toEqual([1, 1]);
-	await expect.poll(() => layers(C.page), { timeout: 20_000 }).toEqual([0, 0]);
+	await expect.poll(() => layers(A.page), { timeout: 20_000 }).toEqual([2, 2]);
+	await expect.poll(() => layers(C.page), { timeout: 20_000 }).toEqual([1, 1]);
 	const widthOfBob = async (page: Page) => (await stats(page))?.inbound.widthByUser[ids.bob] ?? 0;
 	await expect.poll(async () => (await widthOfBob(C.page)) > 0 && (await widthOfBob(C.page)) < (await widthOfBob(A.page)), { timeout: 30_000 }).toBe(true);
 	// The phone's call view fits its width.

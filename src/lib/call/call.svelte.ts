@@ -6,7 +6,6 @@ import { ENDED_SHOWN_MS, ENDED_TEXT, exposeTestHook, type EndedReason } from './
 import { CallMedia } from './media.svelte';
 import { startTone } from './ringtone';
 import { RunningCalls } from './running.svelte';
-import type { CallStats, CallTransport } from './transport';
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
 export type { EndedReason } from './ended';
@@ -57,15 +56,6 @@ export class CallClient {
 		this.#chat = chat;
 		this.media = new CallMedia(chat.request.bind(chat), (message) => (this.notice = message));
 		this.#unsubscribe = chat.onSocket((socket) => this.#attach(socket));
-	}
-
-	get transport(): CallTransport | null {
-		return this.media.transport;
-	}
-
-	/** Read-only numbers of the call's RTP streams (tests and the call-test page). */
-	stats(): Promise<CallStats | null> {
-		return this.media.stats();
 	}
 
 	/** The thread of the call now (a group call's title and members). */
@@ -122,23 +112,12 @@ export class CallClient {
 		await this.#enter(call.kind === 'video', async () => (await this.#chat.request('call:join', { callId: call.callId })).call);
 	}
 
+	/** Answers a 1:1 call; joins a group call that rings. */
 	async accept(): Promise<void> {
 		const call = this.call;
 		if (this.phase !== 'incoming' || !call) return;
 		if (call.group) return this.join(call);
-		this.#stopRinging();
-		this.phase = 'connecting';
-		try {
-			await this.media.openLocal(call.kind === 'video');
-			const { call: accepted } = await this.#chat.request('call:accept', { callId: call.callId });
-			this.call = accepted;
-			this.#startTicker();
-			await this.#openTransport();
-			await this.media.produceLocal();
-			await this.#consumeExisting();
-		} catch (error) {
-			if (!this.#over()) this.#fail(error);
-		}
+		await this.#enter(call.kind === 'video', async () => (await this.#chat.request('call:accept', { callId: call.callId })).call);
 	}
 
 	async #enter(video: boolean, enter: () => Promise<CallInfo>): Promise<void> {
@@ -249,7 +228,7 @@ export class CallClient {
 		const call = this.call;
 		if (!call) return;
 		await this.media.open(call.callId, this.#iceServers, call.group, () => this.call?.callId === call.callId && !this.#over());
-		if (this.media.transport) exposeTestHook(this);
+		if (this.media.transport) exposeTestHook(() => this.phase, this.media);
 	}
 
 	async #consumeExisting(): Promise<void> {

@@ -29,14 +29,14 @@ export const ENDED_SHOWN_MS = 2500;
  * `window.__parleyCall`: read-only numbers for browser tests and support (the phase, the RTP stream
  * totals, what each tile asked of its consumer); it can change nothing.
  */
-export function exposeTestHook(client: { phase: string; stats(): Promise<CallStats | null>; transport: { handlerName: string } | null; media: { wants(): unknown } }): void {
+export function exposeTestHook(phase: () => string, media: { stats(): Promise<CallStats | null>; transport: { handlerName: string } | null; wants(): unknown }): void {
 	if (typeof window === 'undefined') return;
 	const hook = Object.freeze({
-		phase: () => client.phase,
-		stats: () => client.stats(),
-		handler: () => client.transport?.handlerName ?? null,
+		phase,
+		stats: () => media.stats(),
+		handler: () => media.transport?.handlerName ?? null,
 		/** Per video consumer: the pause and simulcast layer its tile asked for, and what the server acknowledged. */
-		wants: () => client.media.wants()
+		wants: () => media.wants()
 	});
 	Object.defineProperty(window, '__parleyCall', { value: hook, configurable: true, enumerable: false, writable: false });
 }

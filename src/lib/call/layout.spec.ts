@@ -25,11 +25,29 @@ describe('gridFor', () => {
 		expect(shape(6)).toBe('3x2');
 	});
 
-	it('stacks on a tall (phone) screen', () => {
-		expect(shape(2, 360, 640)).toBe('1x2');
-		expect(shape(3, 360, 640)).toBe('2x2');
-		expect(shape(6, 360, 640)).toBe('2x3');
+	it('stacks on a tall (phone) screen, where a column gives the larger tiles', () => {
 		expect(shape(1, 360, 640)).toBe('1x1');
+		expect(shape(2, 360, 640)).toBe('1x2');
+		expect(shape(3, 360, 640)).toBe('1x3');
+		expect(shape(6, 360, 640)).toBe('1x6');
+		// A tall but wide enough space: two columns win.
+		expect(shape(6, 900, 1000)).toBe('2x3');
+	});
+
+	it('gives tiles at least as large as any other layout would', () => {
+		for (const [n, w, h] of [
+			[3, 1264, 576],
+			[5, 360, 640],
+			[7, 1600, 900],
+			[12, 800, 800]
+		]) {
+			const best = gridFor(n, w, h).tileWidth;
+			for (let cols = 1; cols <= n; cols++) {
+				const rows = Math.ceil(n / cols);
+				const other = Math.floor(Math.min((w - 8 * (cols - 1)) / cols, ((h - 8 * (rows - 1)) / rows) * (16 / 9)));
+				expect(best).toBeGreaterThanOrEqual(other);
+			}
+		}
 	});
 
 	it('always has a cell for every tile', () => {
@@ -68,11 +86,11 @@ describe('gridFor', () => {
 		expect(g).toMatchObject({ cols: 2, rows: 8, scrolls: true, tileWidth: 176, tileHeight: 99 });
 		// Room enough: no scrolling.
 		expect(gridFor(4, 1600, 900, 8, 160).scrolls).toBe(false);
-		// A short, wide strip (under a shared screen): the tiles keep the height of the strip.
-		const strip = gridFor(6, 1200, 100, 8, 160);
-		expect(strip.scrolls).toBe(true);
+		// A short, wide strip (under a shared screen): one row while it fits, then rows of the strip's height to scroll.
+		expect(gridFor(6, 1200, 100, 8, 160)).toMatchObject({ cols: 6, rows: 1, scrolls: false, tileHeight: 100 });
+		const strip = gridFor(12, 1200, 100, 8, 160);
+		expect(strip).toMatchObject({ cols: 7, rows: 2, scrolls: true });
 		expect(strip.tileHeight).toBeLessThanOrEqual(100);
-		expect(strip.cols).toBe(3);
 	});
 });
 

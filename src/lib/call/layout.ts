@@ -17,33 +17,35 @@ export interface Grid {
 const TILE_RATIO = 16 / 9;
 
 /**
- * The grid for `count` tiles in `width` × `height` (CSS px) with `gap` between cells: 1, 2 side by
- * side (stacked when the space is taller than wide), 2×2 up to 4, 3×3 up to 9, 4×4 up to 16 and so on;
- * on a tall space (a phone held upright) the rows and columns swap, so the tiles stay large.
+ * The grid for `count` tiles in `width` × `height` (CSS px) with `gap` between cells: the columns and
+ * rows that give the largest 16:9 tiles, so on a wide screen 1, 2 side by side, 2×2 up to 4, 3×2, 3×3
+ * up to 9, 4×4 up to 16…, and on a tall one (a phone held upright) a column. When even the best tiles
+ * would be narrower than `minTileWidth`, as many columns of at least that as fit, and the grid scrolls.
  */
 export function gridFor(count: number, width: number, height: number, gap = 8, minTileWidth = 0): Grid {
 	const n = Math.max(1, Math.floor(count));
-	const side = Math.ceil(Math.sqrt(n));
-	let cols: number;
-	let rows: number;
-	if (n === 2) [cols, rows] = [2, 1];
-	else [cols, rows] = [side, Math.ceil(n / side)];
-	// Square grids (1, 2×2, 3×3) keep their side; 2 in a row and 3×2 turn on a tall space.
-	if (height > width && cols > rows) [cols, rows] = [rows, cols];
-	// 3×3 holds 5 to 9, but 5 and 6 fit in 3×2: drop the empty row.
-	while (cols * (rows - 1) >= n && rows > 1) rows--;
-	while (rows * (cols - 1) >= n && cols > 1) cols--;
-	const cellW = Math.max(0, (width - gap * (cols - 1)) / cols);
-	const cellH = Math.max(0, (height - gap * (rows - 1)) / rows);
-	// The largest 16:9 tile that fits the cell.
-	const tileWidth = Math.min(cellW, cellH * TILE_RATIO);
-	if (tileWidth < minTileWidth && width > 0 && height > 0) {
-		// Too many for the space: as many columns of at least the minimum as fit, rows below to scroll to.
-		const fit = Math.max(1, Math.min(cols, Math.floor((width + gap) / (minTileWidth + gap))));
+	const tileOf = (cols: number, rows: number) => {
+		const cellW = Math.max(0, (width - gap * (cols - 1)) / cols);
+		const cellH = Math.max(0, (height - gap * (rows - 1)) / rows);
+		// The largest 16:9 tile that fits the cell.
+		return Math.min(cellW, cellH * TILE_RATIO);
+	};
+	let best = { cols: 1, rows: n, tile: -1 };
+	for (let cols = 1; cols <= n; cols++) {
+		const rows = Math.ceil(n / cols);
+		// A layout with a whole empty row or column is never better than the one without it.
+		if (cols * (rows - 1) >= n || rows * (cols - 1) >= n) continue;
+		const tile = tileOf(cols, rows);
+		// Half a pixel is a tie: keep the fewer columns on a tall space and take more on a wide one.
+		if (tile > best.tile + 0.5 || (Math.abs(tile - best.tile) <= 0.5 && width > height)) best = { cols, rows, tile };
+	}
+	if (best.tile < minTileWidth && width > 0 && height > 0) {
+		const fit = Math.max(1, Math.min(n, Math.floor((width + gap) / (minTileWidth + gap))));
 		const w = Math.min((width - gap * (fit - 1)) / fit, height * TILE_RATIO);
 		return { cols: fit, rows: Math.ceil(n / fit), scrolls: true, tileWidth: Math.floor(w), tileHeight: Math.floor(w / TILE_RATIO) };
 	}
-	return { cols, rows, scrolls: false, tileWidth: Math.floor(tileWidth), tileHeight: Math.floor(tileWidth / TILE_RATIO) };
+	const tile = Math.max(0, best.tile);
+	return { cols: best.cols, rows: best.rows, scrolls: false, tileWidth: Math.floor(tile), tileHeight: Math.floor(tile / TILE_RATIO) };
 }
 
 /** A camera sends 3 simulcast layers: ¼, ½ and full size (layers 0, 1, 2). */

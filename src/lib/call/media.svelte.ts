@@ -1,23 +1,8 @@
-import type { IceServer, MediaSource, ProducerInfo } from '$lib/protocol';
+import type { IceServer, ProducerInfo } from '$lib/protocol';
 import { DeviceError, getLocalMedia, getScreen, listDevices, stopStream, type DeviceList } from './devices';
+import { peopleOf, type RemotePeer } from './remote';
 import { CallTransport, type CallStats, type Request } from './transport';
 import { ConsumerWants, type Want } from './wants';
-
-/** One remote stream in the call view: a person's camera or screen. */
-export interface RemoteVideo {
-	consumerId: string;
-	track: MediaStreamTrack;
-	paused: boolean;
-}
-
-/** What the call view shows of one other person in the call. */
-export interface RemotePeer {
-	userId: string;
-	audio: MediaStreamTrack | null;
-	audioPaused: boolean;
-	camera: RemoteVideo | null;
-	screen: RemoteVideo | null;
-}
 
 /**
  * The media side of one call, as runes: your microphone, camera and screen (mute, camera off, share,
@@ -151,17 +136,8 @@ export class CallMedia {
 		if (entry) this.#show();
 	}
 
-	/** Rebuilds `remotes` from the consumers, in the order people's media arrived. */
 	#show(): void {
-		const byUser = new Map<string, RemotePeer>();
-		for (const { consumer, info, userId } of this.#transport?.consumers.values() ?? []) {
-			let peer = byUser.get(userId);
-			if (!peer) byUser.set(userId, (peer = { userId, audio: null, audioPaused: false, camera: null, screen: null }));
-			const paused = this.#paused.get(info.producerId) ?? false;
-			if (info.kind === 'audio') [peer.audio, peer.audioPaused] = [consumer.track, paused];
-			else peer[info.source === 'screen' ? 'screen' : 'camera'] = { consumerId: consumer.id, track: consumer.track, paused };
-		}
-		this.remotes = [...byUser.values()];
+		this.remotes = peopleOf([...(this.#transport?.consumers.values() ?? [])], this.#paused);
 	}
 
 	/**
