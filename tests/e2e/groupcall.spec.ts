@@ -112,6 +112,7 @@ test('three people in a group video call: start, see it in progress, join, decod
 	await expect(B.page.getByLabel(`Message to ${title}`)).toBeVisible();
 	await expect.poll(async () => (await wants(B.page)).map((w) => w.done.visible), { timeout: 10_000 }).toEqual([false, false]);
 	await B.page.getByRole('button', { name: 'Return to call' }).click();
+	await expect(B.page.getByRole('button', { name: 'Back to chat' })).toBeFocused();
 	await expect.poll(async () => (await wants(B.page)).map((w) => w.done.visible), { timeout: 10_000 }).toEqual([true, true]);
 	await decodes(B.page, ids.alice);
 
@@ -120,6 +121,22 @@ test('three people in a group video call: start, see it in progress, join, decod
 	await expect(A.page.getByRole('group', { name: /^Bob Joiner.*microphone off/ })).toBeVisible();
 	await B.page.getByRole('button', { name: 'Unmute microphone' }).click();
 	await expect(A.page.getByRole('group', { name: /^Bob Joiner.*microphone off/ })).toHaveCount(0);
+
+	// Alice turns her camera off: the others' tile of her says so and shows her avatar; on again, her video comes back.
+	await A.page.getByRole('button', { name: 'Turn camera off' }).click();
+	await expect(B.page.getByRole('group', { name: /^Alice Caller.*camera off/ })).toBeVisible();
+	await expect(B.page.getByRole('group', { name: /^Alice Caller/ }).locator('video')).toHaveCount(0);
+	await A.page.getByRole('button', { name: 'Turn camera on' }).click();
+	await expect(B.page.getByRole('group', { name: /^Alice Caller/ }).locator('video')).toBeVisible();
+
+	// Alice shares her screen: a tile of its own, large, on every page beside her camera; Bob decodes it; she stops, it goes.
+	await A.page.getByRole('button', { name: 'Share screen' }).click();
+	for (const page of [B.page, C.page]) await expect(page.getByRole('group', { name: "Alice Caller's screen" }).locator('video')).toBeVisible();
+	await expect(B.page.getByTestId('call-tile')).toHaveCount(3);
+	await expect.poll(async () => (await wants(B.page)).length, { timeout: 10_000 }).toBe(3);
+	await decodes(B.page, ids.alice);
+	await A.page.getByRole('button', { name: 'Stop sharing screen' }).click();
+	for (const page of [B.page, C.page]) await expect(page.getByTestId('screen-tile')).toHaveCount(0);
 
 	// Carol leaves: her call closes, her thread shows the call going on with two; Alice and Bob keep going with two.
 	await C.page.getByRole('button', { name: 'Leave call' }).click();
