@@ -195,3 +195,51 @@ test('joining a group call from a second device moves you there; the first devic
 	b.close();
 	for (const { context } of [first, second]) await context.close();
 });
+
+test('a group voice call joined from the ringing card: avatars, no video, sound both ways; the card of someone who never joined goes when the call ends', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	test.setTimeout(180_000);
+	const [alice, bob, carol] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Voice' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Voice' }),
+		signUp({ username: uniqueName('carol'), displayName: 'Carol Away' })
+	]);
+	const [a, b, c] = await Promise.all([alice, bob, carol].map((acc) => connectBot(parley.baseURL, acc)));
+	await befriend(a, b);
+	await befriend(a, c);
+	const title = `Voices ${uniqueName('g')}`;
+	const { thread } = await a.request('groups:create', { title, memberIds: [b.user.id, c.user.id] });
+	for (const bot of [a, b, c]) bot.close();
+
+	const A = await signedInPage(browser, parley.baseURL, alice);
+	const B = await signedInPage(browser, parley.baseURL, bob);
+	const C = await signedInPage(browser, parley.baseURL, carol);
+	await A.page.goto(`/app/t/${thread.id}`);
+	await A.page.getByRole('button', { name: `Voice call ${title}` }).click();
+	await expect(A.page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+
+	// Bob joins from the card, wherever he is in the app; Carol's card rings on and she does nothing.
+	await B.page.getByRole('alertdialog').getByRole('button', { name: `Join group call in ${title}` }).click();
+	await expect(C.page.getByRole('alertdialog')).toContainText(`Started a group voice call in ${title}`);
+	for (const page of [A.page, B.page]) {
+		await expect(page.getByTestId('call-view')).toHaveAttribute('data-phase', 'active', { timeout: 20_000 });
+		await expect(page.getByTestId('participant-count')).toHaveText('2 people');
+		await expect(page.getByTestId('call-tile')).toHaveCount(2);
+		await expect(page.getByTestId('call-view').locator('video')).toHaveCount(0);
+		await expect(page.getByRole('button', { name: 'Turn camera off' })).toHaveCount(0);
+		const audio = async () => (await stats(page))?.inbound.audio.bytes ?? 0;
+		const start = await audio();
+		await expect.poll(audio, { timeout: 20_000 }).toBeGreaterThan(start);
+	}
+
+	// Both leave: the call ends, Carol's card (still ringing: the ring lasts 30 s) goes, and her thread has the line with 2 people.
+	await expect(C.page.getByRole('alertdialog')).toBeVisible();
+	await B.page.getByRole('button', { name: 'Leave call' }).click();
+	await A.page.getByRole('button', { name: 'Leave call' }).click();
+	await expect(C.page.getByRole('alertdialog')).toBeHidden();
+	await expect(C.page.getByTestId('call-view')).toHaveCount(0);
+	await C.page.goto(`/app/t/${thread.id}`);
+	await expect(C.page.getByText(/^Group call, \d+:\d\d, 2 people$/)).toBeVisible();
+
+	for (const { context } of [A, B, C]) await context.close();
+});

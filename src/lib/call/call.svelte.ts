@@ -196,7 +196,8 @@ export class CallClient {
 		});
 		socket.on('call:ended', ({ callId, reason, summary }) => {
 			if (this.call?.callId !== callId) return;
-			if (reason === 'answered_elsewhere' || (this.phase === 'incoming' && reason === 'declined')) {
+			// Not about a call you were in: answered on another device, your ringing dismissed, a group call you never joined ended.
+			if (reason === 'answered_elsewhere' || (this.phase === 'incoming' && (reason === 'declined' || this.call.group))) {
 				this.#cleanup();
 				this.#reset();
 				return;
