@@ -1,101 +1,80 @@
 import type { ChatClient } from '$lib/chat/client.svelte';
 import type { ChatSocket } from '$lib/chat/connection';
-import type { CallEndReason, CallInfo, CallSummary, IceServer, MediaSource, ProducerInfo, UserCard } from '$lib/protocol';
-import { DeviceError, getLocalMedia, getScreen, listDevices, stopStream, type DeviceList } from './devices';
+import type { CallEndReason, CallInfo, CallSummary, IceServer, Thread, UserCard } from '$lib/protocol';
+import { DeviceError } from './devices';
+import { ENDED_SHOWN_MS, ENDED_TEXT, exposeTestHook, type EndedReason } from './ended';
+import { CallMedia } from './media.svelte';
 import { startTone } from './ringtone';
-import { CallTransport, type CallStats } from './transport';
+import { RunningCalls } from './running.svelte';
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
-
-/** Why the call view shows "ended": the server's reasons, or a problem on this side. */
-export type EndedReason = CallEndReason | 'connection_lost' | 'device' | 'unavailable' | 'error';
-
-const ENDED_TEXT: Record<EndedReason, string> = {
-	hangup: 'Call ended',
-	cancelled: 'Call cancelled',
-	declined: 'Declined',
-	busy: 'Busy: they are in another call',
-	no_answer: 'No answer',
-	answered_elsewhere: 'Answered on another device',
-	peer_left: 'The connection to them was lost',
-	media_failed: 'The call failed on the server',
-	media_lost: "The call's media server stopped; start the call again",
-	moved: 'You joined this call on another device',
-	connection_lost: 'Your connection was lost',
-	device: 'Could not start your camera or microphone',
-	unavailable: 'Calls are unavailable on this server',
-	error: 'The call failed'
-};
-
-/** How long "ended" stays on screen before the view closes by itself. */
-const ENDED_SHOWN_MS = 2500;
+export type { EndedReason } from './ended';
 
 /**
- * One person's calls in this tab, as runes: the phase (idle, outgoing ringing, incoming, connecting,
- * active, ended with a reason), the peer, the local and remote media, mute, camera, screen share,
- * device choice and the call timer. Signaling goes over the chat client's socket; the media through
- * `CallTransport` (mediasoup-client).
+ * One person's calls in this tab, as runes: the signalling side. The phase (idle, outgoing ringing,
+ * incoming, connecting, active, ended with a reason), the call and who is in it, the active speaker,
+ * the timer, and the group calls running in your threads (`running`). The media (devices, transport,
+ * what the others send) is `media`, a `CallMedia`.
  */
 export class CallClient {
 	phase = $state<CallPhase>('idle');
 	call = $state<CallInfo | null>(null);
-	/** The other person. */
+	/** The other person of a 1:1 call; in a group call, who rang (an incoming card). */
 	peer = $state<UserCard | null>(null);
 	ended = $state<{ reason: EndedReason; text: string; summary?: CallSummary } | null>(null);
 	/** A problem to show without ending the call (camera missing in a video call, screen share refused). */
 	notice = $state<string | null>(null);
-
+	/** Who speaks loudest now in a group call (null: nobody). */
+	activeSpeaker = $state<string | null>(null);
 	/** Whether this server carries calls (from `call:config`); `reason` when it does not. */
 	availability = $state<{ media: 'unknown' | 'available' | 'unavailable'; reason?: string }>({ media: 'unknown' });
-
-	localStream = $state.raw<MediaStream | null>(null);
-	remoteStream = $state.raw<MediaStream | null>(null);
-	remoteVideo = $state(false);
-	remoteAudioPaused = $state(false);
-	remoteVideoPaused = $state(false);
-	micMuted = $state(false);
-	cameraOff = $state(false);
-	sharingScreen = $state(false);
-	devices = $state.raw<DeviceList>({ microphones: [], cameras: [] });
-	microphoneId = $state<string | undefined>(undefined);
-	cameraId = $state<string | undefined>(undefined);
 	/** Ticks every second while a call is up, for the timer. */
 	now = $state(Date.now());
 
-	/** Seconds since the callee answered. */
+	readonly media: CallMedia;
+	readonly running = new RunningCalls();
+
+	/** Seconds since the callee answered (since a group call started). */
 	elapsed = $derived(this.call?.answeredAt && (this.phase === 'active' || this.phase === 'connecting') ? Math.max(0, Math.floor((this.now - Date.parse(this.call.answeredAt)) / 1000)) : 0);
 	/** True while this tab is in or placing a call. */
 	busy = $derived(this.phase !== 'idle' && this.phase !== 'ended' && this.phase !== 'incoming');
+	#startingGroup = $state(false);
+	/** A group call (or one being started, before the server has answered). */
+	group = $derived(this.call?.group ?? this.#startingGroup);
 
 	readonly #chat: ChatClient;
 	#iceServers: IceServer[] = [];
-	#transport: CallTransport | null = null;
+	#ringTimeoutMs = 45_000;
 	#socket: ChatSocket | null = null;
 	#stopTone: (() => void) | null = null;
 	#ticker: ReturnType<typeof setInterval> | null = null;
 	#endedTimer: ReturnType<typeof setTimeout> | null = null;
-	#cameraTrack: MediaStreamTrack | null = null;
-	#screenTrack: MediaStreamTrack | null = null;
+	#ringTimer: ReturnType<typeof setTimeout> | null = null;
 	#unsubscribe: () => void;
-	/** Producers of the peer announced before our transport was ready. */
-	#pendingProducers: ProducerInfo[] = [];
-	#opening: Promise<void> | null = null;
 
 	constructor(chat: ChatClient) {
 		this.#chat = chat;
+		this.media = new CallMedia(chat.request.bind(chat), (message) => (this.notice = message));
 		this.#unsubscribe = chat.onSocket((socket) => this.#attach(socket));
 	}
 
-	get transport(): CallTransport | null {
-		return this.#transport;
+	/** The thread of the call now (a group call's title and members). */
+	get thread(): Thread | undefined {
+		return this.call ? this.#chat.threads[this.call.threadId] : undefined;
 	}
 
-	/** Read-only numbers of the call's RTP streams (tests and the call-test page). */
-	async stats(): Promise<CallStats | null> {
-		return this.#transport ? this.#transport.stats() : null;
+	/** A name and picture for someone in the call: you, a member of its thread, or the peer. */
+	person(userId: string): { id: string; name: string; avatarUrl: string | null } {
+		if (userId === this.#chat.me.id) return { id: userId, name: 'You', avatarUrl: this.#chat.selfCard?.avatarUrl ?? null };
+		const card = this.thread?.members.find((m) => m.id === userId) ?? (this.peer?.id === userId ? this.peer : undefined);
+		return { id: userId, name: card?.displayName ?? 'Someone', avatarUrl: card?.avatarUrl ?? null };
 	}
 
-	// ---- placing, answering, ending ------------------------------------------------------------
+	get me(): string {
+		return this.#chat.me.id;
+	}
+
+	// ---- placing, answering, joining, ending ------------------------------------------------------
 
 	/** Calls the other member of a private thread. */
 	async start(threadId: string, peer: UserCard, video: boolean): Promise<void> {
@@ -104,33 +83,55 @@ export class CallClient {
 		this.peer = peer;
 		this.phase = 'outgoing';
 		try {
-			await this.#openLocal(video);
+			await this.media.openLocal(video);
 			const { call } = await this.#chat.request('call:invite', { threadId, video });
 			this.call = call;
 			if (call.state === 'ended') return this.#finish(call.endReason ?? 'error');
 			this.#tone('ringback');
 			// The caller sets up its media while it rings, so the call starts at once when answered.
 			await this.#openTransport();
-			await this.#produceLocal();
+			await this.media.produceLocal();
 		} catch (error) {
 			if (!this.#over()) this.#fail(error);
 		}
 	}
 
+	/** Starts a group call in a group thread (or joins the one running there). */
+	async startGroup(threadId: string, video: boolean): Promise<void> {
+		if (this.busy) return;
+		this.#reset();
+		this.#startingGroup = true;
+		await this.#enter(video, async () => (await this.#chat.request('call:invite', { threadId, video })).call);
+	}
+
+	/** Joins a group call in progress (or moves the call you are in to this device). */
+	async join(call: CallInfo): Promise<void> {
+		if (this.busy) return;
+		if (this.phase !== 'incoming') this.#reset();
+		this.call = call;
+		await this.#enter(call.kind === 'video', async () => (await this.#chat.request('call:join', { callId: call.callId })).call);
+	}
+
+	/** Answers a 1:1 call; joins a group call that rings. */
 	async accept(): Promise<void> {
 		const call = this.call;
 		if (this.phase !== 'incoming' || !call) return;
-		this.#stopToneNow();
+		if (call.group) return this.join(call);
+		await this.#enter(call.kind === 'video', async () => (await this.#chat.request('call:accept', { callId: call.callId })).call);
+	}
+
+	async #enter(video: boolean, enter: () => Promise<CallInfo>): Promise<void> {
+		this.#stopRinging();
 		this.phase = 'connecting';
 		try {
-			await this.#openLocal(call.kind === 'video');
-			const { call: accepted } = await this.#chat.request('call:accept', { callId: call.callId });
-			this.call = accepted;
+			await this.media.openLocal(video);
+			const call = await enter();
+			this.call = call;
+			this.running.put(call);
 			this.#startTicker();
 			await this.#openTransport();
-			await this.#produceLocal();
+			await this.media.produceLocal();
 			await this.#consumeExisting();
-			if (this.phase === 'connecting') this.phase = 'active';
 		} catch (error) {
 			if (!this.#over()) this.#fail(error);
 		}
@@ -140,103 +141,21 @@ export class CallClient {
 		const call = this.call;
 		if (this.phase !== 'incoming' || !call) return;
 		this.#cleanup();
-		this.phase = 'idle';
-		this.call = null;
+		this.#reset();
 		await this.#chat.request('call:decline', { callId: call.callId }).catch(() => undefined);
 	}
 
-	/** Hangs up (or cancels a call still ringing). */
+	/** Hangs up (cancels a call still ringing; leaves a group call). */
 	async hangup(): Promise<void> {
 		const call = this.call;
 		if (!call) return this.dismiss();
-		this.#finish('hangup');
+		this.#finish(call.group ? 'left' : 'hangup');
 		await this.#chat.request('call:hangup', { callId: call.callId }).catch(() => undefined);
 	}
 
 	/** Closes the "ended" view. */
 	dismiss(): void {
 		if (this.phase === 'ended' || this.phase === 'idle') this.#reset();
-	}
-
-	// ---- controls --------------------------------------------------------------------------------
-
-	async toggleMute(): Promise<void> {
-		const muted = !this.micMuted;
-		this.micMuted = muted;
-		for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
-		await this.#transport?.setPaused('mic', muted).catch((e) => this.#warn(e));
-	}
-
-	async toggleCamera(): Promise<void> {
-		if (this.call?.kind !== 'video' && !this.#cameraTrack) return;
-		const off = !this.cameraOff;
-		this.cameraOff = off;
-		if (this.#cameraTrack) this.#cameraTrack.enabled = !off;
-		// While sharing the screen the producer sends the screen: camera off stops sending it too.
-		await this.#transport?.setPaused('camera', off).catch((e) => this.#warn(e));
-	}
-
-	/** Shares the screen in place of the camera (or as a video of its own in a voice call); again to stop. */
-	async toggleScreen(): Promise<void> {
-		if (this.sharingScreen) return this.#stopScreen();
-		let track: MediaStreamTrack;
-		try {
-			track = await getScreen();
-		} catch (error) {
-			this.notice = error instanceof Error ? error.message : String(error);
-			return;
-		}
-		this.#screenTrack = track;
-		this.sharingScreen = true;
-		// The browser's own "Stop sharing" button.
-		track.addEventListener('ended', () => void this.#stopScreen());
-		const transport = this.#transport;
-		if (!transport) return;
-		try {
-			if (transport.producers.has('camera')) await transport.replaceTrack('camera', track);
-			else await transport.produce(track, 'screen');
-			this.#showLocal();
-		} catch (error) {
-			this.#warn(error);
-			await this.#stopScreen();
-		}
-	}
-
-	async switchMicrophone(deviceId: string): Promise<void> {
-		try {
-			const stream = await getLocalMedia({ audio: true, video: false, microphoneId: deviceId });
-			const track = stream.getAudioTracks()[0];
-			track.enabled = !this.micMuted;
-			await this.#transport?.replaceTrack('mic', track);
-			for (const old of this.localStream?.getAudioTracks() ?? []) old.stop();
-			this.microphoneId = deviceId;
-			this.localStream = new MediaStream([track, ...(this.localStream?.getVideoTracks() ?? [])]);
-		} catch (error) {
-			this.notice = error instanceof Error ? error.message : String(error);
-		}
-	}
-
-	async switchCamera(deviceId: string): Promise<void> {
-		try {
-			const stream = await getLocalMedia({ audio: false, video: true, cameraId: deviceId });
-			const track = stream.getVideoTracks()[0];
-			track.enabled = !this.cameraOff;
-			if (!this.sharingScreen) await this.#transport?.replaceTrack('camera', track);
-			this.#cameraTrack?.stop();
-			this.#cameraTrack = track;
-			this.cameraId = deviceId;
-			this.#showLocal();
-		} catch (error) {
-			this.notice = error instanceof Error ? error.message : String(error);
-		}
-	}
-
-	async refreshDevices(): Promise<void> {
-		try {
-			this.devices = await listDevices();
-		} catch {
-			// keep the last list
-		}
 	}
 
 	/** Leaves for good (the signed-in layout goes away). */
@@ -250,9 +169,10 @@ export class CallClient {
 	// ---- socket events ---------------------------------------------------------------------------
 
 	#attach(socket: ChatSocket): void {
-		// A new socket means the old one dropped: the server has ended whatever call it carried.
+		// A new socket means the old one dropped: the server has ended (or left) whatever call it carried.
 		if (this.#socket && this.#socket !== socket && this.phase !== 'idle' && this.phase !== 'ended') this.#finish('connection_lost');
 		this.#socket = socket;
+		this.running.attach(socket, () => this.#chat.request('call:active', {}));
 		socket.on('call:ring', ({ call, caller }) => {
 			if (this.phase !== 'idle' && this.phase !== 'ended') return;
 			this.#reset();
@@ -260,23 +180,24 @@ export class CallClient {
 			this.peer = caller;
 			this.phase = 'incoming';
 			this.#tone('ring');
+			// A group call rings until it is joined or dismissed; this stops it ringing forever.
+			if (call.group) this.#ringTimer = setTimeout(() => this.phase === 'incoming' && this.#reset(), this.#ringTimeoutMs);
 		});
 		socket.on('call:accepted', ({ call }) => {
 			if (this.call?.callId !== call.callId || this.phase !== 'outgoing') return;
 			this.call = call;
-			this.#stopToneNow();
+			this.#stopRinging();
 			this.phase = 'connecting';
 			this.#startTicker();
-			void this.#consumeExisting().then(
-				() => {
-					if (this.phase === 'connecting') this.phase = 'active';
-				},
-				(error) => this.#fail(error)
-			);
+			void this.#consumeExisting().catch((error) => this.#fail(error));
+		});
+		socket.on('call:updated', ({ call }) => {
+			if (this.call?.callId === call.callId && !this.#over()) this.call = call;
 		});
 		socket.on('call:ended', ({ callId, reason, summary }) => {
 			if (this.call?.callId !== callId) return;
-			if (reason === 'answered_elsewhere') {
+			// Not about a call you were in: answered on another device, your ringing dismissed, a group call you never joined ended.
+			if (reason === 'answered_elsewhere' || (this.phase === 'incoming' && (reason === 'declined' || this.call.group))) {
 				this.#cleanup();
 				this.#reset();
 				return;
@@ -284,134 +205,39 @@ export class CallClient {
 			this.#finish(reason, summary);
 		});
 		socket.on('media:newProducer', ({ callId, producer }) => {
-			if (this.call?.callId !== callId) return;
-			if (!this.#transport || !this.call.answeredAt) this.#pendingProducers.push(producer);
-			else void this.#consume(producer).catch((e) => this.#warn(e));
+			if (this.call?.callId === callId) this.media.newProducer(producer);
 		});
-		socket.on('media:producerClosed', ({ callId, producerId }) => {
-			if (this.call?.callId !== callId) return;
-			this.#transport?.dropProducer(producerId);
-			this.#showRemote();
+		socket.on('media:producerClosed', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerClosed(producerId));
+		socket.on('media:producerPaused', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerPaused(producerId, true));
+		socket.on('media:producerResumed', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerPaused(producerId, false));
+		socket.on('media:activeSpeaker', ({ callId, userId }) => {
+			if (this.call?.callId === callId) this.activeSpeaker = userId;
 		});
-		socket.on('media:producerPaused', ({ callId, producerId }) => this.#remotePaused(callId, producerId, true));
-		socket.on('media:producerResumed', ({ callId, producerId }) => this.#remotePaused(callId, producerId, false));
 		void this.#chat.request('call:config', {}).then(
 			(config) => {
 				this.availability = { media: config.media, reason: config.reason };
 				this.#iceServers = config.iceServers;
+				this.#ringTimeoutMs = config.ringTimeoutMs;
 			},
 			() => undefined
 		);
 	}
 
-	#remotePaused(callId: string, producerId: string, paused: boolean): void {
-		if (this.call?.callId !== callId) return;
-		for (const c of this.#transport?.consumers.values() ?? []) {
-			if (c.info.producerId !== producerId) continue;
-			if (c.info.kind === 'audio') this.remoteAudioPaused = paused;
-			else this.remoteVideoPaused = paused;
-		}
-	}
-
 	// ---- media -----------------------------------------------------------------------------------
 
-	async #openLocal(video: boolean): Promise<void> {
-		let stream: MediaStream;
-		try {
-			stream = await getLocalMedia({ audio: true, video, microphoneId: this.microphoneId, cameraId: this.cameraId });
-		} catch (error) {
-			if (!video || !(error instanceof DeviceError) || error.problem === 'denied') throw error;
-			// No usable camera: go on with the microphone, and say so.
-			stream = await getLocalMedia({ audio: true, video: false, microphoneId: this.microphoneId });
-			this.notice = `${error.message} The call goes on without video.`;
-		}
-		this.#cameraTrack = stream.getVideoTracks()[0] ?? null;
-		this.localStream = stream;
-		void this.refreshDevices();
-	}
-
-	/** Opens the call's transports once, however many paths ask (ringing set-up and the answer can race). */
-	#openTransport(): Promise<void> {
-		this.#opening ??= this.#doOpenTransport().finally(() => (this.#opening = null));
-		return this.#opening;
-	}
-
-	async #doOpenTransport(): Promise<void> {
+	async #openTransport(): Promise<void> {
 		const call = this.call;
-		if (!call || this.#transport) return;
-		const transport = await CallTransport.open({ callId: call.callId, request: this.#chat.request.bind(this.#chat), iceServers: this.#iceServers });
-		if (this.call?.callId !== call.callId || this.phase === 'ended' || this.phase === 'idle') {
-			transport.close();
-			return;
-		}
-		this.#transport = transport;
-		exposeTestHook(this);
-	}
-
-	async #produceLocal(): Promise<void> {
-		const transport = this.#transport;
-		const stream = this.localStream;
-		if (!transport || !stream) return;
-		const mic = stream.getAudioTracks()[0];
-		if (mic && !transport.producers.has('mic')) {
-			await transport.produce(mic, 'mic');
-			if (this.micMuted) await transport.setPaused('mic', true);
-		}
-		const camera = this.#screenTrack ?? this.#cameraTrack;
-		if (camera && !transport.producers.has('camera')) {
-			await transport.produce(camera, 'camera');
-			if (this.cameraOff) await transport.setPaused('camera', true);
-		}
+		if (!call) return;
+		await this.media.open(call.callId, this.#iceServers, call.group, () => this.call?.callId === call.callId && !this.#over());
+		if (this.media.transport) exposeTestHook(() => this.phase, this.media);
 	}
 
 	async #consumeExisting(): Promise<void> {
 		const call = this.call;
 		if (!call) return;
-		if (!this.#transport) await this.#openTransport();
-		if (!this.#transport) return;
-		const { producers } = await this.#chat.request('media:producers', { callId: call.callId });
-		for (const p of [...producers, ...this.#pendingProducers.splice(0)]) await this.#consume(p);
-	}
-
-	async #consume(producer: ProducerInfo): Promise<void> {
-		const entry = await this.#transport?.consume(producer);
-		if (!entry) return;
-		if (entry.info.kind === 'audio') this.remoteAudioPaused = producer.paused;
-		else this.remoteVideoPaused = producer.paused;
-		this.#showRemote();
-	}
-
-	#showRemote(): void {
-		const tracks = [...(this.#transport?.consumers.values() ?? [])].map((c) => c.consumer.track);
-		this.remoteStream = tracks.length ? new MediaStream(tracks) : null;
-		this.remoteVideo = tracks.some((t) => t.kind === 'video');
-	}
-
-	#showLocal(): void {
-		const video = this.#screenTrack ?? this.#cameraTrack;
-		this.localStream = new MediaStream([...(this.localStream?.getAudioTracks() ?? []), ...(video ? [video] : [])]);
-	}
-
-	async #stopScreen(): Promise<void> {
-		const track = this.#screenTrack;
-		if (!track) return;
-		this.#screenTrack = null;
-		this.sharingScreen = false;
-		const transport = this.#transport;
-		try {
-			if (transport?.producers.get('camera')) await transport.replaceTrack('camera', this.#cameraTrack);
-			const screen = transport?.producers.get('screen');
-			if (screen) {
-				transport!.producers.delete('screen');
-				screen.close();
-				await this.#chat.request('media:closeProducer', { callId: this.call!.callId, producerId: screen.id });
-			}
-		} catch (error) {
-			this.#warn(error);
-		} finally {
-			track.stop();
-			this.#showLocal();
-		}
+		await this.#openTransport();
+		await this.media.consumeExisting(call.callId);
+		if (this.phase === 'connecting') this.phase = 'active';
 	}
 
 	// ---- lifecycle -------------------------------------------------------------------------------
@@ -429,7 +255,8 @@ export class CallClient {
 		const device = error instanceof DeviceError;
 		const unavailable = (error as { code?: string })?.code === 'not_implemented';
 		this.#finish(device ? 'device' : unavailable ? 'unavailable' : 'error');
-		if (this.ended) this.ended = { ...this.ended, text: error instanceof Error && (device || unavailable) ? error.message : this.ended.text };
+		const message = error instanceof Error ? error.message : '';
+		if (this.ended) this.ended = { ...this.ended, text: message && (device || unavailable || this.ended.reason === 'error') ? message : this.ended.text };
 		if (call && call.state !== 'ended') void this.#chat.request('call:hangup', { callId: call.callId }).catch(() => undefined);
 	}
 
@@ -438,18 +265,16 @@ export class CallClient {
 		return this.phase === 'ended' || this.phase === 'idle';
 	}
 
-	#warn(error: unknown): void {
-		this.notice = error instanceof Error ? error.message : String(error);
-	}
-
 	#tone(kind: 'ring' | 'ringback'): void {
-		this.#stopToneNow();
+		this.#stopRinging();
 		this.#stopTone = startTone(kind);
 	}
 
-	#stopToneNow(): void {
+	#stopRinging(): void {
 		this.#stopTone?.();
 		this.#stopTone = null;
+		if (this.#ringTimer) clearTimeout(this.#ringTimer);
+		this.#ringTimer = null;
 	}
 
 	#startTicker(): void {
@@ -459,48 +284,23 @@ export class CallClient {
 
 	/** Releases the media (tracks, transports, sound, timers); keeps what the ended view shows. */
 	#cleanup(): void {
-		this.#stopToneNow();
+		this.#stopRinging();
 		if (this.#ticker) clearInterval(this.#ticker);
 		this.#ticker = null;
-		this.#transport?.close();
-		this.#transport = null;
-		stopStream(this.localStream);
-		this.#cameraTrack?.stop();
-		this.#screenTrack?.stop();
-		this.#cameraTrack = null;
-		this.#screenTrack = null;
-		this.#pendingProducers = [];
-		this.localStream = null;
-		this.remoteStream = null;
-		this.remoteVideo = false;
-		this.sharingScreen = false;
+		this.media.close();
+		this.activeSpeaker = null;
 	}
 
 	#reset(): void {
 		if (this.#endedTimer) clearTimeout(this.#endedTimer);
 		this.#endedTimer = null;
+		this.#stopRinging();
 		this.phase = 'idle';
 		this.call = null;
 		this.peer = null;
+		this.#startingGroup = false;
 		this.ended = null;
 		this.notice = null;
-		this.micMuted = false;
-		this.cameraOff = false;
-		this.remoteAudioPaused = false;
-		this.remoteVideoPaused = false;
+		this.media.reset();
 	}
-}
-
-/**
- * `window.__parleyCall`: read-only numbers for browser tests and support (the phase and the RTP stream
- * totals); it can change nothing.
- */
-function exposeTestHook(client: CallClient): void {
-	if (typeof window === 'undefined') return;
-	const hook = Object.freeze({
-		phase: () => client.phase,
-		stats: () => client.stats(),
-		handler: () => client.transport?.handlerName ?? null
-	});
-	Object.defineProperty(window, '__parleyCall', { value: hook, configurable: true, enumerable: false, writable: false });
 }

@@ -2,18 +2,33 @@ import { Device } from 'mediasoup-client';
 import type { types } from 'mediasoup-client';
 import type { ChatConnection } from '$lib/chat/connection';
 import type { ConsumerInfo, IceServer, MediaSource, ProducerInfo } from '$lib/protocol';
+import { simulcastEncodings } from './layout';
 
 /** How the call's media talks to the server: the chat socket's request. */
 export type Request = ChatConnection['request'];
 
 /** What the stats hook and the call-test page read: totals over the call's RTP streams. */
 export interface CallStats {
-	inbound: { audio: { bytes: number; packets: number }; video: { bytes: number; framesDecoded: number; width?: number; height?: number } };
-	outbound: { audio: { bytes: number; packets: number }; video: { bytes: number; framesEncoded: number } };
+	inbound: {
+		audio: { bytes: number; packets: number };
+		video: { bytes: number; framesDecoded: number; width?: number; height?: number };
+		/** Video frames decoded per sending person (a group call has several), and the width of their camera's frames now. */
+		framesByUser: Record<string, number>;
+		widthByUser: Record<string, number>;
+	};
+	/** `streams`: the video RTP streams sent (a simulcast camera sends one per layer). */
+	outbound: { audio: { bytes: number; packets: number }; video: { bytes: number; framesEncoded: number; streams: number } };
 	/** Which of our producers are paused, by source. */
 	paused: Partial<Record<MediaSource, boolean>>;
 	/** The label of the track each source sends (the screen share swaps the camera's). */
 	tracks: Partial<Record<MediaSource, string>>;
+}
+
+/** A consumer of someone else's producer, and whose it is. */
+export interface RemoteConsumer {
+	consumer: types.Consumer;
+	info: ConsumerInfo;
+	userId: string;
 }
 
 /**
@@ -23,7 +38,7 @@ export interface CallStats {
  */
 export class CallTransport {
 	readonly producers = new Map<MediaSource, types.Producer>();
-	readonly consumers = new Map<string, { consumer: types.Consumer; info: ConsumerInfo }>();
+	readonly consumers = new Map<string, RemoteConsumer>();
 	private closed = false;
 	/** Producers being consumed now: the list and an event may name the same one at once. */
 	private readonly consuming = new Set<string>();
@@ -82,11 +97,12 @@ export class CallTransport {
 		return this.device.handlerName;
 	}
 
-	/** Starts sending `track` as `source`. */
-	async produce(track: MediaStreamTrack, source: MediaSource): Promise<types.Producer> {
+	/** Starts sending `track` as `source`; `simulcast`: in 3 layers (a camera in a group call). */
+	async produce(track: MediaStreamTrack, source: MediaSource, options: { simulcast?: boolean } = {}): Promise<types.Producer> {
 		const producer = await this.send.produce({
 			track,
 			appData: { source },
+			...(options.simulcast && track.kind === 'video' ? { encodings: simulcastEncodings() } : {}),
 			// The producer may swap tracks (camera to screen): it must not stop the one it was given.
 			stopTracks: false,
 			// Paused (muted, camera off) sends nothing at all rather than silence or black frames.
@@ -112,7 +128,7 @@ export class CallTransport {
 	}
 
 	/** Receives a producer of the peer: consume (paused on the server), then resume once attached. */
-	async consume(producer: ProducerInfo): Promise<{ consumer: types.Consumer; info: ConsumerInfo } | null> {
+	async consume(producer: ProducerInfo): Promise<RemoteConsumer | null> {
 		for (const c of this.consumers.values()) if (c.info.producerId === producer.producerId) return c;
 		if (this.consuming.has(producer.producerId)) return null;
 		this.consuming.add(producer.producerId);
@@ -123,7 +139,7 @@ export class CallTransport {
 		}
 	}
 
-	private async consumeNew(producer: ProducerInfo): Promise<{ consumer: types.Consumer; info: ConsumerInfo } | null> {
+	private async consumeNew(producer: ProducerInfo): Promise<RemoteConsumer | null> {
 		const { consumer: info } = await this.request('media:consume', {
 			callId: this.callId,
 			transportId: this.recv.id,
@@ -132,7 +148,7 @@ export class CallTransport {
 		});
 		if (this.closed) return null;
 		const consumer = await this.recv.consume({ id: info.id, producerId: info.producerId, kind: info.kind, rtpParameters: info.rtpParameters as types.RtpParameters, appData: { source: info.source } });
-		const entry = { consumer, info };
+		const entry = { consumer, info, userId: producer.userId };
 		this.consumers.set(consumer.id, entry);
 		await this.request('media:resumeConsumer', { callId: this.callId, consumerId: consumer.id });
 		return entry;
@@ -151,8 +167,8 @@ export class CallTransport {
 
 	async stats(): Promise<CallStats> {
 		const out: CallStats = {
-			inbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesDecoded: 0 } },
-			outbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesEncoded: 0 } },
+			inbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesDecoded: 0 }, framesByUser: {}, widthByUser: {} },
+			outbound: { audio: { bytes: 0, packets: 0 }, video: { bytes: 0, framesEncoded: 0, streams: 0 } },
 			paused: {},
 			tracks: {}
 		};
@@ -174,11 +190,20 @@ export class CallTransport {
 			if (s.kind === 'video') {
 				out.outbound.video.bytes += s.bytesSent ?? 0;
 				out.outbound.video.framesEncoded += s.framesEncoded ?? 0;
+				if ((s.bytesSent ?? 0) > 0) out.outbound.video.streams++;
 			} else if (s.kind === 'audio') {
 				out.outbound.audio.bytes += s.bytesSent ?? 0;
 				out.outbound.audio.packets += s.packetsSent ?? 0;
 			}
 		});
+		for (const c of this.consumers.values()) {
+			if (c.info.kind !== 'video' || c.consumer.closed) continue;
+			(await c.consumer.getStats()).forEach((s) => {
+				if (s.type !== 'inbound-rtp') return;
+				out.inbound.framesByUser[c.userId] = (out.inbound.framesByUser[c.userId] ?? 0) + (s.framesDecoded ?? 0);
+				if (c.info.source === 'camera' && s.frameWidth) out.inbound.widthByUser[c.userId] = s.frameWidth;
+			});
+		}
 		for (const [source, p] of this.producers) {
 			out.paused[source] = p.paused;
 			out.tracks[source] = p.track?.label ?? '';
