@@ -1,29 +1,11 @@
-import type { Page } from '@playwright/test';
-import { findWorkerBinary } from '../../server/media/worker-bin.js';
-import type { CallStats } from '../../src/lib/call/transport.js';
+import { grows, stats, worker } from './call-helpers.js';
 import { befriend, connectBot, signedInPage } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 // A video call between two browsers through Parley's own SFU, with Chromium's fake camera and
 // microphone (playwright.config.ts): real frames are encoded, sent to mediasoup, forwarded and decoded.
-const worker = findWorkerBinary({ configured: process.env.MEDIASOUP_WORKER_BIN });
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 if ('error' in worker && !ci) console.warn(`[call e2e] skipped: ${worker.error}`);
-
-/** The call's RTP totals, read through the page's read-only hook. */
-function stats(page: Page): Promise<CallStats | null> {
-	return page.evaluate(() => (window as unknown as { __parleyCall?: { stats(): Promise<CallStats | null> } }).__parleyCall?.stats() ?? null);
-}
-
-/** Waits until `pick` of the stats grows past its value now (and past `min`). */
-async function grows(page: Page, pick: (s: CallStats) => number, min = 0, timeout = 20_000): Promise<void> {
-	const first = await stats(page);
-	const start = first ? pick(first) : 0;
-	await expect.poll(async () => {
-		const s = await stats(page);
-		return s ? pick(s) : -1;
-	}, { timeout, intervals: [250, 500, 1000] }).toBeGreaterThan(Math.max(start, min));
-}
 
 test('alice calls bob: both decode video through the SFU; mute stops audio; the screen replaces the camera; hang up ends both and writes the call line', async ({ browser, parley, signUp }) => {
 	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');

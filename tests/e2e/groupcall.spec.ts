@@ -1,19 +1,13 @@
 import type { Page } from '@playwright/test';
-import { findWorkerBinary } from '../../server/media/worker-bin.js';
-import type { CallStats } from '../../src/lib/call/transport.js';
+import { stats, worker } from './call-helpers.js';
 import { befriend, connectBot, signedInPage } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 // A group video call of three browsers through Parley's SFU, with Chromium's fake camera and
 // microphone (playwright.config.ts): each camera goes out in simulcast layers, each page decodes the
 // two others', people leave, and the last one out leaves the call line in the thread.
-const worker = findWorkerBinary({ configured: process.env.MEDIASOUP_WORKER_BIN });
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 if ('error' in worker && !ci) console.warn(`[groupcall e2e] skipped: ${worker.error}`);
-
-function stats(page: Page): Promise<CallStats | null> {
-	return page.evaluate(() => (window as unknown as { __parleyCall?: { stats(): Promise<CallStats | null> } }).__parleyCall?.stats() ?? null);
-}
 
 interface Wish {
 	userId: string;
