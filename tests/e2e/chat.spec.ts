@@ -225,6 +225,9 @@ test('on a 360 px phone: one pane at a time with a back button, drafts kept per 
 	await expect(page.getByTestId('thread-item').first()).toBeHidden();
 	await expect(page.getByTestId('message-text').filter({ hasText: 'A word without spaces' })).toBeVisible();
 	expect(await noSideScroll(), 'the thread scrolls sideways').toBe(true);
+	// The thread fills the screen: its composer sits at the bottom, not mid-screen above blank space.
+	const composerBox = await page.getByLabel('Message to Bob With A Rather Long Display Name For Phones').boundingBox();
+	expect(740 - (composerBox!.y + composerBox!.height), 'blank space below the composer').toBeLessThan(40);
 
 	// A draft stays with its thread, across threads and a reload.
 	await page.getByLabel('Message to Bob With A Rather Long Display Name For Phones').fill('half a thought for Bob');
