@@ -5,7 +5,8 @@
 // TL0PICIDX, T with temporal layer 0 and Y), and the first packet of a frame with a VP8 frame tag (and
 // for a key frame the start code and size), which is all mediasoup reads: it parses the descriptor
 // to tell key frames and rewrites picture ids per consumer. The rest is filler, never decoded.
-// A key frame goes out every `keyFrameEvery` frames and on the next frame after a PLI or FIR.
+// A key frame goes out every `keyFrameEvery` frames and on the next frame after a PLI or FIR. Each
+// packet carries its number (from 0) in the filler, at INDEX_IN_PAYLOAD, for udp-sink.ts.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 
@@ -38,6 +39,9 @@ export interface RtpGenerator {
 }
 
 const DESCRIPTOR = 6; // X|S|PID, I|L|T, picture id (2), TL0PICIDX, TID|Y|KEYIDX
+/** Where in the RTP payload each packet carries its number (after the descriptor and a key frame's 10 header bytes). */
+export const INDEX_IN_PAYLOAD = DESCRIPTOR + 10;
+const INDEX_AT = 12 + INDEX_IN_PAYLOAD;
 
 function isKeyFrameRequest(msg: Buffer): boolean {
 	// Compound RTCP: walk the packets; PSFB (206) with FMT 1 is a PLI, FMT 4 a FIR.
@@ -55,6 +59,7 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 	const frameBytes = Math.round((options.bitrate ?? 500_000) / 8 / fps);
 	const maxPayload = options.packetBytes ?? 1200;
 	const perPacket = maxPayload - DESCRIPTOR;
+	if (frameBytes % perPacket !== 0 && frameBytes % perPacket < 14) throw new Error('a frame would end in a packet too small for its number');
 	const packetsPerFrame = Math.ceil(frameBytes / perPacket);
 	const keyFrameEvery = options.keyFrameEvery ?? 30;
 	const filler = randomBytes(maxPayload);
@@ -101,6 +106,9 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 			packet[16] = tl0;
 			packet[17] = 0x20; // TID 0, Y
 			filler.copy(packet, 18, 0, size);
+			// The packet's number, where the VP8 headers end (mediasoup leaves the payload alone): the sink
+			// tells which packets of a measuring window reached it, however late.
+			packet.writeUInt32BE(packets >>> 0, INDEX_AT);
 			if (i === 0) {
 				// VP8 frame tag: bit 0 inverse key frame, bits 1-3 version 0, bit 4 show frame, then the first partition's size.
 				const tag = (key ? 0 : 1) | 0x10 | (Math.min(frameBytes, 0x7ffff) << 5);

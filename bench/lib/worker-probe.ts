@@ -5,12 +5,14 @@
 // `measure` holds the load for a while and reads the worker's CPU from /proc/PID/stat, this process's
 // own CPU (the generator and the sink run here, on the same cores), and how many of the packets the
 // worker should have sent reached the sink.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from '../../server/media/codecs.js';
-import { cpuSeconds } from './procstat.js';
+import { clockTicks, cpuSeconds } from './procstat.js';
 import { startRtpGenerator, type RtpGenerator } from './rtp-generator.js';
 import { kernelDrops, startUdpSink, type UdpSink } from './udp-sink.js';
 
@@ -20,6 +22,11 @@ export interface WorkerProbeOptions {
 	fps?: number;
 	bitrate?: number;
 	packetBytes?: number;
+	/**
+	 * SRTP on the consumers' transports (AES_CM_128_HMAC_SHA1_80), as every WebRTC consumer is
+	 * encrypted; off, the worker only forwards. Default false.
+	 */
+	srtp?: boolean;
 }
 
 export interface StepMeasure {
@@ -31,10 +38,14 @@ export interface StepMeasure {
 	benchCores: number;
 	/** RTP packets the generator sent in the window. */
 	sent: number;
-	/** RTP packets the sink received in the window. */
+	/** Of those, copies the sink received, up to `drainMs` after the window (however late within that). */
 	received: number;
-	/** received / (sent × consumers); 1 when nothing is lost (null with no consumers). */
+	/** received / (sent × consumers); 1 when nothing is lost (null with no consumers, or with SRTP). */
 	forwarded: number | null;
+	/** By sequence numbers: received / the span they cover, all consumers (loss only, lateness not seen). */
+	delivered: number | null;
+	/** Every process on the machine over the window, in cores (/proc/stat): the worker's neighbours. */
+	machineCores: number;
 	/** UDP datagrams the kernel dropped for a full receive buffer, system-wide, in the window (null off Linux). */
 	kernelDrops: number | null;
 	/** The load average (1 minute) at the end of the window. */
@@ -47,12 +58,21 @@ export interface WorkerProbe {
 	generator: RtpGenerator;
 	/** Adds consumers until there are `total`. */
 	grow(total: number): Promise<void>;
-	measure(ms: number): Promise<StepMeasure>;
+	/** Holds the load `ms`, then waits `drainMs` for the window's last packets. */
+	measure(ms: number, drainMs?: number): Promise<StepMeasure>;
 	close(): Promise<void>;
 }
 
 const SSRC = 0x5a4e1e;
+const SUITE = 'AES_CM_128_HMAC_SHA1_80' as const;
 const PAYLOAD_TYPE = 96;
+
+/** Busy CPU seconds of the whole machine so far: the first line of /proc/stat less idle and iowait. */
+function machineBusySeconds(): number {
+	const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+	const ticks = fields.slice(0, 8).map(Number);
+	return (ticks.reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) / clockTicks();
+}
 
 let binSet = false;
 function useBinary(bin: string): void {
@@ -85,7 +105,8 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				encodings: [{ ssrc: SSRC }]
 			}
 		});
-		sink = await startUdpSink();
+		const srtp = options.srtp ?? false;
+		sink = await startUdpSink(!srtp);
 		generator = await startRtpGenerator({ host: '127.0.0.1', port: ingress.tuple.localPort, payloadType: PAYLOAD_TYPE, ssrc: SSRC, fps: options.fps, bitrate: options.bitrate, packetBytes: options.packetBytes });
 		const transports: types.PlainTransport[] = [];
 		const s = sink;
@@ -99,29 +120,42 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 			generator: g,
 			async grow(total) {
 				while (transports.length < total) {
-					const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false });
-					await transport.connect({ ip: '127.0.0.1', port: s.ports[transports.length % s.ports.length] });
-					await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+					const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false, enableSrtp: srtp, srtpCryptoSuite: SUITE });
+					// The sink's own key (it never decrypts: it only counts headers, which SRTP leaves in the clear).
+					const srtpParameters = srtp ? { cryptoSuite: SUITE, keyBase64: randomBytes(30).toString('base64') } : undefined;
+					await transport.connect({ ip: '127.0.0.1', port: s.ports[transports.length % s.ports.length], srtpParameters });
+					const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
+					s.payloadType = consumer.rtpParameters.codecs[0].payloadType;
 					transports.push(transport);
 				}
 			},
-			async measure(ms) {
+			async measure(ms, drainMs = 500) {
 				const n = transports.length;
-				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), sent: g.packets, received: s.rtp, drops: kernelDrops() };
+				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, drops: kernelDrops() };
+				s.openWindow(start.sent);
 				await new Promise((resolve) => setTimeout(resolve, ms));
+				const end = g.packets;
+				s.closeWindow(end);
+				// By sequence numbers lateness is not seen anyway: read them now, without the drain.
+				const seq = s.sequenced();
 				const seconds = (performance.now() - start.at) / 1000;
+				const workerCores = (cpuSeconds(worker.pid) - start.worker) / seconds;
 				const bench = process.cpuUsage(start.bench);
-				const sent = g.packets - start.sent;
-				const received = s.rtp - start.received;
+				const machineCores = (machineBusySeconds() - start.machine) / seconds;
+				await new Promise((resolve) => setTimeout(resolve, drainMs));
+				const sent = end - start.sent;
+				const received = srtp ? seq.received : s.inWindow;
 				const drops = kernelDrops();
 				return {
 					consumers: n,
 					seconds,
-					workerCores: (cpuSeconds(worker.pid) - start.worker) / seconds,
+					workerCores,
 					benchCores: (bench.user + bench.system) / 1e6 / seconds,
+					machineCores,
 					sent,
 					received,
-					forwarded: n > 0 && sent > 0 ? received / (sent * n) : null,
+					forwarded: !srtp && n > 0 && sent > 0 ? received / (sent * n) : null,
+					delivered: n > 0 && seq.expected > 0 ? seq.received / seq.expected : null,
 					kernelDrops: drops === null || start.drops === null ? null : drops - start.drops,
 					loadAverage: Math.round(os.loadavg()[0] * 100) / 100
 				};
