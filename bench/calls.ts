@@ -26,7 +26,7 @@ import { startWorkerProbe, type StepMeasure } from './lib/worker-probe.js';
 
 const quick = process.argv.includes('--quick');
 const ci = process.env.CI === 'true' || process.env.CI === '1';
-const STEPS = quick ? [0, 10, 25] : [0, 25, 50, 100, 150, 200, 300, 400, 600, 800, 1000, 1200, 1500, 2000];
+const STEPS = quick ? [0, 10, 25] : [0, 25, 50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000];
 const HOLD_MS = quick ? 1_500 : 5_000;
 /** After adding consumers: each waits for a key frame (one a second, or sooner on its PLI). */
 const SETTLE_MS = quick ? 1_000 : 2_000;
