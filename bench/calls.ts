@@ -46,14 +46,14 @@ overall.unref();
 
 const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Forwarded (numbered packets, plain RTP) where it can be read, else delivered (by sequence numbers, SRTP). */
-const ratio = (s: StepMeasure) => s.forwarded ?? s.delivered;
+/** Forwarded (numbered packets, plain RTP) where it can be read, else the lower of delivered (loss) and throughput (lateness). */
+const ratio = (s: StepMeasure) => s.forwarded ?? (s.delivered === null || s.throughput === null ? null : Math.min(s.delivered, s.throughput));
 const saturated = (s: StepMeasure) => s.workerCores >= 0.95 || (ratio(s) ?? 1) < 0.95;
 /** Why a step counts as saturated, and whose limit it may be: the worker's core, or the machine's (the sink here could not keep up). */
 function why(s: StepMeasure): string[] {
 	const reasons: string[] = [];
 	if (s.workerCores >= 0.95) reasons.push('worker at a full core');
-	if ((ratio(s) ?? 1) < 0.95) reasons.push(`${s.forwarded === null ? 'delivered' : 'forwarded'} ${ratio(s)!.toFixed(3)}`);
+	if ((ratio(s) ?? 1) < 0.95) reasons.push(s.forwarded === null ? `delivered ${s.delivered?.toFixed(3)}, throughput ${s.throughput?.toFixed(3)}` : `forwarded ${s.forwarded.toFixed(3)}`);
 	if (s.kernelDrops) reasons.push(`${s.kernelDrops} datagrams dropped by the kernel for a full receive buffer (the sink's loss)`);
 	if (s.machineCores >= 0.95 * os.cpus().length) reasons.push('machine: every core busy');
 	return reasons;
@@ -76,14 +76,14 @@ async function workerCapacity(bin: string, srtp: boolean) {
 	const steps: StepMeasure[] = [];
 	try {
 		console.log(`${srtp ? 'SRTP' : 'plain RTP'} consumers: one mediasoup worker (pid ${probe.pid}), one VP8 producer: ${VIDEO.fps} fps, ${VIDEO.bitrate / 1000} kbit/s, ${probe.generator.packetsPerFrame} packets a frame; steps held ${HOLD_MS / 1000} s`);
-		console.log(`| consumers | worker cores | bench cores | machine cores | ${srtp ? 'delivered' : 'forwarded'} | packets out/s | kernel drops | load |`);
+		console.log(`| consumers | worker cores | bench cores | machine cores | ${srtp ? 'delivered, throughput' : 'forwarded'} | packets out/s | kernel drops | load |`);
 		console.log('|---|---|---|---|---|---|---|---|');
 		for (const n of STEPS) {
 			await probe.grow(n);
 			await sleep(SETTLE_MS);
 			const s = await probe.measure(HOLD_MS);
 			steps.push(s);
-			console.log(`| ${n} | ${s.workerCores.toFixed(3)} | ${s.benchCores.toFixed(3)} | ${s.machineCores.toFixed(2)} | ${ratio(s)?.toFixed(3) ?? '-'} | ${Math.round(s.received / s.seconds)} | ${s.kernelDrops ?? '-'} | ${s.loadAverage} |`);
+			console.log(`| ${n} | ${s.workerCores.toFixed(3)} | ${s.benchCores.toFixed(3)} | ${s.machineCores.toFixed(2)} | ${s.forwarded !== null || s.delivered === null ? (s.forwarded?.toFixed(3) ?? '-') : `${s.delivered.toFixed(3)}, ${s.throughput?.toFixed(3)}`} | ${Math.round(s.received / s.seconds)} | ${s.kernelDrops ?? '-'} | ${s.loadAverage} |`);
 			if (saturated(s)) break;
 		}
 	} finally {
@@ -110,6 +110,7 @@ async function workerCapacity(bin: string, srtp: boolean) {
 			machineCores: round(s.machineCores, 2),
 			forwarded: s.forwarded === null ? null : round(s.forwarded),
 			delivered: s.delivered === null ? null : round(s.delivered),
+			throughput: s.throughput === null ? null : round(s.throughput),
 			workerCoresPerConsumer: s.consumers > 0 ? round((s.workerCores - ingest) / s.consumers, 5) : null
 		})),
 		ingestCores: round(ingest),

@@ -44,6 +44,12 @@ export interface StepMeasure {
 	forwarded: number | null;
 	/** By sequence numbers: received / the span they cover, all consumers (loss only, lateness not seen). */
 	delivered: number | null;
+	/**
+	 * By arrival: packets that reached the sink during the window / (sent × consumers), whichever packets
+	 * they were. A steady delay does not lower it, a worker falling further behind does; the only ratio
+	 * that sees lateness under SRTP. Noisier than `forwarded`: a stall at either edge of the window counts.
+	 */
+	throughput: number | null;
 	/** Every process on the machine over the window, in cores (/proc/stat): the worker's neighbours. */
 	machineCores: number;
 	/** UDP datagrams the kernel dropped for a full receive buffer, system-wide, in the window (null off Linux). */
@@ -133,9 +139,11 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				const n = transports.length;
 				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, drops: kernelDrops() };
 				s.openWindow(start.sent);
+				const arrivedBefore = s.rtp;
 				await new Promise((resolve) => setTimeout(resolve, ms));
 				const end = g.packets;
 				s.closeWindow(end);
+				const arrived = s.rtp - arrivedBefore;
 				// By sequence numbers lateness is not seen anyway: read them now, without the drain.
 				const seq = s.sequenced();
 				const seconds = (performance.now() - start.at) / 1000;
@@ -156,6 +164,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 					received,
 					forwarded: !srtp && n > 0 && sent > 0 ? received / (sent * n) : null,
 					delivered: n > 0 && seq.expected > 0 ? seq.received / seq.expected : null,
+					throughput: n > 0 && end > start.sent ? arrived / ((end - start.sent) * n) : null,
 					kernelDrops: drops === null || start.drops === null ? null : drops - start.drops,
 					loadAverage: Math.round(os.loadavg()[0] * 100) / 100
 				};
