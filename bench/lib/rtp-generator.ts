@@ -33,6 +33,8 @@ export interface RtpGenerator {
 	readonly bytes: number;
 	/** Key frame requests (PLI, FIR) received from the SFU. */
 	readonly keyFrameRequests: number;
+	/** Frames not sent because this process was late for their slot (a live encoder drops them too). */
+	readonly skippedFrames: number;
 	/** Packets in one frame (every frame is the same size). */
 	readonly packetsPerFrame: number;
 	stop(): Promise<void>;
@@ -132,11 +134,24 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 		tl0 = (tl0 + 1) & 0xff;
 	}
 
-	// Paced by the clock, not by the timer: a late tick sends the frames it owes, as an encoder's queue would.
+	// Paced by the clock, not by the timer. A late tick sends only the newest frame it owes and skips
+	// the older ones, as a live encoder drops frames when it falls behind; sending them all at once
+	// would be a burst no camera makes (this process's event loop also serves the sink, and stalls).
 	const start = performance.now();
+	let slot = 0;
+	let skipped = 0;
 	const timer = setInterval(() => {
 		const due = Math.floor(((performance.now() - start) / 1000) * fps) + 1;
-		while (frames < due) sendFrame();
+		if (due - slot > 1) {
+			const skip = due - 1 - slot;
+			skipped += skip;
+			timestamp = (timestamp + skip * (90_000 / fps)) >>> 0;
+			slot = due - 1;
+		}
+		if (slot < due) {
+			sendFrame();
+			slot++;
+		}
 	}, 1000 / fps / 2);
 
 	return {
@@ -151,6 +166,9 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 		},
 		get keyFrameRequests() {
 			return keyFrameRequests;
+		},
+		get skippedFrames() {
+			return skipped;
 		},
 		packetsPerFrame,
 		stop: () => {

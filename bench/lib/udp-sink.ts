@@ -5,9 +5,9 @@
 // bottleneck; consumers are spread over them.
 // A window counts the packets whose number (rtp-generator.ts writes it into the payload) lies in the
 // generator's range for that window, whenever they arrive: a worker that runs late is not counted as
-// losing packets, one that drops them is. `kernelDrops()` reads the system's UDP receive-buffer errors
-// (/proc/net/snmp): packets the kernel threw away because this process did not read them fast enough
-// are the sink's loss, not the SFU's. With SRTP the payload is encrypted and no number can be read:
+// losing packets, one that drops them is. `socketDrops()` reads what the kernel threw away for a full
+// receive buffer, per socket (/proc/net/udp): on the sink's sockets that is the sink's loss, not the
+// SFU's; on the worker's ingress socket it is the worker not reading its producer in time. With SRTP the payload is encrypted and no number can be read:
 // then only the sequence numbers (the header is in the clear) tell loss: per consumer's SSRC, the
 // packets received in the window against the span of sequence numbers they cover (late is not lost).
 import dgram from 'node:dgram';
@@ -118,14 +118,20 @@ export async function startUdpSink(numbered = true, sockets = 4, receiveBufferBy
 	return sink;
 }
 
-/** The system-wide count of UDP datagrams dropped for a full receive buffer (Udp RcvbufErrors), or null off Linux. */
-export function kernelDrops(): number | null {
+/**
+ * Datagrams the kernel dropped on the UDP sockets bound to these local ports (the `drops` column of
+ * /proc/net/udp: a full receive buffer, the socket's owner not reading fast enough), or null off Linux.
+ */
+export function socketDrops(ports: number[]): number | null {
 	try {
-		const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
-		const names = lines[0].split(/\s+/);
-		const values = lines[1].split(/\s+/);
-		const at = names.indexOf('RcvbufErrors');
-		return at < 0 ? null : Number(values[at]);
+		const wanted = new Set(ports);
+		let drops = 0;
+		for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+			const fields = line.trim().split(/\s+/);
+			if (fields.length < 13) continue;
+			if (wanted.has(parseInt(fields[1].split(':')[1], 16))) drops += Number(fields[12]);
+		}
+		return drops;
 	} catch {
 		return null;
 	}

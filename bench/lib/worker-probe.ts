@@ -14,7 +14,7 @@ import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from '../../server/media/codecs.js';
 import { clockTicks, cpuSeconds } from './procstat.js';
 import { startRtpGenerator, type RtpGenerator } from './rtp-generator.js';
-import { kernelDrops, startUdpSink, type UdpSink } from './udp-sink.js';
+import { socketDrops, startUdpSink, type UdpSink } from './udp-sink.js';
 
 export interface WorkerProbeOptions {
 	/** The mediasoup-worker binary (server/media/worker-bin.ts `findWorkerBinary`). */
@@ -52,8 +52,10 @@ export interface StepMeasure {
 	throughput: number | null;
 	/** Every process on the machine over the window, in cores (/proc/stat): the worker's neighbours. */
 	machineCores: number;
-	/** UDP datagrams the kernel dropped for a full receive buffer, system-wide, in the window (null off Linux). */
-	kernelDrops: number | null;
+	/** Datagrams the kernel dropped for a full receive buffer on the sink's sockets in the window (the sink's loss; null off Linux). */
+	sinkDrops: number | null;
+	/** The same on the worker's ingress socket: producer packets it did not read in time, each lost to every consumer. */
+	ingressDrops: number | null;
 	/** The load average (1 minute) at the end of the window. */
 	loadAverage: number;
 }
@@ -112,6 +114,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 			}
 		});
 		const srtp = options.srtp ?? false;
+		const ingressPort = ingress.tuple.localPort;
 		sink = await startUdpSink(!srtp);
 		generator = await startRtpGenerator({ host: '127.0.0.1', port: ingress.tuple.localPort, payloadType: PAYLOAD_TYPE, ssrc: SSRC, fps: options.fps, bitrate: options.bitrate, packetBytes: options.packetBytes });
 		const transports: types.PlainTransport[] = [];
@@ -137,7 +140,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 			},
 			async measure(ms, drainMs = 500) {
 				const n = transports.length;
-				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, drops: kernelDrops() };
+				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, sink: socketDrops(s.ports), ingress: socketDrops([ingressPort]) };
 				s.openWindow(start.sent);
 				const arrivedBefore = s.rtp;
 				await new Promise((resolve) => setTimeout(resolve, ms));
@@ -153,7 +156,8 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				await new Promise((resolve) => setTimeout(resolve, drainMs));
 				const sent = end - start.sent;
 				const received = srtp ? seq.received : s.inWindow;
-				const drops = kernelDrops();
+				const sinkDrops = socketDrops(s.ports);
+				const ingressDrops = socketDrops([ingressPort]);
 				return {
 					consumers: n,
 					seconds,
@@ -165,7 +169,8 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 					forwarded: !srtp && n > 0 && sent > 0 ? received / (sent * n) : null,
 					delivered: n > 0 && seq.expected > 0 ? seq.received / seq.expected : null,
 					throughput: n > 0 && end > start.sent ? arrived / ((end - start.sent) * n) : null,
-					kernelDrops: drops === null || start.drops === null ? null : drops - start.drops,
+					sinkDrops: sinkDrops === null || start.sink === null ? null : sinkDrops - start.sink,
+					ingressDrops: ingressDrops === null || start.ingress === null ? null : ingressDrops - start.ingress,
 					loadAverage: Math.round(os.loadavg()[0] * 100) / 100
 				};
 			},
