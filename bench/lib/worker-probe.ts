@@ -56,6 +56,8 @@ export interface StepMeasure {
 	sinkDrops: number | null;
 	/** The same on the worker's ingress socket: producer packets it did not read in time, each lost to every consumer. */
 	ingressDrops: number | null;
+	/** Frames the generator skipped in the window, late for their slot (this process stalled). */
+	skippedFrames: number;
 	/** The load average (1 minute) at the end of the window. */
 	loadAverage: number;
 }
@@ -140,7 +142,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 			},
 			async measure(ms, drainMs = 500) {
 				const n = transports.length;
-				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, sink: socketDrops(s.ports), ingress: socketDrops([ingressPort]) };
+				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, skipped: g.skippedFrames, sink: socketDrops(s.ports), ingress: socketDrops([ingressPort]) };
 				s.openWindow(start.sent);
 				const arrivedBefore = s.rtp;
 				await new Promise((resolve) => setTimeout(resolve, ms));
@@ -171,6 +173,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 					throughput: n > 0 && end > start.sent ? arrived / ((end - start.sent) * n) : null,
 					sinkDrops: sinkDrops === null || start.sink === null ? null : sinkDrops - start.sink,
 					ingressDrops: ingressDrops === null || start.ingress === null ? null : ingressDrops - start.ingress,
+					skippedFrames: g.skippedFrames - start.skipped,
 					loadAverage: Math.round(os.loadavg()[0] * 100) / 100
 				};
 			},
