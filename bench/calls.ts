@@ -55,6 +55,7 @@ function why(s: StepMeasure): string[] {
 	if (s.workerCores >= 0.95) reasons.push('worker at a full core');
 	if ((ratio(s) ?? 1) < 0.95) reasons.push(s.forwarded === null ? `delivered ${s.delivered?.toFixed(3)}, throughput ${s.throughput?.toFixed(3)}` : `forwarded ${s.forwarded.toFixed(3)}`);
 	if (s.ingressDrops) reasons.push(`${s.ingressDrops} producer packets dropped on the worker's ingress socket (it did not read in time)`);
+	if (s.sinkQueuedBytes && s.sinkQueuedBytes > 1_000_000) reasons.push(`${Math.round(s.sinkQueuedBytes / 1024)} KiB waiting in the sink's queues (the bench behind, not the worker)`);
 	if (s.sinkDrops) reasons.push(`${s.sinkDrops} datagrams dropped on the sink's sockets (the bench's loss, not the worker's)`);
 	if (s.machineCores >= 0.95 * os.cpus().length) reasons.push('machine: every core busy');
 	return reasons;
@@ -77,14 +78,14 @@ async function workerCapacity(bin: string, srtp: boolean) {
 	const steps: StepMeasure[] = [];
 	try {
 		console.log(`${srtp ? 'SRTP' : 'plain RTP'} consumers: one mediasoup worker (pid ${probe.pid}), one VP8 producer: ${VIDEO.fps} fps, ${VIDEO.bitrate / 1000} kbit/s, ${probe.generator.packetsPerFrame} packets a frame; steps held ${HOLD_MS / 1000} s`);
-		console.log(`| consumers | worker cores | bench cores | machine cores | ${srtp ? 'delivered, throughput' : 'forwarded'} | packets out/s | ingress drops | sink drops | load |`);
-		console.log('|---|---|---|---|---|---|---|---|---|');
+		console.log(`| consumers | worker cores | bench cores | machine cores | ${srtp ? 'delivered, throughput' : 'forwarded'} | packets out/s | ingress drops | sink drops | sink queue KiB | load |`);
+		console.log('|---|---|---|---|---|---|---|---|---|---|');
 		for (const n of STEPS) {
 			await probe.grow(n);
 			await sleep(SETTLE_MS);
 			const s = await probe.measure(HOLD_MS);
 			steps.push(s);
-			console.log(`| ${n} | ${s.workerCores.toFixed(3)} | ${s.benchCores.toFixed(3)} | ${s.machineCores.toFixed(2)} | ${s.forwarded !== null || s.delivered === null ? (s.forwarded?.toFixed(3) ?? '-') : `${s.delivered.toFixed(3)}, ${s.throughput?.toFixed(3)}`} | ${Math.round(s.received / s.seconds)} | ${s.ingressDrops ?? '-'} | ${s.sinkDrops ?? '-'} | ${s.loadAverage} |`);
+			console.log(`| ${n} | ${s.workerCores.toFixed(3)} | ${s.benchCores.toFixed(3)} | ${s.machineCores.toFixed(2)} | ${s.forwarded !== null || s.delivered === null ? (s.forwarded?.toFixed(3) ?? '-') : `${s.delivered.toFixed(3)}, ${s.throughput?.toFixed(3)}`} | ${Math.round(s.received / s.seconds)} | ${s.ingressDrops ?? '-'} | ${s.sinkDrops ?? '-'} | ${s.sinkQueuedBytes === null ? '-' : Math.round(s.sinkQueuedBytes / 1024)} | ${s.loadAverage} |`);
 			if (saturated(s)) break;
 		}
 	} finally {

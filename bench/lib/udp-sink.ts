@@ -119,20 +119,27 @@ export async function startUdpSink(numbered = true, sockets = 4, receiveBufferBy
 }
 
 /**
- * Datagrams the kernel dropped on the UDP sockets bound to these local ports (the `drops` column of
- * /proc/net/udp: a full receive buffer, the socket's owner not reading fast enough), or null off Linux.
+ * For the UDP sockets bound to these local ports (/proc/net/udp): datagrams the kernel dropped for a
+ * full receive buffer (the owner not reading fast enough), and the bytes waiting in their receive
+ * queues now (the owner behind). Null off Linux.
  */
-export function socketDrops(ports: number[]): number | null {
+export function socketState(ports: number[]): { drops: number; queuedBytes: number } | null {
 	try {
 		const wanted = new Set(ports);
 		let drops = 0;
+		let queuedBytes = 0;
 		for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
 			const fields = line.trim().split(/\s+/);
-			if (fields.length < 13) continue;
-			if (wanted.has(parseInt(fields[1].split(':')[1], 16))) drops += Number(fields[12]);
+			if (fields.length < 13 || !wanted.has(parseInt(fields[1].split(':')[1], 16))) continue;
+			drops += Number(fields[12]);
+			queuedBytes += parseInt(fields[4].split(':')[1], 16);
 		}
-		return drops;
+		return { drops, queuedBytes };
 	} catch {
 		return null;
 	}
+}
+
+export function socketDrops(ports: number[]): number | null {
+	return socketState(ports)?.drops ?? null;
 }

@@ -14,7 +14,7 @@ import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from '../../server/media/codecs.js';
 import { clockTicks, cpuSeconds } from './procstat.js';
 import { startRtpGenerator, type RtpGenerator } from './rtp-generator.js';
-import { socketDrops, startUdpSink, type UdpSink } from './udp-sink.js';
+import { socketDrops, socketState, startUdpSink, type UdpSink } from './udp-sink.js';
 
 export interface WorkerProbeOptions {
 	/** The mediasoup-worker binary (server/media/worker-bin.ts `findWorkerBinary`). */
@@ -56,6 +56,10 @@ export interface StepMeasure {
 	sinkDrops: number | null;
 	/** The same on the worker's ingress socket: producer packets it did not read in time, each lost to every consumer. */
 	ingressDrops: number | null;
+	/** Bytes waiting in the sink's receive queues as the window closed: the sink (this process) behind. */
+	sinkQueuedBytes: number | null;
+	/** Bytes waiting in the worker's ingress queue as the window closed: the worker behind its producer. */
+	ingressQueuedBytes: number | null;
 	/** Frames the generator skipped in the window, late for their slot (this process stalled). */
 	skippedFrames: number;
 	/** The load average (1 minute) at the end of the window. */
@@ -149,6 +153,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				const end = g.packets;
 				s.closeWindow(end);
 				const arrived = s.rtp - arrivedBefore;
+				const queued = { sink: socketState(s.ports)?.queuedBytes ?? null, ingress: socketState([ingressPort])?.queuedBytes ?? null };
 				// By sequence numbers lateness is not seen anyway: read them now, without the drain.
 				const seq = s.sequenced();
 				const seconds = (performance.now() - start.at) / 1000;
@@ -173,6 +178,8 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 					throughput: n > 0 && end > start.sent ? arrived / ((end - start.sent) * n) : null,
 					sinkDrops: sinkDrops === null || start.sink === null ? null : sinkDrops - start.sink,
 					ingressDrops: ingressDrops === null || start.ingress === null ? null : ingressDrops - start.ingress,
+					sinkQueuedBytes: queued.sink,
+					ingressQueuedBytes: queued.ingress,
 					skippedFrames: g.skippedFrames - start.skipped,
 					loadAverage: Math.round(os.loadavg()[0] * 100) / 100
 				};
