@@ -70,8 +70,8 @@ export interface WorkerProbe {
 	pid: number;
 	readonly consumers: number;
 	generator: RtpGenerator;
-	/** Adds consumers until there are `total`. */
-	grow(total: number): Promise<void>;
+	/** Adds consumers until there are `total`, or until `deadline` (performance.now()) passes; returns how many there are. */
+	grow(total: number, deadline?: number): Promise<number>;
 	/** Holds the load `ms`, then waits `drainMs` for the window's last packets. */
 	measure(ms: number, drainMs?: number): Promise<StepMeasure>;
 	close(): Promise<void>;
@@ -133,8 +133,8 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				return transports.length;
 			},
 			generator: g,
-			async grow(total) {
-				while (transports.length < total) {
+			async grow(total, deadline = Infinity) {
+				while (transports.length < total && performance.now() < deadline) {
 					const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false, enableSrtp: srtp, srtpCryptoSuite: SUITE });
 					// The sink's own key (it never decrypts: it only counts headers, which SRTP leaves in the clear).
 					const srtpParameters = srtp ? { cryptoSuite: SUITE, keyBase64: randomBytes(30).toString('base64') } : undefined;
@@ -143,6 +143,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 					s.payloadType = consumer.rtpParameters.codecs[0].payloadType;
 					transports.push(transport);
 				}
+				return transports.length;
 			},
 			async measure(ms, drainMs = 500) {
 				const n = transports.length;
