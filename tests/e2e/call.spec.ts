@@ -103,6 +103,8 @@ test('on a 360 px phone the incoming-call card fits the screen, its buttons in r
 	const thread = await befriend(ba, bb);
 	bb.close();
 	const B = await signedInPage(browser, parley.baseURL, bob, { viewport: { width: 360, height: 740 } });
+	// Rings reach the devices connected then: wait until Bob's page has its threads over the socket.
+	await expect(B.page.getByTestId('thread-item').filter({ hasText: 'Alice Pleasance Liddell' })).toBeVisible();
 
 	const { call } = await ba.request('call:invite', { threadId: thread.id, video: true });
 	const card = B.page.getByRole('alertdialog');
