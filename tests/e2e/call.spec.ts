@@ -92,3 +92,34 @@ test('the call test page finds the fake camera and microphone and gets media bac
 	await expect(page.getByTestId('check-server')).toContainText('came back');
 	await context.close();
 });
+
+test('on a 360 px phone the incoming-call card fits the screen, its buttons in reach', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	const [alice, bob] = await Promise.all([
+		signUp({ username: uniqueName('alice'), displayName: 'Alice Pleasance Liddell' }),
+		signUp({ username: uniqueName('bob'), displayName: 'Bob Builder' })
+	]);
+	const [ba, bb] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(ba, bb);
+	bb.close();
+	const B = await signedInPage(browser, parley.baseURL, bob, { viewport: { width: 360, height: 740 } });
+	// Rings reach the devices connected then: wait until Bob's page has its threads over the socket.
+	await expect(B.page.getByTestId('thread-item').filter({ hasText: 'Alice Pleasance Liddell' })).toBeVisible();
+
+	const { call } = await ba.request('call:invite', { threadId: thread.id, video: true });
+	const card = B.page.getByRole('alertdialog');
+	await expect(card).toContainText('Incoming video call');
+	const box = (await card.boundingBox())!;
+	expect(box.x, 'left edge on screen').toBeGreaterThanOrEqual(0);
+	expect(box.x + box.width, 'right edge on screen').toBeLessThanOrEqual(360);
+	for (const name of ['Decline call from Alice Pleasance Liddell', 'Accept video call from Alice Pleasance Liddell']) {
+		const button = (await card.getByRole('button', { name }).boundingBox())!;
+		expect(button.x).toBeGreaterThanOrEqual(0);
+		expect(button.x + button.width).toBeLessThanOrEqual(360);
+	}
+
+	await ba.request('call:cancel', { callId: call.callId });
+	await expect(card).toBeHidden();
+	ba.close();
+	await B.context.close();
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TimelineItem } from '$lib/chat/messages.svelte';
 import type { Message } from '$lib/protocol';
-import { buildRows, estimateRow, type MessageRow } from './rows';
+import { buildRows, countFromOthers, estimateRow, type MessageRow } from './rows';
 
 const now = new Date(2024, 2, 9, 15, 0);
 
@@ -51,6 +51,12 @@ describe('buildRows', () => {
 		expect(rows[4]).toMatchObject({ kind: 'unread', count: 2 });
 		// The unread line starts a new group.
 		expect(rows[5]).toMatchObject({ first: true, last: false });
+	});
+
+	it('counts on the unread line only what was unread up to unreadUntilSeq (not what came in while reading)', () => {
+		const items = [stored(1, 'me', at(9)), stored(2, 'bob', at(9, 1)), stored(3, 'bob', at(9, 2)), stored(4, 'bob', at(9, 3))];
+		const rows = buildRows(items, { me: 'me', now, atStart: false, unreadAfterSeq: 1, unreadUntilSeq: 2 });
+		expect(rows.find((r) => r.kind === 'unread')).toMatchObject({ count: 1 });
 	});
 });
 
@@ -142,5 +148,14 @@ describe('buildRows in groups', () => {
 		expect(line.kind === 'system' && line.text).toBe('Bob added <Cat>');
 		expect((rows[3] as MessageRow).first).toBe(true);
 		expect(estimateRow(line, 600)).toBeGreaterThan(0);
+	});
+});
+
+describe('countFromOthers', () => {
+	it("counts the others' messages after a seq, not one's own nor system lines", () => {
+		const messages = [stored(1, 'bob', at(9)), stored(2, 'me', at(9)), stored(3, 'bob', at(9)), stored(4, 'me', at(9)), stored(5, 'bob', at(9))].map((i) => (i.kind === 'stored' ? i.message : null)!);
+		messages.push({ ...messages[4], seq: 6, kind: 'system', text: 'Bob renamed the group' });
+		expect(countFromOthers(messages, 'me', 2)).toBe(2);
+		expect(countFromOthers(messages, 'me', 5)).toBe(0);
 	});
 });

@@ -89,6 +89,8 @@ export function buildRows(
 		now: Date;
 		atStart: boolean;
 		unreadAfterSeq?: number | null;
+		/** The last message the unread line counts (those after it came in while the user read along). */
+		unreadUntilSeq?: number | null;
 		uploads?: readonly UploadLike[];
 		/** Paused uploads of earlier pages, shown before the live ones (they began first). */
 		unfinished?: readonly UnfinishedUpload[];
@@ -158,7 +160,8 @@ export function buildRows(
 		const unreadFrom = options.unreadAfterSeq;
 		if (!unreadPlaced && unreadFrom != null && !row.mine && row.seq !== null && row.seq > unreadFrom) {
 			unreadPlaced = true;
-			const count = items.filter((i) => i.kind === 'stored' && !i.mine && i.message.seq > unreadFrom).length;
+			const until = options.unreadUntilSeq ?? Infinity;
+			const count = items.filter((i) => i.kind === 'stored' && !i.mine && i.message.seq > unreadFrom && i.message.seq <= until).length;
 			rows.push({ kind: 'unread', key: 'unread', count });
 			previous = null;
 		}
@@ -193,6 +196,13 @@ export function buildRows(
 		}
 	}
 	return rows;
+}
+
+/** How many messages of the others (not system lines) are in `messages` after `afterSeq`. */
+export function countFromOthers(messages: readonly Message[], me: string, afterSeq: number): number {
+	let n = 0;
+	for (let i = messages.length - 1; i >= 0 && messages[i].seq > afterSeq; i--) if (messages[i].senderId !== me && messages[i].kind !== 'system') n++;
+	return n;
 }
 
 function fileText(file: FileRef | undefined): string {
