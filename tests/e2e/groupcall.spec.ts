@@ -98,7 +98,7 @@ test('three people in a group video call: start, see it in progress, join, decod
 	expect(await C.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
 
 	// Someone speaks loudest: their tile is ringed (the fake microphones beep).
-	await expect(A.page.locator('[data-testid="call-tile"][data-speaking="true"]')).toHaveCount(1, { timeout: 20_000 });
+	await expect(A.page.locator('[data-testid="call-tile"][data-speaking="true"]')).toHaveCount(1, { timeout: 45_000 });
 
 	// Bob goes back to the chat: the call goes on in a small bar, his videos pause on the server; back in the call they come again.
 	await B.page.getByRole('button', { name: 'Back to chat' }).click();
