@@ -122,6 +122,12 @@ export class CallMedia {
 		await this.mediasoup(`connecting transport "${transportId}"`, () => transport.connect({ dtlsParameters: dtlsParameters as types.DtlsParameters }));
 	}
 
+	/** New ICE parameters for a transport whose connection failed; the client restarts ICE with them. */
+	async restartIce(userId: string, transportId: string): Promise<types.IceParameters> {
+		const transport = this.transport(userId, transportId);
+		return this.mediasoup(`restarting ICE of transport "${transportId}"`, () => transport.restartIce());
+	}
+
 	async produce(userId: string, input: { transportId: string; kind: 'audio' | 'video'; rtpParameters: unknown; source: MediaSource }): Promise<string> {
 		const peer = this.peer(userId);
 		const transport = this.transport(userId, input.transportId, 'send');

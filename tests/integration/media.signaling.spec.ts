@@ -122,4 +122,20 @@ describeWithWorker('media signaling on sqlite', () => {
 		await fails(c.socket, 'media:createTransport', { callId, direction: 'send' }, 'conflict');
 		await ok(c.socket, 'call:hangup', { callId });
 	});
+
+	it('a transport whose connection failed gets new ICE parameters; only its owner may ask', async () => {
+		const [c, d] = await people(t, 2);
+		const th = await befriend(c, d);
+		const callId = await connectedCall(c, d.socket, th.id);
+		const recv = await transport(c, callId, 'recv');
+		const before = recv.iceParameters as { usernameFragment: string; password: string };
+		const { iceParameters } = await ok<{ iceParameters: { usernameFragment: string; password: string } }>(c.socket, 'media:restartIce', { callId, transportId: recv.id });
+		expect(iceParameters.usernameFragment).toEqual(expect.any(String));
+		expect(iceParameters.usernameFragment).not.toBe(before.usernameFragment);
+		expect(iceParameters.password).not.toBe(before.password);
+		await fails(d.socket, 'media:restartIce', { callId, transportId: recv.id }, 'not_found');
+		await fails(c.socket, 'media:restartIce', { callId }, 'invalid_input');
+		await fails(c.socket, 'media:restartIce', { callId, transportId: recv.id, extra: 1 }, 'invalid_input');
+		await ok(c.socket, 'call:hangup', { callId });
+	});
 });

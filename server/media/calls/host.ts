@@ -37,6 +37,8 @@ export function hostHandler(calls: CallsService, iceServers: () => unknown): Hos
 				return { transport: await (await media()).createTransport(ctx.userId, input.direction as 'send' | 'recv'), iceServers: iceServers() };
 			case 'media:connectTransport':
 				return (await media()).connectTransport(ctx.userId, str('transportId'), input.dtlsParameters).then(() => ({}));
+			case 'media:restartIce':
+				return { iceParameters: await (await media()).restartIce(ctx.userId, str('transportId')) };
 			case 'media:produce':
 				return {
 					producerId: await (await media()).produce(ctx.userId, {

@@ -17,6 +17,7 @@ export type HostOp =
 	| 'media:routerRtpCapabilities'
 	| 'media:createTransport'
 	| 'media:connectTransport'
+	| 'media:restartIce'
 	| 'media:produce'
 	| 'media:producers'
 	| 'media:consume'

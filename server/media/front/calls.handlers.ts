@@ -9,6 +9,7 @@ import {
 	mediaLayersRequest,
 	mediaProduceRequest,
 	mediaProducerRequest,
+	mediaTransportRequest,
 	type CallConfigResponse
 } from '../../../src/lib/protocol/index.js';
 import type { RequestTable } from '../../chat/chat.types.js';
@@ -38,6 +39,7 @@ export function callRequests(options: { front: CallsFront; config: () => Promise
 		'media:routerRtpCapabilities': { schema: callIdRequest, handle: pass('media:routerRtpCapabilities') },
 		'media:createTransport': { schema: mediaCreateTransportRequest, handle: pass('media:createTransport') },
 		'media:connectTransport': { schema: mediaConnectTransportRequest, handle: pass('media:connectTransport') },
+		'media:restartIce': { schema: mediaTransportRequest, handle: pass('media:restartIce') },
 		'media:produce': { schema: mediaProduceRequest, handle: pass('media:produce') },
 		'media:producers': { schema: callIdRequest, handle: pass('media:producers') },
 		'media:consume': { schema: mediaConsumeRequest, handle: pass('media:consume') },

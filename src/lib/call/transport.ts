@@ -44,6 +44,8 @@ export class CallTransport {
 	private readonly consuming = new Set<string>();
 
 	private constructor(
+		/** Each transport's last connection state ('new', 'connecting', 'connected', 'failed'...). */
+		readonly states: Record<'send' | 'recv', string>,
 		readonly callId: string,
 		private readonly request: Request,
 		readonly device: Device,
@@ -57,6 +59,7 @@ export class CallTransport {
 		const { rtpCapabilities } = await request('media:routerRtpCapabilities', { callId });
 		const device = await Device.factory();
 		await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+		const states = { send: 'new', recv: 'new' };
 		const make = async (direction: 'send' | 'recv') => {
 			const { transport: t, iceServers } = await request('media:createTransport', { callId, direction });
 			const params = {
@@ -70,7 +73,19 @@ export class CallTransport {
 			transport.on('connect', ({ dtlsParameters }, callback, errback) => {
 				request('media:connectTransport', { callId, transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => callback(), errback);
 			});
-			transport.on('connectionstatechange', (state) => options.onState?.(`${direction}:${state}`));
+			// A connection that fails (a network change, a path that stopped answering) gets new ICE
+			// parameters from the server and tries again, a few times in a row at most.
+			let restarts = 0;
+			transport.on('connectionstatechange', (state) => {
+				states[direction] = state;
+				if (state === 'connected') restarts = 0;
+				if (state === 'failed' && restarts++ < 3 && !transport.closed) {
+					request('media:restartIce', { callId, transportId: transport.id })
+						.then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as types.IceParameters }))
+						.catch(() => undefined);
+				}
+				options.onState?.(`${direction}:${state}`);
+			});
 			if (direction === 'send') {
 				transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
 					request('media:produce', {
@@ -86,7 +101,7 @@ export class CallTransport {
 		};
 		const send = await make('send');
 		try {
-			return new CallTransport(callId, request, device, send, await make('recv'));
+			return new CallTransport(states, callId, request, device, send, await make('recv'));
 		} catch (error) {
 			send.close();
 			throw error;

@@ -133,6 +133,8 @@ export const mediaConnectTransportRequest = z.strictObject({
 	transportId: id('transportId'),
 	dtlsParameters: blob('dtlsParameters')
 });
+/** One of your transports (`media:restartIce`). */
+export const mediaTransportRequest = z.strictObject({ callId: id('callId'), transportId: id('transportId') });
 export const mediaProduceRequest = z.strictObject({
 	callId: id('callId'),
 	transportId: id('transportId'),
@@ -160,6 +162,7 @@ export type CallInviteRequest = z.input<typeof callInviteRequest>;
 export type CallIdRequest = z.input<typeof callIdRequest>;
 export type MediaCreateTransportRequest = z.input<typeof mediaCreateTransportRequest>;
 export type MediaConnectTransportRequest = z.input<typeof mediaConnectTransportRequest>;
+export type MediaTransportRequest = z.input<typeof mediaTransportRequest>;
 export type MediaProduceRequest = z.input<typeof mediaProduceRequest>;
 export type MediaConsumeRequest = z.input<typeof mediaConsumeRequest>;
 export type MediaProducerRequest = z.input<typeof mediaProducerRequest>;

@@ -41,6 +41,7 @@ import type {
 	ConsumerInfo,
 	IceServer,
 	MediaConnectTransportRequest,
+	MediaTransportRequest,
 	MediaConsumeRequest,
 	MediaConsumerRequest,
 	MediaCreateTransportRequest,
@@ -85,6 +86,8 @@ export interface CallsClientToServerEvents {
 	'media:routerRtpCapabilities': (payload: CallIdRequest, ack: AckCallback<{ rtpCapabilities: unknown }>) => void;
 	'media:createTransport': (payload: MediaCreateTransportRequest, ack: AckCallback<{ transport: TransportInfo; iceServers: IceServer[] }>) => void;
 	'media:connectTransport': (payload: MediaConnectTransportRequest, ack: AckCallback<Empty>) => void;
+	/** Extension: new ICE parameters for a transport whose connection failed (mediasoup-client's `restartIce`). */
+	'media:restartIce': (payload: MediaTransportRequest, ack: AckCallback<{ iceParameters: unknown }>) => void;
 	'media:produce': (payload: MediaProduceRequest, ack: AckCallback<{ producerId: string }>) => void;
 	'media:producers': (payload: CallIdRequest, ack: AckCallback<{ producers: ProducerInfo[] }>) => void;
 	'media:consume': (payload: MediaConsumeRequest, ack: AckCallback<{ consumer: ConsumerInfo }>) => void;
