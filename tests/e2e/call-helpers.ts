@@ -26,3 +26,30 @@ export async function grows(page: Page, pick: (s: CallStats) => number, min = 0,
 		)
 		.toBeGreaterThan(Math.max(start, min));
 }
+
+/** What a page's call is doing, for a failure's message: the phase, the totals, each consumer and tile wish, any notice on screen. */
+export async function describeCall(page: Page): Promise<string> {
+	const hook = await page
+		.evaluate(async () => {
+			const h = (window as unknown as { __parleyCall?: { phase(): string; stats(): Promise<unknown>; consumers(): unknown; wants(): unknown } }).__parleyCall;
+			return h ? { phase: h.phase(), stats: await h.stats(), consumers: h.consumers(), wants: h.wants() } : 'no call hook';
+		})
+		.catch((error: unknown) => `page unreadable: ${String(error)}`);
+	const notices = await page.getByRole('alert').allInnerTexts().catch(() => []);
+	return JSON.stringify({ url: page.url(), notices, hook });
+}
+
+/**
+ * Waits until the video frames `page` decoded from `userId` grow past their value now (and past `min`);
+ * if they do not, the failure says what both ends were doing (`from`: the sender's page).
+ */
+export async function decodes(page: Page, userId: string, options: { min?: number; from?: Page; timeout?: number } = {}): Promise<void> {
+	const frames = async () => (await stats(page))?.inbound.framesByUser[userId] ?? -1;
+	const start = await frames();
+	try {
+		await expect.poll(frames, { timeout: options.timeout ?? 30_000, intervals: [250, 500, 1000] }).toBeGreaterThan(Math.max(start, options.min ?? 0));
+	} catch (error) {
+		const sender = options.from ? `\nsender: ${await describeCall(options.from)}` : '';
+		throw new Error(`no video frames from ${userId} decoded\nreceiver: ${await describeCall(page)}${sender}\n${error instanceof Error ? error.message : String(error)}`);
+	}
+}

@@ -96,6 +96,12 @@ export async function startBrowserCluster(browser: Browser, options: { chat: num
 	const stop = async () => {
 		for (const c of contexts) await c.close().catch(() => {});
 		for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+		// The nodes log warnings only (a node declared dead, a call ended by the server): the last ones
+		// go to the test's output, where a failure can be read against them.
+		for (const p of procs) {
+			const lines = p.output().trim().split('\n').filter(Boolean).slice(-30);
+			for (const line of lines) console.log(`[e2e cluster] ${p.name}: ${line.slice(0, 400)}`);
+		}
 		await smtp.stop();
 		await database.drop().catch(() => {});
 		const { Redis } = await import('ioredis');

@@ -86,7 +86,9 @@ test('a video call between two chat nodes, carried by a media node of its own: b
 	test.skip(noWorker, 'no mediasoup worker: run `npm run setup:media`');
 	expect('error' in worker ? worker.error : 'ok', 'CI needs a mediasoup worker').toBe('ok');
 
-	const cluster = await startBrowserCluster(browser, { chat: 2, media: 1 });
+	// The production heartbeat (2 s): no chat node dies here, and at 300 ms a loaded machine's stall
+	// declares one dead, which ends its people's calls.
+	const cluster = await startBrowserCluster(browser, { chat: 2, media: 1, heartbeatMs: 2000 });
 	try {
 		const alice = await cluster.signUp('Alice Liddell');
 		const bob = await cluster.signUp('Bob Builder');

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { stats, worker } from './call-helpers.js';
+import { decodes, stats, worker } from './call-helpers.js';
 import { befriend, connectBot, signedInPage } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
@@ -18,13 +18,6 @@ interface Wish {
 /** What each video tile asked of its consumer (pause, simulcast layer), and what the server acknowledged. */
 function wants(page: Page): Promise<Wish[]> {
 	return page.evaluate(() => (window as unknown as { __parleyCall?: { wants(): Wish[] } }).__parleyCall?.wants() ?? []);
-}
-
-/** Waits until the video frames decoded from `userId` on `page` grow past their value now (and past `min`). */
-async function decodes(page: Page, userId: string, min = 0): Promise<void> {
-	const frames = async () => (await stats(page))?.inbound.framesByUser[userId] ?? -1;
-	const start = await frames();
-	await expect.poll(frames, { timeout: 30_000, intervals: [250, 500, 1000] }).toBeGreaterThan(Math.max(start, min));
 }
 
 test('three people in a group video call: start, see it in progress, join, decode each other, leave one by one; the last one out writes the call line', async ({ browser, parley, signUp }) => {
@@ -81,7 +74,7 @@ test('three people in a group video call: start, see it in progress, join, decod
 	for (const [who, page] of Object.entries(pages)) {
 		await expect(page.getByTestId('participant-count')).toHaveText('3 people');
 		await expect(page.getByTestId('call-tile')).toHaveCount(3);
-		for (const [other, id] of Object.entries(ids)) if (other !== who) await decodes(page, id, 5);
+		for (const [other, id] of Object.entries(ids)) if (other !== who) await decodes(page, id, { min: 5, from: pages[other as keyof typeof pages] });
 		await expect.poll(async () => (await stats(page))?.outbound.video.streams ?? 0, { timeout: 20_000 }).toBeGreaterThan(1);
 	}
 	// Remote tiles show video, with the sender's name.

@@ -29,14 +29,16 @@ export const ENDED_SHOWN_MS = 2500;
  * `window.__parleyCall`: read-only numbers for browser tests and support (the phase, the RTP stream
  * totals, what each tile asked of its consumer); it can change nothing.
  */
-export function exposeTestHook(phase: () => string, media: { stats(): Promise<CallStats | null>; transport: { handlerName: string } | null; wants(): unknown }): void {
+export function exposeTestHook(phase: () => string, media: { stats(): Promise<CallStats | null>; transport: { handlerName: string } | null; wants(): unknown; consumers(): unknown }): void {
 	if (typeof window === 'undefined') return;
 	const hook = Object.freeze({
 		phase,
 		stats: () => media.stats(),
 		handler: () => media.transport?.handlerName ?? null,
 		/** Per video consumer: the pause and simulcast layer its tile asked for, and what the server acknowledged. */
-		wants: () => media.wants()
+		wants: () => media.wants(),
+		/** Per consumer: whose, its kind and source, paused here or at its producer. */
+		consumers: () => media.consumers()
 	});
 	Object.defineProperty(window, '__parleyCall', { value: hook, configurable: true, enumerable: false, writable: false });
 }

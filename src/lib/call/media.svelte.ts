@@ -132,8 +132,20 @@ export class CallMedia {
 
 	async #consume(producer: ProducerInfo): Promise<void> {
 		this.#paused.set(producer.producerId, producer.paused);
-		const entry = await this.#transport?.consume(producer);
-		if (entry) this.#show();
+		await this.#consumeTries(producer, 3);
+	}
+
+	/** A consume that fails (a request lost while a node is busy) is tried again while its producer is still there. */
+	async #consumeTries(producer: ProducerInfo, tries: number): Promise<void> {
+		const transport = this.#transport;
+		try {
+			if (await transport?.consume(producer)) this.#show();
+		} catch (error) {
+			const still = () => transport === this.#transport && this.#paused.has(producer.producerId);
+			if (tries <= 1 || !still()) throw error;
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+			if (still()) await this.#consumeTries(producer, tries - 1);
+		}
 	}
 
 	#show(): void {
@@ -148,6 +160,15 @@ export class CallMedia {
 		const transport = this.#transport;
 		const entry = transport?.consumers.get(consumerId);
 		if (transport && entry) this.#wants.set(transport.callId, consumerId, want, this.#group && entry.info.source === 'camera');
+	}
+
+	/** The transports' connection states and, per consumer, whose, what, and whether it is paused here or at its producer (tests and support). */
+	consumers(): { transports: Record<string, string> | null; consumers: { userId: string; kind: string; source: string; paused: boolean; producerPaused: boolean }[] } {
+		const consumers = [...(this.#transport?.consumers.values() ?? [])];
+		return {
+			transports: this.#transport?.states ?? null,
+			consumers: consumers.map((c) => ({ userId: c.userId, kind: c.info.kind, source: c.info.source, paused: c.consumer.paused, producerPaused: this.#paused.get(c.info.producerId) ?? false }))
+		};
 	}
 
 	/** Per video consumer: whose, what its tile asked, what the server did (tests and support). */
