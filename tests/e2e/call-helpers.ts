@@ -53,3 +53,13 @@ export async function decodes(page: Page, userId: string, options: { min?: numbe
 		throw new Error(`no video frames from ${userId} decoded\nreceiver: ${await describeCall(page)}${sender}\n${error instanceof Error ? error.message : String(error)}`);
 	}
 }
+
+/** Runs a step of a call test; if it fails, the failure says what each of `pages`' calls was doing. */
+export async function explained(pages: Record<string, Page>, step: () => Promise<void>): Promise<void> {
+	try {
+		await step();
+	} catch (error) {
+		const states = await Promise.all(Object.entries(pages).map(async ([who, page]) => `${who}: ${await describeCall(page)}`));
+		throw new Error(`${error instanceof Error ? error.message : String(error)}\n${states.join('\n')}`);
+	}
+}

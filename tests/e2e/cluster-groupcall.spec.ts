@@ -1,4 +1,4 @@
-import { decodes, noWorker, worker } from './call-helpers.js';
+import { decodes, explained, noWorker, worker } from './call-helpers.js';
 import { befriend, connectBot } from './chat-helpers.js';
 import { clusterBackendsUp, startBrowserCluster } from './cluster-helpers.js';
 import { expect, test } from './fixtures.js';
@@ -62,7 +62,9 @@ test('a group call across three chat nodes and a media node: join mid-call, mute
 		await B.page.getByRole('button', { name: 'Mute microphone' }).click();
 		await expect(C.page.getByRole('group', { name: /^Bob Joiner.*microphone off/ })).toBeVisible();
 		await A.page.getByRole('button', { name: 'Share screen' }).click();
-		for (const page of [B.page, C.page]) await expect(page.getByRole('group', { name: "Alice Caller's screen" }).locator('video')).toBeVisible({ timeout: 20_000 });
+		await explained(pages, async () => {
+			for (const page of [B.page, C.page]) await expect(page.getByRole('group', { name: "Alice Caller's screen" }).locator('video')).toBeVisible({ timeout: 30_000 });
+		});
 		await A.page.getByRole('button', { name: 'Stop sharing screen' }).click();
 		for (const page of [B.page, C.page]) await expect(page.getByTestId('screen-tile')).toHaveCount(0);
 
