@@ -95,6 +95,10 @@ test('reply, edit, react and delete reach both of Bob\'s pages live; the one tha
 	await expect(bubble(B1.page, 'Message deleted')).toBeVisible();
 	await expect(bubble(B1.page, 'Lunch at noon?').locator('[data-emoji="🙏"]')).toBeVisible();
 
+	// The offline page has none of it yet (so what follows is its catch-up, not a late event).
+	await expect(bubble(B2.page, 'Yes, see you at noon')).toBeVisible();
+	await expect(bubble(B2.page, 'wrong chat, sorry')).toBeVisible();
+
 	// Back online, the other page catches up on all three.
 	await B2.context.setOffline(false);
 	await expect(bubble(B2.page, 'Yes, see you at 12:30')).toBeVisible({ timeout: 45_000 });
