@@ -5,6 +5,7 @@ import type { Message, MessageChangedEvent, MessagesChangesResponse, MessagesLis
 import { backendNames } from '../helpers/backends.js';
 import { befriend, clientId, device, Events, fails, ok, people, send, sleep, type Person } from '../helpers/chat.js';
 import { download, upload } from '../helpers/files.js';
+import { befriendAll, createGroup } from '../helpers/groups.js';
 import type { ClientSocket } from '../helpers/parley.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
@@ -167,6 +168,22 @@ describe.each(backendNames())('message actions on %s', (backend) => {
 		expect((await list(a.socket, thread.id)).messages.find((m) => m.id === reply.id)?.replyTo).toEqual(reply.replyTo);
 		expect((await fails(b.socket, 'messages:send', { threadId: thread.id, clientId: clientId(), text: 'q', replyToSeq: 77 }, 'not_found')).message).toBe(`message 77 of thread "${thread.id}" not found`);
 		expect((await fails(b.socket, 'messages:send', { threadId: thread.id, clientId: clientId(), text: 'q', replyToSeq: 'one' }, 'invalid_input')).fields).toEqual({ replyToSeq: 'replyToSeq must be a whole number' });
+	});
+
+	it('in a group: a reply (stored through the group path), an edit that changes whom it mentions, every member told', async () => {
+		const [owner, ann, ben] = await people(t, 3);
+		await befriendAll(owner, [ann, ben]);
+		const group = await createGroup(owner, [ann, ben], 'Actions');
+		const events = [ann, ben].map((p) => watch(p.socket));
+		const original = await send(ann.socket, group.id, 'who brings the cake?');
+		const reply = (await ok(owner.socket, 'messages:send', { threadId: group.id, clientId: clientId(), text: `@${ann.user.username} I do`, replyToSeq: original.seq })).message as Message;
+		expect(reply.replyTo).toEqual({ seq: original.seq, senderId: ann.user.id, snippet: 'who brings the cake?' });
+		const mentionsOf = async (p: Person) => (await ok<{ thread: Thread }>(p.socket, 'threads:get', { threadId: group.id })).thread.mentions;
+		expect([await mentionsOf(ann), await mentionsOf(ben)]).toEqual([1, 0]);
+		const { message } = await ok<{ message: Message }>(owner.socket, 'messages:edit', { threadId: group.id, seq: reply.seq, text: `@${ben.user.username} I do` });
+		expect(message.replyTo).toEqual(reply.replyTo);
+		for (const e of events) expect((await e.next('message:changed', (p) => p.message.id === reply.id)).message).toEqual(message);
+		expect([await mentionsOf(ann), await mentionsOf(ben)]).toEqual([0, 1]);
 	});
 
 	it('the change feed: a device offline during an edit, a delete and reactions catches up with messages:changes', async () => {
