@@ -235,6 +235,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, requests, log: log.child('chat') });
 			chatNode = node;
 			chat = node.chat;
+			// A message deleted for everyone takes its file with it when nothing else refers to it.
+			if (files) node.chat.actions.discardFile = (file) => files!.service.discard(file);
 			emitter = node.chat.emitter;
 			closers.push(() => node.close());
 		} else if (config.roles.includes('media') && redis && registry) {

@@ -49,6 +49,8 @@ export interface Config {
 	readonly codesPerIp: number;
 	/** `GROUP_MAX_MEMBERS`: most people one group may hold. Default 256. */
 	readonly groupMaxMembers: number;
+	/** `EDIT_WINDOW_MINUTES`: how long after sending a text message its sender may edit it. Default 2880 (48 h). */
+	readonly editWindowMinutes: number;
 	/** `REDIS_PREFIX`: put before every Redis key and channel, so deployments can share a server. Default `parley:`. */
 	readonly redisPrefix: string;
 	/** `NODE_HEARTBEAT_MS`: how often a chat node says it is alive; after 3 missed beats it is dead. Default 2000. */
@@ -281,6 +283,7 @@ export function loadConfig(env: Env): Config {
 		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650),
 		codesPerIp: int(env, 'CODES_PER_IP', DEFAULT_AUTH_LIMITS.codesPerIp, 1, 1_000_000),
 		groupMaxMembers: int(env, 'GROUP_MAX_MEMBERS', 256, 3, 10_000),
+		editWindowMinutes: int(env, 'EDIT_WINDOW_MINUTES', 2880, 1, 525_600),
 		redisPrefix,
 		heartbeatMs: int(env, 'NODE_HEARTBEAT_MS', 2000, 50, 60_000),
 		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),

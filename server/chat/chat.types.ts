@@ -8,6 +8,7 @@ import type { GroupsService } from './conversations/groups.service.js';
 import type { ThreadsService } from './conversations/threads.service.js';
 import type { FriendsService } from './friends/friends.service.js';
 import type { UsersService } from './friends/users.service.js';
+import type { MessageActions } from './messages/actions.service.js';
 import type { MessagesService } from './messages/messages.service.js';
 import type { ChatEmitter } from './node/emitter.js';
 import type { FlowLimits } from './node/flow.js';
@@ -42,6 +43,8 @@ export interface ChatLimits extends FlowLimits {
 	groupChangesPerWindow: number;
 	/** Default 10 seconds. */
 	groupChangeWindowSeconds: number;
+	/** `EDIT_WINDOW_MINUTES`: how long after sending a text message its sender may edit it. Default 2880 (48 h). */
+	editWindowMinutes: number;
 }
 
 /** The chat role's services, built once per process and shared by every socket. */
@@ -54,6 +57,8 @@ export interface Chat {
 	groups: GroupsService;
 	friends: FriendsService;
 	messages: MessagesService;
+	/** Edit, delete, react, and the change feed (message actions). */
+	actions: MessageActions;
 	/** The limits in force (`DEFAULT_CHAT_LIMITS` with the overrides). */
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */

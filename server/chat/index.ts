@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { GROUP_LIMITS } from '../../src/lib/protocol/index.js';
+import { ACTION_LIMITS, GROUP_LIMITS } from '../../src/lib/protocol/index.js';
 import { createLimiter } from '../auth/rate-limits.js';
 import type { Database } from '../db/schema.js';
 import type { KeyValueStore } from '../kv/kv.js';
@@ -10,6 +10,7 @@ import type { Chat, ChatLimits } from './chat.types.js';
 import { roomEmitter, type ChatEmitter } from './node/emitter.js';
 import { DEFAULT_FLOW_LIMITS } from './node/flow.js';
 import { FriendsService } from './friends/friends.service.js';
+import { MessageActions } from './messages/actions.service.js';
 import { MessagesService } from './messages/messages.service.js';
 import { MemoryPresenceStore, type PresenceStore } from './presence/presence.store.js';
 import type { ChatServer } from './node/socket.js';
@@ -19,7 +20,7 @@ import { UsersService } from './friends/users.service.js';
 
 export type { Chat, ChatLimits } from './chat.types.js';
 
-export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, ...DEFAULT_FLOW_LIMITS };
+export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, editWindowMinutes: ACTION_LIMITS.editWindowMinutesDefault, ...DEFAULT_FLOW_LIMITS };
 
 export interface ChatOptions {
 	db: Kysely<Database>;
@@ -65,19 +66,21 @@ export function createChat(options: ChatOptions): Chat {
 		log: log.child('groups')
 	});
 	const friends = new FriendsService({ db, users, threads, emitter, log: log.child('friends') });
+	const sendLimiter = createLimiter({
+		redis: options.redis,
+		prefix: options.redisPrefix,
+		name: 'chat-sends',
+		points: limits.sendsPerWindow,
+		durationSeconds: limits.sendWindowSeconds,
+		message: `you are sending messages too fast (at most ${limits.sendsPerWindow} in ${limits.sendWindowSeconds} s)`
+	});
+	const actions = new MessageActions({ db, threads, emitter, limiter: sendLimiter, editWindowMinutes: limits.editWindowMinutes, log: log.child('actions') });
 	const messages = new MessagesService({
 		db,
 		threads,
 		users,
 		emitter,
-		sendLimiter: createLimiter({
-			redis: options.redis,
-			prefix: options.redisPrefix,
-			name: 'chat-sends',
-			points: limits.sendsPerWindow,
-			durationSeconds: limits.sendWindowSeconds,
-			message: `you are sending messages too fast (at most ${limits.sendsPerWindow} in ${limits.sendWindowSeconds} s)`
-		}),
+		sendLimiter,
 		typingIntervalMs: limits.typingIntervalMs,
 		kv,
 		log: log.child('messages')
@@ -100,6 +103,7 @@ export function createChat(options: ChatOptions): Chat {
 		groups,
 		friends,
 		messages,
+		actions,
 		limits,
 		reads,
 		track(work) {

@@ -1,4 +1,4 @@
-import { avatarUrl, callLine, parseCallSummary, parseSystemEvent, systemLine, type FileRef, type FriendRequest, type Message, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
+import { avatarUrl, callLine, parseCallSummary, parseSystemEvent, systemLine, type FileRef, type FriendRequest, type Message, type Reaction, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
 import type { FriendRequestRow } from './friends/friends.repository.js';
 import type { MessageRow } from './messages/messages.repository.js';
 import type { CardRow } from './friends/users.repository.js';
@@ -14,8 +14,9 @@ export function toCard(row: CardRow, relationship: Relationship, online?: boolea
 /**
  * A stored message. `files` holds the current refs of the files of these messages (`fileRefsOf`); a
  * file message whose file is not there was deleted by its owner and shows as `{id, deleted: true}`.
+ * `reactions` (message actions, `reactionsOf`) by message id; a message without an entry shows none.
  */
-export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> = new Map()): Message {
+export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> = new Map(), reactions?: ReadonlyMap<string, Reaction[]>): Message {
 	const message: Message = {
 		id: row.id,
 		threadId: row.thread_id,
@@ -25,6 +26,20 @@ export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> =
 		kind: row.kind,
 		createdAt: row.created_at
 	};
+	// Message actions: rows stored before migration 0010 or by code that builds them read these as undefined.
+	const changeSeq = Number(row.change_seq ?? 0);
+	if (changeSeq > 0) message.changeSeq = changeSeq;
+	if (row.deleted_at) {
+		// A tombstone: nothing of what was said is left (the row's text and file_id are NULL too).
+		message.deleted = true;
+		return message;
+	}
+	if (row.edited_at) message.editedAt = row.edited_at;
+	if (row.reply_seq !== null && row.reply_seq !== undefined && row.reply_sender_id) {
+		message.replyTo = { seq: Number(row.reply_seq), senderId: row.reply_sender_id, snippet: row.reply_snippet ?? '' };
+	}
+	const own = reactions?.get(row.id);
+	if (own && own.length > 0) message.reactions = own;
 	if (row.text !== null) message.text = row.text;
 	if (row.file_id !== null) message.file = files.get(row.file_id) ?? { id: row.file_id, deleted: true };
 	// A call line is stored as the JSON of its summary (server/media); clients get both forms.

@@ -4,7 +4,7 @@
  */
 import type { UsersTable, SessionsTable } from '../auth/auth.table.js';
 import type { FriendRequestsTable, FriendshipsTable, UserSearchColumns } from '../chat/friends/friends.table.js';
-import type { MentionsTable, MessagesTable } from '../chat/messages/messages.table.js';
+import type { MentionsTable, MessageEditsTable, MessagesTable, ReactionsTable } from '../chat/messages/messages.table.js';
 import type { ThreadMembersTable, ThreadsTable } from '../chat/conversations/threads.table.js';
 import type { FilesTable } from '../files/files.table.js';
 import type { NodeLeasesTable } from '../balance/leases.table.js';
@@ -18,6 +18,8 @@ export interface Database {
 	thread_members: ThreadMembersTable;
 	messages: MessagesTable;
 	mentions: MentionsTable;
+	message_edits: MessageEditsTable;
+	reactions: ReactionsTable;
 	node_leases: NodeLeasesTable;
 	files: FilesTable;
 }

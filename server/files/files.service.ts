@@ -188,6 +188,16 @@ export class FilesService {
 		}
 	}
 
+	/**
+	 * Removes the bytes and thumbnail of a file whose row is already gone (its last message was deleted
+	 * for everyone: server/chat/messages/actions.service.ts).
+	 */
+	async discard(file: { id: string; upload_id: string }): Promise<void> {
+		await this.deps.uploads.removeBytes(file.upload_id);
+		await fsp.rm(this.thumbnailPath(file.id), { force: true });
+		this.deps.log.info(`file "${file.id}" deleted with its last message`);
+	}
+
 	/** A page of the files `userId` sent or received. */
 	async list(userId: string, query: { sort: FileSort; order?: 'asc' | 'desc'; q?: string; cursor?: string; limit?: number }): Promise<{ files: FileInfo[]; nextCursor: string | null }> {
 		const limit = query.limit ?? FILE_LIMITS.pageDefault;

@@ -291,6 +291,7 @@ export class Device {
 		for (const event of [
 			'message:new',
 			'message:status',
+			'message:changed',
 			'friends:requested',
 			'friends:added',
 			'presence',

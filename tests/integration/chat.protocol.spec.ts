@@ -89,8 +89,8 @@ describe.each(backendNames())('socket requests on %s', (backend) => {
 	});
 
 	it('an unknown event with an ack gets not_found; without one it is ignored', async () => {
-		const error = await fails(a.socket, 'messages:delete', { id: 'x' }, 'not_found');
-		expect(error.message).toContain('messages:delete');
+		const error = await fails(a.socket, 'messages:purge', { id: 'x' }, 'not_found');
+		expect(error.message).toContain('messages:purge');
 		(a.socket as unknown as { emit(event: string, ...args: unknown[]): void }).emit('admin:shutdown', {});
 		await stillServed();
 	});

@@ -21,6 +21,11 @@ export interface ThreadsTable {
 	avatar_id: string | null;
 	/** Groups: when the last member left. */
 	closed_at: string | null;
+	/**
+	 * Message actions: the newest change number (edits, deletes, reactions), bumped under the row lock.
+	 * Never NULL in the database (default 0); typed nullable so that inserts may leave it out.
+	 */
+	last_change_seq: number | null;
 }
 
 export interface ThreadMembersTable {

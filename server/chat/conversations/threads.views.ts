@@ -42,7 +42,8 @@ export function toThread(input: ThreadViewInput): Thread {
 		// A private thread: the peer's. A group: the lowest of the others' (what everyone has).
 		peerReadSeq: peers.read,
 		peerDeliveredSeq: peers.delivered,
-		updatedAt: row.updated_at
+		updatedAt: row.updated_at,
+		lastChangeSeq: Number(row.last_change_seq ?? 0)
 	};
 	if (row.kind !== 'group') {
 		thread.members = members.map((m) => cards.get(m.user_id)).filter((c): c is UserCard => c !== undefined);

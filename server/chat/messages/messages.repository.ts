@@ -6,6 +6,15 @@ type Q = Kysely<Database> | Transaction<Database>;
 
 export type MessageRow = MessagesTable;
 
+/** What a sender stores: the message-action columns start empty; a reply fills `reply_*`. */
+export type NewMessageRow = Omit<MessageRow, 'seq' | 'edited_at' | 'deleted_at' | 'change_seq' | 'reply_seq' | 'reply_sender_id' | 'reply_snippet'> &
+	Partial<Pick<MessageRow, 'reply_seq' | 'reply_sender_id' | 'reply_snippet'>>;
+
+/** The row as stored at `seq`, the action columns filled with their defaults. */
+export function withSeq(message: NewMessageRow, seq: number): MessageRow {
+	return { reply_seq: null, reply_sender_id: null, reply_snippet: null, ...message, edited_at: null, deleted_at: null, change_seq: 0, seq };
+}
+
 export function findByClientId(db: Q, senderId: string, clientId: string): Promise<MessageRow | undefined> {
 	return db.selectFrom('messages').selectAll().where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
 }
@@ -20,7 +29,7 @@ export function findBySeq(db: Q, threadId: string, seq: number): Promise<Message
  * on it and each reads back its own increment. A rollback returns the seq, so there are never gaps.
  * The sender has read and received everything up to their own message.
  */
-export async function insertNext(trx: Transaction<Database>, message: Omit<MessageRow, 'seq'>): Promise<MessageRow> {
+export async function insertNext(trx: Transaction<Database>, message: NewMessageRow): Promise<MessageRow> {
 	const bump = trx
 		.updateTable('threads')
 		.set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: message.created_at }))
@@ -35,7 +44,7 @@ export async function insertNext(trx: Transaction<Database>, message: Omit<Messa
 		}
 	}
 	if (seq === undefined) throw new Error(`thread "${message.thread_id}" vanished while sending`);
-	const row: MessageRow = { ...message, seq: Number(seq) };
+	const row = withSeq(message, Number(seq));
 	await trx.insertInto('messages').values(row).execute();
 	await trx
 		.updateTable('thread_members')
@@ -57,13 +66,13 @@ export function insertsAtOnce(db: Q): boolean {
  * that waited on it bumps the committed value (READ COMMITTED re-reads the row), and an INSERT that
  * fails undoes the bump with it, so seqs stay gapless. Returns null if the thread is gone.
  */
-export async function insertNextAtOnce(db: Q, message: Omit<MessageRow, 'seq'>): Promise<MessageRow | null> {
+export async function insertNextAtOnce(db: Q, message: NewMessageRow): Promise<MessageRow | null> {
 	const { rows } = await sql<{ seq: number | string }>`
 		with bump as (
 			update threads set last_seq = last_seq + 1, updated_at = ${message.created_at} where id = ${message.thread_id} returning last_seq
 		), stored as (
-			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at)
-			select ${message.id}, ${message.thread_id}, bump.last_seq, ${message.sender_id}, ${message.client_id}, ${message.kind}, ${message.text}, ${message.file_id}, ${message.created_at}
+			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at, reply_seq, reply_sender_id, reply_snippet)
+			select ${message.id}, ${message.thread_id}, bump.last_seq, ${message.sender_id}, ${message.client_id}, ${message.kind}, ${message.text}, ${message.file_id}, ${message.created_at}, ${message.reply_seq ?? null}, ${message.reply_sender_id ?? null}, ${message.reply_snippet ?? null}
 			from bump
 			returning seq
 		), receipts as (
@@ -72,7 +81,7 @@ export async function insertNextAtOnce(db: Q, message: Omit<MessageRow, 'seq'>):
 			where thread_members.thread_id = ${message.thread_id} and thread_members.user_id = ${message.sender_id}
 		)
 		select seq from stored`.execute(db);
-	return rows.length > 0 ? { ...message, seq: Number(rows[0].seq) } : null;
+	return rows.length > 0 ? withSeq(message, Number(rows[0].seq)) : null;
 }
 
 /**
@@ -84,7 +93,7 @@ export async function insertNextAtOnce(db: Q, message: Omit<MessageRow, 'seq'>):
  * snapshot predates the wait for the lock. The lock is held for two round trips (this and COMMIT)
  * rather than four, so sends into one group queue for less.
  */
-export async function insertNextReadingMembers(trx: Transaction<Database>, message: Omit<MessageRow, 'seq'>): Promise<{ row: MessageRow; memberIds: string[] }> {
+export async function insertNextReadingMembers(trx: Transaction<Database>, message: NewMessageRow): Promise<{ row: MessageRow; memberIds: string[] }> {
 	const bumped = await trx
 		.updateTable('threads')
 		.set((eb) => ({ last_seq: eb('last_seq', '+', 1), updated_at: message.created_at }))
@@ -92,11 +101,11 @@ export async function insertNextReadingMembers(trx: Transaction<Database>, messa
 		.returning('last_seq')
 		.executeTakeFirst();
 	if (!bumped) throw new Error(`thread "${message.thread_id}" vanished while sending`);
-	const row: MessageRow = { ...message, seq: Number(bumped.last_seq) };
+	const row = withSeq(message, Number(bumped.last_seq));
 	const { rows } = await sql<{ user_id: string }>`
 		with stored as (
-			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at)
-			values (${row.id}, ${row.thread_id}, ${row.seq}, ${row.sender_id}, ${row.client_id}, ${row.kind}, ${row.text}, ${row.file_id}, ${row.created_at})
+			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at, reply_seq, reply_sender_id, reply_snippet)
+			values (${row.id}, ${row.thread_id}, ${row.seq}, ${row.sender_id}, ${row.client_id}, ${row.kind}, ${row.text}, ${row.file_id}, ${row.created_at}, ${row.reply_seq}, ${row.reply_sender_id}, ${row.reply_snippet})
 		), receipts as (
 			update thread_members set read_seq = ${row.seq}, delivered_seq = ${row.seq}
 			where thread_id = ${row.thread_id} and user_id = ${row.sender_id}
@@ -112,11 +121,11 @@ export async function insertNextReadingMembers(trx: Transaction<Database>, messa
  * queue for that much less. Undefined when the sender is not (or no longer) a member, or the thread
  * is gone: nothing was stored.
  */
-export async function insertGroupMessage(db: Q, message: Omit<MessageRow, 'seq'>): Promise<{ row: MessageRow; memberIds: string[] } | undefined> {
+export async function insertGroupMessage(db: Q, message: NewMessageRow): Promise<{ row: MessageRow; memberIds: string[] } | undefined> {
 	try {
 		const { rows } = await sql<{ seq: number | string; member_ids: string[] }>`
 			select seq, member_ids from parley_send_group(${message.id}, ${message.thread_id}, ${message.sender_id}, ${message.client_id}, ${message.kind}, ${message.text}, ${message.file_id}, ${message.created_at})`.execute(db);
-		return { row: { ...message, seq: Number(rows[0].seq) }, memberIds: rows[0].member_ids };
+		return { row: withSeq(message, Number(rows[0].seq)), memberIds: rows[0].member_ids };
 	} catch (error) {
 		if ((error as { code?: string }).code === 'P0002') return undefined;
 		throw error;

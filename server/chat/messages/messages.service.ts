@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { CHAT_LIMITS, mentionedNames, type CallSummary, type FileRef, type Message, type MessageKind, type UserCard } from '../../../src/lib/protocol/index.js';
+import { CHAT_LIMITS, mentionedNames, snippetOf, type CallSummary, type FileRef, type Message, type MessageKind, type UserCard } from '../../../src/lib/protocol/index.js';
 import type { Limiter } from '../../auth/rate-limits.js';
 import type { Database } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/database.js';
@@ -9,6 +9,7 @@ import { AppError } from '../../errors.js';
 import type { KeyValueStore } from '../../kv/kv.js';
 import type { Logger } from '../../logger.js';
 import type { ChatEmitter } from '../node/emitter.js';
+import * as actionsRepo from './actions.repository.js';
 import * as mentionsRepo from './mentions.repository.js';
 import * as repo from './messages.repository.js';
 import * as threadsRepo from '../conversations/threads.repository.js';
@@ -38,18 +39,19 @@ export interface MessagesDeps {
 export class MessagesService {
 	constructor(private readonly deps: MessagesDeps) {}
 
-	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean }> {
-		await this.deps.threads.requireMember(input.threadId, userId);
+	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean; lastChangeSeq: number }> {
+		// Read before the page (message actions): a change after this number is in the page or in the feed.
+		const member = await this.deps.threads.requireMember(input.threadId, userId);
 		const { rows, hasMore } = await repo.listPage(this.deps.db, { ...input, limit: input.limit ?? CHAT_LIMITS.messagesPageDefault });
-		const files = await fileRefsOf(this.deps.db, rows);
-		return { messages: rows.map((row) => toMessage(row, files)), hasMore };
+		const [files, reactions] = await Promise.all([fileRefsOf(this.deps.db, rows), actionsRepo.reactionsOf(this.deps.db, rows.map((r) => r.id))]);
+		return { messages: rows.map((row) => toMessage(row, files, reactions)), hasMore, lastChangeSeq: Number(member.last_change_seq ?? 0) };
 	}
 
 	/**
 	 * Stores a text message and returns it once it is durable. A clientId the sender used before gives
 	 * back the first message and stores nothing (a resend after a lost ack, on any node).
 	 */
-	async send(userId: string, input: { threadId: string; clientId: string; text: string }): Promise<Message> {
+	async send(userId: string, input: { threadId: string; clientId: string; text: string; replyToSeq?: number }): Promise<Message> {
 		const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
 		if (earlier) return this.resent(earlier, input.threadId);
 		// One query both checks membership and tells the thread's kind (and a private thread's members:
@@ -57,9 +59,10 @@ export class MessagesService {
 		// a message is read in its transaction, at its seq (`store`); this read only refuses outsiders early.
 		const audience = await threadsRepo.audienceOf(this.deps.db, input.threadId, userId);
 		if (!audience) throw notFound(input.threadId);
+		const reply = input.replyToSeq === undefined ? undefined : await this.quote(input.threadId, input.replyToSeq);
 		// Only new messages count against the limit: resending what is stored must always work.
 		await this.deps.sendLimiter.consume(userId);
-		const message = await this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null }, audience.kind === 'private' ? audience.memberIds : undefined);
+		const message = await this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null, reply }, audience.kind === 'private' ? audience.memberIds : undefined);
 		// The message ends the sender's "typing…" on the peer's screen, so the next typing is relayed at
 		// once rather than dropped by the interval the last one opened. Not awaited: if it is lost, a
 		// typing indicator comes up to 2 s late, nothing more.
@@ -130,7 +133,7 @@ export class MessagesService {
 	 */
 	private async store(
 		userId: string,
-		input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null },
+		input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null; reply?: Reply },
 		members?: string[]
 	): Promise<Message> {
 		const { db, log } = this.deps;
@@ -144,14 +147,16 @@ export class MessagesService {
 				kind: input.kind,
 				text: input.text,
 				file_id: input.file?.id ?? null,
-				created_at: nowIso()
+				created_at: nowIso(),
+				...input.reply
 			});
 			stored = await retryTransaction(
 				async () => {
 					if (members === undefined) {
 						// PostgreSQL, when there are no mentions to record with it: one call that holds the
 						// thread's lock for no round trip (migration 0009).
-						if (repo.insertsAtOnce(db) && !(input.kind === 'text' && input.text !== null && mentionedNames(input.text).length > 0)) {
+						// (Its function stores no quote: a reply takes the transaction too.)
+						if (repo.insertsAtOnce(db) && !input.reply && !(input.kind === 'text' && input.text !== null && mentionedNames(input.text).length > 0)) {
 							const done = await repo.insertGroupMessage(db, next());
 							if (!done) throw notFound(input.threadId);
 							return { row: done.row, to: done.memberIds };
@@ -206,6 +211,19 @@ export class MessagesService {
 		return { readers: pick(read), deliveredTo: pick(delivered) };
 	}
 
+	/**
+	 * The quote of a reply (message actions): the original's seq, sender and first 120 code points (a
+	 * file's name, a call's line), copied now so that the reply keeps it when the original is deleted.
+	 */
+	private async quote(threadId: string, seq: number): Promise<Reply> {
+		const row = await repo.findBySeq(this.deps.db, threadId, seq);
+		if (!row) throw new AppError('not_found', `message ${seq} of thread "${threadId}" not found`);
+		if (row.deleted_at) throw new AppError('conflict', `message ${seq} of thread "${threadId}" was deleted; it cannot be quoted`);
+		const shown = toMessage(row, await fileRefsOf(this.deps.db, [row]));
+		const said = shown.file && !shown.file.deleted ? shown.file.name : (shown.text ?? '');
+		return { reply_seq: row.seq, reply_sender_id: row.sender_id, reply_snippet: snippetOf(said) };
+	}
+
 	private resent(first: repo.MessageRow, threadId: string): Message {
 		if (first.thread_id !== threadId) {
 			throw new AppError('conflict', `clientId "${first.client_id}" was already used for message "${first.id}" in another thread; make a new one per message`);
@@ -228,6 +246,8 @@ export class MessagesService {
 		});
 	}
 }
+
+type Reply = Pick<repo.MessageRow, 'reply_seq' | 'reply_sender_id' | 'reply_snippet'>;
 
 /** The answer for a thread that does not exist or that the asker is not in: the same for both. */
 function notFound(threadId: string): AppError {

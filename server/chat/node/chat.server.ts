@@ -9,7 +9,12 @@ import {
 	friendsCancelRequest,
 	friendsRequestRequest,
 	friendsRespondRequest,
+	messagesChangesRequest,
+	messagesDeleteRequest,
+	messagesEditRequest,
+	messagesEditsRequest,
 	messagesListRequest,
+	messagesReactRequest,
 	messagesReadersRequest,
 	messagesReceiptRequest,
 	messagesSendRequest,
@@ -26,6 +31,7 @@ import type { Chat, HandlerContext, RequestEntry, RequestName, RequestTable } fr
 import { dispatch, refuse, unknownRequest } from './dispatch.js';
 import { cancelFriendRequest, getUsers, listFriends, requestFriend, respondToFriend, searchUsers } from '../friends/friends.handlers.js';
 import { SocketFlow, type EngineConnection } from './flow.js';
+import { deleteMessage, editMessage, listChanges, listEdits, reactToMessage } from '../messages/actions.handlers.js';
 import { listMessages, listReaders, markDelivered, markRead, sendMessage, typing } from '../messages/messages.handlers.js';
 import { addToGroup, createGroup, leaveGroup, removeFromGroup, setGroupRole, updateGroup } from '../conversations/groups.handlers.js';
 import { trackPresence, whoami } from '../presence/presence.js';
@@ -56,7 +62,12 @@ const REQUESTS: RequestTable = {
 	'groups:remove': { schema: groupsRemoveRequest, handle: removeFromGroup },
 	'groups:leave': { schema: groupsLeaveRequest, handle: leaveGroup },
 	'groups:update': { schema: groupsUpdateRequest, handle: updateGroup },
-	'groups:role': { schema: groupsRoleRequest, handle: setGroupRole }
+	'groups:role': { schema: groupsRoleRequest, handle: setGroupRole },
+	'messages:edit': { schema: messagesEditRequest, handle: editMessage },
+	'messages:delete': { schema: messagesDeleteRequest, handle: deleteMessage },
+	'messages:react': { schema: messagesReactRequest, handle: reactToMessage },
+	'messages:edits': { schema: messagesEditsRequest, read: true, handle: listEdits },
+	'messages:changes': { schema: messagesChangesRequest, read: true, handle: listChanges }
 };
 
 /**

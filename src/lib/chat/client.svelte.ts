@@ -1,4 +1,5 @@
 import type { ChatEndpoint, ClientToServerEvents, Message, SessionEndReason, Thread, ThreadRemovedReason, User, UserCard } from '$lib/protocol';
+import { MessageActionsClient } from './actions.svelte';
 import { ChatConnection, NotConnectedError, RequestError, type ChatSocket, type ConnectionState } from './connection';
 import { Friends } from './friends.svelte';
 import { Groups } from './groups.svelte';
@@ -44,6 +45,8 @@ export class ChatClient {
 	readonly people: Friends;
 	/** Making and changing groups. */
 	readonly groups: Groups;
+	/** Reply, edit, delete, react (message actions). */
+	readonly actions: MessageActionsClient;
 	readonly #conn: ChatConnection;
 	readonly #presence: Presence;
 	readonly #threads: Threads;
@@ -71,6 +74,7 @@ export class ChatClient {
 		this.#threads = new Threads({ me, username: options.me.username, conn, presence: this.#presence, undelivered: (threadId, seq) => this.#receipts.reportDelivered(threadId, seq) });
 		this.#receipts = new Receipts({ threads: this.#threads, conn });
 		this.#messages = new Messages({ me, conn, threads: this.#threads });
+		this.actions = new MessageActionsClient({ conn, applied: (message) => this.#onChanged(message) });
 		this.groups = new Groups({ conn, threads: this.#threads, left: (threadId) => this.#onRemoved(threadId, 'left') });
 		this.people = new Friends({ me, conn, presence: this.#presence, putThread: (thread) => this.#threads.put(thread) });
 	}
@@ -186,7 +190,7 @@ export class ChatClient {
 	/** Queues a message and sends it as soon as the connection allows. */
 	send(threadId: string, text: string): void {
 		this.#presence.sent(threadId);
-		this.#sender.send(threadId, text);
+		this.#sender.send(threadId, text, this.actions.takeReply(threadId)?.seq);
 	}
 
 	retry(clientId: string): void {
@@ -232,6 +236,7 @@ export class ChatClient {
 			});
 		});
 		socket.on('message:status', (e) => this.#threads.applyStatus(e));
+		socket.on('message:changed', ({ message }) => this.#onChanged(message));
 		socket.on('friends:requested', ({ request }) => this.people.putRequest(request));
 		socket.on('friends:added', ({ friend, thread }) => this.people.add(friend, thread));
 		socket.on('friends:closed', ({ requestId }) => this.people.closed(requestId));
@@ -288,6 +293,13 @@ export class ChatClient {
 		const title = thread.title || 'the group';
 		const text = reason === 'left' ? `You left ${title}` : reason === 'removed' ? `You were removed from ${title}` : `${title} was closed`;
 		this.notice = { threadId, text };
+	}
+
+	/** An edit, delete or reaction (live, or the ack of one made here): the timeline and the list's preview. */
+	#onChanged(message: Message): void {
+		this.#messages.changed(message);
+		const thread = this.#threads.byId[message.threadId];
+		if (thread?.lastMessage?.seq === message.seq && (thread.lastMessage.changeSeq ?? 0) < (message.changeSeq ?? 0)) thread.lastMessage = message;
 	}
 
 	/** A stored message: live (`message:new`, also one's own from other devices) or the ack of one sent here. */

@@ -2,7 +2,7 @@ import type { Message } from '$lib/protocol';
 import { RequestError, type ChatConnection } from './connection';
 import type { PendingMessage } from './outbox';
 import type { Threads } from './threads.svelte';
-import { contiguousTail, deliveryState, mergeMessages, placeLive, type DeliveryState } from './timeline';
+import { contiguousTail, deliveryState, isStale, mergeMessages, placeLive, type DeliveryState } from './timeline';
 
 /** One entry of a thread's timeline as the UI shows it: a stored message or one still in the outbox. */
 export type TimelineItem =
@@ -22,6 +22,9 @@ export class Messages {
 	readonly #conn: ChatConnection;
 	readonly #threads: Threads;
 	#loadingNewest = new Map<string, Promise<void>>();
+	/** Message actions: per loaded thread, the change number up to which every change is applied. */
+	#changeSeq = new Map<string, number>();
+	#filling = new Map<string, Promise<void>>();
 
 	/** @param options.threads the summaries: `lastSeq` says whether the newest page is complete, the peer's receipts give the ticks. */
 	constructor(options: { me: string; conn: ChatConnection; threads: Threads }) {
@@ -50,7 +53,9 @@ export class Messages {
 		const running = this.#loadingNewest.get(threadId);
 		if (running) return running;
 		const job = (async () => {
-			const { messages, hasMore } = await this.#conn.request('messages:list', { threadId, limit: 50 });
+			const { messages, hasMore, lastChangeSeq } = await this.#conn.request('messages:list', { threadId, limit: 50 });
+			// Read before the page: every later change is in the page already or comes from the feed.
+			if (!this.#changeSeq.has(threadId)) this.#changeSeq.set(threadId, lastChangeSeq ?? 0);
 			this.#set(threadId, mergeMessages(this.byThread[threadId] ?? [], messages));
 			this.olderAvailable[threadId] = hasMore;
 			// A message stored after the page was read arrived while the thread was not loaded yet, and was
@@ -91,7 +96,7 @@ export class Messages {
 	catchUpAll(gone: (threadId: string) => void): Promise<void[]> {
 		return Promise.all(
 			Object.keys(this.byThread).map((id) =>
-				this.catchUp(id).catch((error) => {
+				Promise.all([this.catchUp(id), this.fillChanges(id)]).then(() => undefined, (error) => {
 					if (error instanceof RequestError && error.code === 'not_found') gone(id);
 					else throw error;
 				})
@@ -110,6 +115,46 @@ export class Messages {
 		return place;
 	}
 
+	/**
+	 * `message:changed` (message actions): the message's new state replaces the one held, unless that
+	 * is newer. The thread's change number advances when this is the next one; past a gap the changes
+	 * missed are fetched (`fillChanges`). A thread not loaded needs nothing: its pages come as they are.
+	 */
+	changed(message: Message): void {
+		const known = this.#changeSeq.get(message.threadId);
+		if (known === undefined) return;
+		this.#replace(message);
+		const seq = message.changeSeq ?? 0;
+		if (seq === known + 1) this.#changeSeq.set(message.threadId, seq);
+		else if (seq > known + 1) void this.fillChanges(message.threadId).catch(() => undefined);
+	}
+
+	/** Fetches the changes after the thread's change number (after a gap, or a reconnect); one run at a time. */
+	fillChanges(threadId: string): Promise<void> {
+		const running = this.#filling.get(threadId);
+		if (running) return running;
+		const job = (async () => {
+			for (let guard = 0; guard < 1000; guard++) {
+				const after = this.#changeSeq.get(threadId);
+				if (after === undefined) return;
+				const page = await this.#conn.request('messages:changes', { threadId, afterChangeSeq: after });
+				for (const m of page.messages) this.#replace(m);
+				const last = page.messages.at(-1)?.changeSeq ?? after;
+				this.#changeSeq.set(threadId, page.hasMore ? last : Math.max(last, page.lastChangeSeq));
+				if (!page.hasMore) return;
+			}
+		})().finally(() => this.#filling.delete(threadId));
+		this.#filling.set(threadId, job);
+		return job;
+	}
+
+	#replace(message: Message): void {
+		const list = this.byThread[message.threadId];
+		const i = list?.findIndex((m) => m.seq === message.seq) ?? -1;
+		if (!list || i < 0 || isStale(message, list[i])) return;
+		this.#set(message.threadId, list.with(i, message));
+	}
+
 	/** `file:deleted`: the file's messages stay, showing the file as gone (as `messages:list` will). */
 	fileDeleted(fileId: string, threadId: string): void {
 		const list = this.byThread[threadId];
@@ -126,6 +171,7 @@ export class Messages {
 		const { [threadId]: _gone, ...rest } = this.byThread;
 		this.byThread = rest;
 		delete this.olderAvailable[threadId];
+		this.#changeSeq.delete(threadId);
 	}
 
 	#set(threadId: string, list: Message[]): void {

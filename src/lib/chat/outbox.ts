@@ -11,6 +11,8 @@ export interface PendingMessage {
 	state: 'sending' | 'failed';
 	/** Why the server refused it (state `failed`). */
 	error?: string;
+	/** Message actions: the seq of the message of the thread it replies to. */
+	replyToSeq?: number;
 }
 
 /** The part of `Storage` the outbox needs (localStorage, or a Map in tests). */
@@ -70,8 +72,9 @@ export class Outbox {
 		return this.#items.find((p) => p.state === 'sending');
 	}
 
-	add(threadId: string, text: string, clientId: string = crypto.randomUUID()): PendingMessage {
+	add(threadId: string, text: string, clientId: string = crypto.randomUUID(), replyToSeq?: number): PendingMessage {
 		const item: PendingMessage = { clientId, threadId, text, createdAt: new Date().toISOString(), state: 'sending' };
+		if (replyToSeq !== undefined) item.replyToSeq = replyToSeq;
 		this.#items = [...this.#items, item];
 		this.#save();
 		return item;

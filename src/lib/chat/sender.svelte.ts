@@ -39,8 +39,8 @@ export class Sender {
 	}
 
 	/** Queues a message and sends it as soon as the connection allows. */
-	send(threadId: string, text: string): void {
-		this.#outbox.add(threadId, text);
+	send(threadId: string, text: string, replyToSeq?: number): void {
+		this.#outbox.add(threadId, text, undefined, replyToSeq);
 		void this.flush();
 	}
 
@@ -71,7 +71,7 @@ export class Sender {
 		try {
 			for (let item = this.#outbox.next(); item && this.#conn.socket; item = this.#outbox.next()) {
 				try {
-					const { message } = await this.#conn.request('messages:send', { threadId: item.threadId, clientId: item.clientId, text: item.text });
+					const { message } = await this.#conn.request('messages:send', { threadId: item.threadId, clientId: item.clientId, text: item.text, ...(item.replyToSeq ? { replyToSeq: item.replyToSeq } : {}) });
 					this.#outbox.remove(item.clientId);
 					await this.#stored(message);
 				} catch (error) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '$lib/protocol';
-import { contiguousTail, deliveryState, mergeMessages, placeLive } from './timeline';
+import { contiguousTail, deliveryState, isStale, mergeMessages, placeLive } from './timeline';
 
 const m = (seq: number, text = `m${seq}`): Message => ({
 	id: `id${seq}`,
@@ -39,5 +39,18 @@ describe('timeline', () => {
 		expect(deliveryState(3, { deliveredSeq: 2, readSeq: 1 })).toBe('sent');
 		expect(deliveryState(2, { deliveredSeq: 2, readSeq: 1 })).toBe('delivered');
 		expect(deliveryState(1, { deliveredSeq: 2, readSeq: 1 })).toBe('read');
+	});
+});
+
+describe('message actions: newer states win', () => {
+	const base = { id: 'm', threadId: 't', senderId: 'u', clientId: 'c', kind: 'text' as const, createdAt: '2026-12-07T00:00:00.000Z' };
+	it('a page read before an edit does not undo it; a newer state replaces an older one', () => {
+		const edited = { ...base, seq: 1, text: 'new', editedAt: '2026-12-07T00:01:00.000Z', changeSeq: 3 };
+		const old = { ...base, seq: 1, text: 'old' };
+		expect(isStale(old, edited)).toBe(true);
+		expect(mergeMessages([edited], [old])).toEqual([edited]);
+		const deleted = { ...base, seq: 1, deleted: true as const, changeSeq: 4 };
+		expect(mergeMessages([edited], [deleted])).toEqual([deleted]);
+		expect(isStale(edited, undefined)).toBe(false);
 	});
 });

@@ -9,8 +9,16 @@ export function mergeMessages(list: readonly Message[], incoming: readonly Messa
 	if (incoming.length === 0) return list as Message[];
 	const bySeq = new Map<number, Message>();
 	for (const m of list) bySeq.set(m.seq, m);
-	for (const m of incoming) bySeq.set(m.seq, m);
+	for (const m of incoming) if (!isStale(m, bySeq.get(m.seq))) bySeq.set(m.seq, m);
 	return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Message actions: true when `incoming` is an older state of the message than `held` (a page read
+ * before an edit, delete or reaction that already arrived live). States are ordered by `changeSeq`.
+ */
+export function isStale(incoming: Message, held: Message | undefined): boolean {
+	return held !== undefined && (held.changeSeq ?? 0) > (incoming.changeSeq ?? 0);
 }
 
 /** The last seq of the hole-free run that starts at the window's first message (0 when empty). */

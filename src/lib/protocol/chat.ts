@@ -102,6 +102,32 @@ export interface Message {
 	 */
 	system?: SystemEvent;
 	createdAt: string;
+	// Message actions (extension, docs/PROTOCOL.md "Message actions"; requests in actions.ts):
+	/** The thread's change number of this message's latest edit, delete or reaction; absent: never changed. */
+	changeSeq?: number;
+	/** Set once the sender edited the text (kind `text`); `text` is the newest. */
+	editedAt?: string;
+	/** Deleted by its sender: a tombstone that keeps its seq; no `text`, `file` or reactions. */
+	deleted?: true;
+	/** Reactions, each emoji once with who reacted; absent when none. */
+	reactions?: Reaction[];
+	/** The message this one replies to, as it was when the reply was sent. */
+	replyTo?: ReplyQuote;
+}
+
+/** Who reacted with one emoji to a message, in the order they reacted. */
+export interface Reaction {
+	emoji: string;
+	count: number;
+	userIds: string[];
+}
+
+/** The message a reply quotes, as it was when the reply was sent (it outlives the original's deletion). */
+export interface ReplyQuote {
+	seq: number;
+	senderId: string;
+	/** The original's first 120 code points (a file's name, a call's line). */
+	snippet: string;
 }
 
 /**
@@ -149,6 +175,8 @@ export interface Thread {
 	peerDeliveredSeq: number;
 	/** The newest message's time, or the thread's creation time; threads:list sorts by it. */
 	updatedAt: string;
+	/** Extension (message actions): the thread's newest change number (edits, deletes, reactions); 0 when none. This server always sends it. */
+	lastChangeSeq?: number;
 }
 
 // ---- request schemas -------------------------------------------------------------------------
@@ -256,7 +284,13 @@ export const messagesSendRequest = z.strictObject({
 		.min(1, { message: 'clientId must not be empty' })
 		.max(CHAT_LIMITS.clientIdMax, { message: `clientId is at most ${CHAT_LIMITS.clientIdMax} characters` })
 		.regex(/^[A-Za-z0-9_-]+$/, { message: 'clientId is letters, digits, dash and underscore (a UUID)' }),
-	text: messageTextSchema
+	text: messageTextSchema,
+	/** Extension (message actions): the seq of the message of this thread that this one replies to. */
+	replyToSeq: z
+		.int({ message: 'replyToSeq must be a whole number' })
+		.min(1, { message: 'replyToSeq is at least 1' })
+		.max(CHAT_LIMITS.seqMax, { message: `replyToSeq is at most ${CHAT_LIMITS.seqMax}` })
+		.optional()
 });
 
 export const messagesReceiptRequest = z.strictObject({
@@ -314,6 +348,11 @@ export interface MessagesListResponse {
 	messages: Message[];
 	/** More messages exist beyond this page in the direction asked (older for beforeSeq and for none). */
 	hasMore: boolean;
+	/**
+	 * Extension (message actions): the thread's newest change number, read before the page, so every
+	 * change after it is either in the page's messages already or comes from `messages:changes`.
+	 */
+	lastChangeSeq: number;
 }
 export interface MessageResponse {
 	message: Message;

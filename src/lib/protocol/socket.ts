@@ -62,6 +62,16 @@ import type {
 	MessagesReadersRequest,
 	ThreadRemovedEvent
 } from './groups';
+import type {
+	MessageChangedEvent,
+	MessagesChangesRequest,
+	MessagesChangesResponse,
+	MessagesDeleteRequest,
+	MessagesEditRequest,
+	MessagesEditsRequest,
+	MessagesEditsResponse,
+	MessagesReactRequest
+} from './actions';
 
 /** Every socket request's acknowledgement. */
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: Omit<ErrorBody, 'fields'> & { fields?: Record<string, string> } };
@@ -126,6 +136,8 @@ export interface ServerToClientEvents extends CallsServerToClientEvents {
 	'session:ended': (payload: { reason: SessionEndReason }) => void;
 	'message:new': (payload: { message: Message }) => void;
 	'message:status': (payload: MessageStatusEvent) => void;
+	/** Extension (message actions): a message was edited, deleted or reacted to; to every member's devices. */
+	'message:changed': (payload: MessageChangedEvent) => void;
 	'friends:requested': (payload: { request: FriendRequest }) => void;
 	'friends:added': (payload: FriendsAddedEvent) => void;
 	/** Extension: a pending request was declined or cancelled. */
@@ -181,4 +193,14 @@ export interface ClientToServerEvents extends CallsClientToServerEvents {
 	'groups:role': (payload: GroupsRoleRequest, ack: AckCallback<ThreadResponse>) => void;
 	/** Groups (and pairs): who of the other members has read, or only received, up to `seq`. */
 	'messages:readers': (payload: MessagesReadersRequest, ack: AckCallback<MessagesReadersResponse>) => void;
+	/** Extension (message actions): edit your own text message within the edit window. */
+	'messages:edit': (payload: MessagesEditRequest, ack: AckCallback<MessageResponse>) => void;
+	/** Extension (message actions): delete your own message for everyone (a tombstone keeps its seq). */
+	'messages:delete': (payload: MessagesDeleteRequest, ack: AckCallback<MessageResponse>) => void;
+	/** Extension (message actions): add (or with `remove`, take back) your reaction. */
+	'messages:react': (payload: MessagesReactRequest, ack: AckCallback<MessageResponse>) => void;
+	/** Extension (message actions): the earlier texts of your own edited message. */
+	'messages:edits': (payload: MessagesEditsRequest, ack: AckCallback<MessagesEditsResponse>) => void;
+	/** Extension (message actions): the messages of a thread that changed after `afterChangeSeq`. */
+	'messages:changes': (payload: MessagesChangesRequest, ack: AckCallback<MessagesChangesResponse>) => void;
 }

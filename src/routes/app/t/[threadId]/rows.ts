@@ -28,6 +28,8 @@ export interface MessageRow {
 	/** First and last of a run of messages by one sender. */
 	first: boolean;
 	last: boolean;
+	/** The stored message (message actions: its quote, reactions, "edited", tombstone); none while pending. */
+	message?: Message;
 }
 
 /** A file of ours still going up into this thread. */
@@ -121,15 +123,16 @@ export function buildRows(
 				key: `m:${item.message.senderId}:${item.message.clientId}`,
 				senderId: item.message.senderId,
 				mine: item.mine,
-				text: item.message.kind === 'text' ? (item.message.text ?? '') : item.message.kind === 'file' ? fileText(item.message.file) : (item.message.text ?? '(a call)'),
+				text: item.message.deleted ? 'Message deleted' : item.message.kind === 'text' ? (item.message.text ?? '') : item.message.kind === 'file' ? fileText(item.message.file) : (item.message.text ?? '(a call)'),
 				at,
 				iso: item.message.createdAt,
 				status: item.status,
 				clientId: item.message.clientId,
 				seq: item.message.seq,
-				file: item.message.kind === 'file' ? (item.message.file ?? { id: item.message.clientId, deleted: true }) : undefined,
+				file: item.message.kind === 'file' && !item.message.deleted ? (item.message.file ?? { id: item.message.clientId, deleted: true }) : undefined,
 				first: true,
-				last: true
+				last: true,
+				message: item.message
 			};
 		} else {
 			const at = new Date(item.pending.createdAt);
