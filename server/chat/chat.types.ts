@@ -13,6 +13,7 @@ import type { ChatEmitter } from './node/emitter.js';
 import type { FlowLimits } from './node/flow.js';
 import type { ChatSocket } from './node/socket.js';
 import type { PresenceStore } from './presence/presence.store.js';
+import type { SearchService } from './search/search.service.js';
 
 // Types only, imported by every layer of the chat and importing none of its runtime code: the services'
 // bundle (`Chat`), its limits, and what a request handler gets and returns.
@@ -42,6 +43,14 @@ export interface ChatLimits extends FlowLimits {
 	groupChangesPerWindow: number;
 	/** Default 10 seconds. */
 	groupChangeWindowSeconds: number;
+	/**
+	 * `messages:search` requests one user may make per window, over all devices, besides the read
+	 * point each spends: a search reads an index rather than a page. Default 30 (a search box that asks
+	 * as the user types, debounced, stays well under it).
+	 */
+	searchesPerWindow: number;
+	/** Default 10 seconds. */
+	searchWindowSeconds: number;
 }
 
 /** The chat role's services, built once per process and shared by every socket. */
@@ -54,6 +63,7 @@ export interface Chat {
 	groups: GroupsService;
 	friends: FriendsService;
 	messages: MessagesService;
+	search: SearchService;
 	/** The limits in force (`DEFAULT_CHAT_LIMITS` with the overrides). */
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */

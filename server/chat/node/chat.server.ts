@@ -12,6 +12,7 @@ import {
 	messagesListRequest,
 	messagesReadersRequest,
 	messagesReceiptRequest,
+	messagesSearchRequest,
 	messagesSendRequest,
 	threadsGetRequest,
 	threadsListRequest,
@@ -29,6 +30,7 @@ import { SocketFlow, type EngineConnection } from './flow.js';
 import { listMessages, listReaders, markDelivered, markRead, sendMessage, typing } from '../messages/messages.handlers.js';
 import { addToGroup, createGroup, leaveGroup, removeFromGroup, setGroupRole, updateGroup } from '../conversations/groups.handlers.js';
 import { trackPresence, whoami } from '../presence/presence.js';
+import { searchMessages } from '../search/search.handlers.js';
 import { sessionRoom, userRoom, type ChatServer } from './socket.js';
 import { getThread, listThreads, openThread } from '../conversations/threads.handlers.js';
 import type { Tickets } from './tickets.js';
@@ -51,6 +53,7 @@ const REQUESTS: RequestTable = {
 	'messages:delivered': { schema: messagesReceiptRequest, handle: markDelivered },
 	typing: { schema: typingRequest, handle: typing },
 	'messages:readers': { schema: messagesReadersRequest, read: true, handle: listReaders },
+	'messages:search': { schema: messagesSearchRequest, read: true, handle: searchMessages },
 	'groups:create': { schema: groupsCreateRequest, handle: createGroup },
 	'groups:add': { schema: groupsAddRequest, handle: addToGroup },
 	'groups:remove': { schema: groupsRemoveRequest, handle: removeFromGroup },

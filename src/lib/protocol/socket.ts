@@ -51,6 +51,7 @@ import type {
 	TransportInfo
 } from './calls';
 import type { ErrorBody } from './errors';
+import type { MessagesSearchRequest, MessagesSearchResponse } from './search';
 import type {
 	GroupsAddRequest,
 	GroupsCreateRequest,
@@ -178,4 +179,6 @@ export interface ClientToServerEvents extends CallsClientToServerEvents {
 	'groups:role': (payload: GroupsRoleRequest, ack: AckCallback<ThreadResponse>) => void;
 	/** Groups (and pairs): who of the other members has read, or only received, up to `seq`. */
 	'messages:readers': (payload: MessagesReadersRequest, ack: AckCallback<MessagesReadersResponse>) => void;
+	/** Extension: full-text search over the messages of the asker's threads (docs/PROTOCOL.md, "Search"). */
+	'messages:search': (payload: MessagesSearchRequest, ack: AckCallback<MessagesSearchResponse>) => void;
 }
