@@ -28,7 +28,7 @@ export interface ChatLimits extends FlowLimits {
 	typingIntervalMs: number;
 	/**
 	 * Reads (`messages:list`, `threads:list`, `threads:get`, `users:search`, `users:get`,
-	 * `friends:list`) one user may make per window, over all devices. Default 300: a client catching up
+	 * `friends:list`, `messages:readers`, `messages:search`) one user may make per window, over all devices. Default 300: a client catching up
 	 * on a long absence pages at a few per second; a script asking for pages it never reads is stopped.
 	 */
 	readsPerWindow: number;
