@@ -163,3 +163,21 @@ describe.each(backendNames())('messages:search on %s', (backend) => {
 		}
 	});
 });
+
+// The search limit is the same code on every database: one backend is enough.
+describe('messages:search rate limit', () => {
+	let t: TestParley;
+	beforeAll(async () => {
+		t = await startParley(backendNames()[0], { parley: { limits: { codesPerIp: 10_000 }, chatLimits: { searchesPerWindow: 3, searchWindowSeconds: 60 } } });
+	});
+	afterAll(async () => t?.stop());
+
+	it('refuses the search over the limit with rate_limited, per user; bad input spends nothing', async () => {
+		const [a, b] = await people(t, 2);
+		await fails(a.socket, 'messages:search', { query: '' }, 'invalid_input');
+		for (let i = 0; i < 3; i++) await search(a.socket, `hello${i}`);
+		const error = await fails(a.socket, 'messages:search', { query: 'hello' }, 'rate_limited');
+		expect(error.message).toMatch(/you are searching too fast \(at most 3 searches in 60 s\); try again in \d+ s/);
+		await search(b.socket, 'hello');
+	});
+});
