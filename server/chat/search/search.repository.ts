@@ -1,6 +1,6 @@
 import { MysqlAdapter, PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { likeAnywhere, mysqlQuery, postgresQuery, sqliteQuery } from './terms.js';
+import { likeAnywhere, mysqlQuery, postgresQuery, postgresThreads, sqliteQuery } from './terms.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -43,10 +43,13 @@ export async function searchMessages(db: Q, options: SearchOptions): Promise<Sea
 	const page = sql`limit ${limit + 1} offset ${offset}`;
 	let query: RawBuilder<SearchRow>;
 	if (adapter instanceof PostgresAdapter) {
+		// The threads go into the GIN condition itself (migration 0011); the semi-join stays as the rule of record.
+		const threads = await threadsToSearch(db, userId, threadId);
+		if (threads.length === 0) return [];
 		query = sql<SearchRow>`
 			select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at
 			from messages m, to_tsquery('simple', ${postgresQuery(terms)}) q
-			where m.search_vector @@ q and m.kind = 'text' and ${member} ${inThread}
+			where m.search_vector @@ (q && ${postgresThreads(threads)}::tsquery) and m.kind = 'text' and ${member} ${inThread}
 			order by ts_rank(m.search_vector, q) desc, m.created_at desc, m.id desc
 			${page}`;
 	} else if (adapter instanceof MysqlAdapter) {
@@ -64,15 +67,25 @@ export async function searchMessages(db: Q, options: SearchOptions): Promise<Sea
 			order by score desc, m.created_at desc, m.id desc
 			${page}`;
 	} else {
+		// The threads go into the MATCH itself (migration 0011), so FTS5 ranks only the asker's messages;
+		// the semi-join stays as the rule of record.
+		const threads = await threadsToSearch(db, userId, threadId);
+		if (threads.length === 0) return [];
 		query = sql<SearchRow>`
 			select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at
 			from messages_fts f join messages m on m.rowid = f.rowid
-			where messages_fts match ${sqliteQuery(terms)} and m.kind = 'text' and ${member} ${inThread}
-			order by bm25(messages_fts) asc, m.created_at desc, m.id desc
+			where messages_fts match ${sqliteQuery(terms, threads)} and m.kind = 'text' and ${member} ${inThread}
+			order by bm25(messages_fts, 1.0, 0.0) asc, m.created_at desc, m.id desc
 			${page}`;
 	}
 	const { rows } = await query.execute(db);
 	return rows.filter((r) => r.text !== null).map((r) => ({ id: r.id, thread_id: r.thread_id, seq: Number(r.seq), sender_id: r.sender_id, text: r.text, created_at: r.created_at }));
+}
+
+/** `threadId` alone (the caller checked membership), or every thread the user is a member of. */
+async function threadsToSearch(db: Q, userId: string, threadId: string | undefined): Promise<string[]> {
+	if (threadId !== undefined) return [threadId];
+	return (await db.selectFrom('thread_members').select('thread_id').where('user_id', '=', userId).execute()).map((r) => r.thread_id);
 }
 
 /** The threads' titles as their lists show them: a group's title, a private thread's other member. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchRanges, snippetOf } from './snippet.js';
-import { likeAnywhere, mysqlQuery, postgresQuery, sqliteQuery } from './terms.js';
+import { likeAnywhere, mysqlQuery, postgresQuery, postgresThreads, sqliteQuery } from './terms.js';
 
 const marks = (s: { snippet: string; ranges: Array<[number, number]> }) => s.ranges.map(([a, b]) => s.snippet.slice(a, b));
 
@@ -40,7 +40,9 @@ describe('snippetOf', () => {
 describe('dialect queries', () => {
 	it('quotes every word and makes each a required prefix', () => {
 		expect(postgresQuery(['near', 'and'])).toBe(`'near':* & 'and':*`);
-		expect(sqliteQuery(['near', 'or'])).toBe(`"near"* "or"*`);
+		expect(postgresThreads(['t1', "a'b"])).toBe(`'#t1' | '#a''b'`);
+		expect(sqliteQuery(['near', 'or'])).toBe(`{text} : ("near"* AND "or"*)`);
+		expect(sqliteQuery(['near'], ['t1', 'a"b'])).toBe(`{text} : ("near"*) AND {thread_id} : ("t1" OR "a""b")`);
 		expect(mysqlQuery(['near', 'ok', 'the'], 3)).toEqual({ indexed: '+near* +the*', short: ['ok'] });
 		expect(likeAnywhere('a%_\\')).toBe('%a\\%\\_\\\\%');
 	});

@@ -7,9 +7,20 @@ export function postgresQuery(terms: string[]): string {
 	return terms.map((t) => `'${t}':*`).join(' & ');
 }
 
-/** SQLite FTS5 MATCH: every word as a quoted string with a prefix star; FTS5 ANDs them. */
-export function sqliteQuery(terms: string[]): string {
-	return terms.map((t) => `"${t}"*`).join(' ');
+/** PostgreSQL tsquery text (cast with `::tsquery`, not parsed again) for "in one of these threads": `'#id' | …`. */
+export function postgresThreads(threadIds: string[]): string {
+	return threadIds.map((id) => `'#${id.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`).join(' | ');
+}
+
+/**
+ * SQLite FTS5 MATCH: every word as a quoted string with a prefix star, all required, in the `text`
+ * column; and, when `threadIds` is given, in one of those threads (the `thread_id` column, each id a
+ * quoted string: FTS5 doubles a quote inside one).
+ */
+export function sqliteQuery(terms: string[], threadIds?: string[]): string {
+	const words = `{text} : (${terms.map((t) => `"${t}"*`).join(' AND ')})`;
+	if (threadIds === undefined) return words;
+	return `${words} AND {thread_id} : (${threadIds.map((id) => `"${id.replaceAll('"', '""')}"`).join(' OR ')})`;
 }
 
 /**
