@@ -53,17 +53,21 @@ export async function searchMessages(db: Q, options: SearchOptions): Promise<Sea
 			order by ts_rank(m.search_vector, q) desc, m.created_at desc, m.id desc
 			${page}`;
 	} else if (adapter instanceof MysqlAdapter) {
-		const { indexed, short } = mysqlQuery(terms, options.minTokenSize ?? MYSQL_MIN_TOKEN_SIZE);
+		const threads = await threadsToSearch(db, userId, threadId);
+		if (threads.length === 0) return [];
+		const { indexed, short } = mysqlQuery(terms, options.minTokenSize ?? MYSQL_MIN_TOKEN_SIZE, threads);
+		// Every word with LIKE too: the short ones are not in the index, and a long one must have matched
+		// the text rather than a thread id (the index holds both). Cheap: only on the index's hits.
 		const likes = sql.join(
-			short.map((t) => sql`and m.text like ${likeAnywhere(t)}`),
+			terms.map((t) => sql`and m.text like ${likeAnywhere(t)}`),
 			sql` `
 		);
 		// Only short words: nothing to ask the index, so the user's own threads are scanned with LIKE.
-		const match = indexed ? sql`match (m.text) against (${indexed} in boolean mode)` : sql`0`;
+		const match = indexed ? sql`match (m.text, m.thread_id) against (${indexed} in boolean mode)` : sql`0`;
 		query = sql<SearchRow>`
 			select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at, ${match} as score
 			from messages m
-			where ${indexed ? match : sql`m.text is not null`} and m.kind = 'text' and ${member} ${inThread} ${short.length > 0 ? likes : sql``}
+			where ${indexed ? match : sql`m.text is not null`} and m.kind = 'text' and ${member} ${inThread} ${likes}
 			order by score desc, m.created_at desc, m.id desc
 			${page}`;
 	} else {

@@ -43,7 +43,8 @@ describe('dialect queries', () => {
 		expect(postgresThreads(['t1', "a'b"])).toBe(`'#t1' | '#a''b'`);
 		expect(sqliteQuery(['near', 'or'])).toBe(`{text} : ("near"* AND "or"*)`);
 		expect(sqliteQuery(['near'], ['t1', 'a"b'])).toBe(`{text} : ("near"*) AND {thread_id} : ("t1" OR "a""b")`);
-		expect(mysqlQuery(['near', 'ok', 'the'], 3)).toEqual({ indexed: '+near* +the*', short: ['ok'] });
+		expect(mysqlQuery(['near', 'ok', 'the'], 3, ['t1', 't2', 'a"b'])).toEqual({ indexed: '+near* +the* +(t1 t2)', short: ['ok'] });
+		expect(mysqlQuery(['ok'], 3, ['t1'])).toEqual({ indexed: '', short: ['ok'] });
 		expect(likeAnywhere('a%_\\')).toBe('%a\\%\\_\\\\%');
 	});
 });

@@ -25,12 +25,16 @@ export function sqliteQuery(terms: string[], threadIds?: string[]): string {
 
 /**
  * MariaDB/MySQL boolean mode: every word long enough to be in the index, required, as a prefix
- * (`+word*`), and the shorter ones, which InnoDB never indexed, to be matched with LIKE instead.
- * `indexed` is empty when every word is short.
+ * (`+word*`), and one of `threadIds` (the index holds `thread_id` too, migration 0011); and the
+ * shorter words, which InnoDB never indexed, to be matched with LIKE instead. `indexed` is empty when
+ * every word is short.
  */
-export function mysqlQuery(terms: string[], minTokenSize: number): { indexed: string; short: string[] } {
+export function mysqlQuery(terms: string[], minTokenSize: number, threadIds: string[]): { indexed: string; short: string[] } {
 	const long = terms.filter((t) => [...t].length >= minTokenSize);
-	return { indexed: long.map((t) => `+${t}*`).join(' '), short: terms.filter((t) => [...t].length < minTokenSize) };
+	// Thread ids are the server's own (Crockford base32); anything else is left out rather than quoted.
+	const threads = threadIds.filter((id) => /^[0-9a-z]+$/i.test(id));
+	const indexed = long.length === 0 ? '' : `${long.map((t) => `+${t}*`).join(' ')} +(${threads.join(' ')})`;
+	return { indexed, short: terms.filter((t) => [...t].length < minTokenSize) };
 }
 
 /** A LIKE pattern that finds `term` anywhere, with LIKE's own characters escaped (escape `\`). */
