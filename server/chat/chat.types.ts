@@ -14,6 +14,7 @@ import type { ChatEmitter } from './node/emitter.js';
 import type { FlowLimits } from './node/flow.js';
 import type { ChatSocket } from './node/socket.js';
 import type { PresenceStore } from './presence/presence.store.js';
+import type { SearchService } from './search/search.service.js';
 
 // Types only, imported by every layer of the chat and importing none of its runtime code: the services'
 // bundle (`Chat`), its limits, and what a request handler gets and returns.
@@ -28,7 +29,7 @@ export interface ChatLimits extends FlowLimits {
 	typingIntervalMs: number;
 	/**
 	 * Reads (`messages:list`, `threads:list`, `threads:get`, `users:search`, `users:get`,
-	 * `friends:list`) one user may make per window, over all devices. Default 300: a client catching up
+	 * `friends:list`, `messages:readers`, `messages:search`) one user may make per window, over all devices. Default 300: a client catching up
 	 * on a long absence pages at a few per second; a script asking for pages it never reads is stopped.
 	 */
 	readsPerWindow: number;
@@ -45,6 +46,14 @@ export interface ChatLimits extends FlowLimits {
 	groupChangeWindowSeconds: number;
 	/** `EDIT_WINDOW_MINUTES`: how long after sending a text message its sender may edit it. Default 2880 (48 h). */
 	editWindowMinutes: number;
+	/**
+	 * `messages:search` requests one user may make per window, over all devices, besides the read
+	 * point each spends: a search reads an index rather than a page. Default 30 (a search box that asks
+	 * as the user types, debounced, stays well under it).
+	 */
+	searchesPerWindow: number;
+	/** Default 10 seconds. */
+	searchWindowSeconds: number;
 }
 
 /** The chat role's services, built once per process and shared by every socket. */
@@ -59,6 +68,7 @@ export interface Chat {
 	messages: MessagesService;
 	/** Edit, delete, react, and the change feed (message actions). */
 	actions: MessageActions;
+	search: SearchService;
 	/** The limits in force (`DEFAULT_CHAT_LIMITS` with the overrides). */
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */

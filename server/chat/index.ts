@@ -17,10 +17,11 @@ import type { ChatServer } from './node/socket.js';
 import { GroupsService } from './conversations/groups.service.js';
 import { ThreadsService } from './conversations/threads.service.js';
 import { UsersService } from './friends/users.service.js';
+import { SearchService } from './search/search.service.js';
 
 export type { Chat, ChatLimits } from './chat.types.js';
 
-export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, editWindowMinutes: ACTION_LIMITS.editWindowMinutesDefault, ...DEFAULT_FLOW_LIMITS };
+export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, editWindowMinutes: ACTION_LIMITS.editWindowMinutesDefault, searchesPerWindow: 30, searchWindowSeconds: 10, ...DEFAULT_FLOW_LIMITS };
 
 export interface ChatOptions {
 	db: Kysely<Database>;
@@ -85,6 +86,19 @@ export function createChat(options: ChatOptions): Chat {
 		kv,
 		log: log.child('messages')
 	});
+	const search = new SearchService({
+		db,
+		threads,
+		users,
+		limiter: createLimiter({
+			redis: options.redis,
+			prefix: options.redisPrefix,
+			name: 'chat-searches',
+			points: limits.searchesPerWindow,
+			durationSeconds: limits.searchWindowSeconds,
+			message: `you are searching too fast (at most ${limits.searchesPerWindow} searches in ${limits.searchWindowSeconds} s)`
+		})
+	});
 	const reads = createLimiter({
 		redis: options.redis,
 		prefix: options.redisPrefix,
@@ -104,6 +118,7 @@ export function createChat(options: ChatOptions): Chat {
 		friends,
 		messages,
 		actions,
+		search,
 		limits,
 		reads,
 		track(work) {

@@ -17,6 +17,7 @@ import {
 	messagesReactRequest,
 	messagesReadersRequest,
 	messagesReceiptRequest,
+	messagesSearchRequest,
 	messagesSendRequest,
 	threadsGetRequest,
 	threadsListRequest,
@@ -35,6 +36,7 @@ import { deleteMessage, editMessage, listChanges, listEdits, reactToMessage } fr
 import { listMessages, listReaders, markDelivered, markRead, sendMessage, typing } from '../messages/messages.handlers.js';
 import { addToGroup, createGroup, leaveGroup, removeFromGroup, setGroupRole, updateGroup } from '../conversations/groups.handlers.js';
 import { trackPresence, whoami } from '../presence/presence.js';
+import { searchMessages } from '../search/search.handlers.js';
 import { sessionRoom, userRoom, type ChatServer } from './socket.js';
 import { getThread, listThreads, openThread } from '../conversations/threads.handlers.js';
 import type { Tickets } from './tickets.js';
@@ -57,6 +59,7 @@ const REQUESTS: RequestTable = {
 	'messages:delivered': { schema: messagesReceiptRequest, handle: markDelivered },
 	typing: { schema: typingRequest, handle: typing },
 	'messages:readers': { schema: messagesReadersRequest, read: true, handle: listReaders },
+	'messages:search': { schema: messagesSearchRequest, read: true, handle: searchMessages },
 	'groups:create': { schema: groupsCreateRequest, handle: createGroup },
 	'groups:add': { schema: groupsAddRequest, handle: addToGroup },
 	'groups:remove': { schema: groupsRemoveRequest, handle: removeFromGroup },

@@ -8,3 +8,4 @@ export * from './profile';
 export * from './files';
 export * from './calls';
 export * from './actions';
+export * from './search';

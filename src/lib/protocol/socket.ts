@@ -52,6 +52,7 @@ import type {
 	TransportInfo
 } from './calls';
 import type { ErrorBody } from './errors';
+import type { MessagesSearchRequest, MessagesSearchResponse } from './search';
 import type {
 	GroupsAddRequest,
 	GroupsCreateRequest,
@@ -203,4 +204,6 @@ export interface ClientToServerEvents extends CallsClientToServerEvents {
 	'messages:edits': (payload: MessagesEditsRequest, ack: AckCallback<MessagesEditsResponse>) => void;
 	/** Extension (message actions): the messages of a thread that changed after `afterChangeSeq`. */
 	'messages:changes': (payload: MessagesChangesRequest, ack: AckCallback<MessagesChangesResponse>) => void;
+	/** Extension: full-text search over the messages of the asker's threads (docs/PROTOCOL.md, "Search"). */
+	'messages:search': (payload: MessagesSearchRequest, ack: AckCallback<MessagesSearchResponse>) => void;
 }
