@@ -50,7 +50,9 @@ test('drop a file on the Files page, lose the network mid-way, get it back: the 
 	const listed = page.getByTestId('file-row').filter({ hasText: 'holiday video.bin' });
 	await expect(listed).toHaveCount(1);
 	await expect(listed).toContainText('4 MB');
-	await expect(listed).toContainText('Sent by you');
+	// Uploaded on this page, it went to nobody (issue 13: it said "Sent by you").
+	await expect(listed).toContainText('Uploaded by you · not sent to any chat');
+	await expect(listed).not.toContainText('Sent by you');
 	const fileId = await listed.getAttribute('data-file-id');
 	const href = await listed.getByRole('link', { name: 'Download holiday video.bin' }).getAttribute('href');
 	expect(href).toBe(`/files/${fileId}`);

@@ -143,7 +143,7 @@ test('three people in a group video call: start, see it in progress, join, decod
 	await A.page.getByRole('button', { name: 'Leave call' }).click();
 	for (const page of [A.page, B.page, C.page]) {
 		await expect(page.getByTestId('call-view')).toBeHidden({ timeout: 10_000 });
-		await expect(page.getByText(/^Group call, \d+:\d\d, 3 people$/)).toBeVisible();
+		await expect(page.getByTestId('call-line').filter({ hasText: /^Group call · \d+ (s|min) · 3 people$/ })).toBeVisible();
 		await expect(page.getByTestId('call-in-progress')).toBeHidden();
 	}
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MemberCard, Message, Thread } from '$lib/protocol';
-import { applyGroupStatus, canChangeRoles, lastReadOwn, canManage, canRemove, lowestOfOthers, mentionAt, mentionCandidates, mentionParts, mentions, namesFromSystemLines, readByCount, sortMembers, threadName } from './groups';
+import { applyGroupStatus, canChangeRoles, lastReadOwn, canManage, canRemove, lowestOfOthers, mentionAt, mentionCandidates, mentions, namesFromSystemLines, readByCount, sortMembers, threadName } from './groups';
 
 const member = (id: string, role: MemberCard['role'], readSeq = 0, deliveredSeq = readSeq): MemberCard => ({
 	id,
@@ -108,18 +108,6 @@ describe('mentions', () => {
 		// @everyone counts only from an owner or admin.
 		expect(mentions('@everyone meeting', 'bob', false)).toBe(false);
 		expect(mentions('@everyone and @bob', 'bob', false)).toBe(true);
-	});
-
-	it('cuts text into plain runs and mentions, losing nothing', () => {
-		const parts = mentionParts('hi @bob and @cat. <b>');
-		expect(parts).toEqual([
-			{ text: 'hi ', mention: false },
-			{ text: '@bob', mention: true },
-			{ text: ' and ', mention: false },
-			{ text: '@cat', mention: true },
-			{ text: '. <b>', mention: false }
-		]);
-		expect(parts.map((p) => p.text).join('')).toBe('hi @bob and @cat. <b>');
 	});
 
 	it('sees the @ being typed before the caret, and the members it may mean', () => {

@@ -131,24 +131,3 @@ export function mentionCandidates(members: readonly MemberCard[], query: string,
 		.filter((m) => m.id !== me && (m.username.toLowerCase().startsWith(q) || m.displayName.toLowerCase().split(/\s+/).some((w) => w.startsWith(q))))
 		.slice(0, limit);
 }
-
-/** A mention as the protocol reads it: `@` not after a username character, then a username's characters. */
-const MENTION = /(?<![A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{1,64})/g;
-
-/**
- * `text` cut into plain runs and `@mentions`, to show the mentions apart (still as text, never HTML).
- * Trailing dots and dashes are sentence punctuation ("thanks @bob."): left out of the mention.
- */
-export function mentionParts(text: string): Array<{ text: string; mention: boolean }> {
-	const parts: Array<{ text: string; mention: boolean }> = [];
-	let at = 0;
-	for (const match of text.matchAll(MENTION)) {
-		const name = `@${match[1].replace(/[.-]+$/, '')}`;
-		if (name === '@') continue;
-		if (match.index > at) parts.push({ text: text.slice(at, match.index), mention: false });
-		parts.push({ text: name, mention: true });
-		at = match.index + name.length;
-	}
-	if (at < text.length) parts.push({ text: text.slice(at), mention: false });
-	return parts;
-}

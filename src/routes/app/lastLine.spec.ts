@@ -33,3 +33,15 @@ describe('the thread list line of a group', () => {
 		expect(typingNameOf(group(null), ['bob', 'x'])).toBe('2 people are');
 	});
 });
+
+describe('the thread list line of a call', () => {
+	const declined = (senderId: string): Message => ({ ...message(senderId, 'call', 'Declined call'), call: { callKind: 'audio', durationSec: 0, outcome: 'declined' } });
+	const pair = (last: Message): Thread => ({ ...group(last), kind: 'private', title: undefined });
+
+	it('says what the thread says, for the side reading it, and never as the caller\'s own message', () => {
+		expect(lastLineOf(pair(declined('bob')), [], 'me')).toMatchObject({ text: 'You declined a call from Bob Builder', mine: false });
+		expect(lastLineOf(pair(declined('me')), [], 'me')).toMatchObject({ text: 'Bob Builder declined your call', mine: false });
+		const video: Message = { ...message('bob', 'call', 'Video call, 3:05'), call: { callKind: 'video', durationSec: 185, outcome: 'completed' } };
+		expect(lastLineOf(group(video), [], 'me')).toMatchObject({ text: 'Video call · 3 min', mine: false });
+	});
+});

@@ -1,4 +1,5 @@
 import { fileLine } from '$lib/files/format';
+import { callLineFor } from '$lib/chat/callLine';
 import type { PendingMessage } from '$lib/chat/outbox';
 import type { Thread } from '$lib/protocol';
 
@@ -13,13 +14,15 @@ export function lastLineOf(thread: Thread, pending: readonly PendingMessage[], m
 	const m = thread.lastMessage;
 	if (!m) return { text: '', mine: false, at: null, pending: false };
 	const mine = m.senderId === me;
-	let text = m.kind === 'text' ? (m.text ?? '') : m.kind === 'file' ? fileLine(m.file) : m.kind === 'system' ? (m.text ?? '') : 'Call';
-	// In a group, whose message it is: "Bob: see you"; system lines name their people already.
-	if (thread.kind === 'group' && !mine && m.kind !== 'system') {
+	const nameOf = (id: string) => thread.members.find((p) => p.id === id)?.displayName ?? 'Someone';
+	const peerName = thread.kind === 'group' ? (thread.title ?? 'the group') : (thread.members.find((p) => p.id !== me)?.displayName ?? 'Someone');
+	let text = m.kind === 'text' ? (m.text ?? '') : m.kind === 'file' ? fileLine(m.file) : m.kind === 'system' ? (m.text ?? '') : callLineFor(m, { me, callerName: nameOf(m.senderId), peerName });
+	// In a group, whose message it is: "Bob: see you"; system and call lines name their people already.
+	if (thread.kind === 'group' && !mine && m.kind !== 'system' && m.kind !== 'call') {
 		const sender = thread.members.find((p) => p.id === m.senderId);
 		if (sender) text = `${firstName(sender.displayName)}: ${text}`;
 	}
-	return { text, mine: mine && m.kind !== 'system', at: m.createdAt, pending: false };
+	return { text, mine: mine && m.kind !== 'system' && m.kind !== 'call', at: m.createdAt, pending: false };
 }
 
 /** Who is typing in a group, for the list: "Bob is", or "2 people are". */

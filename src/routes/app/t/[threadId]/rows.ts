@@ -46,9 +46,11 @@ export interface UnfinishedRow {
 	unfinished: UnfinishedUpload;
 }
 
-/** A group's system line ("Alice added Bob"), centred; its text is plain text. */
+/** A group's system line ("Alice added Bob") or a call's line ("Bob declined your call"), centred; plain text. */
 export interface SystemRow {
 	kind: 'system';
+	/** A call's line. */
+	call?: boolean;
 	key: string;
 	text: string;
 	seq: number;
@@ -96,6 +98,8 @@ export function buildRows(
 		uploads?: readonly UploadLike[];
 		/** Paused uploads of earlier pages, shown before the live ones (they began first). */
 		unfinished?: readonly UnfinishedUpload[];
+		/** A call's line as this user reads it; default the server's text. */
+		callText?: (message: Message) => string;
 	}
 ): Row[] {
 	const rows: Row[] = [];
@@ -106,13 +110,15 @@ export function buildRows(
 	for (const item of items) {
 		let row: MessageRow;
 		let itemDay: string;
-		if (item.kind === 'stored' && item.message.kind === 'system') {
+		if (item.kind === 'stored' && (item.message.kind === 'system' || item.message.kind === 'call')) {
 			const { at, day: d } = timeOf(item.message);
 			if (d !== day) {
 				day = d;
 				rows.push({ kind: 'day', key: `d:${day}:s:${item.message.seq}`, label: dayLabel(at, options.now) });
 			}
-			rows.push({ kind: 'system', key: `s:${item.message.seq}`, text: item.message.text ?? '', seq: item.message.seq, iso: item.message.createdAt });
+			const call = item.message.kind === 'call';
+			const text = call ? (options.callText?.(item.message) ?? item.message.text ?? 'Call') : (item.message.text ?? '');
+			rows.push({ kind: 'system', key: `s:${item.message.seq}`, text, seq: item.message.seq, iso: item.message.createdAt, ...(call ? { call } : {}) });
 			previous = null;
 			continue;
 		} else if (item.kind === 'stored') {
@@ -201,10 +207,10 @@ export function buildRows(
 	return rows;
 }
 
-/** How many messages of the others (not system lines) are in `messages` after `afterSeq`. */
+/** How many messages of the others (not system or call lines) are in `messages` after `afterSeq`. */
 export function countFromOthers(messages: readonly Message[], me: string, afterSeq: number): number {
 	let n = 0;
-	for (let i = messages.length - 1; i >= 0 && messages[i].seq > afterSeq; i--) if (messages[i].senderId !== me && messages[i].kind !== 'system') n++;
+	for (let i = messages.length - 1; i >= 0 && messages[i].seq > afterSeq; i--) if (messages[i].senderId !== me && messages[i].kind !== 'system' && messages[i].kind !== 'call') n++;
 	return n;
 }
 
