@@ -68,8 +68,10 @@ export class VerificationCodes {
 	 * (never sent, expired, or an account's email asked to register, which mails no code) is answered
 	 * exactly like a wrong code, tries counted alike: otherwise asking a code for someone's email and
 	 * trying one would tell whether it has an account (PROTOCOL.md 1).
+	 * @param options.beforeTake runs once the code matched, before it is used up; if it throws, the
+	 *   error goes to the caller and the code stays good (default: none)
 	 */
-	async consume(purpose: CodePurpose, emailKey: string, code: string): Promise<void> {
+	async consume(purpose: CodePurpose, emailKey: string, code: string, options: { beforeTake?: () => Promise<void> } = {}): Promise<void> {
 		const key = `code:${purpose}:${emailKey}`;
 		const stored = await this.kv.get(key);
 		const expected = stored ? Buffer.from(stored, 'hex') : null;
@@ -83,6 +85,7 @@ export class VerificationCodes {
 			const left = this.maxAttempts - fails;
 			throw new AppError('invalid_code', `wrong or expired code; ${left} ${left === 1 ? 'try' : 'tries'} left`);
 		}
+		await options.beforeTake?.();
 		// Of two requests racing with the right code, only the one that takes it wins.
 		if ((await this.kv.take(key)) === null) throw new AppError('invalid_code', 'this code was already used; request a new one');
 		await this.kv.del(`code-fails:${purpose}:${emailKey}`);

@@ -175,3 +175,23 @@ for (const width of [375, 360]) {
 		expect(await noSideScroll(), '/app scrolls sideways').toBe(true);
 	});
 }
+
+test('a common password, or the username as password, is refused beside the password field, and nothing is created', async ({ page, parley, request }) => {
+	const account = newAccount();
+	const before = await startRegistration(page, parley.smtp.mails.length, { ...account, password: 'password1' });
+	await field(page, 'Verification code').fill(await parley.smtp.codeFor(account.email, before));
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(field(page, 'Password')).toHaveAccessibleDescription(/This is one of the most common passwords; choose another/);
+	await expect(field(page, 'Password')).toBeFocused();
+	await expect(page).toHaveURL(/\/register$/);
+	// Checked in the page too (the same rule as the server's), before anything is sent.
+	await field(page, 'Password').fill(account.username.toUpperCase());
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(field(page, 'Password')).toHaveAccessibleDescription(/This is your username; choose another password/);
+	const free = await request.get(`/api/auth/availability?username=${account.username}`);
+	expect(await free.json()).toEqual({ username: true });
+	// The code was not spent: a good password goes through with it.
+	await field(page, 'Password').fill(account.password);
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(page).toHaveURL(/\/app$/);
+});
