@@ -195,3 +195,21 @@ test('a common password, or the username as password, is refused beside the pass
 	await page.getByRole('button', { name: 'Create account' }).click();
 	await expect(page).toHaveURL(/\/app$/);
 });
+
+test('an invalid username is flagged while typing, with the server’s own rule', async ({ page }) => {
+	const account = newAccount();
+	await page.goto('/register');
+	await field(page, 'Email').fill(account.email);
+	await field(page, 'Email').press('Enter');
+	await field(page, 'Username').fill('carol smith');
+	await expect(field(page, 'Username')).toHaveAttribute('aria-invalid', 'true');
+	await expect(field(page, 'Username')).toHaveAccessibleDescription(/Letters, digits, dot, dash and underscore only/);
+	await field(page, 'Username').fill('everyone');
+	await expect(field(page, 'Username')).toHaveAccessibleDescription(/is reserved: it mentions everyone in a group/);
+	// Too short is not flagged while typing (every name starts short), and a good name clears the error.
+	await field(page, 'Username').fill('ca');
+	await expect(field(page, 'Username')).not.toHaveAttribute('aria-invalid', 'true');
+	await field(page, 'Username').fill(account.username);
+	await expect(page.getByText(`@${account.username} is available`)).toBeVisible();
+	await expect(field(page, 'Username')).not.toHaveAttribute('aria-invalid', 'true');
+});
