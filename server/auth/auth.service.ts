@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest } from '../../src/lib/protocol/index.js';
+import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest, VerificationResponse } from '../../src/lib/protocol/index.js';
 import { avatarUrl } from '../../src/lib/protocol/index.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { TicketClaims, Tickets } from '../chat/node/tickets.js';
@@ -61,7 +61,7 @@ export class AuthService {
 	constructor(private readonly deps: AuthDeps) {}
 
 	/** Emails a code. Answers the same whether or not the email has an account. */
-	async requestCode(input: VerificationRequest, ip: string): Promise<{ expiresIn: number }> {
+	async requestCode(input: VerificationRequest, ip: string): Promise<VerificationResponse> {
 		const { codes, mailer, db, log } = this.deps;
 		const emailKey = key(input.email);
 		await this.deps.limits.codesIp.consume(ip);
@@ -92,7 +92,7 @@ export class AuthService {
 			// Sent in the background: the answer's timing must not tell whether a mail went out.
 			mailer.send({ to: input.email, ...mail }).catch((error) => log.error(`sending "${mail.subject}" to ${input.email} failed`, error));
 		}
-		return { expiresIn: Math.round(codes.ttlMs / 1000) };
+		return { expiresIn: Math.round(codes.ttlMs / 1000), resendIn: Math.ceil(codes.resendMs / 1000) };
 	}
 
 	/** Whether a username is free; throttled per client address. See `email` below. */

@@ -60,6 +60,12 @@ function identityIssue(input: { password: string; username?: string; email: stri
 	if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
 }
 
+/**
+ * The `invalid_code` message, exactly, for a code used up by too many wrong tries, and for every try
+ * after that until a new code is asked for; a new one may be asked for at once (no resend wait).
+ */
+export const CODE_USED_UP = 'too many wrong tries: this code is used up; request a new one, you can do so now';
+
 export const codeSchema = z
 	.string()
 	.trim()
@@ -152,6 +158,8 @@ export interface ChatEndpoint {
 
 export interface VerificationResponse {
 	expiresIn: number;
+	/** (extension) Seconds before another code may be sent to this email. */
+	resendIn: number;
 }
 export interface AvailabilityResponse {
 	username?: boolean;
