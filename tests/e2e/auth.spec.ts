@@ -49,6 +49,8 @@ test('registers with the emailed code, lands in the app, signs out, and signs in
 	await expect(page.getByText(`@${account.username}`)).toBeVisible();
 	await expect(page.getByRole('heading', { name: 'No conversations yet' })).toBeVisible();
 
+	// Sign out is in Settings.
+	await page.getByTestId('nav-settings').click();
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/app');
@@ -58,6 +60,8 @@ test('registers with the emailed code, lands in the app, signs out, and signs in
 	await expect(page).toHaveURL(/\/app$/);
 	await expect(page.getByTestId('display-name')).toHaveText(account.displayName);
 
+	// Sign out is in Settings.
+	await page.getByTestId('nav-settings').click();
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await signIn(page, account.email.toUpperCase(), account.password);
@@ -171,7 +175,7 @@ for (const width of [375, 360]) {
 		await page.goto('/login');
 		await signIn(page, signedUp.username, signedUp.password);
 		await expect(page.getByRole('heading', { name: 'No conversations yet' })).toBeVisible();
-		await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport({ ratio: 1 });
+		await expect(page.getByRole('navigation', { name: 'Main' })).toBeInViewport({ ratio: 1 });
 		expect(await noSideScroll(), '/app scrolls sideways').toBe(true);
 	});
 }
