@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Chat, ChatLimits } from './chat.types.js';
 import { roomEmitter, type ChatEmitter } from './node/emitter.js';
 import { DEFAULT_FLOW_LIMITS } from './node/flow.js';
+import { BlocksService } from './blocks/blocks.service.js';
 import { FriendsService } from './friends/friends.service.js';
 import { MessagesService } from './messages/messages.service.js';
 import { MemoryPresenceStore, type PresenceStore } from './presence/presence.store.js';
@@ -64,7 +65,8 @@ export function createChat(options: ChatOptions): Chat {
 		}),
 		log: log.child('groups')
 	});
-	const friends = new FriendsService({ db, users, threads, emitter, log: log.child('friends') });
+	const blocks = new BlocksService({ db, users, emitter, log: log.child('blocks') });
+	const friends = new FriendsService({ db, users, threads, emitter, blocks, log: log.child('friends') });
 	const messages = new MessagesService({
 		db,
 		threads,
@@ -80,6 +82,7 @@ export function createChat(options: ChatOptions): Chat {
 		}),
 		typingIntervalMs: limits.typingIntervalMs,
 		kv,
+		blocks,
 		log: log.child('messages')
 	});
 	const reads = createLimiter({
@@ -100,6 +103,7 @@ export function createChat(options: ChatOptions): Chat {
 		groups,
 		friends,
 		messages,
+		blocks,
 		limits,
 		reads,
 		track(work) {

@@ -24,6 +24,7 @@ import type { AuthService } from '../../auth/auth.service.js';
 import type { Logger } from '../../logger.js';
 import type { Chat, HandlerContext, RequestEntry, RequestName, RequestTable } from '../chat.types.js';
 import { dispatch, refuse, unknownRequest } from './dispatch.js';
+import { BLOCK_REQUESTS } from '../blocks/blocks.handlers.js';
 import { cancelFriendRequest, getUsers, listFriends, requestFriend, respondToFriend, searchUsers } from '../friends/friends.handlers.js';
 import { SocketFlow, type EngineConnection } from './flow.js';
 import { listMessages, listReaders, markDelivered, markRead, sendMessage, typing } from '../messages/messages.handlers.js';
@@ -56,7 +57,8 @@ const REQUESTS: RequestTable = {
 	'groups:remove': { schema: groupsRemoveRequest, handle: removeFromGroup },
 	'groups:leave': { schema: groupsLeaveRequest, handle: leaveGroup },
 	'groups:update': { schema: groupsUpdateRequest, handle: updateGroup },
-	'groups:role': { schema: groupsRoleRequest, handle: setGroupRole }
+	'groups:role': { schema: groupsRoleRequest, handle: setGroupRole },
+	...BLOCK_REQUESTS
 };
 
 /**
