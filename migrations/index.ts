@@ -9,6 +9,7 @@ import * as mentions from './20261206_0008_mentions.js';
 import * as groupSend from './20261206_0009_group_send.js';
 import * as messageActions from './20261207_0010_message_actions.js';
 import * as search from './20261207_0011_search.js';
+import * as blocks from './20261207_0013_blocks.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -24,5 +25,6 @@ export const migrations: Record<string, Migration> = {
 	'20261206_0008_mentions': mentions,
 	'20261206_0009_group_send': groupSend,
 	'20261207_0010_message_actions': messageActions,
-	'20261207_0011_search': search
+	'20261207_0011_search': search,
+	'20261207_0013_blocks': blocks
 };

@@ -116,7 +116,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		const prefix = config.redisPrefix;
 		const auth = new AuthService({
 			db: db.db,
-			codes: new VerificationCodes(kv, options.codes),
+			codes: new VerificationCodes(kv, { resendMs: config.codeResendSeconds * 1000, ...options.codes }),
 			mailer,
 			tickets,
 			balancer: registry ? registryBalancer(registry, log.child('balance')) : localBalancer(config, { draining: () => draining }),

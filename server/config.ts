@@ -47,6 +47,11 @@ export interface Config {
 	 * minutes. Default 30; raise it when many people sign up from behind one address (a school's NAT).
 	 */
 	readonly codesPerIp: number;
+	/**
+	 * `CODE_RESEND_SECONDS`: the least time between two code emails to one address (the verification
+	 * answer's `resendIn`). Default 60; tests shorten it.
+	 */
+	readonly codeResendSeconds: number;
 	/** `GROUP_MAX_MEMBERS`: most people one group may hold. Default 256. */
 	readonly groupMaxMembers: number;
 	/** `EDIT_WINDOW_MINUTES`: how long after sending a text message its sender may edit it. Default 2880 (48 h). */
@@ -282,6 +287,7 @@ export function loadConfig(env: Env): Config {
 		logLevel,
 		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650),
 		codesPerIp: int(env, 'CODES_PER_IP', DEFAULT_AUTH_LIMITS.codesPerIp, 1, 1_000_000),
+		codeResendSeconds: int(env, 'CODE_RESEND_SECONDS', 60, 1, 3600),
 		groupMaxMembers: int(env, 'GROUP_MAX_MEMBERS', 256, 3, 10_000),
 		editWindowMinutes: int(env, 'EDIT_WINDOW_MINUTES', 2880, 1, 525_600),
 		redisPrefix,

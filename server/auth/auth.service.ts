@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
-import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest } from '../../src/lib/protocol/index.js';
+import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest, VerificationResponse } from '../../src/lib/protocol/index.js';
 import { avatarUrl } from '../../src/lib/protocol/index.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { TicketClaims, Tickets } from '../chat/node/tickets.js';
 import type { Database } from '../db/schema.js';
 import { isUniqueViolation } from '../db/database.js';
 import { newId, nowIso } from '../db/ids.js';
-import { AppError } from '../errors.js';
+import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as repo from './auth.repository.js';
+import { passwordProblem } from './common-passwords.js';
 import type { VerificationCodes } from './codes.service.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import type { Limiter } from './rate-limits.js';
@@ -60,7 +61,7 @@ export class AuthService {
 	constructor(private readonly deps: AuthDeps) {}
 
 	/** Emails a code. Answers the same whether or not the email has an account. */
-	async requestCode(input: VerificationRequest, ip: string): Promise<{ expiresIn: number }> {
+	async requestCode(input: VerificationRequest, ip: string): Promise<VerificationResponse> {
 		const { codes, mailer, db, log } = this.deps;
 		const emailKey = key(input.email);
 		await this.deps.limits.codesIp.consume(ip);
@@ -91,7 +92,7 @@ export class AuthService {
 			// Sent in the background: the answer's timing must not tell whether a mail went out.
 			mailer.send({ to: input.email, ...mail }).catch((error) => log.error(`sending "${mail.subject}" to ${input.email} failed`, error));
 		}
-		return { expiresIn: Math.round(codes.ttlMs / 1000) };
+		return { expiresIn: Math.round(codes.ttlMs / 1000), resendIn: Math.ceil(codes.resendMs / 1000) };
 	}
 
 	/** Whether a username is free; throttled per client address. See `email` below. */
@@ -116,6 +117,7 @@ export class AuthService {
 		// email answers `invalid_code` like any other, and `email_taken` (a race, or the owner) proves the
 		// mailbox. The unique indexes settle real races.
 		if (await repo.usernameExists(db, usernameKey)) throw taken('username', input.username);
+		refuseWeak(input.password, input);
 		await codes.consume('register', emailKey, input.code);
 		const now = nowIso();
 		const row: repo.UserRow = {
@@ -144,8 +146,17 @@ export class AuthService {
 	async resetPassword(input: PasswordResetRequest): Promise<void> {
 		const { db, codes } = this.deps;
 		const emailKey = key(input.email);
-		await codes.consume('reset', emailKey, input.code);
-		const user = await repo.findUserByEmail(db, emailKey);
+		refuseWeak(input.password, { email: input.email });
+		let found: repo.UserRow | undefined;
+		// The username is compared only once the code proved the mailbox, and before the code is used
+		// up, so a refused password keeps the code good for another try.
+		await codes.consume('reset', emailKey, input.code, {
+			beforeTake: async () => {
+				found = await repo.findUserByEmail(db, emailKey);
+				if (found) refuseWeak(input.password, { username: found.username });
+			}
+		});
+		const user = found as repo.UserRow | undefined;
 		if (!user) throw new AppError('invalid_code', 'this code has expired or was never sent; request a new one');
 		const passwordHash = await hashPassword(input.password);
 		const ended = await db.transaction().execute(async (trx) => {
@@ -213,6 +224,12 @@ export class AuthService {
 		const reserved = node.reservation ? { node: node.nodeId, reservation: node.reservation } : {};
 		return { url: node.url, ticket: await this.deps.tickets.issue({ ...claims, ...reserved }) };
 	}
+}
+
+/** Refuses (before any code is spent) a password on the common list or equal to the account's names. */
+function refuseWeak(password: string, context: { username?: string; email?: string }): void {
+	const problem = passwordProblem(password, context);
+	if (problem) throw invalidInput({ password: problem }, `password: ${problem}`);
 }
 
 function taken(field: 'username' | 'email', value: string): AppError {

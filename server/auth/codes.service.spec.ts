@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CODE_USED_UP } from '../../src/lib/protocol/index.js';
 import { AppError } from '../errors.js';
 import { MemoryStore } from '../kv/memory.js';
 import { VerificationCodes } from './codes.service.js';
@@ -69,8 +70,28 @@ describe('VerificationCodes over the MemoryStore', () => {
 		const messages: string[] = [];
 		for (let i = 1; i <= 5; i++) messages.push((await rejection(codes.consume('register', 'a@x.test', other(code, i)))).message);
 		expect(messages.slice(0, 4)).toEqual(['wrong or expired code; 4 tries left', 'wrong or expired code; 3 tries left', 'wrong or expired code; 2 tries left', 'wrong or expired code; 1 try left']);
-		expect(messages[4]).toMatch(/too many wrong tries/);
-		expect((await rejection(codes.consume('register', 'a@x.test', code))).code).toBe('invalid_code');
+		expect(messages[4]).toBe(CODE_USED_UP);
+		// The right code, after that, is told as used up too (not as "wrong or expired"), and costs no try.
+		for (let i = 0; i < 3; i++) {
+			const error = await rejection(codes.consume('register', 'a@x.test', code));
+			expect([error.code, error.message]).toEqual(['invalid_code', CODE_USED_UP]);
+		}
+	});
+
+	it('burning a code lifts the resend wait, and a new code clears the used-up answer', async () => {
+		await codes.claimSendSlot('a@x.test');
+		const code = await codes.issue('reset', 'a@x.test');
+		expect((await rejection(codes.claimSendSlot('a@x.test'))).code).toBe('rate_limited');
+		for (let i = 1; i <= 5; i++) await rejection(codes.consume('reset', 'a@x.test', other(code, i)));
+		await codes.claimSendSlot('a@x.test');
+		const fresh = await codes.issue('reset', 'a@x.test');
+		expect((await rejection(codes.consume('reset', 'a@x.test', other(fresh)))).message).toBe('wrong or expired code; 4 tries left');
+		await codes.consume('reset', 'a@x.test', fresh);
+	});
+
+	it('an email with no code burns alike (tries tell nothing about accounts)', async () => {
+		for (let i = 1; i <= 4; i++) expect((await rejection(codes.consume('reset', 'nobody@x.test', '000000'))).message).toMatch(/(tries|try) left$/);
+		expect((await rejection(codes.consume('reset', 'nobody@x.test', '000000'))).message).toBe(CODE_USED_UP);
 	});
 
 	it('4 wrong tries still leave the right code working', async () => {

@@ -1,4 +1,5 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { CODE_USED_UP } from '../../src/lib/protocol/index.js';
 import { AppError, rateLimited } from '../errors.js';
 import type { KeyValueStore } from '../kv/kv.js';
 
@@ -51,7 +52,7 @@ export class VerificationCodes {
 	async issue(purpose: CodePurpose, emailKey: string): Promise<string> {
 		const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
 		await this.kv.set(`code:${purpose}:${emailKey}`, digest(purpose, emailKey, code).toString('hex'), this.ttlMs);
-		await this.kv.del(`code-fails:${purpose}:${emailKey}`);
+		await this.kv.del(`code-fails:${purpose}:${emailKey}`, `code-burnt:${purpose}:${emailKey}`);
 		return code;
 	}
 
@@ -60,7 +61,7 @@ export class VerificationCodes {
 	 * to the count, for an ask that mails no code, so the tries left after it tell nothing.
 	 */
 	async withhold(purpose: CodePurpose, emailKey: string): Promise<void> {
-		await this.kv.del(`code:${purpose}:${emailKey}`, `code-fails:${purpose}:${emailKey}`);
+		await this.kv.del(`code:${purpose}:${emailKey}`, `code-fails:${purpose}:${emailKey}`, `code-burnt:${purpose}:${emailKey}`);
 	}
 
 	/**
@@ -68,21 +69,31 @@ export class VerificationCodes {
 	 * (never sent, expired, or an account's email asked to register, which mails no code) is answered
 	 * exactly like a wrong code, tries counted alike: otherwise asking a code for someone's email and
 	 * trying one would tell whether it has an account (PROTOCOL.md 1).
+	 * @param options.beforeTake runs once the code matched, before it is used up; if it throws, the
+	 *   error goes to the caller and the code stays good (default: none)
 	 */
-	async consume(purpose: CodePurpose, emailKey: string, code: string): Promise<void> {
+	async consume(purpose: CodePurpose, emailKey: string, code: string, options: { beforeTake?: () => Promise<void> } = {}): Promise<void> {
 		const key = `code:${purpose}:${emailKey}`;
+		// Used up by wrong tries: said as such (not "wrong or expired") until a new code is asked for.
+		// Burning depends only on the tries, never on whether the email has an account, so this tells
+		// nothing about accounts either.
+		if ((await this.kv.get(`code-burnt:${purpose}:${emailKey}`)) !== null) throw new AppError('invalid_code', CODE_USED_UP);
 		const stored = await this.kv.get(key);
 		const expected = stored ? Buffer.from(stored, 'hex') : null;
 		const given = digest(purpose, emailKey, code);
 		if (!expected || expected.length !== given.length || !timingSafeEqual(expected, given)) {
 			const fails = await this.kv.incr(`code-fails:${purpose}:${emailKey}`, this.ttlMs);
 			if (fails >= this.maxAttempts) {
-				await this.kv.del(key, `code-fails:${purpose}:${emailKey}`);
-				throw new AppError('invalid_code', 'too many wrong tries; this code no longer works, request a new one');
+				await this.kv.set(`code-burnt:${purpose}:${emailKey}`, '1', this.ttlMs);
+				// The resend wait is lifted: "request a new one" must be something the user can do now.
+				// Mail stays bounded: a code per maxAttempts wrong tries, within the per-address limit.
+				await this.kv.del(key, `code-fails:${purpose}:${emailKey}`, `code-cooldown:${emailKey}`);
+				throw new AppError('invalid_code', CODE_USED_UP);
 			}
 			const left = this.maxAttempts - fails;
 			throw new AppError('invalid_code', `wrong or expired code; ${left} ${left === 1 ? 'try' : 'tries'} left`);
 		}
+		await options.beforeTake?.();
 		// Of two requests racing with the right code, only the one that takes it wins.
 		if ((await this.kv.take(key)) === null) throw new AppError('invalid_code', 'this code was already used; request a new one');
 		await this.kv.del(`code-fails:${purpose}:${emailKey}`);

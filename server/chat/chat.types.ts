@@ -4,6 +4,7 @@ import type { AckCallback, ClientToServerEvents } from '../../src/lib/protocol/i
 import type { Limiter } from '../auth/rate-limits.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { BlocksService } from './blocks/blocks.service.js';
 import type { GroupsService } from './conversations/groups.service.js';
 import type { ThreadsService } from './conversations/threads.service.js';
 import type { FriendsService } from './friends/friends.service.js';
@@ -69,6 +70,8 @@ export interface Chat {
 	/** Edit, delete, react, and the change feed (message actions). */
 	actions: MessageActions;
 	search: SearchService;
+	/** Blocks and unfriending (extension). */
+	blocks: BlocksService;
 	/** The limits in force (`DEFAULT_CHAT_LIMITS` with the overrides). */
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */

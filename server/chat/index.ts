@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Chat, ChatLimits } from './chat.types.js';
 import { roomEmitter, type ChatEmitter } from './node/emitter.js';
 import { DEFAULT_FLOW_LIMITS } from './node/flow.js';
+import { BlocksService } from './blocks/blocks.service.js';
 import { FriendsService } from './friends/friends.service.js';
 import { MessageActions } from './messages/actions.service.js';
 import { MessagesService } from './messages/messages.service.js';
@@ -66,7 +67,8 @@ export function createChat(options: ChatOptions): Chat {
 		}),
 		log: log.child('groups')
 	});
-	const friends = new FriendsService({ db, users, threads, emitter, log: log.child('friends') });
+	const blocks = new BlocksService({ db, users, emitter, log: log.child('blocks') });
+	const friends = new FriendsService({ db, users, threads, emitter, blocks, log: log.child('friends') });
 	const sendLimiter = createLimiter({
 		redis: options.redis,
 		prefix: options.redisPrefix,
@@ -84,6 +86,7 @@ export function createChat(options: ChatOptions): Chat {
 		sendLimiter,
 		typingIntervalMs: limits.typingIntervalMs,
 		kv,
+		blocks,
 		log: log.child('messages')
 	});
 	const search = new SearchService({
@@ -119,6 +122,7 @@ export function createChat(options: ChatOptions): Chat {
 		messages,
 		actions,
 		search,
+		blocks,
 		limits,
 		reads,
 		track(work) {

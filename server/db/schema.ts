@@ -8,6 +8,7 @@ import type { MentionsTable, MessageEditsTable, MessagesTable, ReactionsTable } 
 import type { ThreadMembersTable, ThreadsTable } from '../chat/conversations/threads.table.js';
 import type { FilesTable } from '../files/files.table.js';
 import type { NodeLeasesTable } from '../balance/leases.table.js';
+import type { BlocksTable } from '../chat/blocks/blocks.table.js';
 
 export interface Database {
 	users: UsersTable & UserSearchColumns;
@@ -22,4 +23,5 @@ export interface Database {
 	reactions: ReactionsTable;
 	node_leases: NodeLeasesTable;
 	files: FilesTable;
+	blocks: BlocksTable;
 }

@@ -73,6 +73,8 @@ export class FilesService {
 		if (meta.threadId !== undefined) {
 			if (!this.deps.messages()) throw new AppError('not_implemented', 'this node does not run the chat role, so it cannot post files into threads');
 			if (!(await repo.isMember(this.deps.db, meta.threadId, userId))) throw new AppError('not_found', `thread "${meta.threadId}" not found`);
+			// No longer friends, or a block: refused before a byte is sent, not after.
+			await this.deps.messages()!.assertMayPost(userId, meta.threadId);
 		}
 		// One creation per user at a time, on any gateway: two at once could each pass the quota alone.
 		await this.deps.admission.serialize(userId, async () => {

@@ -1,8 +1,9 @@
 import { tick } from 'svelte';
 import type { z } from 'zod';
 import { ApiError, type ClientErrorCode } from '$lib/api';
+import { CODE_USED_UP } from '$lib/protocol';
 
-/** The contract allows one code per email per minute; the resend button waits this long. */
+/** The contract allows one code per email per minute; the resend button waits this long unless the server says otherwise. */
 export const RESEND_SECONDS = 60;
 
 /** Field name to the message shown beside that field. */
@@ -20,6 +21,11 @@ const CODE_FIELDS: Partial<Record<ClientErrorCode, string>> = {
 	email_taken: 'email',
 	invalid_code: 'code'
 };
+
+/** Whether a failed request says the code was used up by wrong tries: a new one may be asked for at once. */
+export function isCodeUsedUp(error: unknown): boolean {
+	return error instanceof ApiError && error.code === 'invalid_code' && error.message === CODE_USED_UP;
+}
 
 /** Capitalises the server's lower-case messages for display. */
 export function sentence(text: string): string {

@@ -49,6 +49,8 @@ test('registers with the emailed code, lands in the app, signs out, and signs in
 	await expect(page.getByText(`@${account.username}`)).toBeVisible();
 	await expect(page.getByRole('heading', { name: 'No conversations yet' })).toBeVisible();
 
+	// Sign out is in Settings.
+	await page.getByTestId('nav-settings').click();
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/app');
@@ -58,6 +60,8 @@ test('registers with the emailed code, lands in the app, signs out, and signs in
 	await expect(page).toHaveURL(/\/app$/);
 	await expect(page.getByTestId('display-name')).toHaveText(account.displayName);
 
+	// Sign out is in Settings.
+	await page.getByTestId('nav-settings').click();
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await signIn(page, account.email.toUpperCase(), account.password);
@@ -105,8 +109,8 @@ test('sign-in checks fields before sending, and a wrong password is refused with
 });
 
 test('forgot password: the resend wait is shown, then the code resets the password and only the new one signs in', async ({ page, parley, signUp }) => {
-	// Signing up just sent a code to this email, so the first reset code is refused for up to 60 s.
-	test.setTimeout(120_000);
+	// Signing up just sent a code to this email, so the first reset code is refused for a while
+	// (CODE_RESEND_SECONDS, 20 s in these tests).
 	const account = await signUp();
 	await page.goto('/login');
 	await page.getByRole('link', { name: 'Forgot password?' }).click();
@@ -118,7 +122,7 @@ test('forgot password: the resend wait is shown, then the code resets the passwo
 	await expect(page.getByRole('button', { name: /Send in \d:\d\d/ })).toBeVisible();
 
 	const sendButton = page.getByRole('button', { name: 'Send code' });
-	await expect(sendButton).toBeVisible({ timeout: 70_000 });
+	await expect(sendButton).toBeVisible({ timeout: 30_000 });
 	const before = parley.smtp.mails.length;
 	await sendButton.click();
 	await expect(page.getByText(`If ${account.email} belongs to an account`)).toBeVisible();
@@ -171,7 +175,83 @@ for (const width of [375, 360]) {
 		await page.goto('/login');
 		await signIn(page, signedUp.username, signedUp.password);
 		await expect(page.getByRole('heading', { name: 'No conversations yet' })).toBeVisible();
-		await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport({ ratio: 1 });
+		await expect(page.getByRole('navigation', { name: 'Main' })).toBeInViewport({ ratio: 1 });
 		expect(await noSideScroll(), '/app scrolls sideways').toBe(true);
 	});
 }
+
+test('a common password, or the username as password, is refused beside the password field, and nothing is created', async ({ page, parley, request }) => {
+	const account = newAccount();
+	const before = await startRegistration(page, parley.smtp.mails.length, { ...account, password: 'password1' });
+	await field(page, 'Verification code').fill(await parley.smtp.codeFor(account.email, before));
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(field(page, 'Password')).toHaveAccessibleDescription(/This is one of the most common passwords; choose another/);
+	await expect(field(page, 'Password')).toBeFocused();
+	await expect(page).toHaveURL(/\/register$/);
+	// Checked in the page too (the same rule as the server's), before anything is sent.
+	await field(page, 'Password').fill(account.username.toUpperCase());
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(field(page, 'Password')).toHaveAccessibleDescription(/This is your username; choose another password/);
+	const free = await request.get(`/api/auth/availability?username=${account.username}`);
+	expect(await free.json()).toEqual({ username: true });
+	// The code was not spent: a good password goes through with it.
+	await field(page, 'Password').fill(account.password);
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await expect(page).toHaveURL(/\/app$/);
+});
+
+test('an invalid username is flagged while typing, with the server’s own rule', async ({ page }) => {
+	const account = newAccount();
+	await page.goto('/register');
+	await field(page, 'Email').fill(account.email);
+	await field(page, 'Email').press('Enter');
+	await field(page, 'Username').fill('carol smith');
+	await expect(field(page, 'Username')).toHaveAttribute('aria-invalid', 'true');
+	await expect(field(page, 'Username')).toHaveAccessibleDescription(/Letters, digits, dot, dash and underscore only/);
+	await field(page, 'Username').fill('everyone');
+	await expect(field(page, 'Username')).toHaveAccessibleDescription(/is reserved: it mentions everyone in a group/);
+	// Too short is not flagged while typing (every name starts short), and a good name clears the error.
+	await field(page, 'Username').fill('ca');
+	await expect(field(page, 'Username')).not.toHaveAttribute('aria-invalid', 'true');
+	await field(page, 'Username').fill(account.username);
+	await expect(page.getByText(`@${account.username} is available`)).toBeVisible();
+	await expect(field(page, 'Username')).not.toHaveAttribute('aria-invalid', 'true');
+});
+
+test('after 5 wrong reset codes, Resend works at once and the burnt code reads as used up', async ({ page, parley, signUp }) => {
+	const account = await signUp();
+	await page.goto('/forgot');
+	await field(page, 'Email').fill(account.email);
+	await page.getByRole('button', { name: 'Send code' }).click();
+	// Signing up just mailed a code: wait out CODE_RESEND_SECONDS (20 s here).
+	await expect(page.getByRole('button', { name: 'Send code' })).toBeVisible({ timeout: 30_000 });
+	let before = parley.smtp.mails.length;
+	await page.getByRole('button', { name: 'Send code' }).click();
+	const code = await parley.smtp.codeFor(account.email, before);
+	const resend = page.getByRole('button', { name: /^Resend/ });
+	await expect(resend).toBeDisabled();
+	await expect(resend).toHaveText(/Resend in 0:[12]\d/);
+
+	const wrong = (n: number) => String((Number(code) + n) % 1_000_000).padStart(6, '0');
+	await field(page, 'New password').fill('a brand new passphrase 42');
+	for (let i = 1; i <= 5; i++) {
+		await field(page, 'Verification code').fill(wrong(i));
+		await page.getByRole('button', { name: 'Set new password' }).click();
+		await expect(field(page, 'Verification code')).toHaveAccessibleDescription(i < 5 ? new RegExp(`${5 - i} tr(ies|y) left`) : /used up; request a new one, you can do so now/);
+	}
+	// At once, not after the countdown.
+	await expect(resend).toBeEnabled({ timeout: 2_000 });
+	await expect(resend).toHaveText('Resend code');
+	// The burnt code, right as it is, is said to be used up, not "expired or never sent".
+	await field(page, 'Verification code').fill(code);
+	await page.getByRole('button', { name: 'Set new password' }).click();
+	await expect(field(page, 'Verification code')).toHaveAccessibleDescription(/Too many wrong tries: this code is used up/);
+	await expect(page.getByText(/expired or never sent/)).toHaveCount(0);
+
+	before = parley.smtp.mails.length;
+	await resend.click();
+	const fresh = await parley.smtp.codeFor(account.email, before);
+	await field(page, 'Verification code').fill(fresh);
+	await page.getByRole('button', { name: 'Set new password' }).click();
+	await expect(page.getByRole('heading', { name: 'Password changed' })).toBeVisible();
+});

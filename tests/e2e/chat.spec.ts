@@ -220,7 +220,7 @@ test('on a 360 px phone: one pane at a time with a back button, drafts kept per 
 
 	// The list alone; a thread alone, with a way back.
 	await expect(threadItem(page, 'Carol Phone')).toBeVisible();
-	await expect(page.getByRole('button', { name: 'Sign out' })).toBeInViewport();
+	await expect(page.getByRole('navigation', { name: 'Main' })).toBeInViewport();
 	await threadItem(page, 'Bob With A Rather').click();
 	await expect(page.getByTestId('thread-item').first()).toBeHidden();
 	await expect(page.getByTestId('message-text').filter({ hasText: 'A word without spaces' })).toBeVisible();
@@ -326,6 +326,7 @@ test('a new name reaches friends live; requests can be declined and cancelled; t
 	await threadItem(second, 'Bob Friend').click();
 	await expect(bubble(second, 'sent from the first tab')).toHaveCount(1);
 	await expect(bubble(B.page, 'sent from the first tab')).toHaveCount(1);
+	await A.page.getByTestId('nav-settings').click();
 	await A.page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(A.page).toHaveURL(/\/login$/);
 	await expect(second).toHaveURL(/\/login\?ended=logout$/);

@@ -19,24 +19,24 @@ describe.concurrent.each(backendNames())('verification codes on %s', (backend) =
 	});
 	afterAll(async () => t?.stop());
 
-	it('register: 202 {expiresIn: 600} and a 6-digit code mailed to the address', async () => {
+	it('register: 202 {expiresIn: 600, resendIn} and a 6-digit code mailed to the address', async () => {
 		const email = newEmail();
 		const before = t.smtp.mails.length;
 		const res = await verify({ email, purpose: 'register' });
 		expect(res.status).toBe(202);
-		expect(res.body).toEqual({ expiresIn: 600 });
+		expect(res.body).toEqual({ expiresIn: 600, resendIn: 1 });
 		const mail = await t.smtp.waitFor(email, { after: before });
 		expect(mail.to).toEqual([email]);
 		expect(mail.text).toMatch(/\b\d{6}\b/);
 		expect(mail.from).toBe('no-reply@localhost');
 	});
 
-	it('reset for an existing account: 202 {expiresIn: 600} and a 6-digit code mailed', async () => {
+	it('reset for an existing account: 202 {expiresIn: 600, resendIn} and a 6-digit code mailed', async () => {
 		const { user } = await t.signUp({ ip: nextIp() });
 		const before = t.smtp.mails.length;
 		const res = await verify({ email: user.email, purpose: 'reset' });
 		expect(res.status).toBe(202);
-		expect(res.body).toEqual({ expiresIn: 600 });
+		expect(res.body).toEqual({ expiresIn: 600, resendIn: 1 });
 		const code = await t.smtp.codeFor(user.email!, before);
 		expect(code).toMatch(/^\d{6}$/);
 	});

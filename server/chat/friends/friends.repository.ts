@@ -151,3 +151,12 @@ export async function friendsAmong(db: Q, userId: string, otherIds: string[]): P
 	const rows = await db.selectFrom('friendships').select('friend_id').where('user_id', '=', userId).where('friend_id', 'in', [...new Set(otherIds)]).execute();
 	return new Set(rows.map((r) => r.friend_id));
 }
+
+/** Deletes both rows of a friendship; false when there was none. */
+export async function deleteFriendship(db: Q, a: string, b: string): Promise<boolean> {
+	const result = await db
+		.deleteFrom('friendships')
+		.where((eb) => eb.or([eb.and([eb('user_id', '=', a), eb('friend_id', '=', b)]), eb.and([eb('user_id', '=', b), eb('friend_id', '=', a)])]))
+		.executeTakeFirst();
+	return Number(result.numDeletedRows) > 0;
+}

@@ -12,6 +12,7 @@ import { pairKey } from './friends.table.js';
 import * as threadsRepo from '../conversations/threads.repository.js';
 import type { ThreadsService } from '../conversations/threads.service.js';
 import type { UsersService } from './users.service.js';
+import type { BlocksService } from '../blocks/blocks.service.js';
 import * as usersRepo from './users.repository.js';
 import { toFriendRequest } from '../views.js';
 
@@ -20,6 +21,8 @@ export interface FriendsDeps {
 	users: UsersService;
 	threads: ThreadsService;
 	emitter: ChatEmitter;
+	/** Refuses a request to or from someone blocked. */
+	blocks: Pick<BlocksService, 'assertMayReach'>;
 	log: Logger;
 }
 
@@ -39,6 +42,7 @@ export class FriendsService {
 		const other = input.userId;
 		if (other === me) throw invalidInput({ userId: 'is you' }, 'you cannot send a friend request to yourself');
 		if (!(await usersRepo.findCard(db, other))) throw new AppError('not_found', `user "${other}" not found`);
+		await this.deps.blocks.assertMayReach(me, other);
 		for (let round = 0; round < RACE_ROUNDS; round++) {
 			if (await repo.findFriendship(db, me, other)) throw new AppError('already_friends', `you and user "${other}" are already friends`);
 			const pending = await repo.findPendingBetween(db, me, other);

@@ -15,6 +15,7 @@ import * as repo from './messages.repository.js';
 import * as threadsRepo from '../conversations/threads.repository.js';
 import type { ThreadsService } from '../conversations/threads.service.js';
 import type { UsersService } from '../friends/users.service.js';
+import type { BlocksService } from '../blocks/blocks.service.js';
 import { toMessage } from '../views.js';
 import { fileRefsOf } from '../../files/views.js';
 
@@ -29,6 +30,8 @@ export interface MessagesDeps {
 	typingIntervalMs: number;
 	/** Holds the typing throttle: Redis in a cluster, so a user's devices on several nodes share it. */
 	kv: KeyValueStore;
+	/** Who may write in a private thread (friends, neither blocked); absent: anyone in it. */
+	blocks?: Pick<BlocksService, 'assertMayWrite'>;
 	log: Logger;
 }
 
@@ -59,6 +62,7 @@ export class MessagesService {
 		// a message is read in its transaction, at its seq (`store`); this read only refuses outsiders early.
 		const audience = await threadsRepo.audienceOf(this.deps.db, input.threadId, userId);
 		if (!audience) throw notFound(input.threadId);
+		if (audience.kind === 'private') await this.assertMayWriteTo(userId, audience.memberIds);
 		const reply = input.replyToSeq === undefined ? undefined : await this.quote(input.threadId, input.replyToSeq);
 		// Only new messages count against the limit: resending what is stored must always work.
 		await this.deps.sendLimiter.consume(userId);
@@ -81,7 +85,7 @@ export class MessagesService {
 		const earlier = await repo.findByClientId(this.deps.db, userId, input.file.id);
 		if (earlier?.file_id === input.file.id) return toMessage(earlier, files);
 		if (earlier) throw new AppError('conflict', `clientId "${input.file.id}" already names message "${earlier.id}", which is not file "${input.file.id}"`);
-		await this.deps.threads.requireMember(input.threadId, userId);
+		await this.assertMayPost(userId, input.threadId);
 		return this.store(userId, { threadId: input.threadId, clientId: input.file.id, kind: 'file', text: null, file: input.file });
 	}
 
@@ -94,6 +98,21 @@ export class MessagesService {
 		const earlier = await repo.findByClientId(this.deps.db, callerId, input.callId);
 		if (earlier) return toMessage(earlier);
 		return this.store(callerId, { threadId: input.threadId, clientId: input.callId, kind: 'call', text: JSON.stringify(input.summary), file: null });
+	}
+
+	/**
+	 * Throws unless `userId` may post in the thread now: a member, and in a private thread still friends
+	 * with the other and neither blocked (docs/PROTOCOL.md "Unfriend and block"). Uploads check it first.
+	 */
+	async assertMayPost(userId: string, threadId: string): Promise<void> {
+		const audience = await threadsRepo.audienceOf(this.deps.db, threadId, userId);
+		if (!audience) throw notFound(threadId);
+		if (audience.kind === 'private') await this.assertMayWriteTo(userId, audience.memberIds);
+	}
+
+	private async assertMayWriteTo(userId: string, memberIds: string[]): Promise<void> {
+		const other = memberIds.find((id) => id !== userId);
+		if (other && this.deps.blocks) await this.deps.blocks.assertMayWrite(userId, other);
 	}
 
 	/** Raises the reader's readSeq (and deliveredSeq) to `seq`, at most the thread's last seq. */

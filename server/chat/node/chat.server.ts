@@ -30,6 +30,7 @@ import type { AuthService } from '../../auth/auth.service.js';
 import type { Logger } from '../../logger.js';
 import type { Chat, HandlerContext, RequestEntry, RequestName, RequestTable } from '../chat.types.js';
 import { dispatch, refuse, unknownRequest } from './dispatch.js';
+import { BLOCK_REQUESTS } from '../blocks/blocks.handlers.js';
 import { cancelFriendRequest, getUsers, listFriends, requestFriend, respondToFriend, searchUsers } from '../friends/friends.handlers.js';
 import { SocketFlow, type EngineConnection } from './flow.js';
 import { deleteMessage, editMessage, listChanges, listEdits, reactToMessage } from '../messages/actions.handlers.js';
@@ -70,7 +71,8 @@ const REQUESTS: RequestTable = {
 	'messages:delete': { schema: messagesDeleteRequest, handle: deleteMessage },
 	'messages:react': { schema: messagesReactRequest, handle: reactToMessage },
 	'messages:edits': { schema: messagesEditsRequest, read: true, handle: listEdits },
-	'messages:changes': { schema: messagesChangesRequest, read: true, handle: listChanges }
+	'messages:changes': { schema: messagesChangesRequest, read: true, handle: listChanges },
+	...BLOCK_REQUESTS
 };
 
 /**

@@ -48,6 +48,8 @@ export class CallsFront {
 			if (running) return this.join(ask, running.call.callId);
 		}
 		if (!group && !thread.peer) throw new AppError('invalid_input', `thread "${input.threadId}" has no one to call`, { fields: { threadId: 'has no one to call' } });
+		// A 1:1 call is a private message's equal: friends only, neither blocked.
+		if (!group) await chat.blocks.assertMayWrite(ask.userId, thread.peer!.id);
 		const members = group ? await threadsRepo.memberIdsOf(chat.db, input.threadId) : [ask.userId, thread.peer!.id];
 		const viewer = members.find((id) => id !== ask.userId) ?? ask.userId;
 		const caller = (await chat.users.cardsById(viewer, [ask.userId])).get(ask.userId) as UserCard;

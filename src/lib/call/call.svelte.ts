@@ -2,7 +2,7 @@ import type { ChatClient } from '$lib/chat/client.svelte';
 import type { ChatSocket } from '$lib/chat/connection';
 import type { CallEndReason, CallInfo, CallSummary, IceServer, Thread, UserCard } from '$lib/protocol';
 import { DeviceError } from './devices';
-import { ENDED_SHOWN_MS, ENDED_TEXT, exposeTestHook, type EndedReason } from './ended';
+import { ENDED_SHOWN_MS, ENDED_TEXT, exposeTestHook, FAILED_REASONS, FAILED_SHOWN_MS, type EndedReason } from './ended';
 import { CallMedia } from './media.svelte';
 import { startTone } from './ringtone';
 import { RunningCalls } from './running.svelte';
@@ -247,7 +247,7 @@ export class CallClient {
 		this.#cleanup();
 		this.phase = 'ended';
 		this.ended = { reason, text: ENDED_TEXT[reason], summary };
-		this.#endedTimer = setTimeout(() => this.dismiss(), ENDED_SHOWN_MS);
+		this.#endedTimer = setTimeout(() => this.dismiss(), FAILED_REASONS.has(reason) ? FAILED_SHOWN_MS : ENDED_SHOWN_MS);
 	}
 
 	#fail(error: unknown): void {

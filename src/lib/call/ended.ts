@@ -25,6 +25,12 @@ export const ENDED_TEXT: Record<EndedReason, string> = {
 /** How long "ended" stays on screen before the view closes by itself. */
 export const ENDED_SHOWN_MS = 2500;
 
+/** Ends that were a failure (the server's media, the connection, the devices): the view offers the call test. */
+export const FAILED_REASONS: ReadonlySet<EndedReason> = new Set<EndedReason>(['media_failed', 'media_lost', 'connection_lost', 'device', 'error']);
+
+/** A failed call's view stays longer: long enough to follow its "Test camera and microphone" link. */
+export const FAILED_SHOWN_MS = 10_000;
+
 /**
  * `window.__parleyCall`: read-only numbers for browser tests and support (the phase, the RTP stream
  * totals, what each tile asked of its consumer); it can change nothing.

@@ -37,6 +37,35 @@ export const passwordSchema = z
 	.min(LIMITS.passwordMin, { message: `at least ${LIMITS.passwordMin} characters` })
 	.max(LIMITS.passwordMax, { message: `at most ${LIMITS.passwordMax} characters` });
 
+/**
+ * Whether a new password is the account's own username or email (or the email's part before the @),
+ * ignoring case and surrounding spaces; the message is shown beside the password field. Shared by the forms and
+ * the server. (The server also refuses the commonest passwords: that list is too big for the page.)
+ */
+export function passwordIdentityProblem(password: string, context: { username?: string; email?: string }): string | null {
+	const given = password.trim().toLowerCase();
+	if (!given) return null;
+	if (context.username && given === context.username.trim().toLowerCase()) return 'this is your username; choose another password';
+	if (context.email) {
+		const email = context.email.trim().toLowerCase();
+		const local = email.slice(0, email.lastIndexOf('@'));
+		if (given === email || given === local) return 'this is your email address; choose another password';
+	}
+	return null;
+}
+
+/** Adds `passwordIdentityProblem` to a request schema, as an issue on `password`. */
+function identityIssue(input: { password: string; username?: string; email: string }, ctx: z.RefinementCtx): void {
+	const problem = passwordIdentityProblem(input.password, input);
+	if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
+}
+
+/**
+ * The `invalid_code` message, exactly, for a code used up by too many wrong tries, and for every try
+ * after that until a new code is asked for; a new one may be asked for at once (no resend wait).
+ */
+export const CODE_USED_UP = 'too many wrong tries: this code is used up; request a new one, you can do so now';
+
 export const codeSchema = z
 	.string()
 	.trim()
@@ -81,14 +110,14 @@ export const registerRequest = z.strictObject({
 	password: passwordSchema,
 	code: codeSchema,
 	displayName: displayNameSchema.optional()
-});
+}).superRefine(identityIssue);
 export type RegisterRequest = z.infer<typeof registerRequest>;
 
 export const passwordResetRequest = z.strictObject({
 	email: emailSchema,
 	code: codeSchema,
 	password: passwordSchema
-});
+}).superRefine(identityIssue);
 export type PasswordResetRequest = z.infer<typeof passwordResetRequest>;
 
 export const loginRequest = z.strictObject({
@@ -129,6 +158,8 @@ export interface ChatEndpoint {
 
 export interface VerificationResponse {
 	expiresIn: number;
+	/** (extension) Seconds before another code may be sent to this email. */
+	resendIn: number;
 }
 export interface AvailabilityResponse {
 	username?: boolean;

@@ -9,3 +9,4 @@ export * from './files';
 export * from './calls';
 export * from './actions';
 export * from './search';
+export * from './blocks';

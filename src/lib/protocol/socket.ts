@@ -1,3 +1,4 @@
+import type { BlockChangedEvent, BlockedListResponse, FriendsRemovedEvent, UserIdRequest } from './blocks';
 import type {
 	Empty,
 	FriendRequest,
@@ -143,6 +144,10 @@ export interface ServerToClientEvents extends CallsServerToClientEvents {
 	'friends:added': (payload: FriendsAddedEvent) => void;
 	/** Extension: a pending request was declined or cancelled. */
 	'friends:closed': (payload: FriendsClosedEvent) => void;
+	/** Extension: a friendship ended (either of you removed it); to both people's devices. */
+	'friends:removed': (payload: FriendsRemovedEvent) => void;
+	/** Extension: you blocked or unblocked someone (on any device); to your own devices only. */
+	'users:blocked:changed': (payload: BlockChangedEvent) => void;
 	presence: (payload: PresenceEvent) => void;
 	typing: (payload: TypingEvent) => void;
 	/** Extension: a friend (or you, on another device) changed display name or bio. */
@@ -175,6 +180,12 @@ export interface ClientToServerEvents extends CallsClientToServerEvents {
 	/** Extension: the sender withdraws a pending request. */
 	'friends:cancel': (payload: FriendsCancelRequest, ack: AckCallback<Empty>) => void;
 	'friends:list': (payload: Empty, ack: AckCallback<FriendsListResponse>) => void;
+	/** Extension: ends a friendship both ways; the private thread stays, read-only until you are friends again. */
+	'friends:remove': (payload: UserIdRequest, ack: AckCallback<Empty>) => void;
+	/** Extension: blocks, unblocks (both idempotent), and lists the people you blocked. */
+	'users:block': (payload: UserIdRequest, ack: AckCallback<Empty>) => void;
+	'users:unblock': (payload: UserIdRequest, ack: AckCallback<Empty>) => void;
+	'users:blocked': (payload: Empty, ack: AckCallback<BlockedListResponse>) => void;
 	'threads:open': (payload: ThreadsOpenRequest, ack: AckCallback<ThreadResponse>) => void;
 	/** Extension: one thread by id (e.g. on a `message:new` for a thread the client does not hold). */
 	'threads:get': (payload: ThreadsGetRequest, ack: AckCallback<ThreadResponse>) => void;

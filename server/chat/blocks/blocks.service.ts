@@ -1,0 +1,86 @@
+import type { Kysely } from 'kysely';
+import { NOT_REACHABLE, type UserCard } from '../../../src/lib/protocol/index.js';
+import type { Database } from '../../db/schema.js';
+import { nowIso } from '../../db/ids.js';
+import { AppError, invalidInput } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import * as friendsRepo from '../friends/friends.repository.js';
+import type { UsersService } from '../friends/users.service.js';
+import * as usersRepo from '../friends/users.repository.js';
+import type { ChatEmitter } from '../node/emitter.js';
+import * as repo from './blocks.repository.js';
+
+export interface BlocksDeps {
+	db: Kysely<Database>;
+	users: UsersService;
+	emitter: ChatEmitter;
+	log: Logger;
+}
+
+/**
+ * Blocks and the end of friendships (docs/PROTOCOL.md, "Unfriend and block"). Stored in the database,
+ * so a block made through one chat node holds on every other at once. Someone blocked learns nothing:
+ * what they try gets the same neutral refusal (`NOT_REACHABLE`) and they get no event.
+ */
+export class BlocksService {
+	constructor(private readonly deps: BlocksDeps) {}
+
+	async block(me: string, other: string): Promise<void> {
+		const { db, emitter } = this.deps;
+		await this.requireOther(me, other);
+		const added = await repo.insertBlock(db, me, other, nowIso());
+		// A pending request between the two ends with the block: theirs declined, yours cancelled.
+		const pending = await friendsRepo.findPendingBetween(db, me, other);
+		if (pending) {
+			const status = pending.from_user_id === me ? 'cancelled' : 'declined';
+			if (await friendsRepo.closeRequest(db, pending.id, status, nowIso())) emitter.toUsers([me, other], 'friends:closed', { requestId: pending.id, status });
+		}
+		if (added) this.deps.log.with({ user: me }).debug(`blocked user "${other}"`);
+		emitter.toUsers([me], 'users:blocked:changed', { userId: other, blocked: true });
+	}
+
+	async unblock(me: string, other: string): Promise<void> {
+		await this.requireOther(me, other);
+		await repo.deleteBlock(this.deps.db, me, other);
+		this.deps.emitter.toUsers([me], 'users:blocked:changed', { userId: other, blocked: false });
+	}
+
+	/** The people `me` blocked, newest first, as `me` sees them. */
+	async list(me: string): Promise<UserCard[]> {
+		const ids = await repo.blockedBy(this.deps.db, me);
+		const cards = await this.deps.users.cardsById(me, ids);
+		return ids.flatMap((id) => (cards.has(id) ? [cards.get(id)!] : []));
+	}
+
+	/** Ends a friendship both ways (idempotent); both people's devices get `friends:removed`. */
+	async unfriend(me: string, other: string): Promise<void> {
+		await this.requireOther(me, other);
+		if (!(await friendsRepo.deleteFriendship(this.deps.db, me, other))) return;
+		this.deps.log.with({ user: me }).debug(`no longer friends with user "${other}"`);
+		this.deps.emitter.toUsers([me], 'friends:removed', { userId: other });
+		this.deps.emitter.toUsers([other], 'friends:removed', { userId: me });
+	}
+
+	/**
+	 * Throws when `from` may not reach `to` (a friend request, a call): `forbidden`, plainly when `from`
+	 * blocked `to`, with the neutral `NOT_REACHABLE` when `to` blocked `from`.
+	 */
+	async assertMayReach(from: string, to: string): Promise<void> {
+		const { aBlockedB: mine, bBlockedA: theirs } = await repo.between(this.deps.db, from, to);
+		if (mine) throw new AppError('forbidden', `you blocked user "${to}"; unblock them first`);
+		if (theirs) throw new AppError('forbidden', NOT_REACHABLE);
+	}
+
+	/** As `assertMayReach`, and the two must be friends: what writing in a private thread takes. */
+	async assertMayWrite(from: string, to: string): Promise<void> {
+		await this.assertMayReach(from, to);
+		if (!(await friendsRepo.findFriendship(this.deps.db, from, to))) {
+			throw new AppError('forbidden', `you and user "${to}" are no longer friends; send a friend request to write again`);
+		}
+	}
+
+	private async requireOther(me: string, other: string): Promise<void> {
+		if (other === me) throw invalidInput({ userId: 'is you' }, 'you cannot do that to yourself');
+		if (!(await usersRepo.findCard(this.deps.db, other))) throw new AppError('not_found', `user "${other}" not found`);
+	}
+}

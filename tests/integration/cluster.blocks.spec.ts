@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOT_REACHABLE, type Thread } from '../../src/lib/protocol/index.js';
+import { Device, signUp, startCluster, type TestCluster } from '../helpers/cluster.js';
+
+// docs/PROTOCOL.md "Unfriend and block": a block is in the database, so it holds on every chat node at once.
+describe('blocks across two chat nodes on postgres', () => {
+	let cluster: TestCluster;
+	const devices: Device[] = [];
+
+	beforeAll(async () => {
+		cluster = await startCluster({ backend: 'postgres', nodes: 2 });
+	}, 180_000);
+	afterAll(async () => {
+		for (const d of devices) d.stop();
+		await cluster?.stop();
+	});
+
+	async function user(): Promise<Device> {
+		const device = new Device(cluster, await signUp(cluster));
+		await device.start();
+		devices.push(device);
+		return device;
+	}
+
+	it('a block made on one node refuses a send and a call from the other node, and an unfriend there ends writing here', async () => {
+		const a = await user();
+		let b = await user();
+		// The balancer spreads sign-ins; take people until one is on the other node.
+		for (let i = 0; i < 6 && b.node === a.node; i++) b = await user();
+		expect(b.node).not.toBe(a.node);
+		expect((await a.request('friends:request', { userId: b.login.user.id })).ok).toBe(true);
+		const accepted = await b.request<{ thread: Thread }>('friends:request', { userId: a.login.user.id });
+		if (!accepted.ok) throw new Error(JSON.stringify(accepted.error));
+		const threadId = accepted.thread!.id;
+		expect((await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: 'before' })).ok).toBe(true);
+
+		expect((await a.request('users:block', { userId: b.login.user.id })).ok).toBe(true);
+		const send = await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: 'after the block' });
+		expect(send).toEqual({ ok: false, error: { code: 'forbidden', message: NOT_REACHABLE } });
+		const call = await b.request('call:invite', { threadId, video: false });
+		expect(call).toEqual({ ok: false, error: { code: 'forbidden', message: NOT_REACHABLE } });
+
+		expect((await a.request('users:unblock', { userId: b.login.user.id })).ok).toBe(true);
+		expect((await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: 'unblocked' })).ok).toBe(true);
+		expect((await a.request('friends:remove', { userId: b.login.user.id })).ok).toBe(true);
+		const afterUnfriend = await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: 'not friends' });
+		expect(afterUnfriend.ok ? null : afterUnfriend.error.code).toBe('forbidden');
+		const list = await b.request<{ friends: unknown[] }>('friends:list', {});
+		expect(list.ok && list.friends).toEqual([]);
+	});
+});
