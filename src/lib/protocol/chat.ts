@@ -149,6 +149,12 @@ export interface Thread {
 	peerDeliveredSeq: number;
 	/** The newest message's time, or the thread's creation time; threads:list sorts by it. */
 	updatedAt: string;
+	/**
+	 * Until when you muted the thread (no sound, desktop notification or push; its unread count shows in
+	 * the list but not in the page title): an ISO time, `9999-12-31T23:59:59.999Z` for "until I unmute".
+	 * Absent or null: not muted.
+	 */
+	mutedUntil?: string | null;
 }
 
 // ---- request schemas -------------------------------------------------------------------------

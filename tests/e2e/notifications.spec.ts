@@ -1,0 +1,133 @@
+import type { Page } from '@playwright/test';
+import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
+import { expect, test, uniqueName } from './fixtures.js';
+
+// In-page notifications: the title and favicon count, the tone, desktop notifications.
+test.describe.configure({ mode: 'parallel' });
+
+interface Shown {
+	title: string;
+	body: string;
+	tag: string;
+}
+
+/** Records every `new Notification(...)` of the page (the real one is still made) in `window.__shown`. */
+function recordNotifications(): void {
+	const Real = window.Notification;
+	const shown: Array<{ title: string; body: string; tag: string; note?: Notification }> = [];
+	(window as unknown as { __shown: typeof shown }).__shown = shown;
+	class Recording extends Real {
+		constructor(title: string, options?: NotificationOptions) {
+			super(title, options);
+			shown.push({ title, body: options?.body ?? '', tag: options?.tag ?? '', note: this });
+		}
+	}
+	window.Notification = Recording as typeof Notification;
+}
+
+const shown = (page: Page): Promise<Shown[]> => page.evaluate(() => (window as unknown as { __shown: Shown[] }).__shown.map(({ title, body, tag }) => ({ title, body, tag })));
+
+/** Makes the page look hidden to itself (a tab in the background), as the browser would say it. */
+async function hide(page: Page, hidden = true): Promise<void> {
+	await page.evaluate((hidden) => {
+		Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+		Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+		document.dispatchEvent(new Event('visibilitychange'));
+	}, hidden);
+}
+
+const tones = (page: Page): Promise<number> => page.evaluate(() => Number(document.documentElement.dataset.tones ?? 0));
+
+test('the title and the favicon count unread messages, and a message in another thread plays a tone unless the switch is off', async ({ browser, parley, signUp }) => {
+	test.setTimeout(90_000);
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Quiet' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Loud' })]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(a, b);
+	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
+	await expect(page).toHaveTitle('Chats · Parley');
+	const icon = page.locator('link[rel="icon"]');
+	await expect(icon).toHaveAttribute('href', /favicon\.svg$/);
+
+	await sendAll(b, thread.id, ['One', 'Two', 'Three']);
+	await expect(page).toHaveTitle('(3) Chats · Parley');
+	await expect(icon).toHaveAttribute('data-unread', '3');
+	await expect(icon).toHaveAttribute('href', /^blob:/);
+	// The badged icon is an image the page's CSP lets load (img-src allows blob:; data: it does not).
+	const loaded = await page.evaluate(
+		() =>
+			new Promise<number>((resolve) => {
+				const img = new Image();
+				img.onload = () => resolve(img.naturalWidth);
+				img.onerror = () => resolve(-1);
+				img.src = document.querySelector<HTMLLinkElement>('link[rel="icon"]')!.href;
+			})
+	);
+	expect(loaded).toBeGreaterThan(0);
+	await expect.poll(() => tones(page)).toBe(3);
+
+	// Reading the thread clears both counts; a message in the thread being read plays nothing.
+	await page.getByTestId('thread-item').filter({ hasText: 'Bob Loud' }).click();
+	await expect(page).toHaveTitle('Bob Loud · Parley');
+	await expect(icon).toHaveAttribute('href', /favicon\.svg$/);
+	await sendAll(b, thread.id, ['While reading']);
+	await expect(page.getByTestId('message-text').getByText('While reading')).toBeVisible();
+	expect(await tones(page)).toBe(3);
+
+	// The switch in Settings, kept for this device.
+	await page.getByRole('link', { name: 'Settings' }).first().click();
+	const sound = page.getByRole('switch', { name: 'Sound' });
+	await expect(sound).toBeChecked();
+	await sound.uncheck();
+	await page.reload();
+	await expect(page.getByRole('switch', { name: 'Sound' })).not.toBeChecked();
+	await sendAll(b, thread.id, ['Silent']);
+	await expect(page).toHaveTitle('(1) Settings · Parley');
+	expect(await tones(page)).toBe(0);
+	a.close();
+	b.close();
+	await context.close();
+});
+
+test('a hidden tab shows a desktop notification per thread with the sender and a preview (or none), and its click opens the thread', async ({ browser, parley, signUp }) => {
+	test.setTimeout(90_000);
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Away' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Sender' })]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(a, b);
+	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
+	await context.addInitScript(recordNotifications);
+
+	// Never asked on load: a button in Settings asks.
+	await page.goto('/app/settings');
+	expect(await page.evaluate(() => Notification.permission)).toBe('default');
+	await expect(page.getByRole('switch', { name: 'Desktop notifications' })).toHaveCount(0);
+	await context.grantPermissions(['notifications'], { origin: parley.baseURL });
+	await page.getByRole('button', { name: 'Turn on desktop notifications' }).click();
+	await expect(page.getByRole('switch', { name: 'Desktop notifications' })).toBeChecked();
+
+	// Visible: no notification (the tone and the title say it).
+	await sendAll(b, thread.id, ['Seen in the page']);
+	await expect(page).toHaveTitle('(1) Settings · Parley');
+	expect(await shown(page)).toEqual([]);
+
+	await hide(page);
+	await sendAll(b, thread.id, ['Are you there?']);
+	await expect.poll(() => shown(page)).toEqual([{ title: 'Bob Sender', body: 'Are you there?', tag: `thread:${thread.id}` }]);
+
+	// Previews hidden: who, not what (the same tag, so it replaces the first).
+	await hide(page, false);
+	await page.getByRole('switch', { name: 'Hide message previews' }).check();
+	await hide(page);
+	await sendAll(b, thread.id, ['A secret']);
+	await expect.poll(async () => (await shown(page)).at(-1)).toEqual({ title: 'Bob Sender', body: 'New message', tag: `thread:${thread.id}` });
+
+	// The click brings the thread.
+	await page.evaluate(() => {
+		const last = (window as unknown as { __shown: Array<{ note: Notification }> }).__shown.at(-1)!.note;
+		last.onclick?.call(last, new Event('click'));
+	});
+	await expect(page).toHaveURL(new RegExp(`/app/t/${thread.id}$`));
+	await expect(page.getByTestId('message-text').getByText('A secret')).toBeVisible();
+	a.close();
+	b.close();
+	await context.close();
+});
