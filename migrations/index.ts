@@ -7,6 +7,7 @@ import * as avatars from './20261130_0006_avatars.js';
 import * as groups from './20261206_0007_groups.js';
 import * as mentions from './20261206_0008_mentions.js';
 import * as groupSend from './20261206_0009_group_send.js';
+import * as notifications from './20261207_0012_notifications.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -20,5 +21,6 @@ export const migrations: Record<string, Migration> = {
 	'20261130_0006_avatars': avatars,
 	'20261206_0007_groups': groups,
 	'20261206_0008_mentions': mentions,
-	'20261206_0009_group_send': groupSend
+	'20261206_0009_group_send': groupSend,
+	'20261207_0012_notifications': notifications
 };

@@ -13,6 +13,7 @@ import type { ChatEmitter } from './node/emitter.js';
 import type { FlowLimits } from './node/flow.js';
 import type { ChatSocket } from './node/socket.js';
 import type { PresenceStore } from './presence/presence.store.js';
+import type { PushService } from '../push/push.service.js';
 
 // Types only, imported by every layer of the chat and importing none of its runtime code: the services'
 // bundle (`Chat`), its limits, and what a request handler gets and returns.
@@ -54,6 +55,8 @@ export interface Chat {
 	groups: GroupsService;
 	friends: FriendsService;
 	messages: MessagesService;
+	/** Web Push, when set up (`ChatOptions.push`). */
+	push?: PushService;
 	/** The limits in force (`DEFAULT_CHAT_LIMITS` with the overrides). */
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */

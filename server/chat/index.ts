@@ -16,6 +16,8 @@ import type { ChatServer } from './node/socket.js';
 import { GroupsService } from './conversations/groups.service.js';
 import { ThreadsService } from './conversations/threads.service.js';
 import { UsersService } from './friends/users.service.js';
+import { PushService, type PushDeps } from '../push/push.service.js';
+import { userRoom } from './node/socket.js';
 
 export type { Chat, ChatLimits } from './chat.types.js';
 
@@ -35,6 +37,8 @@ export interface ChatOptions {
 	kv?: KeyValueStore;
 	/** Default: `MemoryPresenceStore` (one process). */
 	presence?: PresenceStore;
+	/** Web Push: the VAPID keys and options (docs/ARCHITECTURE.md, Notifications). Default: no push. */
+	push?: Pick<PushDeps, 'keys' | 'subject' | 'allowHttp' | 'concurrency' | 'ttlSeconds' | 'timeoutMs'>;
 	/** Overrides of `DEFAULT_CHAT_LIMITS`. */
 	limits?: Partial<ChatLimits>;
 	log: Logger;
@@ -64,6 +68,20 @@ export function createChat(options: ChatOptions): Chat {
 		}),
 		log: log.child('groups')
 	});
+	const io = options.io;
+	const push = options.push
+		? new PushService({
+				db,
+				...options.push,
+				onlineAmong: (ids) => presence.onlineAmong(ids),
+				// Every socket of these users on every node (through the adapter): one request per message.
+				visibleAmong: io
+					? async (ids) => new Set((await io.in(ids.map(userRoom)).fetchSockets()).filter((s) => !s.data.hidden).map((s) => s.data.userId))
+					: undefined,
+				threadFor: (userId, threadId) => threads.get(userId, threadId),
+				log: log.child('push')
+			})
+		: undefined;
 	const friends = new FriendsService({ db, users, threads, emitter, log: log.child('friends') });
 	const messages = new MessagesService({
 		db,
@@ -79,6 +97,7 @@ export function createChat(options: ChatOptions): Chat {
 			message: `you are sending messages too fast (at most ${limits.sendsPerWindow} in ${limits.sendWindowSeconds} s)`
 		}),
 		typingIntervalMs: limits.typingIntervalMs,
+		stored: push ? (message, to) => push.messageStored(message, to) : undefined,
 		kv,
 		log: log.child('messages')
 	});
@@ -100,6 +119,7 @@ export function createChat(options: ChatOptions): Chat {
 		groups,
 		friends,
 		messages,
+		push,
 		limits,
 		reads,
 		track(work) {
@@ -114,6 +134,7 @@ export function createChat(options: ChatOptions): Chat {
 		async close() {
 			// Sockets are closed by now; what they started must finish before the database goes.
 			while (inFlight.size > 0) await Promise.all(inFlight);
+			await push?.idle();
 			await presence.close();
 			await ownKv?.close();
 		}

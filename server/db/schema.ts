@@ -8,6 +8,7 @@ import type { MentionsTable, MessagesTable } from '../chat/messages/messages.tab
 import type { ThreadMembersTable, ThreadsTable } from '../chat/conversations/threads.table.js';
 import type { FilesTable } from '../files/files.table.js';
 import type { NodeLeasesTable } from '../balance/leases.table.js';
+import type { PushSubscriptionsTable } from '../push/push.table.js';
 
 export interface Database {
 	users: UsersTable & UserSearchColumns;
@@ -20,4 +21,5 @@ export interface Database {
 	mentions: MentionsTable;
 	node_leases: NodeLeasesTable;
 	files: FilesTable;
+	push_subscriptions: PushSubscriptionsTable;
 }

@@ -131,3 +131,42 @@ test('a hidden tab shows a desktop notification per thread with the sender and a
 	b.close();
 	await context.close();
 });
+
+test('a muted thread shows its icon and unread count in the list, but adds nothing to the title and plays no tone, until unmuted', async ({ browser, parley, signUp }) => {
+	test.setTimeout(90_000);
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Muting' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Chatty' })]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(a, b);
+	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
+	await page.goto(`/app/t/${thread.id}`);
+	const menu = page.getByRole('button', { name: 'Notifications for Bob Chatty' });
+	await menu.click();
+	await page.getByRole('menuitem', { name: 'Mute for 8 hours' }).click();
+	const item = page.getByTestId('thread-item').filter({ hasText: 'Bob Chatty' });
+	await expect(item.getByTestId('muted-icon')).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Notifications for Bob Chatty (muted)' })).toBeVisible();
+
+	await page.goto('/app');
+	await expect(item.getByTestId('muted-icon')).toBeVisible();
+	await sendAll(b, thread.id, ['Shh one', 'Shh two']);
+	await expect(item.getByTestId('unread-badge')).toHaveText('2');
+	await expect(page).toHaveTitle('Chats · Parley');
+	expect(await tones(page)).toBe(0);
+
+	// Unmuted (here from the keyboard): counted and heard again.
+	await item.click();
+	const muted = page.getByRole('button', { name: 'Notifications for Bob Chatty (muted)' });
+	await muted.focus();
+	await page.keyboard.press('ArrowDown');
+	await expect(page.getByRole('menuitem', { name: 'Unmute', exact: true })).toBeFocused();
+	await page.keyboard.press('Enter');
+	await expect(page.getByRole('button', { name: 'Notifications for Bob Chatty' })).toBeVisible();
+	await page.goto('/app');
+	await expect(item.getByTestId('muted-icon')).toHaveCount(0);
+	await sendAll(b, thread.id, ['Loud again']);
+	await expect(page).toHaveTitle('(1) Chats · Parley');
+	await expect.poll(() => tones(page)).toBe(1);
+	a.close();
+	b.close();
+	await context.close();
+});

@@ -20,7 +20,7 @@ export interface ThreadViewInput {
 	/** Groups: which members are online (everyone in a group sees everyone's). */
 	online?: ReadonlySet<string>;
 	/** The viewer's receipts, when read with the thread (else taken from `members`). */
-	receipts?: { read_seq: number; delivered_seq: number };
+	receipts?: { read_seq: number; delivered_seq: number; muted_until?: string | null };
 }
 
 export function toThread(input: ThreadViewInput): Thread {
@@ -44,6 +44,8 @@ export function toThread(input: ThreadViewInput): Thread {
 		peerDeliveredSeq: peers.delivered,
 		updatedAt: row.updated_at
 	};
+	const mutedUntil = input.receipts?.muted_until ?? me?.muted_until ?? null;
+	if (mutedUntil) thread.mutedUntil = mutedUntil;
 	if (row.kind !== 'group') {
 		thread.members = members.map((m) => cards.get(m.user_id)).filter((c): c is UserCard => c !== undefined);
 		const other = members.find((m) => m.user_id !== viewerId);

@@ -7,3 +7,4 @@ export * from './mentions';
 export * from './profile';
 export * from './files';
 export * from './calls';
+export * from './notify';
