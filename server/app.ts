@@ -235,7 +235,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				closers.push(() => role.close());
 				return role.requests ?? {};
 			};
-			const push = { keys: loadVapidKeys({ dataDir: config.dataDir, ...config.vapid, log: log.child('push') }), subject: config.vapidSubject, ...options.push };
+			const push = { keys: loadVapidKeys({ dataDir: config.dataDir, ...config.vapid, log: log.child('push') }), subject: config.vapidSubject, allowHttp: config.pushAllowHttp, ...options.push };
 			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, push, requests, log: log.child('chat') });
 			chatNode = node;
 			chat = node.chat;

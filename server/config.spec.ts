@@ -93,6 +93,7 @@ describe('loadConfig', () => {
 			trustProxy: true,
 			vapid: { publicKey: 'B'.repeat(87), privateKey: 'p'.repeat(43) },
 			vapidSubject: 'https://chat.example.com/contact',
+			pushAllowHttp: false,
 			logLevel: 'debug',
 			sessionDays: 7,
 			codesPerIp: 300,

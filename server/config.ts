@@ -43,6 +43,8 @@ export interface Config {
 	readonly vapid: { publicKey: string; privateKey: string } | undefined;
 	/** `VAPID_SUBJECT`: a mailto: or https: URL push services may contact. Default `mailto:` and MAIL_FROM's address. */
 	readonly vapidSubject: string;
+	/** `PUSH_ALLOW_HTTP`: accept push endpoints over plain http (a test's loopback push service). Default false: never in production. */
+	readonly pushAllowHttp: boolean;
 	/** `TRUST_PROXY`: take the client address from X-Forwarded-For. Default false. */
 	readonly trustProxy: boolean;
 	/** `LOG_LEVEL`: debug, info, warn or error. Default info. */
@@ -295,6 +297,7 @@ export function loadConfig(env: Env): Config {
 		trustProxy: bool(env, 'TRUST_PROXY'),
 		vapid: vapidPublic && vapidPrivate ? Object.freeze({ publicKey: vapidPublic, privateKey: vapidPrivate }) : undefined,
 		vapidSubject,
+		pushAllowHttp: bool(env, 'PUSH_ALLOW_HTTP'),
 		logLevel,
 		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650),
 		codesPerIp: int(env, 'CODES_PER_IP', DEFAULT_AUTH_LIMITS.codesPerIp, 1, 1_000_000),

@@ -92,6 +92,7 @@ export class PushService {
 		const online = await this.#deps.onlineAmong(users);
 		const looking = online.size === 0 ? new Set<string>() : this.#deps.visibleAmong ? await this.#deps.visibleAmong([...online]) : online;
 		const targets = new Set(users.filter((id) => !looking.has(id)));
+		this.#deps.log.debug(`message "${message.id}": subscribed ${users.length}, muted ${muted.size}, online ${online.size}, looking ${looking.size}, pushed to ${targets.size}`);
 		for (const s of subscriptions) {
 			if (!targets.has(s.user_id)) continue;
 			this.#enqueue(() => this.#send(s, message));
