@@ -75,3 +75,13 @@ describe('badgedIcon', () => {
 		expect(badgedIcon(base, 250)).toContain('>99+</text>');
 	});
 });
+
+describe('deviceLabel', () => {
+	it('names the browser and the system from the user agent', async () => {
+		const { deviceLabel } = await import('./push');
+		expect(deviceLabel('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36')).toBe('Chrome on Linux');
+		expect(deviceLabel('Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0')).toBe('Firefox on Windows');
+		expect(deviceLabel('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1')).toBe('Safari on iOS');
+		expect(deviceLabel('curl/8')).toBe('A browser');
+	});
+});
