@@ -47,6 +47,8 @@ test('the title and the favicon count unread messages, and a message in another 
 	await expect(page).toHaveTitle('Chats · Parley');
 	const icon = page.locator('link[rel="icon"]');
 	await expect(icon).toHaveAttribute('href', /favicon\.svg$/);
+	// Listed means connected: what comes next arrives live.
+	await expect(page.getByTestId('thread-item').filter({ hasText: 'Bob Loud' })).toBeVisible();
 
 	await sendAll(b, thread.id, ['One', 'Two', 'Three']);
 	await expect(page).toHaveTitle('(3) Chats · Parley');
@@ -145,6 +147,11 @@ test('a muted thread shows its icon and unread count in the list, but adds nothi
 	const item = page.getByTestId('thread-item').filter({ hasText: 'Bob Chatty' });
 	await expect(item.getByTestId('muted-icon')).toBeVisible();
 	await expect(page.getByRole('button', { name: 'Notifications for Bob Chatty (muted)' })).toBeVisible();
+	// On a 360 px phone the menu still fits in the thread's header beside the call buttons.
+	await page.setViewportSize({ width: 360, height: 740 });
+	await expect(page.getByRole('button', { name: 'Notifications for Bob Chatty (muted)' })).toBeInViewport({ ratio: 1 });
+	expect(await page.getByTestId('thread-header').evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+	await page.setViewportSize({ width: 1280, height: 800 });
 
 	await page.goto('/app');
 	await expect(item.getByTestId('muted-icon')).toBeVisible();
@@ -160,8 +167,11 @@ test('a muted thread shows its icon and unread count in the list, but adds nothi
 	await page.keyboard.press('ArrowDown');
 	await expect(page.getByRole('menuitem', { name: 'Unmute', exact: true })).toBeFocused();
 	await page.keyboard.press('Enter');
-	await expect(page.getByRole('button', { name: 'Notifications for Bob Chatty' })).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Notifications for Bob Chatty', exact: true })).toBeVisible();
 	await page.goto('/app');
+	// The list is loaded over the socket: once the thread shows, the page hears new messages live (one
+	// sent before that would come with the list, counted but, rightly, silent).
+	await expect(item).toBeVisible();
 	await expect(item.getByTestId('muted-icon')).toHaveCount(0);
 	await sendAll(b, thread.id, ['Loud again']);
 	await expect(page).toHaveTitle('(1) Chats · Parley');

@@ -21,7 +21,9 @@ export function badgedIcon(base: string, count: number): string {
  */
 export function faviconBadge(plainHref = '/favicon.svg'): { set(count: number): void; stop(): void } {
 	let base: Promise<string> | null = null;
-	let url: string | null = null;
+	// One blob URL per label, kept until `stop`: revoking the one shown last while the browser still
+	// loads it made the icon fail (ERR_FILE_NOT_FOUND). At most 100 tiny blobs.
+	const urls = new Map<string, string>();
 	let wanted = 0;
 	let stopped = false;
 	const link = (): HTMLLinkElement => {
@@ -35,8 +37,11 @@ export function faviconBadge(plainHref = '/favicon.svg'): { set(count: number): 
 	};
 	const show = (svg: string | null) => {
 		const el = link();
-		if (url) URL.revokeObjectURL(url);
-		url = svg === null ? null : URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+		let url: string | undefined;
+		if (svg !== null) {
+			url = urls.get(svg);
+			if (!url) urls.set(svg, (url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }))));
+		}
 		el.type = 'image/svg+xml';
 		el.href = url ?? plainHref;
 		el.dataset.unread = String(svg === null ? 0 : wanted);
@@ -59,6 +64,10 @@ export function faviconBadge(plainHref = '/favicon.svg'): { set(count: number): 
 		stop() {
 			stopped = true;
 			show(null);
+			// Later, so a load of the last one still under way is not cut off.
+			const old = [...urls.values()];
+			urls.clear();
+			setTimeout(() => old.forEach((u) => URL.revokeObjectURL(u)), 10_000);
 		}
 	};
 }
