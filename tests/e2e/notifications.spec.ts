@@ -101,6 +101,7 @@ test('a hidden tab shows a desktop notification per thread with the sender and a
 	// Never asked on load: a button in Settings asks.
 	await page.goto('/app/settings');
 	expect(await page.evaluate(() => Notification.permission)).toBe('default');
+	await expect(page.getByRole('button', { name: 'Turn on desktop notifications' })).toBeVisible();
 	await expect(page.getByRole('switch', { name: 'Desktop notifications' })).toHaveCount(0);
 	await context.grantPermissions(['notifications'], { origin: parley.baseURL });
 	await page.getByRole('button', { name: 'Turn on desktop notifications' }).click();
