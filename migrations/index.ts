@@ -9,6 +9,7 @@ import * as mentions from './20261206_0008_mentions.js';
 import * as groupSend from './20261206_0009_group_send.js';
 import * as messageActions from './20261207_0010_message_actions.js';
 import * as search from './20261207_0011_search.js';
+import * as notifications from './20261207_0012_notifications.js';
 import * as blocks from './20261207_0013_blocks.js';
 
 /**
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
 	'20261206_0009_group_send': groupSend,
 	'20261207_0010_message_actions': messageActions,
 	'20261207_0011_search': search,
+	'20261207_0012_notifications': notifications,
 	'20261207_0013_blocks': blocks
 };

@@ -14,6 +14,7 @@ import type { ChatServer } from './chat/node/socket.js';
 import { redisEmitter, type ChatEmitter } from './chat/node/emitter.js';
 import { createChat, type Chat, type ChatLimits } from './chat/index.js';
 import { adapterKey, startChatNode, type ChatNode } from './chat/node/node.js';
+import { loadVapidKeys } from './push/vapid.js';
 import { allowOrigins } from './chat/node/origin.js';
 import { RedisPresenceStore } from './chat/presence/presence.redis.js';
 import { UsersService } from './chat/friends/users.service.js';
@@ -47,6 +48,8 @@ export interface ParleyOptions {
 	chatLimits?: Partial<ChatLimits>;
 	/** Overrides of the upload expiry and sweep interval (tests use short ones). */
 	filesTiming?: Partial<FilesTiming>;
+	/** Web Push options beyond the config (tests: a loopback push service over http). Default none. */
+	push?: { allowHttp?: boolean };
 	/** Attach to this HTTP server instead of creating one (the Vite dev server). */
 	httpServer?: http.Server;
 }
@@ -232,7 +235,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				closers.push(() => role.close());
 				return role.requests ?? {};
 			};
-			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, requests, log: log.child('chat') });
+			const push = { keys: loadVapidKeys({ dataDir: config.dataDir, ...config.vapid, log: log.child('push') }), subject: config.vapidSubject, allowHttp: config.pushAllowHttp, ...options.push };
+			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, push, requests, log: log.child('chat') });
 			chatNode = node;
 			chat = node.chat;
 			// A message deleted for everyone takes its file with it when nothing else refers to it.

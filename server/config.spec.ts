@@ -72,7 +72,10 @@ describe('loadConfig', () => {
 			CALL_MAX_PARTICIPANTS: '20',
 			CALL_RPC_TIMEOUT_MS: '3000',
 			MEDIA_WORKER_MAX_CONSUMERS: '400',
-			CHAT_ORIGINS: 'https://chat-1.example.com, https://*.example.com/'
+			CHAT_ORIGINS: 'https://chat-1.example.com, https://*.example.com/',
+			VAPID_PUBLIC_KEY: 'B'.repeat(87),
+			VAPID_PRIVATE_KEY: 'p'.repeat(43),
+			VAPID_SUBJECT: 'https://chat.example.com/contact'
 		});
 		expect(config).toEqual({
 			port: 8080,
@@ -90,6 +93,9 @@ describe('loadConfig', () => {
 			uploadExpiryHours: 2,
 			nodeId: 'node-a',
 			trustProxy: true,
+			vapid: { publicKey: 'B'.repeat(87), privateKey: 'p'.repeat(43) },
+			vapidSubject: 'https://chat.example.com/contact',
+			pushAllowHttp: false,
 			logLevel: 'debug',
 			sessionDays: 7,
 			codesPerIp: 300,
@@ -235,5 +241,15 @@ describe('loadConfig', () => {
 			if (saved === undefined) delete process.env.PORT;
 			else process.env.PORT = saved;
 		}
+	});
+
+	it('takes VAPID keys in pairs and well-formed, and a mailto: or https: subject (default: MAIL_FROM\'s address)', () => {
+		expect(loadConfig({ MAIL_FROM: 'Parley <chat@example.org>' }).vapidSubject).toBe('mailto:chat@example.org');
+		expect(loadConfig({}).vapid).toBeUndefined();
+		expect(() => loadConfig({ VAPID_PUBLIC_KEY: 'B'.repeat(87) })).toThrow(/VAPID_PRIVATE_KEY/);
+		expect(() => loadConfig({ VAPID_PRIVATE_KEY: 'p'.repeat(43) })).toThrow(/VAPID_PUBLIC_KEY/);
+		expect(() => loadConfig({ VAPID_PUBLIC_KEY: 'short', VAPID_PRIVATE_KEY: 'p'.repeat(43) })).toThrow(/VAPID_PUBLIC_KEY.*87/);
+		expect(() => loadConfig({ VAPID_PUBLIC_KEY: 'B'.repeat(87), VAPID_PRIVATE_KEY: 'p+'.repeat(20) })).toThrow(/VAPID_PRIVATE_KEY/);
+		expect(() => loadConfig({ VAPID_SUBJECT: 'http://example.org' })).toThrow(/VAPID_SUBJECT/);
 	});
 });

@@ -36,6 +36,15 @@ export interface Config {
 	readonly uploadExpiryHours: number;
 	/** `NODE_ID`, default `<hostname>-<random>`: names this process in the cluster and in logs. */
 	readonly nodeId: string;
+	/**
+	 * `VAPID_PUBLIC_KEY` and `VAPID_PRIVATE_KEY` (base64url, both or neither): Web Push's server keys.
+	 * Unset: made on the first start in `DATA_DIR/vapid.json`. Every process of a cluster needs the same.
+	 */
+	readonly vapid: { publicKey: string; privateKey: string } | undefined;
+	/** `VAPID_SUBJECT`: a mailto: or https: URL push services may contact. Default `mailto:` and MAIL_FROM's address. */
+	readonly vapidSubject: string;
+	/** `PUSH_ALLOW_HTTP`: accept push endpoints over plain http (a test's loopback push service). Default false: never in production. */
+	readonly pushAllowHttp: boolean;
 	/** `TRUST_PROXY`: take the client address from X-Forwarded-For. Default false. */
 	readonly trustProxy: boolean;
 	/** `LOG_LEVEL`: debug, info, warn or error. Default info. */
@@ -263,6 +272,15 @@ export function loadConfig(env: Env): Config {
 			return o;
 		});
 
+	const vapidPublic = optional(env, 'VAPID_PUBLIC_KEY');
+	const vapidPrivate = optional(env, 'VAPID_PRIVATE_KEY');
+	if (!!vapidPublic !== !!vapidPrivate) throw new ConfigError(vapidPublic ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY', 'must be set with its pair, VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or neither (keys made in DATA_DIR/vapid.json)');
+	if (vapidPublic && !/^[A-Za-z0-9_-]{87}$/.test(vapidPublic)) throw new ConfigError('VAPID_PUBLIC_KEY', 'must be an uncompressed P-256 public key in base64url (87 characters), as `npx web-push generate-vapid-keys` prints');
+	if (vapidPrivate && !/^[A-Za-z0-9_-]{43}$/.test(vapidPrivate)) throw new ConfigError('VAPID_PRIVATE_KEY', 'must be a P-256 private key in base64url (43 characters), as `npx web-push generate-vapid-keys` prints');
+	const mailFrom = optional(env, 'MAIL_FROM') ?? 'Parley <no-reply@localhost>';
+	const vapidSubject = optional(env, 'VAPID_SUBJECT') ?? `mailto:${/<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom}`;
+	if (!/^(mailto:\S+|https:\/\/\S+)$/.test(vapidSubject)) throw new ConfigError('VAPID_SUBJECT', `must be a mailto: or https: URL, got "${vapidSubject}"`);
+
 	const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
 	if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
 		throw new ConfigError('LOG_LEVEL', `must be debug, info, warn or error, got "${logLevel}"`);
@@ -276,7 +294,7 @@ export function loadConfig(env: Env): Config {
 		databaseUrl,
 		redisUrl,
 		smtpUrl,
-		mailFrom: optional(env, 'MAIL_FROM') ?? 'Parley <no-reply@localhost>',
+		mailFrom,
 		dataDir,
 		uploadDir: path.resolve(optional(env, 'UPLOAD_DIR') ?? path.join(dataDir, 'uploads')),
 		maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
@@ -284,6 +302,9 @@ export function loadConfig(env: Env): Config {
 		uploadExpiryHours: int(env, 'UPLOAD_EXPIRY_HOURS', 24, 1, 8760),
 		nodeId: optional(env, 'NODE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
 		trustProxy: bool(env, 'TRUST_PROXY'),
+		vapid: vapidPublic && vapidPrivate ? Object.freeze({ publicKey: vapidPublic, privateKey: vapidPrivate }) : undefined,
+		vapidSubject,
+		pushAllowHttp: bool(env, 'PUSH_ALLOW_HTTP'),
 		logLevel,
 		sessionDays: int(env, 'SESSION_DAYS', 30, 1, 3650),
 		codesPerIp: int(env, 'CODES_PER_IP', DEFAULT_AUTH_LIMITS.codesPerIp, 1, 1_000_000),

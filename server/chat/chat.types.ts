@@ -16,6 +16,7 @@ import type { FlowLimits } from './node/flow.js';
 import type { ChatSocket } from './node/socket.js';
 import type { PresenceStore } from './presence/presence.store.js';
 import type { SearchService } from './search/search.service.js';
+import type { PushService } from '../push/push.service.js';
 
 // Types only, imported by every layer of the chat and importing none of its runtime code: the services'
 // bundle (`Chat`), its limits, and what a request handler gets and returns.
@@ -72,6 +73,8 @@ export interface Chat {
 	search: SearchService;
 	/** Blocks and unfriending (extension). */
 	blocks: BlocksService;
+	/** Web Push, when set up (`ChatOptions.push`). */
+	push?: PushService;
 	/** The limits in force (`DEFAULT_CHAT_LIMITS` with the overrides). */
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */

@@ -19,6 +19,8 @@ import { GroupsService } from './conversations/groups.service.js';
 import { ThreadsService } from './conversations/threads.service.js';
 import { UsersService } from './friends/users.service.js';
 import { SearchService } from './search/search.service.js';
+import { PushService, type PushDeps } from '../push/push.service.js';
+import { userRoom } from './node/socket.js';
 
 export type { Chat, ChatLimits } from './chat.types.js';
 
@@ -38,6 +40,8 @@ export interface ChatOptions {
 	kv?: KeyValueStore;
 	/** Default: `MemoryPresenceStore` (one process). */
 	presence?: PresenceStore;
+	/** Web Push: the VAPID keys and options (docs/ARCHITECTURE.md, Notifications). Default: no push. */
+	push?: Pick<PushDeps, 'keys' | 'subject' | 'allowHttp' | 'concurrency' | 'ttlSeconds' | 'timeoutMs'>;
 	/** Overrides of `DEFAULT_CHAT_LIMITS`. */
 	limits?: Partial<ChatLimits>;
 	log: Logger;
@@ -67,6 +71,20 @@ export function createChat(options: ChatOptions): Chat {
 		}),
 		log: log.child('groups')
 	});
+	const io = options.io;
+	const push = options.push
+		? new PushService({
+				db,
+				...options.push,
+				onlineAmong: (ids) => presence.onlineAmong(ids),
+				// Every socket of these users on every node (through the adapter): one request per message.
+				visibleAmong: io
+					? async (ids) => new Set((await io.in(ids.map(userRoom)).fetchSockets()).filter((s) => !s.data.hidden).map((s) => s.data.userId))
+					: undefined,
+				threadFor: (userId, threadId) => threads.get(userId, threadId),
+				log: log.child('push')
+			})
+		: undefined;
 	const blocks = new BlocksService({ db, users, emitter, log: log.child('blocks') });
 	const friends = new FriendsService({ db, users, threads, emitter, blocks, log: log.child('friends') });
 	const sendLimiter = createLimiter({
@@ -85,6 +103,7 @@ export function createChat(options: ChatOptions): Chat {
 		emitter,
 		sendLimiter,
 		typingIntervalMs: limits.typingIntervalMs,
+		stored: push ? (message, to) => push.messageStored(message, to) : undefined,
 		kv,
 		blocks,
 		log: log.child('messages')
@@ -123,6 +142,7 @@ export function createChat(options: ChatOptions): Chat {
 		actions,
 		search,
 		blocks,
+		push,
 		limits,
 		reads,
 		track(work) {
@@ -137,6 +157,7 @@ export function createChat(options: ChatOptions): Chat {
 		async close() {
 			// Sockets are closed by now; what they started must finish before the database goes.
 			while (inFlight.size > 0) await Promise.all(inFlight);
+			await push?.idle();
 			await presence.close();
 			await ownKv?.close();
 		}

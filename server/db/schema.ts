@@ -9,6 +9,7 @@ import type { ThreadMembersTable, ThreadsTable } from '../chat/conversations/thr
 import type { FilesTable } from '../files/files.table.js';
 import type { NodeLeasesTable } from '../balance/leases.table.js';
 import type { BlocksTable } from '../chat/blocks/blocks.table.js';
+import type { PushSubscriptionsTable } from '../push/push.table.js';
 
 export interface Database {
 	users: UsersTable & UserSearchColumns;
@@ -24,4 +25,5 @@ export interface Database {
 	node_leases: NodeLeasesTable;
 	files: FilesTable;
 	blocks: BlocksTable;
+	push_subscriptions: PushSubscriptionsTable;
 }

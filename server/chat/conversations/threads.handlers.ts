@@ -1,4 +1,4 @@
-import type { ThreadResponse, threadsGetRequest, threadsListRequest, ThreadsListResponse, threadsOpenRequest } from '../../../src/lib/protocol/index.js';
+import type { ThreadResponse, threadsGetRequest, threadsMuteRequest, threadsListRequest, ThreadsListResponse, threadsOpenRequest } from '../../../src/lib/protocol/index.js';
 import type { Handler } from '../chat.types.js';
 
 export const openThread: Handler<typeof threadsOpenRequest, ThreadResponse> = async (ctx, input) => ({
@@ -10,3 +10,10 @@ export const getThread: Handler<typeof threadsGetRequest, ThreadResponse> = asyn
 });
 
 export const listThreads: Handler<typeof threadsListRequest, ThreadsListResponse> = (ctx, input) => ctx.chat.threads.list(ctx.userId, input);
+
+/** `threads:mute`: the user's other devices get the thread's new state (`thread:updated`). */
+export const muteThread: Handler<typeof threadsMuteRequest, ThreadResponse> = async (ctx, input) => {
+	const thread = await ctx.chat.threads.mute(ctx.userId, input.threadId, input.until);
+	ctx.chat.emitter.toUsers([ctx.userId], 'thread:updated', { thread });
+	return { thread };
+};

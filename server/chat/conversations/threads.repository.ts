@@ -13,6 +13,7 @@ export interface MemberThreadRow extends ThreadsTable {
 	read_seq: number;
 	delivered_seq: number;
 	role: GroupRole;
+	muted_until: string | null;
 }
 
 function memberThreads(db: Q, userId: string) {
@@ -20,7 +21,7 @@ function memberThreads(db: Q, userId: string) {
 		.selectFrom('thread_members')
 		.innerJoin('threads', 'threads.id', 'thread_members.thread_id')
 		.selectAll('threads')
-		.select(['thread_members.read_seq', 'thread_members.delivered_seq', 'thread_members.role'])
+		.select(['thread_members.read_seq', 'thread_members.delivered_seq', 'thread_members.role', 'thread_members.muted_until'])
 		.where('thread_members.user_id', '=', userId);
 }
 
@@ -55,6 +56,7 @@ export interface MemberRow {
 	delivered_seq: number;
 	role: GroupRole;
 	joined_at: string;
+	muted_until: string | null;
 }
 
 /** Every member of these threads with their receipts and roles, the earliest joined first. */
@@ -62,7 +64,7 @@ export async function membersOf(db: Q, threadIds: string[]): Promise<MemberRow[]
 	if (threadIds.length === 0) return [];
 	return db
 		.selectFrom('thread_members')
-		.select(['thread_id', 'user_id', 'read_seq', 'delivered_seq', 'role', 'joined_at'])
+		.select(['thread_id', 'user_id', 'read_seq', 'delivered_seq', 'role', 'joined_at', 'muted_until'])
 		.where('thread_id', 'in', threadIds)
 		.orderBy('joined_at')
 		.orderBy('user_id')
@@ -182,4 +184,10 @@ export async function raiseReceipts(db: Q, options: { threadId: string; userId: 
 	});
 	await update.execute();
 	return db.selectFrom('thread_members').select(['read_seq', 'delivered_seq']).where('thread_id', '=', threadId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** Sets (or with null clears) `userId`'s mute of the thread; false when they are not a member. */
+export async function setMutedUntil(db: Q, options: { threadId: string; userId: string; until: string | null }): Promise<boolean> {
+	const result = await db.updateTable('thread_members').set({ muted_until: options.until }).where('thread_id', '=', options.threadId).where('user_id', '=', options.userId).executeTakeFirst();
+	return Number(result.numUpdatedRows) > 0;
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { CHAT_LIMITS, type Thread } from '../../../src/lib/protocol/index.js';
+import { CHAT_LIMITS, MUTE_MAX_MS, MUTED_FOREVER, type Thread } from '../../../src/lib/protocol/index.js';
 import type { Database } from '../../db/schema.js';
 import { nowIso } from '../../db/ids.js';
 import { retryTransaction } from '../../db/transactions.js';
@@ -47,6 +47,23 @@ export class ThreadsService {
 		if (existing) return (await this.views(userId, [existing]))[0];
 		// Only reachable if the thread row was lost; make it again, idempotently.
 		const threadId = await retryTransaction(() => this.deps.db.transaction().execute((trx) => repo.ensurePrivateThread(trx, userId, otherId, nowIso())));
+		return this.get(userId, threadId);
+	}
+
+	/**
+	 * Mutes the thread for `userId` until `until` (an ISO time; 'forever'; null or a past time: unmutes).
+	 * Resolves to the thread as they see it now.
+	 */
+	async mute(userId: string, threadId: string, until: string | null): Promise<Thread> {
+		let stored: string | null = null;
+		if (until === 'forever') stored = MUTED_FOREVER;
+		else if (until !== null) {
+			const at = Date.parse(until);
+			if (Number.isNaN(at)) throw invalidInput({ until: 'is not a time' }, `until: "${until}" is not a time`);
+			if (at - Date.now() > MUTE_MAX_MS) throw invalidInput({ until: 'is more than a year ahead; use "forever"' }, 'until: is more than a year ahead; use "forever"');
+			stored = at > Date.now() ? new Date(at).toISOString() : null;
+		}
+		if (!(await repo.setMutedUntil(this.deps.db, { threadId, userId, until: stored }))) throw new AppError('not_found', `thread "${threadId}" not found`);
 		return this.get(userId, threadId);
 	}
 

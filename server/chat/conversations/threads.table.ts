@@ -36,4 +36,6 @@ export interface ThreadMembersTable {
 	joined_at: string;
 	/** Groups: the member's role. Private threads' members are all `member` (never shown). */
 	role: Generated<GroupRole>;
+	/** Until when the member muted the thread (ISO); null: not muted. Migration 0012. */
+	muted_until: string | null;
 }

@@ -20,7 +20,7 @@ export interface ThreadViewInput {
 	/** Groups: which members are online (everyone in a group sees everyone's). */
 	online?: ReadonlySet<string>;
 	/** The viewer's receipts, when read with the thread (else taken from `members`). */
-	receipts?: { read_seq: number; delivered_seq: number };
+	receipts?: { read_seq: number; delivered_seq: number; muted_until?: string | null };
 }
 
 export function toThread(input: ThreadViewInput): Thread {
@@ -45,6 +45,8 @@ export function toThread(input: ThreadViewInput): Thread {
 		updatedAt: row.updated_at,
 		lastChangeSeq: Number(row.last_change_seq ?? 0)
 	};
+	const mutedUntil = input.receipts?.muted_until ?? me?.muted_until ?? null;
+	if (mutedUntil) thread.mutedUntil = mutedUntil;
 	if (row.kind !== 'group') {
 		thread.members = members.map((m) => cards.get(m.user_id)).filter((c): c is UserCard => c !== undefined);
 		const other = members.find((m) => m.user_id !== viewerId);

@@ -24,6 +24,8 @@ export interface MessagesDeps {
 	threads: ThreadsService;
 	users: UsersService;
 	emitter: ChatEmitter;
+	/** Told of each stored message and its recipients, after the commit and the emit (Web Push). Default none. */
+	stored?: (message: Message, memberIds: string[]) => void;
 	/** Spends one point per new message of a user. */
 	sendLimiter: Limiter;
 	/** At most one typing relay per user and thread in this many ms. */
@@ -211,6 +213,7 @@ export class MessagesService {
 		const message = toMessage(stored.row, input.file ? new Map([[input.file.id, input.file]]) : undefined);
 		// One emit to every member's room (through the adapter in a cluster), not one per member.
 		this.deps.emitter.toUsers(stored.to, 'message:new', { message });
+		this.deps.stored?.(message, stored.to);
 		return message;
 	}
 

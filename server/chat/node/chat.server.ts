@@ -20,6 +20,10 @@ import {
 	messagesSearchRequest,
 	messagesSendRequest,
 	threadsGetRequest,
+	threadsMuteRequest,
+	pushSubscribeRequest,
+	pushUnsubscribeRequest,
+	presenceVisibilityRequest,
 	threadsListRequest,
 	threadsOpenRequest,
 	typingRequest,
@@ -39,7 +43,8 @@ import { addToGroup, createGroup, leaveGroup, removeFromGroup, setGroupRole, upd
 import { trackPresence, whoami } from '../presence/presence.js';
 import { searchMessages } from '../search/search.handlers.js';
 import { sessionRoom, userRoom, type ChatServer } from './socket.js';
-import { getThread, listThreads, openThread } from '../conversations/threads.handlers.js';
+import { getThread, listThreads, muteThread, openThread } from '../conversations/threads.handlers.js';
+import { presenceVisibility, pushKey, pushSubscribe, pushUnsubscribe } from '../../push/push.handlers.js';
 import type { Tickets } from './tickets.js';
 
 /** Every request of PROTOCOL.md section 2 and its extensions: event name to schema and handler. */
@@ -54,6 +59,11 @@ const REQUESTS: RequestTable = {
 	'threads:open': { schema: threadsOpenRequest, handle: openThread },
 	'threads:get': { schema: threadsGetRequest, read: true, handle: getThread },
 	'threads:list': { schema: threadsListRequest, read: true, handle: listThreads },
+	'threads:mute': { schema: threadsMuteRequest, handle: muteThread },
+	'push:key': { schema: emptyRequest, handle: pushKey },
+	'push:subscribe': { schema: pushSubscribeRequest, handle: pushSubscribe },
+	'push:unsubscribe': { schema: pushUnsubscribeRequest, handle: pushUnsubscribe },
+	'presence:visibility': { schema: presenceVisibilityRequest, handle: presenceVisibility },
 	'messages:list': { schema: messagesListRequest, read: true, handle: listMessages },
 	'messages:send': { schema: messagesSendRequest, handle: sendMessage },
 	'messages:read': { schema: messagesReceiptRequest, handle: markRead },

@@ -12,7 +12,7 @@ import type { Logger } from '../../logger.js';
 import { attachChat } from './chat.server.js';
 import type { Chat, ChatLimits, RequestTable } from '../chat.types.js';
 import { drainSockets, type DrainReport } from './drain.js';
-import { createChat } from '../index.js';
+import { createChat, type ChatOptions } from '../index.js';
 import { announce } from '../presence/presence.js';
 import { RedisPresenceStore } from '../presence/presence.redis.js';
 import type { ChatServer } from './socket.js';
@@ -32,6 +32,8 @@ export interface ChatNodeOptions {
 	tickets: Tickets;
 	auth: AuthService;
 	limits?: Partial<ChatLimits>;
+	/** Web Push (keys and options); default none. */
+	push?: ChatOptions['push'];
 	/** More request rows (the media role's), made once the chat's services exist. Default none. */
 	requests?: (chat: Chat) => Promise<RequestTable>;
 	log: Logger;
@@ -94,7 +96,7 @@ export async function startChatNode(options: ChatNodeOptions): Promise<ChatNode>
 		if (redis && membership) {
 			presence = new RedisPresenceStore({ redis, prefix: config.redisPrefix, nodeId: config.nodeId, instance: () => membership.instance });
 		}
-		chat = createChat({ db, io, redis, redisPrefix: config.redisPrefix, kv: options.kv, presence, limits: { groupMaxMembers: config.groupMaxMembers, editWindowMinutes: config.editWindowMinutes, ...options.limits }, log });
+		chat = createChat({ db, io, redis, redisPrefix: config.redisPrefix, kv: options.kv, presence, push: options.push, limits: { groupMaxMembers: config.groupMaxMembers, editWindowMinutes: config.editWindowMinutes, ...options.limits }, log });
 
 		let draining = false;
 		// Registered before the ticket check, so a refused socket does not spend its ticket.

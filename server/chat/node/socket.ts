@@ -8,6 +8,8 @@ export interface SocketData {
 	sessionId: string;
 	/** In a cluster: the connection the balancer reserved for this socket's ticket. */
 	reservation?: { node: string; id: string };
+	/** `presence:visibility`: the page is hidden (a background tab); Web Push counts only visible pages as looking. */
+	hidden?: boolean;
 }
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;

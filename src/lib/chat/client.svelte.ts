@@ -55,6 +55,8 @@ export class ChatClient {
 	readonly #sender: Sender;
 	/** Features riding the same socket (calls): told of every new socket. */
 	#socketListeners = new Set<(socket: ChatSocket) => void>();
+	/** Told of each live message from someone else, once its thread is current (notifications). */
+	#messageListeners = new Set<(message: Message, thread: Thread) => void>();
 
 	constructor(options: { me: User; first?: ChatEndpoint; storage?: Storage | null }) {
 		this.me = options.me;
@@ -147,6 +149,15 @@ export class ChatClient {
 		const now = this.#conn.socket;
 		if (now) listener(now);
 		return () => this.#socketListeners.delete(listener);
+	}
+
+	/**
+	 * `listener` gets each live message from someone else (`message:new`) with its thread, after the
+	 * thread's counts took it in. Returns the unsubscribe.
+	 */
+	onMessage(listener: (message: Message, thread: Thread) => void): () => void {
+		this.#messageListeners.add(listener);
+		return () => this.#messageListeners.delete(listener);
 	}
 
 	/** A request on the chat socket: resolves to its ack data; rejects with RequestError or NotConnectedError. */
@@ -317,6 +328,8 @@ export class ChatClient {
 		if (!mine) {
 			this.#receipts.reportDelivered(message.threadId, message.seq);
 			if (this.activeThreadId === message.threadId && this.viewing) this.markRead(message.threadId);
+			const thread = this.threads[message.threadId];
+			if (thread) for (const listener of this.#messageListeners) listener(message, thread);
 		}
 	}
 }

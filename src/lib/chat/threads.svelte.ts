@@ -3,6 +3,7 @@ import { withProfile } from './cards';
 import { applyGroupStatus, mentionsUser } from './groups';
 import { NotConnectedError, RequestError, type ChatConnection } from './connection';
 import type { Presence } from './presence.svelte';
+import { isMuted } from '$lib/notify/decide';
 
 /**
  * The thread list: each thread's summary (members, last message, receipts, unread count), loaded a page
@@ -17,7 +18,8 @@ export class Threads {
 	sorted = $derived(
 		Object.values(this.byId).sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1))
 	);
-	unreadTotal = $derived(Object.values(this.byId).reduce((n, t) => n + t.unread, 0));
+	/** Unread messages in threads that are not muted (the page title's count; muted ones show only in the list). */
+	unreadTotal = $derived(Object.values(this.byId).reduce((n, t) => n + (isMuted(t, new Date().toISOString()) ? 0 : t.unread), 0));
 
 	readonly #me: string;
 	/** The user's username: live messages naming it count as mentions. */

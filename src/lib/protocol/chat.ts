@@ -177,6 +177,12 @@ export interface Thread {
 	updatedAt: string;
 	/** Extension (message actions): the thread's newest change number (edits, deletes, reactions); 0 when none. This server always sends it. */
 	lastChangeSeq?: number;
+	/**
+	 * Until when you muted the thread (no sound, desktop notification or push; its unread count shows in
+	 * the list but not in the page title): an ISO time, `9999-12-31T23:59:59.999Z` for "until I unmute".
+	 * Absent or null: not muted.
+	 */
+	mutedUntil?: string | null;
 }
 
 // ---- request schemas -------------------------------------------------------------------------

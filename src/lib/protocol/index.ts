@@ -10,3 +10,4 @@ export * from './calls';
 export * from './actions';
 export * from './search';
 export * from './blocks';
+export * from './notify';

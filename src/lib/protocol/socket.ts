@@ -54,6 +54,7 @@ import type {
 } from './calls';
 import type { ErrorBody } from './errors';
 import type { MessagesSearchRequest, MessagesSearchResponse } from './search';
+import type { PresenceVisibilityRequest, PushKeyResponse, PushSubscribeRequest, PushUnsubscribeRequest, ThreadsMuteRequest } from './notify';
 import type {
 	GroupsAddRequest,
 	GroupsCreateRequest,
@@ -169,8 +170,20 @@ export interface ServerToClientEvents extends CallsServerToClientEvents {
 	'thread:removed': (payload: ThreadRemovedEvent) => void;
 }
 
+/** Notifications' requests (docs/PROTOCOL.md, "Notifications"). */
+export interface NotifyClientToServerEvents {
+	/** Mutes a thread for you (every device) until a time, for ever, or (null) unmutes it. */
+	'threads:mute': (payload: ThreadsMuteRequest, ack: AckCallback<ThreadResponse>) => void;
+	'push:key': (payload: Empty, ack: AckCallback<PushKeyResponse>) => void;
+	/** Stores this browser's push subscription for you (again: updates its keys, label and preview choice). */
+	'push:subscribe': (payload: PushSubscribeRequest, ack: AckCallback<Empty>) => void;
+	'push:unsubscribe': (payload: PushUnsubscribeRequest, ack: AckCallback<Empty>) => void;
+	/** This socket's page is hidden (or visible again); push goes to users none of whose pages are visible. */
+	'presence:visibility': (payload: PresenceVisibilityRequest, ack?: AckCallback<Empty>) => void;
+}
+
 /** Requests clients send, each with an ack (optional only for `typing`). */
-export interface ClientToServerEvents extends CallsClientToServerEvents {
+export interface ClientToServerEvents extends CallsClientToServerEvents, NotifyClientToServerEvents {
 	'session:whoami': (payload: Empty, ack: AckCallback<{ userId: string }>) => void;
 	'users:search': (payload: UsersSearchRequest, ack: AckCallback<UsersSearchResponse>) => void;
 	/** Extension: cards by id (your own id gives your card with your bio). */
