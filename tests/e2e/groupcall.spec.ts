@@ -225,7 +225,7 @@ test('a group voice call joined from the ringing card: avatars, no video, sound 
 	await expect(C.page.getByRole('alertdialog')).toBeHidden();
 	await expect(C.page.getByTestId('call-view')).toHaveCount(0);
 	await C.page.goto(`/app/t/${thread.id}`);
-	await expect(C.page.getByText(/^Group call, \d+:\d\d, 2 people$/)).toBeVisible();
+	await expect(C.page.getByTestId('call-line').filter({ hasText: /^Group call · \d+ (s|min) · 2 people$/ })).toBeVisible();
 
 	for (const { context } of [A, B, C]) await context.close();
 });
