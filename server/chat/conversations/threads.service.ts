@@ -8,6 +8,7 @@ import type { Logger } from '../../logger.js';
 import * as friendsRepo from '../friends/friends.repository.js';
 import * as mentionsRepo from '../messages/mentions.repository.js';
 import * as messagesRepo from '../messages/messages.repository.js';
+import * as unreadRepo from '../messages/unread.repository.js';
 import * as repo from './threads.repository.js';
 import type { UsersService } from '../friends/users.service.js';
 import { toMessage } from '../views.js';
@@ -84,7 +85,7 @@ export class ThreadsService {
 	async views(viewerId: string, rows: repo.MemberThreadRow[]): Promise<Thread[]> {
 		if (rows.length === 0) return [];
 		const ids = rows.map((r) => r.id);
-		const [members, lastMessages] = await Promise.all([repo.membersOf(this.deps.db, ids), messagesRepo.lastMessagesOf(this.deps.db, ids)]);
+		const [members, lastMessages, unread] = await Promise.all([repo.membersOf(this.deps.db, ids), messagesRepo.lastMessagesOf(this.deps.db, ids), unreadRepo.unreadOf(this.deps.db, viewerId, ids)]);
 		const files = await fileRefsOf(this.deps.db, [...lastMessages.values()]);
 		const groupIds = new Set(rows.filter((r) => r.kind === 'group').map((r) => r.id));
 		const [cards, online, mentions] = await Promise.all([
@@ -105,6 +106,7 @@ export class ThreadsService {
 				lastMessage: last ? toMessage(last, files) : null,
 				online: row.kind === 'group' ? online : undefined,
 				mentions: mentions.get(row.id),
+				unread: unread.get(row.id) ?? 0,
 				receipts: row
 			});
 		});
@@ -116,10 +118,11 @@ export class ThreadsService {
 	 */
 	async viewsForMembers(threadId: string): Promise<Map<string, Thread>> {
 		const { db } = this.deps;
-		const [thread, members, lastMessages] = await Promise.all([
+		const [thread, members, lastMessages, unread] = await Promise.all([
 			repo.findThread(db, threadId),
 			repo.membersOf(db, [threadId]),
-			messagesRepo.lastMessagesOf(db, [threadId])
+			messagesRepo.lastMessagesOf(db, [threadId]),
+			unreadRepo.unreadIn(db, threadId)
 		]);
 		const out = new Map<string, Thread>();
 		if (!thread || members.length === 0) return out;
@@ -132,7 +135,7 @@ export class ThreadsService {
 			thread.kind === 'group' ? mentionsRepo.unreadMentionsIn(db, threadId) : new Map<string, number>()
 		]);
 		const shown = thread.kind === 'group' ? online : undefined;
-		for (const id of ids) out.set(id, toThread({ thread, viewerId: id, members, cards: cards.get(id)!, lastMessage, online: shown, mentions: mentions.get(id) }));
+		for (const id of ids) out.set(id, toThread({ thread, viewerId: id, members, cards: cards.get(id)!, lastMessage, online: shown, mentions: mentions.get(id), unread: unread.get(id) ?? 0 }));
 		return out;
 	}
 }

@@ -15,6 +15,8 @@ export interface ThreadViewInput {
 	/** Cards as the viewer sees them, by user id. */
 	cards: ReadonlyMap<string, UserCard>;
 	lastMessage: Message | null;
+	/** The viewer's unread messages (`unread.repository.ts`: from others, no call lines, no tombstones). */
+	unread: number;
 	/** Groups: the viewer's unread mentions. */
 	mentions?: number;
 	/** Groups: which members are online (everyone in a group sees everyone's). */
@@ -36,7 +38,7 @@ export function toThread(input: ThreadViewInput): Thread {
 		members: [],
 		lastSeq,
 		lastMessage: input.lastMessage,
-		unread: Math.max(0, lastSeq - readSeq),
+		unread: input.unread,
 		readSeq,
 		deliveredSeq: Number(receipts.delivered_seq),
 		// A private thread: the peer's. A group: the lowest of the others' (what everyone has).
