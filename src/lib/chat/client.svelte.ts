@@ -309,6 +309,7 @@ export class ChatClient {
 	/** An edit, delete or reaction (live, or the ack of one made here): the timeline and the list's preview. */
 	#onChanged(message: Message): void {
 		this.#messages.changed(message);
+		this.#threads.applyChange(message);
 		const thread = this.#threads.byId[message.threadId];
 		if (thread?.lastMessage?.seq === message.seq && (thread.lastMessage.changeSeq ?? 0) < (message.changeSeq ?? 0)) thread.lastMessage = message;
 	}

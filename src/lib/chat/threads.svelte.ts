@@ -4,6 +4,7 @@ import { applyGroupStatus, mentionsUser } from './groups';
 import { NotConnectedError, RequestError, type ChatConnection } from './connection';
 import type { Presence } from './presence.svelte';
 import { isMuted } from '$lib/notify/decide';
+import { countsAsUnread, deletionMovesUnread, mergedUnread } from './unread';
 
 /**
  * The thread list: each thread's summary (members, last message, receipts, unread count), loaded a page
@@ -139,7 +140,7 @@ export class Threads {
 				}
 			: t;
 		const merged = this.byId[t.id];
-		merged.unread = Math.max(0, merged.lastSeq - merged.readSeq);
+		merged.unread = mergedUnread(known, t, merged);
 		if (merged.unread === 0 && merged.mentions) merged.mentions = 0;
 		if (t.kind === 'group') {
 			for (const m of t.members) if (m.online !== undefined && m.id !== this.#me) this.#presence.online[m.id] = m.online;
@@ -150,12 +151,18 @@ export class Threads {
 		if (merged.lastSeq > merged.deliveredSeq) this.#undelivered(t.id, merged.lastSeq);
 	}
 
-	/** A message in a thread already held: moves its last message, unread count and own receipts. */
+	/**
+	 * A message in a thread already held: moves its last message, unread count and own receipts. Only
+	 * what counts as unread (not one's own, not a call's line) adds to the count; a message past a gap
+	 * (others were missed) has the server count again.
+	 */
 	applyMessage(message: Message): void {
 		const thread = this.byId[message.threadId];
 		if (!thread) return;
+		const fresh = message.seq > thread.lastSeq;
+		const gap = message.seq > thread.lastSeq + 1;
 		// A new message naming the user (the server counts these above readSeq: `mentions`).
-		if (message.seq > thread.lastSeq && message.seq > thread.readSeq && this.#username && mentionsUser(thread, message, this.#me, this.#username)) {
+		if (fresh && message.seq > thread.readSeq && this.#username && mentionsUser(thread, message, this.#me, this.#username)) {
 			thread.mentions = (thread.mentions ?? 0) + 1;
 		}
 		if (message.seq >= thread.lastSeq) {
@@ -167,8 +174,21 @@ export class Threads {
 			thread.readSeq = Math.max(thread.readSeq, message.seq);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
 		}
-		thread.unread = Math.max(0, thread.lastSeq - thread.readSeq);
+		if (thread.readSeq >= thread.lastSeq) thread.unread = 0;
+		else if (fresh && message.seq > thread.readSeq && countsAsUnread(message, this.#me)) thread.unread += 1;
 		if (thread.unread === 0 && thread.mentions) thread.mentions = 0;
+		if (gap && thread.readSeq < thread.lastSeq) this.#recount(message.threadId);
+	}
+
+	/** `message:changed`: someone else's unread message deleted leaves the count; the server counts again. */
+	applyChange(message: Message): void {
+		const thread = this.byId[message.threadId];
+		if (thread && deletionMovesUnread(message, thread, this.#me)) this.#recount(message.threadId);
+	}
+
+	/** Asks the server for the thread's summary, whose `unread` is exact; offline the next resync does. */
+	#recount(threadId: string): void {
+		this.fetch(threadId).catch(() => undefined);
 	}
 
 	/** `message:status`: a member's receipts moved (one's own from another device, or the peer's). */
@@ -176,9 +196,13 @@ export class Threads {
 		const thread = this.byId[e.threadId];
 		if (!thread) return;
 		if (e.userId === this.#me) {
+			const before = thread.readSeq;
 			thread.readSeq = Math.max(thread.readSeq, e.readSeq ?? 0);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, e.deliveredSeq ?? 0);
-			thread.unread = Math.max(0, thread.lastSeq - thread.readSeq);
+			// Read to the end: nothing unread. Part of the way (another device): which of the rest count
+			// only the server knows.
+			if (thread.readSeq >= thread.lastSeq) thread.unread = 0;
+			else if (thread.readSeq > before && thread.unread > 0) this.#recount(e.threadId);
 			if (thread.unread === 0 && thread.mentions) thread.mentions = 0;
 		} else if (thread.kind === 'group') {
 			applyGroupStatus(thread, e, this.#me);

@@ -29,10 +29,11 @@ describe('decideAlert', () => {
 		expect(decideAlert(message(), thread(), context)).toEqual({ sound: true, desktop: false });
 		expect(decideAlert(message(), thread(), { ...context, hidden: true })).toEqual({ sound: true, desktop: true });
 	});
-	it('stays quiet for the thread in view, one\u2019s own message, a system line, or a read one', () => {
+	it('stays quiet for the thread in view, one\u2019s own message, a system line, a call line, or a read one', () => {
 		expect(decideAlert(message(), thread(), { ...context, activeThreadId: 't1', viewing: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ senderId: 'me' }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ kind: 'system' }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
+		expect(decideAlert(message({ kind: 'call', text: 'Missed call', call: { callKind: 'audio', durationSec: 0, outcome: 'missed' } }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ seq: 4 }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 	});
 	it('the open thread of a hidden page still alerts', () => {

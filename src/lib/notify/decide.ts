@@ -28,12 +28,14 @@ export function isMuted(thread: Pick<Thread, 'mutedUntil'>, now: string): boolea
 }
 
 /**
- * Decides the alerts for a live message: none for one's own, a group's system line or a muted thread;
- * a tone when the thread is not the one being looked at; a desktop notification when the tab is hidden.
+ * Decides the alerts for a live message: none for one's own, a group's system line, a call's line or a
+ * muted thread; a tone when the thread is not the one being looked at; a desktop notification when the
+ * tab is hidden.
  */
 export function decideAlert(message: Message, thread: Thread, context: AlertContext): AlertDecision {
 	const none = { sound: false, desktop: false };
-	if (message.senderId === context.me || message.kind === 'system') return none;
+	// A call's line is a record of a call that rang already (or that the user took part in), not news.
+	if (message.senderId === context.me || message.kind === 'system' || message.kind === 'call') return none;
 	if (message.seq <= thread.readSeq || isMuted(thread, context.now)) return none;
 	const inView = context.activeThreadId === thread.id && context.viewing && !context.hidden;
 	if (inView) return none;

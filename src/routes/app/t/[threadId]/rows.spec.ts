@@ -58,6 +58,29 @@ describe('buildRows', () => {
 		const rows = buildRows(items, { me: 'me', now, atStart: false, unreadAfterSeq: 1, unreadUntilSeq: 2 });
 		expect(rows.find((r) => r.kind === 'unread')).toMatchObject({ count: 1 });
 	});
+
+	it('neither places the unread line on nor counts a call line or a deleted message, as the thread list does not', () => {
+		const call = (seq: number, senderId: string): TimelineItem => {
+			const message: Message = { id: `id${seq}`, threadId: 't', seq, senderId, clientId: `call${seq}`, kind: 'call', text: 'Missed call', call: { callKind: 'audio', durationSec: 0, outcome: 'missed' }, createdAt: at(9, seq).toISOString() };
+			return { kind: 'stored', message, mine: senderId === 'me', status: null };
+		};
+		const deleted = stored(3, 'bob', at(9, 3));
+		if (deleted.kind === 'stored') deleted.message = { ...deleted.message, text: undefined, deleted: true };
+		const items = [stored(1, 'me', at(9)), call(2, 'bob'), deleted, stored(4, 'bob', at(9, 4)), call(5, 'me'), stored(6, 'bob', at(9, 6))];
+		const rows = buildRows(items, { me: 'me', now, atStart: false, unreadAfterSeq: 1 });
+		const line = rows.findIndex((r) => r.kind === 'unread');
+		expect(rows[line]).toMatchObject({ count: 2 });
+		expect(rows[line + 1]).toMatchObject({ kind: 'message', seq: 4 });
+		// Only call lines since the read mark: no line at all.
+		expect(buildRows(items.slice(0, 2), { me: 'me', now, atStart: false, unreadAfterSeq: 1 }).some((r) => r.kind === 'unread')).toBe(false);
+	});
+
+	it("puts the unread line above a group's system line when that is the first unread", () => {
+		const system: TimelineItem = { kind: 'stored', message: { id: 'id2', threadId: 't', seq: 2, senderId: 'bob', clientId: 'sys2', kind: 'system', text: 'Bob renamed the group', createdAt: at(9, 1).toISOString() }, mine: false, status: null };
+		const rows = buildRows([stored(1, 'me', at(9)), system, stored(3, 'bob', at(9, 2))], { me: 'me', now, atStart: false, unreadAfterSeq: 1 });
+		expect(rows.map((r) => r.kind)).toEqual(['day', 'message', 'unread', 'system', 'message']);
+		expect(rows[2]).toMatchObject({ count: 2 });
+	});
 });
 
 function fileMessage(seq: number, senderId: string, fileId: string, file: Message['file']): TimelineItem {
@@ -157,5 +180,9 @@ describe('countFromOthers', () => {
 		messages.push({ ...messages[4], seq: 6, kind: 'system', text: 'Bob renamed the group' });
 		expect(countFromOthers(messages, 'me', 2)).toBe(2);
 		expect(countFromOthers(messages, 'me', 5)).toBe(0);
+		// Nor call lines, nor deleted messages.
+		messages.push({ ...messages[4], seq: 7, kind: 'call', text: 'Missed call' }, { ...messages[4], seq: 8, text: undefined, deleted: true });
+		expect(countFromOthers(messages, 'me', 5)).toBe(0);
+		expect(countFromOthers(messages, 'me', 2)).toBe(2);
 	});
 });

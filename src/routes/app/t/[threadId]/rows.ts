@@ -4,6 +4,7 @@ import type { DeliveryState } from '$lib/chat/timeline';
 import { thumbBox } from '$lib/files/format';
 import type { FileUpload, UnfinishedUpload } from '$lib/files/uploads.svelte';
 import type { FileRef, Message } from '$lib/protocol';
+import { countsAsUnread } from '$lib/chat/unread';
 
 /** Messages of one sender closer together than this share a group (one tail, tight spacing). */
 export const GROUP_GAP_MS = 5 * 60_000;
@@ -106,7 +107,17 @@ export function buildRows(
 	if (options.atStart) rows.push({ kind: 'start', key: 'start' });
 	let day = '';
 	let previous: MessageRow | null = null;
-	let unreadPlaced = false;
+	// The unread line goes before the first message that counts as unread (as the thread list's count:
+	// not one's own, a call's line or a deleted one), with how many there are.
+	const unreadFrom = options.unreadAfterSeq;
+	const unreadUntil = options.unreadUntilSeq ?? Infinity;
+	const unreadItems = unreadFrom == null ? [] : items.filter((i) => i.kind === 'stored' && i.message.seq > unreadFrom && i.message.seq <= unreadUntil && countsAsUnread(i.message, options.me));
+	const unreadSeq = unreadItems.length > 0 && unreadItems[0].kind === 'stored' ? unreadItems[0].message.seq : null;
+	const unreadLine = (seq: number | null) => {
+		if (seq === null || seq !== unreadSeq) return;
+		rows.push({ kind: 'unread', key: 'unread', count: unreadItems.length });
+		previous = null;
+	};
 	for (const item of items) {
 		let row: MessageRow;
 		let itemDay: string;
@@ -116,6 +127,7 @@ export function buildRows(
 				day = d;
 				rows.push({ kind: 'day', key: `d:${day}:s:${item.message.seq}`, label: dayLabel(at, options.now) });
 			}
+			unreadLine(item.message.seq);
 			const call = item.message.kind === 'call';
 			const text = call ? (options.callText?.(item.message) ?? item.message.text ?? 'Call') : (item.message.text ?? '');
 			rows.push({ kind: 'system', key: `s:${item.message.seq}`, text, seq: item.message.seq, iso: item.message.createdAt, ...(call ? { call } : {}) });
@@ -166,14 +178,7 @@ export function buildRows(
 			rows.push({ kind: 'day', key: `d:${day}:${row.key}`, label: dayLabel(row.at, options.now) });
 			previous = null;
 		}
-		const unreadFrom = options.unreadAfterSeq;
-		if (!unreadPlaced && unreadFrom != null && !row.mine && row.seq !== null && row.seq > unreadFrom) {
-			unreadPlaced = true;
-			const until = options.unreadUntilSeq ?? Infinity;
-			const count = items.filter((i) => i.kind === 'stored' && !i.mine && i.message.seq > unreadFrom && i.message.seq <= until).length;
-			rows.push({ kind: 'unread', key: 'unread', count });
-			previous = null;
-		}
+		unreadLine(row.seq);
 		if (previous && previous.senderId === row.senderId && row.at.getTime() - previous.at.getTime() < GROUP_GAP_MS) {
 			previous.last = false;
 			row.first = false;
@@ -207,10 +212,10 @@ export function buildRows(
 	return rows;
 }
 
-/** How many messages of the others (not system or call lines) are in `messages` after `afterSeq`. */
+/** How many messages of the others (not system or call lines, not deleted) are in `messages` after `afterSeq`. */
 export function countFromOthers(messages: readonly Message[], me: string, afterSeq: number): number {
 	let n = 0;
-	for (let i = messages.length - 1; i >= 0 && messages[i].seq > afterSeq; i--) if (messages[i].senderId !== me && messages[i].kind !== 'system' && messages[i].kind !== 'call') n++;
+	for (let i = messages.length - 1; i >= 0 && messages[i].seq > afterSeq; i--) if (messages[i].kind !== 'system' && countsAsUnread(messages[i], me)) n++;
 	return n;
 }
 
