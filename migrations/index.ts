@@ -12,6 +12,7 @@ import * as search from './20261207_0011_search.js';
 import * as notifications from './20261207_0012_notifications.js';
 import * as blocks from './20261207_0013_blocks.js';
 import * as unreadIndex from './20261208_0001_unread_index.js';
+import * as callLineReceipts from './20261208_0002_call_line_receipts.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
 	'20261207_0011_search': search,
 	'20261207_0012_notifications': notifications,
 	'20261207_0013_blocks': blocks,
-	'20261208_0001_unread_index': unreadIndex
+	'20261208_0001_unread_index': unreadIndex,
+	'20261208_0002_call_line_receipts': callLineReceipts
 };

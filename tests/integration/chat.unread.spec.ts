@@ -43,6 +43,27 @@ describe.each(backendNames())('unread counts on %s', (backend) => {
 		expect(await getThread(a.socket, thread.id)).toMatchObject({ lastSeq: 5, unread: 1 });
 	});
 
+	it("the caller's own call line does not read for them what came before it (in a group: what was said during the call)", async () => {
+		const [owner, b, c] = await people(t, 3);
+		await befriendAll(owner, [b, c]);
+		const group = await createGroup(owner, [b, c], 'Call');
+		// The owner starts a group call; b and c talk in the group meanwhile; the call's line closes it.
+		await send(b.socket, group.id, 'joining in a minute');
+		await send(c.socket, group.id, 'me too');
+		const line = await callLine(owner.user.id, group.id, 'completed');
+		expect(line).toMatchObject({ kind: 'call', seq: 4, senderId: owner.user.id });
+		expect(await getThread(owner.socket, group.id)).toMatchObject({ lastSeq: 4, readSeq: 1, deliveredSeq: 1, unread: 2 });
+		// In a private thread too: the caller's mark stays where it was.
+		const [x, y] = await people(t, 2);
+		const pair = await befriend(x, y);
+		await send(y.socket, pair.id, 'did you see my note?');
+		await callLine(x.user.id, pair.id, 'missed');
+		expect(await getThread(x.socket, pair.id)).toMatchObject({ lastSeq: 2, readSeq: 0, unread: 1 });
+		// Reading it is up to them, as for any message.
+		await ok(x.socket, 'messages:read', { threadId: pair.id, seq: 2 });
+		expect(await getThread(x.socket, pair.id)).toMatchObject({ readSeq: 2, unread: 0 });
+	});
+
 	it('a deleted message stops counting the moment it is deleted; read ones change nothing', async () => {
 		const [a, b] = await people(t, 2);
 		const thread = await befriend(a, b);

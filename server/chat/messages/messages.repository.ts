@@ -27,7 +27,8 @@ export function findBySeq(db: Q, threadId: string, seq: number): Promise<Message
  * Stores a message under the thread's next seq. Must run inside a transaction: the UPDATE takes the
  * thread row's lock (PostgreSQL, MySQL; SQLite has one writer at a time), so concurrent senders queue
  * on it and each reads back its own increment. A rollback returns the seq, so there are never gaps.
- * The sender has read and received everything up to their own message.
+ * The sender has read and received everything up to their own message; not up to a call's line, which
+ * the server writes for the caller when a call ends and which says nothing of what they have read.
  */
 export async function insertNext(trx: Transaction<Database>, message: NewMessageRow): Promise<MessageRow> {
 	const bump = trx
@@ -46,13 +47,20 @@ export async function insertNext(trx: Transaction<Database>, message: NewMessage
 	if (seq === undefined) throw new Error(`thread "${message.thread_id}" vanished while sending`);
 	const row = withSeq(message, Number(seq));
 	await trx.insertInto('messages').values(row).execute();
-	await trx
-		.updateTable('thread_members')
-		.set({ read_seq: row.seq, delivered_seq: row.seq })
-		.where('thread_id', '=', row.thread_id)
-		.where('user_id', '=', row.sender_id)
-		.execute();
+	if (movesSenderReceipts(row)) {
+		await trx
+			.updateTable('thread_members')
+			.set({ read_seq: row.seq, delivered_seq: row.seq })
+			.where('thread_id', '=', row.thread_id)
+			.where('user_id', '=', row.sender_id)
+			.execute();
+	}
 	return row;
+}
+
+/** Whether storing the message moves its sender's receipts to it: not for a call's line (see `insertNext`). */
+function movesSenderReceipts(message: Pick<NewMessageRow, 'kind'>): boolean {
+	return message.kind !== 'call';
 }
 
 /** True where `insertNextAtOnce` can do `insertNext`'s work in one statement. */
@@ -78,7 +86,7 @@ export async function insertNextAtOnce(db: Q, message: NewMessageRow): Promise<M
 		), receipts as (
 			update thread_members set read_seq = stored.seq, delivered_seq = stored.seq
 			from stored
-			where thread_members.thread_id = ${message.thread_id} and thread_members.user_id = ${message.sender_id}
+			where thread_members.thread_id = ${message.thread_id} and thread_members.user_id = ${message.sender_id} and ${sql.lit(movesSenderReceipts(message))}
 		)
 		select seq from stored`.execute(db);
 	return rows.length > 0 ? withSeq(message, Number(rows[0].seq)) : null;
@@ -108,7 +116,7 @@ export async function insertNextReadingMembers(trx: Transaction<Database>, messa
 			values (${row.id}, ${row.thread_id}, ${row.seq}, ${row.sender_id}, ${row.client_id}, ${row.kind}, ${row.text}, ${row.file_id}, ${row.created_at}, ${row.reply_seq}, ${row.reply_sender_id}, ${row.reply_snippet})
 		), receipts as (
 			update thread_members set read_seq = ${row.seq}, delivered_seq = ${row.seq}
-			where thread_id = ${row.thread_id} and user_id = ${row.sender_id}
+			where thread_id = ${row.thread_id} and user_id = ${row.sender_id} and ${sql.lit(movesSenderReceipts(row))}
 		)
 		select user_id from thread_members where thread_id = ${row.thread_id}`.execute(trx);
 	return { row, memberIds: rows.map((r) => r.user_id) };

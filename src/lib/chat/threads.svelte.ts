@@ -170,7 +170,8 @@ export class Threads {
 			thread.lastMessage = message;
 			thread.updatedAt = message.createdAt;
 		}
-		if (message.senderId === this.#me) {
+		// One's own message reads what came before it; a call's line, written for the caller, does not.
+		if (message.senderId === this.#me && message.kind !== 'call') {
 			thread.readSeq = Math.max(thread.readSeq, message.seq);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
 		}

@@ -85,11 +85,13 @@ describe('Threads: the unread count live', () => {
 		expect(asked).toEqual([]);
 	});
 
-	it("one's own message (a call line too) reads everything before it", () => {
+	it("one's own message reads everything before it; one's own call line (written when the call ended) does not", () => {
 		const { threads } = store();
 		threads.put(thread({ lastSeq: 3, readSeq: 1, unread: 2 }));
 		threads.applyMessage(callLine(4, 'me'));
-		expect(threads.byId.t).toMatchObject({ readSeq: 4, unread: 0 });
+		expect(threads.byId.t).toMatchObject({ lastSeq: 4, readSeq: 1, unread: 2 });
+		threads.applyMessage(msg(5, 'me'));
+		expect(threads.byId.t).toMatchObject({ readSeq: 5, unread: 0 });
 	});
 
 	it('a message past a gap, a read mark moved part of the way, or an unread message deleted: asks the server', async () => {
