@@ -11,6 +11,7 @@ import * as messageActions from './20261207_0010_message_actions.js';
 import * as search from './20261207_0011_search.js';
 import * as notifications from './20261207_0012_notifications.js';
 import * as blocks from './20261207_0013_blocks.js';
+import * as messageFiles from './20261207_0014_message_files.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
 	'20261207_0010_message_actions': messageActions,
 	'20261207_0011_search': search,
 	'20261207_0012_notifications': notifications,
-	'20261207_0013_blocks': blocks
+	'20261207_0013_blocks': blocks,
+	'20261207_0014_message_files': messageFiles
 };
