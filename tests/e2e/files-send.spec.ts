@@ -21,6 +21,8 @@ test('Files page, on a 360 px phone: upload, "Send to chat…", find the chat by
 	const [a, b, c] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob), connectBot(parley.baseURL, carol)]);
 	const withBob = await befriend(a, b);
 	await befriend(a, c);
+	// Carol blocks Alice (Alice is not told): sending to her is refused.
+	await c.request('users:block', { userId: a.user.id });
 	for (const bot of [a, b, c]) bot.close();
 
 	const A = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 360, height: 740 } });
@@ -53,6 +55,12 @@ test('Files page, on a 360 px phone: upload, "Send to chat…", find the chat by
 		const b = (await button.boundingBox())!;
 		expect(b.x + b.width).toBeLessThanOrEqual(box.x + box.width);
 	}
+
+	// A refusal is said in the dialog, which stays open; nothing is sent.
+	await chats.getByRole('button', { name: `Send to Carol ${tag}` }).click();
+	await expect(dialog.getByRole('alert')).toHaveText(`Could not send to Carol ${tag}. This person cannot be reached here right now.`);
+	await expect(dialog).toBeVisible();
+	await expect(row.getByTestId('file-origin')).toHaveText('Uploaded by you · not sent to any chat');
 
 	// Typing narrows the list; a name that matches nothing says so.
 	await filter.fill('zzz');
