@@ -11,6 +11,7 @@ import * as messageActions from './20261207_0010_message_actions.js';
 import * as search from './20261207_0011_search.js';
 import * as notifications from './20261207_0012_notifications.js';
 import * as blocks from './20261207_0013_blocks.js';
+import * as messageFiles from './20261207_0014_message_files.js';
 import * as unreadIndex from './20261208_0001_unread_index.js';
 import * as callLineReceipts from './20261208_0002_call_line_receipts.js';
 
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
 	'20261207_0011_search': search,
 	'20261207_0012_notifications': notifications,
 	'20261207_0013_blocks': blocks,
+	'20261207_0014_message_files': messageFiles,
 	'20261208_0001_unread_index': unreadIndex,
 	'20261208_0002_call_line_receipts': callLineReceipts
 };

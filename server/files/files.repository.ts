@@ -61,6 +61,70 @@ export async function isMember(db: Q, threadId: string, userId: string): Promise
 	return row !== undefined;
 }
 
+/**
+ * True when `userId` may read the file: its owner, a member of the thread it was uploaded into, or a
+ * member of a thread holding a message that carries it (sent there from the Files page or another chat).
+ */
+export async function canRead(db: Q, file: Pick<FileRow, 'id' | 'owner_id' | 'thread_id'>, userId: string): Promise<boolean> {
+	if (file.owner_id === userId) return true;
+	if (file.thread_id !== null && (await isMember(db, file.thread_id, userId))) return true;
+	const row = await db
+		.selectFrom('messages')
+		.innerJoin('thread_members', 'thread_members.thread_id', 'messages.thread_id')
+		.select('messages.id')
+		.where('messages.file_id', '=', file.id)
+		.where('thread_members.user_id', '=', userId)
+		.limit(1)
+		.executeTakeFirst();
+	return row !== undefined;
+}
+
+/** The threads holding a message that carries the file (tombstones carry none). */
+export async function threadIdsCarrying(db: Q, fileId: string): Promise<string[]> {
+	const rows = await db.selectFrom('messages').select('thread_id').distinct().where('file_id', '=', fileId).execute();
+	return rows.map((r) => r.thread_id);
+}
+
+/** A thread a file was sent to, as `chatsOf` reads it. */
+export interface ChatOfFile {
+	threadId: string;
+	kind: string;
+	/** Groups: the title. */
+	title: string | null;
+	/** Private threads: the other member's display name. */
+	peerName: string | null;
+}
+
+/**
+ * Where each of these files of `ownerId` was sent: per file id, the threads of its messages in the
+ * order of their first one, each with its kind, its title (groups) and, for a private thread, the
+ * other member's display name.
+ */
+export async function chatsOf(db: Q, ownerId: string, fileIds: string[]): Promise<Map<string, ChatOfFile[]>> {
+	const result = new Map<string, ChatOfFile[]>();
+	if (fileIds.length === 0) return result;
+	const rows = await db
+		.selectFrom('messages')
+		.innerJoin('threads', 'threads.id', 'messages.thread_id')
+		.leftJoin('thread_members as peer', (join) => join.onRef('peer.thread_id', '=', 'messages.thread_id').on('peer.user_id', '!=', ownerId).on('threads.kind', '=', 'private'))
+		.leftJoin('users', 'users.id', 'peer.user_id')
+		.select(['messages.file_id', 'messages.thread_id', 'threads.kind', 'threads.title', 'users.display_name as peer_name'])
+		.select((eb) => eb.fn.min('messages.created_at').as('first_at'))
+		.where('messages.sender_id', '=', ownerId)
+		.where('messages.file_id', 'in', fileIds)
+		.groupBy(['messages.file_id', 'messages.thread_id', 'threads.kind', 'threads.title', 'users.display_name'])
+		.orderBy('first_at')
+		.orderBy('messages.thread_id')
+		.execute();
+	for (const row of rows) {
+		if (row.file_id === null) continue;
+		const list = result.get(row.file_id) ?? [];
+		list.push({ threadId: row.thread_id, kind: row.kind, title: row.title ?? null, peerName: row.peer_name ?? null });
+		result.set(row.file_id, list);
+	}
+	return result;
+}
+
 const SORT_COLUMN = { date: 'files.created_at', name: 'files.name_key', size: 'files.size', type: 'files.type' } as const;
 
 /** Where a page starts: after the row with this sort value and id (in the page's order). */
@@ -88,7 +152,18 @@ export function listVisible(
 		.where((eb) =>
 			eb.or([
 				eb('files.owner_id', '=', options.userId),
-				eb('files.thread_id', 'in', eb.selectFrom('thread_members').select('thread_id').where('user_id', '=', options.userId))
+				eb('files.thread_id', 'in', eb.selectFrom('thread_members').select('thread_id').where('user_id', '=', options.userId)),
+				// Sent into one of the user's threads after its upload (from the Files page or another chat).
+				eb(
+					'files.id',
+					'in',
+					eb
+						.selectFrom('messages')
+						.innerJoin('thread_members', 'thread_members.thread_id', 'messages.thread_id')
+						.select('messages.file_id')
+						.where('thread_members.user_id', '=', options.userId)
+						.where('messages.file_id', 'is not', null)
+				)
 			])
 		);
 	if (options.q) {

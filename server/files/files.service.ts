@@ -169,10 +169,13 @@ export class FilesService {
 		return path.join(this.deps.thumbsDir, `${fileId}.webp`);
 	}
 
-	/** The file if `userId` may read it (owner, or member of its thread); `not_found` otherwise. */
+	/**
+	 * The file if `userId` may read it (owner, member of its thread or of a thread it was sent to);
+	 * `not_found` otherwise.
+	 */
 	async readable(userId: string, fileId: string): Promise<repo.FileRow> {
 		const file = /^[0-9a-z]{1,32}$/.test(fileId) ? await repo.findById(this.deps.db, fileId) : undefined;
-		if (file && (file.owner_id === userId || (file.thread_id !== null && (await repo.isMember(this.deps.db, file.thread_id, userId))))) return file;
+		if (file && (await repo.canRead(this.deps.db, file, userId))) return file;
 		throw new AppError('not_found', `file "${fileId}" not found`);
 	}
 
@@ -180,14 +183,16 @@ export class FilesService {
 	async remove(userId: string, fileId: string): Promise<void> {
 		const file = await this.readable(userId, fileId);
 		if (file.owner_id !== userId) throw new AppError('forbidden', `file "${fileId}" is not yours: only its owner can delete it`);
+		// Read before the row goes: every thread it was sent to hears of it, not only the one it was uploaded into.
+		const threadIds = new Set(await repo.threadIdsCarrying(this.deps.db, file.id));
+		if (file.thread_id) threadIds.add(file.thread_id);
 		if (!(await repo.remove(this.deps.db, file.id))) return;
 		await this.deps.uploads.removeBytes(file.upload_id);
 		await fsp.rm(this.thumbnailPath(file.id), { force: true });
 		this.deps.log.info(`file "${file.id}" deleted`);
 		const emitter = this.deps.emitter();
-		if (file.thread_id && emitter) {
-			emitter.toUsers(await memberIdsOf(this.deps.db, file.thread_id), 'file:deleted', { fileId: file.id, threadId: file.thread_id });
-		}
+		if (!emitter) return;
+		for (const threadId of threadIds) emitter.toUsers(await memberIdsOf(this.deps.db, threadId), 'file:deleted', { fileId: file.id, threadId });
 	}
 
 	/**
@@ -209,8 +214,9 @@ export class FilesService {
 		const rows = await repo.listVisible(this.deps.db, { userId, sort: query.sort, desc, q: query.q || undefined, after, limit });
 		const page = rows.slice(0, limit);
 		const last = page.at(-1);
+		const chats = await repo.chatsOf(this.deps.db, userId, page.filter((r) => r.owner_id === userId).map((r) => r.id));
 		return {
-			files: page.map((r) => toFileInfo(r, userId)),
+			files: page.map((r) => toFileInfo(r, userId, chats.get(r.id))),
 			nextCursor: rows.length > limit && last ? encodeCursor(query.sort, last) : null
 		};
 	}

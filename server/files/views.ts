@@ -14,7 +14,8 @@ export function toFileRef(row: repo.FileRow): FileRef {
 	return ref;
 }
 
-export function toFileInfo(row: repo.ListedFileRow, viewerId: string): FileInfo {
+/** `chats`: where the viewer sent the file (`repo.chatsOf`), read only for the viewer's own files. */
+export function toFileInfo(row: repo.ListedFileRow, viewerId: string, chats: repo.ChatOfFile[] = []): FileInfo {
 	const info: FileInfo = {
 		id: row.id,
 		name: row.name,
@@ -30,6 +31,13 @@ export function toFileInfo(row: repo.ListedFileRow, viewerId: string): FileInfo 
 	if (row.width !== null && row.height !== null) {
 		info.width = Number(row.width);
 		info.height = Number(row.height);
+	}
+	if (row.owner_id === viewerId) {
+		info.sentTo = chats.map((c) => ({
+			threadId: c.threadId,
+			kind: c.kind === 'group' ? 'group' : 'private',
+			name: (c.kind === 'group' ? c.title : c.peerName) ?? 'a chat'
+		}));
 	}
 	return info;
 }

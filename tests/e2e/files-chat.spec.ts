@@ -133,7 +133,8 @@ test('files in a chat: drop, lose the network, resume; the friend gets it live a
 	await bobFiles.close();
 	await A.page.goto('/app/files');
 	const row = A.page.getByTestId('file-row').filter({ hasText: 'holiday video.bin' });
-	await expect(row).toContainText('Sent by you');
+	// Uploaded into the chat with Bob: the row names it (issue 13; it said "Sent by you").
+	await expect(row).toContainText('Sent to Bob Files');
 	await expect(A.page.getByTestId('file-row').filter({ hasText: 'sunset.png' })).toHaveCount(1);
 
 	// Alice deletes it there: Bob's bubble, still open, turns into "File deleted" with nothing to download.

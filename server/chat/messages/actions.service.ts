@@ -85,10 +85,12 @@ export class MessageActions {
 			if (row.kind === 'system') throw new AppError('conflict', `${name(row)} records a change of the group; it cannot be deleted`);
 			dropped = undefined;
 			if (row.file_id && !(await repo.fileStillReferenced(trx, row.file_id, row.id))) {
-				const file = await trx.selectFrom('files').select(['id', 'upload_id']).where('id', '=', row.file_id).executeTakeFirst();
-				if (file) {
+				const file = await trx.selectFrom('files').select(['id', 'upload_id', 'thread_id']).where('id', '=', row.file_id).executeTakeFirst();
+				// A file uploaded into a chat lives as long as a message carries it; one uploaded on the
+				// Files page (no thread) stays there, sent or not, until its owner deletes it.
+				if (file && file.thread_id !== null) {
 					await trx.deleteFrom('files').where('id', '=', file.id).execute();
-					dropped = file;
+					dropped = { id: file.id, upload_id: file.upload_id };
 				}
 			}
 			const at = nowIso();

@@ -17,7 +17,8 @@ import type { ThreadsService } from '../conversations/threads.service.js';
 import type { UsersService } from '../friends/users.service.js';
 import type { BlocksService } from '../blocks/blocks.service.js';
 import { toMessage } from '../views.js';
-import { fileRefsOf } from '../../files/views.js';
+import * as filesRepo from '../../files/files.repository.js';
+import { fileRefsOf, toFileRef } from '../../files/views.js';
 
 export interface MessagesDeps {
 	db: Kysely<Database>;
@@ -53,22 +54,26 @@ export class MessagesService {
 	}
 
 	/**
-	 * Stores a text message and returns it once it is durable. A clientId the sender used before gives
-	 * back the first message and stores nothing (a resend after a lost ack, on any node).
+	 * Stores a text message, or with `fileId` a file message carrying a finished file of the sender's
+	 * (sent from the Files page, or again to another chat), and returns it once it is durable. A
+	 * clientId the sender used before gives back the first message and stores nothing (a resend after a
+	 * lost ack, on any node).
 	 */
-	async send(userId: string, input: { threadId: string; clientId: string; text: string; replyToSeq?: number }): Promise<Message> {
+	async send(userId: string, input: { threadId: string; clientId: string; text?: string; fileId?: string; replyToSeq?: number }): Promise<Message> {
 		const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
-		if (earlier) return this.resent(earlier, input.threadId);
+		if (earlier) return this.resent(earlier, input.threadId, earlier.file_id ? await fileRefsOf(this.deps.db, [earlier]) : undefined);
 		// One query both checks membership and tells the thread's kind (and a private thread's members:
 		// its two users for good, so they are who gets the message). A group's members change: who gets
 		// a message is read in its transaction, at its seq (`store`); this read only refuses outsiders early.
 		const audience = await threadsRepo.audienceOf(this.deps.db, input.threadId, userId);
 		if (!audience) throw notFound(input.threadId);
 		if (audience.kind === 'private') await this.assertMayWriteTo(userId, audience.memberIds);
+		const file = input.fileId === undefined ? null : await this.ownFile(userId, input.fileId);
 		const reply = input.replyToSeq === undefined ? undefined : await this.quote(input.threadId, input.replyToSeq);
 		// Only new messages count against the limit: resending what is stored must always work.
 		await this.deps.sendLimiter.consume(userId);
-		const message = await this.store(userId, { threadId: input.threadId, clientId: input.clientId, kind: 'text', text: input.text, file: null, reply }, audience.kind === 'private' ? audience.memberIds : undefined);
+		const what = file ? { kind: 'file' as const, text: null, file } : { kind: 'text' as const, text: input.text ?? '', file: null };
+		const message = await this.store(userId, { threadId: input.threadId, clientId: input.clientId, ...what, reply }, audience.kind === 'private' ? audience.memberIds : undefined);
 		// The message ends the sender's "typing…" on the peer's screen, so the next typing is relayed at
 		// once rather than dropped by the interval the last one opened. Not awaited: if it is lost, a
 		// typing indicator comes up to 2 s late, nothing more.
@@ -110,6 +115,19 @@ export class MessagesService {
 		const audience = await threadsRepo.audienceOf(this.deps.db, threadId, userId);
 		if (!audience) throw notFound(threadId);
 		if (audience.kind === 'private') await this.assertMayWriteTo(userId, audience.memberIds);
+	}
+
+	/**
+	 * The ref of a finished file `userId` uploaded. An unfinished upload has no file row yet, so it is
+	 * `not_found` like an id that names nothing; a file the user can see but did not upload is `forbidden`.
+	 */
+	private async ownFile(userId: string, fileId: string): Promise<FileRef> {
+		const file = await filesRepo.findById(this.deps.db, fileId);
+		if (file && file.owner_id === userId) return toFileRef(file);
+		if (file && (await filesRepo.canRead(this.deps.db, file, userId))) {
+			throw new AppError('forbidden', `file "${fileId}" is not yours: only the person who uploaded it can send it to a chat`);
+		}
+		throw new AppError('not_found', `file "${fileId}" not found: no finished upload of yours has this id`);
 	}
 
 	private async assertMayWriteTo(userId: string, memberIds: string[]): Promise<void> {
@@ -208,7 +226,8 @@ export class MessagesService {
 			if (!isUniqueViolation(error)) throw error;
 			const first = await repo.findByClientId(db, userId, input.clientId);
 			if (!first) throw error;
-			return input.file ? toMessage(first, new Map([[input.file.id, input.file]])) : this.resent(first, input.threadId);
+			const files = input.file ? new Map([[input.file.id, input.file]]) : undefined;
+			return input.kind === 'file' && input.clientId === input.file?.id ? toMessage(first, files) : this.resent(first, input.threadId, files);
 		}
 		const message = toMessage(stored.row, input.file ? new Map([[input.file.id, input.file]]) : undefined);
 		// One emit to every member's room (through the adapter in a cluster), not one per member.
@@ -246,11 +265,11 @@ export class MessagesService {
 		return { reply_seq: row.seq, reply_sender_id: row.sender_id, reply_snippet: snippetOf(said) };
 	}
 
-	private resent(first: repo.MessageRow, threadId: string): Message {
+	private resent(first: repo.MessageRow, threadId: string, files?: ReadonlyMap<string, FileRef>): Message {
 		if (first.thread_id !== threadId) {
 			throw new AppError('conflict', `clientId "${first.client_id}" was already used for message "${first.id}" in another thread; make a new one per message`);
 		}
-		return toMessage(first);
+		return toMessage(first, files);
 	}
 
 	private async raise(userId: string, threadId: string, seq: number, read: boolean): Promise<void> {

@@ -204,6 +204,17 @@ export class ChatClient {
 		this.#sender.send(threadId, text, this.actions.takeReply(threadId)?.seq);
 	}
 
+	/**
+	 * Sends a finished file of the user's to a thread as a file message (docs/PROTOCOL.md, "Sending a
+	 * file you have"). Pass the same `clientId` when retrying after a lost answer: it is stored once.
+	 * Rejects with the server's error (RequestError) or NotConnectedError.
+	 */
+	async sendFile(threadId: string, fileId: string, clientId: string): Promise<Message> {
+		const { message } = await this.#conn.request('messages:send', { threadId, clientId, fileId });
+		await this.#onMessage(message);
+		return message;
+	}
+
 	retry(clientId: string): void {
 		this.#sender.retry(clientId);
 	}

@@ -283,21 +283,31 @@ export const messagesListRequest = z
 		path: ['afterSeq']
 	});
 
-export const messagesSendRequest = z.strictObject({
-	threadId: idOf('threadId'),
-	clientId: z
-		.string({ message: 'clientId must be a string' })
-		.min(1, { message: 'clientId must not be empty' })
-		.max(CHAT_LIMITS.clientIdMax, { message: `clientId is at most ${CHAT_LIMITS.clientIdMax} characters` })
-		.regex(/^[A-Za-z0-9_-]+$/, { message: 'clientId is letters, digits, dash and underscore (a UUID)' }),
-	text: messageTextSchema,
-	/** Extension (message actions): the seq of the message of this thread that this one replies to. */
-	replyToSeq: z
-		.int({ message: 'replyToSeq must be a whole number' })
-		.min(1, { message: 'replyToSeq is at least 1' })
-		.max(CHAT_LIMITS.seqMax, { message: `replyToSeq is at most ${CHAT_LIMITS.seqMax}` })
-		.optional()
-});
+export const messagesSendRequest = z
+	.strictObject({
+		threadId: idOf('threadId'),
+		clientId: z
+			.string({ message: 'clientId must be a string' })
+			.min(1, { message: 'clientId must not be empty' })
+			.max(CHAT_LIMITS.clientIdMax, { message: `clientId is at most ${CHAT_LIMITS.clientIdMax} characters` })
+			.regex(/^[A-Za-z0-9_-]+$/, { message: 'clientId is letters, digits, dash and underscore (a UUID)' }),
+		text: messageTextSchema.optional(),
+		/**
+		 * Extension (files): instead of `text`, a finished file of the sender's to send as a file message
+		 * (docs/PROTOCOL.md, "Sending a file you have").
+		 */
+		fileId: idOf('fileId').optional(),
+		/** Extension (message actions): the seq of the message of this thread that this one replies to. */
+		replyToSeq: z
+			.int({ message: 'replyToSeq must be a whole number' })
+			.min(1, { message: 'replyToSeq is at least 1' })
+			.max(CHAT_LIMITS.seqMax, { message: `replyToSeq is at most ${CHAT_LIMITS.seqMax}` })
+			.optional()
+	})
+	.refine((r) => (r.text === undefined) !== (r.fileId === undefined), {
+		message: 'give text or fileId, exactly one of them',
+		path: ['text']
+	});
 
 export const messagesReceiptRequest = z.strictObject({
 	threadId: idOf('threadId'),

@@ -66,6 +66,18 @@ export interface FileInfo {
 	height?: number;
 	thumbnail: boolean;
 	createdAt: string;
+	/**
+	 * Extension: your own files only (absent on received ones): the chats it was sent to (a message of
+	 * it there, not deleted), in the order it was first sent to each; [] when none.
+	 */
+	sentTo?: FileChat[];
+}
+
+/** A chat a file was sent to, named as the viewer sees it: a group's title, a private chat's other person. */
+export interface FileChat {
+	threadId: string;
+	kind: 'private' | 'group';
+	name: string;
 }
 
 export interface FilesListResponse {
