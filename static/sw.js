@@ -5,13 +5,10 @@
 // functions in `parleySw`, which src/lib/notify/sw.spec.ts loads on its own (no listeners are added
 // outside a service worker) and the browser test calls inside the worker.
 
+// Which page a tab shows is not known here: a tab's URL, as a worker sees it, is the one it loaded, not
+// where the app has moved since (history.pushState), so a tab opened at /login shows /login while
+// in the chat. Every Parley tab counts alike: the root layout opens a clicked thread in any of them.
 const parleySw = {
-	/** The chat app's pages (`/app` and below): they make their own tone, badge and notifications. */
-	isAppUrl(url) {
-		const path = new URL(url).pathname;
-		return path === '/app' || path.startsWith('/app/');
-	},
-
 	/**
 	 * The notification for a push's body: the JSON `{threadId, title, body}` the server sends, or any
 	 * other text as the body. One per thread (tag `thread:<id>`): a newer push replaces the older, as
@@ -37,26 +34,25 @@ const parleySw = {
 	},
 
 	/**
-	 * True when a chat page is visible: it tells the user itself (tone, unread count), as it would
-	 * had the push come a moment earlier, while the server still saw it visible. Browsers allow a push
-	 * without a notification while a page of the site is visible.
+	 * True when a Parley page is visible: it tells the user itself (tone, unread count), as it would
+	 * had the push come a moment earlier, while the server still saw it visible. Chromium allows a push
+	 * without a notification while the site is in the active tab.
 	 */
 	skipFor(windows) {
-		return windows.some((w) => w.visibilityState === 'visible' && parleySw.isAppUrl(w.url));
+		return windows.some((w) => w.visibilityState === 'visible');
 	},
 
 	/**
-	 * Where a click on a notification goes: a chat page (the focused one, else a visible one, else
-	 * any), which moves to the thread itself (src/lib/notify/push.ts), or a new window at the thread.
+	 * Where a click on a notification goes: a Parley tab (the focused one, else a visible one, else
+	 * any), which moves to the thread itself (src/routes/+layout.svelte), or a new window at the thread.
 	 */
 	clickTarget(windows, threadId) {
-		const app = windows.filter((w) => parleySw.isAppUrl(w.url));
-		const page = app.find((w) => w.focused) ?? app.find((w) => w.visibilityState === 'visible') ?? app[0];
+		const page = windows.find((w) => w.focused) ?? windows.find((w) => w.visibilityState === 'visible') ?? windows[0];
 		if (page) return { window: page };
 		return { open: threadId ? `/app/t/${encodeURIComponent(threadId)}` : '/app' };
 	},
 
-	/** Shows the push's notification unless a chat page is visible. Resolves to whether it showed one. */
+	/** Shows the push's notification unless a Parley page is visible. Resolves to whether it showed one. */
 	async onPush(text) {
 		const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
 		if (parleySw.skipFor(windows)) return false;
@@ -65,7 +61,7 @@ const parleySw = {
 		return true;
 	},
 
-	/** Takes the user to a thread: tells a chat page to open it, then focuses that page; or opens one. */
+	/** Takes the user to a thread: tells a Parley tab to open it, then focuses that tab; or opens one. */
 	async openThread(threadId) {
 		const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
 		const target = parleySw.clickTarget(windows, threadId);
