@@ -1,4 +1,4 @@
-import { snippetOf, type Message } from '$lib/protocol';
+import { snippetOf, type Message, type MessageEdit } from '$lib/protocol';
 import type { ChatConnection } from './connection';
 
 /** A reply being written: the quoted message, shown above the composer until sent or cancelled. */
@@ -74,6 +74,11 @@ export class MessageActionsClient {
 		const mine = message.reactions?.some((r) => r.emoji === emoji && r.userIds.includes(me)) ?? false;
 		const answer = await this.#conn.request('messages:react', { threadId: message.threadId, seq: message.seq, emoji, ...(mine ? { remove: true } : {}) });
 		this.#applied(answer.message);
+	}
+
+	/** The earlier texts of one of the user's own messages, oldest first (`messages:edits`, the sender only). */
+	async edits(threadId: string, seq: number): Promise<MessageEdit[]> {
+		return (await this.#conn.request('messages:edits', { threadId, seq })).edits;
 	}
 
 	jumpTo(threadId: string, seq: number): void {
