@@ -162,6 +162,35 @@ export function signUp(cluster: TestCluster): Promise<LoginResponse & { password
 	return cluster.gateway.signUp();
 }
 
+/** Signs up and connects a device; the gateway picks its node. */
+export async function user(cluster: TestCluster): Promise<Device> {
+	const device = new Device(cluster, await signUp(cluster));
+	await device.start();
+	return device;
+}
+
+/** Another device of the same user (a new session), on whatever node the balancer picks. */
+export async function otherDevice(cluster: TestCluster, of: Device): Promise<Device> {
+	const login = await cluster.gateway.request('POST', '/api/auth/login', { body: { login: (of.login as any).user.username, password: (of.login as any).password } });
+	if (login.status !== 200) throw new Error(`login of ${of.name}: ${login.status} ${JSON.stringify(login.body)}`);
+	const device = new Device(cluster, login.body, `${of.name}'`);
+	await device.start();
+	return device;
+}
+
+/** Two users whose devices are on different nodes. */
+export async function apart(cluster: TestCluster): Promise<[Device, Device]> {
+	const a = await user(cluster);
+	// The earlier tests' devices weigh on the nodes (a stopped one counts until its node's next beat), so
+	// the least-loaded node can be a's for several sign-ups in a row.
+	for (let i = 0; i < 15; i++) {
+		const b = await user(cluster);
+		if (b.node !== a.node) return [a, b];
+		b.stop();
+	}
+	throw new Error('the balancer kept putting users on one node');
+}
+
 type EventName = keyof ServerToClientEvents;
 
 /**
