@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagesChangesResponse, MessagesListResponse, Thread } from '../../src/lib/protocol/index.js';
-import { apart, Device, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { apart, Device } from '../helpers/cluster-device.js';
 
 // docs/PROTOCOL.md, "Message actions", across chat nodes: an edit, a reaction, a reply and a delete
 // made on one node reach the other member's device on another node live (message:changed through the

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagesListResponse, Thread } from '../../src/lib/protocol/index.js';
-import { Device, startCluster, until, user, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { Device, user } from '../helpers/cluster-device.js';
 
 // docs/PROTOCOL.md, "Groups": membership and delivery agree under races on every node. A group whose
 // members are spread over three chat nodes (Redis adapter between them); senders on several nodes

@@ -1,7 +1,8 @@
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Thread } from '../../src/lib/protocol/index.js';
-import { apart, Device, otherDevice, until, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { until, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { apart, Device, otherDevice } from '../helpers/cluster-device.js';
 import { checkVapid, LoopbackPushService } from '../helpers/push.js';
 
 // Web Push in a cluster: the decision reads presence and page visibility across nodes (the sender's

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Thread } from '../../src/lib/protocol/index.js';
-import { apart, Device, otherDevice, startCluster, until, user, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { apart, Device, otherDevice, user } from '../helpers/cluster-device.js';
 
 // The cluster of the cluster issue, for real: a gateway (this process, ROLES=gateway, no sockets of its
 // own) and three chat nodes as child processes, on Redis and PostgreSQL, and once on MariaDB. Users on
