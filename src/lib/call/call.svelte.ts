@@ -205,11 +205,11 @@ export class CallClient {
 			this.#finish(reason, summary);
 		});
 		socket.on('media:newProducer', ({ callId, producer }) => {
-			if (this.call?.callId === callId) this.media.newProducer(producer);
+			if (this.call?.callId === callId) this.media.remote.newProducer(producer);
 		});
-		socket.on('media:producerClosed', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerClosed(producerId));
-		socket.on('media:producerPaused', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerPaused(producerId, true));
-		socket.on('media:producerResumed', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerPaused(producerId, false));
+		socket.on('media:producerClosed', ({ callId, producerId }) => this.call?.callId === callId && this.media.remote.producerClosed(producerId));
+		socket.on('media:producerPaused', ({ callId, producerId }) => this.call?.callId === callId && this.media.remote.producerPaused(producerId, true));
+		socket.on('media:producerResumed', ({ callId, producerId }) => this.call?.callId === callId && this.media.remote.producerPaused(producerId, false));
 		socket.on('media:activeSpeaker', ({ callId, userId }) => {
 			if (this.call?.callId === callId) this.activeSpeaker = userId;
 		});
@@ -236,7 +236,7 @@ export class CallClient {
 		const call = this.call;
 		if (!call) return;
 		await this.#openTransport();
-		await this.media.consumeExisting(call.callId);
+		await this.media.remote.consumeExisting(call.callId);
 		if (this.phase === 'connecting') this.phase = 'active';
 	}
 
