@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SmtpCatcher } from '../../tests/helpers/smtp.js';
 import { spawnNode } from './children.js';
-import { freePort, waitForHealth } from './parley-process.js';
+import { freePort, parleyEnv, waitForHealth } from './parley-process.js';
 
 export interface Account {
 	username: string;
@@ -27,8 +27,6 @@ export interface BuiltParley {
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const BUILT_SERVER = path.join(process.env.PARLEY_BUILD_DIR ?? path.join(ROOT, 'build'), 'server.js');
-/** Settings the server reads; not inherited from the benchmark's environment. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'REDIS_PREFIX', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
 
 export async function startBuiltParley(): Promise<BuiltParley> {
 	if (!fs.existsSync(BUILT_SERVER)) throw new Error(`no ${BUILT_SERVER}: run \`npm run build\` first`);
@@ -36,19 +34,7 @@ export async function startBuiltParley(): Promise<BuiltParley> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-calls-'));
 	const port = await freePort();
 	const baseUrl = `http://127.0.0.1:${port}`;
-	const env: NodeJS.ProcessEnv = { ...process.env };
-	for (const name of PARLEY_ENV) delete env[name];
-	Object.assign(env, {
-		PORT: String(port),
-		HOST: '127.0.0.1',
-		PUBLIC_URL: baseUrl,
-		DATA_DIR: dataDir,
-		DATABASE_URL: `sqlite:${path.join(dataDir, 'parley.db')}`,
-		SMTP_URL: smtp.url,
-		LOG_LEVEL: 'warn',
-		NODE_ID: 'bench-calls',
-		CODES_PER_IP: '1000'
-	});
+	const env = parleyEnv({ port, dataDir, settings: { SMTP_URL: smtp.url, NODE_ID: 'bench-calls', CODES_PER_IP: '1000' } });
 	const child = spawnNode({ script: BUILT_SERVER, tsx: false, env, cwd: dataDir });
 	const cleanUp = async () => {
 		await child.stop(10_000);

@@ -56,7 +56,26 @@ export interface StartParleyProcessOptions {
 }
 
 /** Settings the server reads; not inherited from the benchmark's environment. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'REDIS_PREFIX', 'ROLES', 'SESSION_DAYS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'CORS_ORIGINS', 'DRAIN_TIMEOUT_MS'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'REDIS_PREFIX', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'CORS_ORIGINS', 'DRAIN_TIMEOUT_MS'];
+
+/**
+ * The environment of a benchmark's server: this process's, less the settings the server reads
+ * (PARLEY_ENV), then the server on 127.0.0.1:`port` (PUBLIC_URL to match), `dataDir` as DATA_DIR with
+ * its SQLite database in it, LOG_LEVEL warn, and last `settings`, which override any of these.
+ */
+export function parleyEnv(options: { port: number; dataDir: string; settings?: Record<string, string> }): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = { ...process.env };
+	for (const name of PARLEY_ENV) delete env[name];
+	return Object.assign(env, {
+		PORT: String(options.port),
+		HOST: '127.0.0.1',
+		PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+		DATA_DIR: options.dataDir,
+		DATABASE_URL: `sqlite:${path.join(options.dataDir, 'parley.db')}`,
+		LOG_LEVEL: 'warn',
+		...options.settings
+	});
+}
 
 /** A port the OS just handed out and released. */
 export async function freePort(): Promise<number> {
@@ -88,19 +107,16 @@ export async function waitForHealth(url: string, child: NodeChild, timeoutMs: nu
 export async function startParleyProcess(options: StartParleyProcessOptions): Promise<ParleyProcess> {
 	const port = await freePort();
 	const baseUrl = `http://127.0.0.1:${port}`;
-	const env: NodeJS.ProcessEnv = { ...process.env };
-	for (const name of PARLEY_ENV) delete env[name];
-	Object.assign(env, {
-		PORT: String(port),
-		HOST: '127.0.0.1',
-		PUBLIC_URL: baseUrl,
-		DATA_DIR: options.dataDir,
-		DATABASE_URL: options.databaseUrl ?? `sqlite:${path.join(options.dataDir, 'parley.db')}`,
-		ROLES: options.roles ?? 'gateway,chat',
-		NODE_ID: 'bench',
-		LOG_LEVEL: 'warn',
-		DRAIN_TIMEOUT_MS: '1000',
-		...options.env
+	const env = parleyEnv({
+		port,
+		dataDir: options.dataDir,
+		settings: {
+			...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
+			ROLES: options.roles ?? 'gateway,chat',
+			NODE_ID: 'bench',
+			DRAIN_TIMEOUT_MS: '1000',
+			...options.env
+		}
 	});
 	const script = options.run === 'tsx' ? path.join(import.meta.dirname, 'parley-entry.ts') : await bundleParley(fs.mkdtempSync(path.join(options.dataDir, 'server-')));
 	const child = spawnNode({ script, execArgv: ['--expose-gc'], tsx: options.run === 'tsx', env, cwd: options.dataDir });

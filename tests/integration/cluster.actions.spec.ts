@@ -1,27 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagesChangesResponse, MessagesListResponse, Thread } from '../../src/lib/protocol/index.js';
-import { Device, signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { apart, Device } from '../helpers/cluster-device.js';
 
 // docs/PROTOCOL.md, "Message actions", across chat nodes: an edit, a reaction, a reply and a delete
 // made on one node reach the other member's device on another node live (message:changed through the
 // Redis adapter), and a device that was offline catches up from the change feed on whichever node.
-
-async function user(cluster: TestCluster): Promise<Device> {
-	const device = new Device(cluster, await signUp(cluster));
-	await device.start();
-	return device;
-}
-
-/** Two users whose devices are on different nodes (as cluster.spec's `apart`). */
-async function apart(cluster: TestCluster): Promise<[Device, Device]> {
-	const a = await user(cluster);
-	for (let i = 0; i < 15; i++) {
-		const b = await user(cluster);
-		if (b.node !== a.node) return [a, b];
-		b.stop();
-	}
-	throw new Error('the balancer kept putting users on one node');
-}
 
 async function must<T extends object>(device: Device, event: string, payload: unknown): Promise<T> {
 	const ack = await device.request<T>(event, payload);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOT_REACHABLE, type Thread } from '../../src/lib/protocol/index.js';
-import { Device, signUp, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { signUp, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { Device } from '../helpers/cluster-device.js';
 
 // docs/PROTOCOL.md "Unfriend and block": a block is in the database, so it holds on every chat node at once.
 describe('blocks across two chat nodes on postgres', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CallInfo, ConsumerInfo, Message, ProducerInfo, Thread, ThreadsListResponse, TransportInfo } from '../../src/lib/protocol/index.js';
-import { Device, signUp, until, startCluster, type ChatChild, type TestCluster } from '../helpers/cluster.js';
+import { signUp, until, startCluster, type ChatChild, type TestCluster } from '../helpers/cluster.js';
+import { Device } from '../helpers/cluster-device.js';
 import { describeWithWorker, FAKE_DTLS, fakeRtpParameters } from '../helpers/media.js';
 
 // docs/PROTOCOL.md, "Calls across nodes": chat nodes pass every call request to the media node that

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Thread } from '../../src/lib/protocol/index.js';
 import type { ClientSocket } from '../helpers/parley.js';
-import { Device, signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { Device } from '../helpers/cluster-device.js';
 
 // kill -9 of a chat node in the middle of a stream of sends. The devices behave as the web client
 // does: a fresh ticket from the gateway on every reconnect (it names a live node), a resend of the

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Thread } from '../../src/lib/protocol/index.js';
-import { Device, signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { Device } from '../helpers/cluster-device.js';
 
 // SIGTERM of a chat node under traffic: it marks itself draining (never handed out again), refuses new
 // sockets, tells its clients `server:draining`, answers what they have in flight, waits for them to

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, MessagesListResponse, Thread } from '../../src/lib/protocol/index.js';
-import { Device, signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { Device, user } from '../helpers/cluster-device.js';
 
 // docs/PROTOCOL.md, "Groups": membership and delivery agree under races on every node. A group whose
 // members are spread over three chat nodes (Redis adapter between them); senders on several nodes
 // keep sending while the owner removes people one after another. A removed person's device, on
 // whatever node, gets exactly the messages below their removal's seq.
-
-async function user(cluster: TestCluster): Promise<Device> {
-	const device = new Device(cluster, await signUp(cluster));
-	await device.start();
-	return device;
-}
 
 /** Friends without waiting for events: each asks the other, and the second ask accepts the first. */
 async function befriend(a: Device, b: Device): Promise<void> {

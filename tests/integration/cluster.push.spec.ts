@@ -1,25 +1,12 @@
 import webpush from 'web-push';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Thread } from '../../src/lib/protocol/index.js';
-import { Device, signUp, until, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { until, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { apart, Device, otherDevice } from '../helpers/cluster-device.js';
 import { checkVapid, LoopbackPushService } from '../helpers/push.js';
 
 // Web Push in a cluster: the decision reads presence and page visibility across nodes (the sender's
 // node decides; the recipient's sockets are elsewhere), and every node signs with the same VAPID keys.
-
-async function user(cluster: TestCluster): Promise<Device> {
-	const device = new Device(cluster, await signUp(cluster));
-	await device.start();
-	return device;
-}
-
-async function otherDevice(cluster: TestCluster, of: Device): Promise<Device> {
-	const login = await cluster.gateway.request('POST', '/api/auth/login', { body: { login: (of.login as any).user.username, password: (of.login as any).password } });
-	expect(login.status).toBe(200);
-	const device = new Device(cluster, login.body, `${of.name}'`);
-	await device.start();
-	return device;
-}
 
 async function ok(device: Device, event: string, payload: unknown): Promise<any> {
 	const ack = await device.request(event, payload);
@@ -47,12 +34,7 @@ describe('web push across two chat nodes on postgres', () => {
 	});
 
 	it('pushes only when none of the recipient’s pages, on any node, is connected and visible', async () => {
-		const a = track(await user(cluster));
-		let b = track(await user(cluster));
-		for (let i = 0; i < 15 && b.node === a.node; i++) {
-			b.stop();
-			b = track(await user(cluster));
-		}
+		const [a, b] = track(await apart(cluster));
 		expect(b.node).not.toBe(a.node);
 		const req = await ok(a, 'friends:request', { userId: b.login.user.id });
 		const { thread } = (await ok(b, 'friends:respond', { requestId: req.request.id, accept: true })) as { thread: Thread };

@@ -1,40 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message, Thread } from '../../src/lib/protocol/index.js';
-import { Device, signUp, startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
+import { apart, Device, otherDevice, user } from '../helpers/cluster-device.js';
 
 // The cluster of the cluster issue, for real: a gateway (this process, ROLES=gateway, no sockets of its
 // own) and three chat nodes as child processes, on Redis and PostgreSQL, and once on MariaDB. Users on
 // different nodes see each other as if on one: every server-to-client event crosses nodes through the
 // Redis adapter (or, from the gateway, the Redis emitter).
-
-/** Signs up and connects a device; the gateway picks its node. */
-async function user(cluster: TestCluster): Promise<Device> {
-	const device = new Device(cluster, await signUp(cluster));
-	await device.start();
-	return device;
-}
-
-/** Another device of the same user (a new session), on whatever node the balancer picks. */
-async function otherDevice(cluster: TestCluster, of: Device): Promise<Device> {
-	const login = await cluster.gateway.request('POST', '/api/auth/login', { body: { login: (of.login as any).user.username, password: (of.login as any).password } });
-	expect(login.status).toBe(200);
-	const device = new Device(cluster, login.body, `${of.name}'`);
-	await device.start();
-	return device;
-}
-
-/** Two users whose devices are on different nodes. */
-async function apart(cluster: TestCluster): Promise<[Device, Device]> {
-	const a = await user(cluster);
-	// The earlier tests' devices weigh on the nodes (a stopped one counts until its node's next beat), so
-	// the least-loaded node can be a's for several sign-ups in a row.
-	for (let i = 0; i < 15; i++) {
-		const b = await user(cluster);
-		if (b.node !== a.node) return [a, b];
-		b.stop();
-	}
-	throw new Error('the balancer kept putting users on one node');
-}
 
 function eventsOf(device: Device, event: string, match: (p: any) => boolean = () => true) {
 	return device.events.filter((e) => e.event === event && match(e.payload));

@@ -4,7 +4,7 @@ import type { CallEndReason, CallInfo, CallSummary, IceServer, Thread, UserCard 
 import { DeviceError } from './devices';
 import { ENDED_SHOWN_MS, ENDED_TEXT, exposeTestHook, FAILED_REASONS, FAILED_SHOWN_MS, type EndedReason } from './ended';
 import { CallMedia } from './media.svelte';
-import { startTone } from './ringtone';
+import { Ringing } from './ringtone';
 import { RunningCalls } from './running.svelte';
 
 export type CallPhase = 'idle' | 'outgoing' | 'incoming' | 'connecting' | 'active' | 'ended';
@@ -46,10 +46,9 @@ export class CallClient {
 	#iceServers: IceServer[] = [];
 	#ringTimeoutMs = 45_000;
 	#socket: ChatSocket | null = null;
-	#stopTone: (() => void) | null = null;
+	readonly #ringing = new Ringing();
 	#ticker: ReturnType<typeof setInterval> | null = null;
 	#endedTimer: ReturnType<typeof setTimeout> | null = null;
-	#ringTimer: ReturnType<typeof setTimeout> | null = null;
 	#unsubscribe: () => void;
 
 	constructor(chat: ChatClient) {
@@ -87,7 +86,7 @@ export class CallClient {
 			const { call } = await this.#chat.request('call:invite', { threadId, video });
 			this.call = call;
 			if (call.state === 'ended') return this.#finish(call.endReason ?? 'error');
-			this.#tone('ringback');
+			this.#ringing.start('ringback');
 			// The caller sets up its media while it rings, so the call starts at once when answered.
 			await this.#openTransport();
 			await this.media.produceLocal();
@@ -121,7 +120,7 @@ export class CallClient {
 	}
 
 	async #enter(video: boolean, enter: () => Promise<CallInfo>): Promise<void> {
-		this.#stopRinging();
+		this.#ringing.stop();
 		this.phase = 'connecting';
 		try {
 			await this.media.openLocal(video);
@@ -179,14 +178,13 @@ export class CallClient {
 			this.call = call;
 			this.peer = caller;
 			this.phase = 'incoming';
-			this.#tone('ring');
-			// A group call rings until it is joined or dismissed; this stops it ringing forever.
-			if (call.group) this.#ringTimer = setTimeout(() => this.phase === 'incoming' && this.#reset(), this.#ringTimeoutMs);
+			// A group call rings until it is joined or dismissed; giving up stops it ringing forever.
+			this.#ringing.start('ring', call.group ? { ms: this.#ringTimeoutMs, then: () => this.phase === 'incoming' && this.#reset() } : undefined);
 		});
 		socket.on('call:accepted', ({ call }) => {
 			if (this.call?.callId !== call.callId || this.phase !== 'outgoing') return;
 			this.call = call;
-			this.#stopRinging();
+			this.#ringing.stop();
 			this.phase = 'connecting';
 			this.#startTicker();
 			void this.#consumeExisting().catch((error) => this.#fail(error));
@@ -205,11 +203,11 @@ export class CallClient {
 			this.#finish(reason, summary);
 		});
 		socket.on('media:newProducer', ({ callId, producer }) => {
-			if (this.call?.callId === callId) this.media.newProducer(producer);
+			if (this.call?.callId === callId) this.media.remote.newProducer(producer);
 		});
-		socket.on('media:producerClosed', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerClosed(producerId));
-		socket.on('media:producerPaused', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerPaused(producerId, true));
-		socket.on('media:producerResumed', ({ callId, producerId }) => this.call?.callId === callId && this.media.producerPaused(producerId, false));
+		socket.on('media:producerClosed', ({ callId, producerId }) => this.call?.callId === callId && this.media.remote.producerClosed(producerId));
+		socket.on('media:producerPaused', ({ callId, producerId }) => this.call?.callId === callId && this.media.remote.producerPaused(producerId, true));
+		socket.on('media:producerResumed', ({ callId, producerId }) => this.call?.callId === callId && this.media.remote.producerPaused(producerId, false));
 		socket.on('media:activeSpeaker', ({ callId, userId }) => {
 			if (this.call?.callId === callId) this.activeSpeaker = userId;
 		});
@@ -236,7 +234,7 @@ export class CallClient {
 		const call = this.call;
 		if (!call) return;
 		await this.#openTransport();
-		await this.media.consumeExisting(call.callId);
+		await this.media.remote.consumeExisting(call.callId);
 		if (this.phase === 'connecting') this.phase = 'active';
 	}
 
@@ -265,18 +263,6 @@ export class CallClient {
 		return this.phase === 'ended' || this.phase === 'idle';
 	}
 
-	#tone(kind: 'ring' | 'ringback'): void {
-		this.#stopRinging();
-		this.#stopTone = startTone(kind);
-	}
-
-	#stopRinging(): void {
-		this.#stopTone?.();
-		this.#stopTone = null;
-		if (this.#ringTimer) clearTimeout(this.#ringTimer);
-		this.#ringTimer = null;
-	}
-
 	#startTicker(): void {
 		this.now = Date.now();
 		this.#ticker ??= setInterval(() => (this.now = Date.now()), 1000);
@@ -284,7 +270,7 @@ export class CallClient {
 
 	/** Releases the media (tracks, transports, sound, timers); keeps what the ended view shows. */
 	#cleanup(): void {
-		this.#stopRinging();
+		this.#ringing.stop();
 		if (this.#ticker) clearInterval(this.#ticker);
 		this.#ticker = null;
 		this.media.close();
@@ -294,7 +280,7 @@ export class CallClient {
 	#reset(): void {
 		if (this.#endedTimer) clearTimeout(this.#endedTimer);
 		this.#endedTimer = null;
-		this.#stopRinging();
+		this.#ringing.stop();
 		this.phase = 'idle';
 		this.call = null;
 		this.peer = null;

@@ -1,20 +1,20 @@
-import type { IceServer, ProducerInfo } from '$lib/protocol';
+import type { IceServer } from '$lib/protocol';
 import { DeviceError, getLocalMedia, getScreen, listDevices, stopStream, type DeviceList } from './devices';
-import { peopleOf, type RemotePeer } from './remote';
+import type { RemotePeer } from './remote';
+import { RemoteMedia } from './remote-media.svelte';
 import { CallTransport, type CallStats, type Request } from './transport';
-import { ConsumerWants, type Want } from './wants';
+import type { Want } from './wants';
 
 /**
  * The media side of one call, as runes: your microphone, camera and screen (mute, camera off, share,
  * device choice), the call's `CallTransport` (mediasoup-client), and what comes from the others, per
- * person. In a group call the camera goes out in 3 simulcast layers and the screen as a video of its
- * own; each tile asks for the layer it needs and pauses what is off screen (`want`).
+ * person (`remote`, a `RemoteMedia`). In a group call the camera goes out in 3 simulcast layers and the
+ * screen as a video of its own; each tile asks for the layer it needs and pauses what is off screen (`want`).
  */
 export class CallMedia {
 	localStream = $state.raw<MediaStream | null>(null);
 	/** The screen being shared from here (a group call shows it as a tile of its own). */
 	screenTrack = $state.raw<MediaStreamTrack | null>(null);
-	remotes = $state.raw<RemotePeer[]>([]);
 	micMuted = $state(false);
 	cameraOff = $state(false);
 	sharingScreen = $state(false);
@@ -37,16 +37,13 @@ export class CallMedia {
 	#opening: Promise<void> | null = null;
 	#cameraTrack: MediaStreamTrack | null = null;
 	#group = false;
-	/** Producers announced before we could consume them (transport not ready, call not answered). */
-	#pending: ProducerInfo[] = [];
-	#live = false;
-	#paused = new Map<string, boolean>();
-	readonly #wants: ConsumerWants;
+	/** What the others send: consumed, per person, paused or not, wanted by the tiles. */
+	readonly remote: RemoteMedia;
 
 	constructor(request: Request, warn: (message: string) => void) {
 		this.#request = request;
 		this.#warn = warn;
-		this.#wants = new ConsumerWants(request);
+		this.remote = new RemoteMedia({ request, warn, transport: () => this.#transport, group: () => this.#group });
 	}
 
 	get transport(): CallTransport | null {
@@ -102,79 +99,23 @@ export class CallMedia {
 		if (this.#group && this.screenTrack && !transport.producers.has('screen')) await transport.produce(this.screenTrack, 'screen');
 	}
 
-	// ---- remote ----------------------------------------------------------------------------------
+	// ---- remote (RemoteMedia) --------------------------------------------------------------------
 
-	/** The call is answered (or joined): consume what is there and what comes from now on. */
-	async consumeExisting(callId: string): Promise<void> {
-		if (!this.#transport) return;
-		this.#live = true;
-		const { producers } = await this.#request('media:producers', { callId });
-		for (const p of [...producers, ...this.#pending.splice(0)]) await this.#consume(p);
+	get remotes(): RemotePeer[] {
+		return this.remote.remotes;
 	}
 
-	newProducer(producer: ProducerInfo): void {
-		if (!this.#transport || !this.#live) this.#pending.push(producer);
-		else void this.#consume(producer).catch((e) => this.#warn(e instanceof Error ? e.message : String(e)));
-	}
-
-	producerClosed(producerId: string): void {
-		this.#pending = this.#pending.filter((p) => p.producerId !== producerId);
-		for (const c of this.#transport?.consumers.values() ?? []) if (c.info.producerId === producerId) this.#wants.delete(c.consumer.id);
-		this.#transport?.dropProducer(producerId);
-		this.#paused.delete(producerId);
-		this.#show();
-	}
-
-	producerPaused(producerId: string, paused: boolean): void {
-		this.#paused.set(producerId, paused);
-		this.#show();
-	}
-
-	async #consume(producer: ProducerInfo): Promise<void> {
-		this.#paused.set(producer.producerId, producer.paused);
-		await this.#consumeTries(producer, 3);
-	}
-
-	/** A consume that fails (a request lost while a node is busy) is tried again while its producer is still there. */
-	async #consumeTries(producer: ProducerInfo, tries: number): Promise<void> {
-		const transport = this.#transport;
-		try {
-			if (await transport?.consume(producer)) this.#show();
-		} catch (error) {
-			const still = () => transport === this.#transport && this.#paused.has(producer.producerId);
-			if (tries <= 1 || !still()) throw error;
-			await new Promise((resolve) => setTimeout(resolve, 1000));
-			if (still()) await this.#consumeTries(producer, tries - 1);
-		}
-	}
-
-	#show(): void {
-		this.remotes = peopleOf([...(this.#transport?.consumers.values() ?? [])], this.#paused);
-	}
-
-	/**
-	 * What a tile needs of a video consumer: `visible` false pauses it on the server (nothing is sent),
-	 * `layer` picks the simulcast layer of a camera in a group call.
-	 */
+	/** What a tile needs of a video consumer (RemoteMedia.want). */
 	want(consumerId: string, want: { visible: boolean; layer?: number }): void {
-		const transport = this.#transport;
-		const entry = transport?.consumers.get(consumerId);
-		if (transport && entry) this.#wants.set(transport.callId, consumerId, want, this.#group && entry.info.source === 'camera');
+		this.remote.want(consumerId, want);
 	}
 
-	/** The transports' connection states and, per consumer, whose, what, and whether it is paused here or at its producer (tests and support). */
-	consumers(): { transports: Record<string, string> | null; consumers: { userId: string; kind: string; source: string; paused: boolean; producerPaused: boolean }[] } {
-		const consumers = [...(this.#transport?.consumers.values() ?? [])];
-		return {
-			transports: this.#transport?.states ?? null,
-			consumers: consumers.map((c) => ({ userId: c.userId, kind: c.info.kind, source: c.info.source, paused: c.consumer.paused, producerPaused: this.#paused.get(c.info.producerId) ?? false }))
-		};
+	consumers(): ReturnType<RemoteMedia['consumers']> {
+		return this.remote.consumers();
 	}
 
-	/** Per video consumer: whose, what its tile asked, what the server did (tests and support). */
 	wants(): { consumerId: string; userId: string; asked: Want; done: Want }[] {
-		const snapshot = this.#wants.snapshot();
-		return [...(this.#transport?.consumers.values() ?? [])].filter((c) => snapshot[c.consumer.id]).map((c) => ({ consumerId: c.consumer.id, userId: c.userId, ...snapshot[c.consumer.id] }));
+		return this.remote.wants();
 	}
 
 	// ---- controls --------------------------------------------------------------------------------
@@ -296,12 +237,8 @@ export class CallMedia {
 		this.screenTrack?.stop();
 		this.#cameraTrack = null;
 		this.screenTrack = null;
-		this.#pending = [];
-		this.#paused.clear();
-		this.#wants.clear();
-		this.#live = false;
+		this.remote.clear();
 		this.localStream = null;
-		this.remotes = [];
 		this.sharingScreen = false;
 	}
 

@@ -42,3 +42,23 @@ export function startTone(kind: 'ring' | 'ringback'): () => void {
 		void ctx.close();
 	};
 }
+
+/** A call's ringing: its tone and, for a group call, when it stops ringing unanswered. */
+export class Ringing {
+	#stopTone: (() => void) | null = null;
+	#timer: ReturnType<typeof setTimeout> | null = null;
+
+	/** Plays `kind` in place of what played; with `giveUp`, runs `giveUp.then` after `giveUp.ms` unless stopped first. */
+	start(kind: 'ring' | 'ringback', giveUp?: { ms: number; then: () => void }): void {
+		this.stop();
+		this.#stopTone = startTone(kind);
+		if (giveUp) this.#timer = setTimeout(giveUp.then, giveUp.ms);
+	}
+
+	stop(): void {
+		this.#stopTone?.();
+		this.#stopTone = null;
+		if (this.#timer) clearTimeout(this.#timer);
+		this.#timer = null;
+	}
+}
