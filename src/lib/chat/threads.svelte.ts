@@ -27,19 +27,24 @@ export class Threads {
 	readonly #conn: ChatConnection;
 	readonly #presence: Presence;
 	readonly #undelivered: (threadId: string, seq: number) => void;
+	readonly #blocked: (userId: string) => boolean;
+	/** Per group: its unread messages from people the user blocked, which `unread` leaves out. */
+	readonly #blockedUnread = new Map<string, number>();
 	#loadingPage: Promise<void> | null = null;
 
 	/**
 	 * @param options.me the signed-in user's id.
 	 * @param options.presence takes the peer's online state from each summary.
 	 * @param options.undelivered called with a thread whose newest seq this device has not reported delivered.
+	 * @param options.blocked whether the user blocked this person (default: nobody).
 	 */
-	constructor(options: { me: string; username?: string; conn: ChatConnection; presence: Presence; undelivered: (threadId: string, seq: number) => void }) {
+	constructor(options: { me: string; username?: string; conn: ChatConnection; presence: Presence; undelivered: (threadId: string, seq: number) => void; blocked?: (userId: string) => boolean }) {
 		this.#me = options.me;
 		this.#username = options.username ?? '';
 		this.#conn = options.conn;
 		this.#presence = options.presence;
 		this.#undelivered = options.undelivered;
+		this.#blocked = options.blocked ?? (() => false);
 	}
 
 	/** True while older threads exist beyond the loaded pages. */
@@ -139,7 +144,9 @@ export class Threads {
 				}
 			: t;
 		const merged = this.byId[t.id];
-		merged.unread = Math.max(0, merged.lastSeq - merged.readSeq);
+		// The server's count leaves out messages from people the user blocked: how many, to keep doing so.
+		if (!known || t.lastSeq >= known.lastSeq) this.#blockedUnread.set(t.id, Math.max(0, t.lastSeq - t.readSeq - t.unread));
+		merged.unread = this.#unreadOf(merged);
 		if (merged.unread === 0 && merged.mentions) merged.mentions = 0;
 		if (t.kind === 'group') {
 			for (const m of t.members) if (m.online !== undefined && m.id !== this.#me) this.#presence.online[m.id] = m.online;
@@ -154,8 +161,10 @@ export class Threads {
 	applyMessage(message: Message): void {
 		const thread = this.byId[message.threadId];
 		if (!thread) return;
-		// A new message naming the user (the server counts these above readSeq: `mentions`).
-		if (message.seq > thread.lastSeq && message.seq > thread.readSeq && this.#username && mentionsUser(thread, message, this.#me, this.#username)) {
+		const fromBlocked = this.#fromBlocked(thread, message);
+		if (fromBlocked) this.#blockedUnread.set(thread.id, (this.#blockedUnread.get(thread.id) ?? 0) + 1);
+		// A new message naming the user (the server counts these above readSeq: `mentions`; not from someone they blocked).
+		if (message.seq > thread.lastSeq && message.seq > thread.readSeq && !fromBlocked && this.#username && mentionsUser(thread, message, this.#me, this.#username)) {
 			thread.mentions = (thread.mentions ?? 0) + 1;
 		}
 		if (message.seq >= thread.lastSeq) {
@@ -167,7 +176,7 @@ export class Threads {
 			thread.readSeq = Math.max(thread.readSeq, message.seq);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
 		}
-		thread.unread = Math.max(0, thread.lastSeq - thread.readSeq);
+		thread.unread = this.#unreadOf(thread);
 		if (thread.unread === 0 && thread.mentions) thread.mentions = 0;
 	}
 
@@ -178,7 +187,7 @@ export class Threads {
 		if (e.userId === this.#me) {
 			thread.readSeq = Math.max(thread.readSeq, e.readSeq ?? 0);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, e.deliveredSeq ?? 0);
-			thread.unread = Math.max(0, thread.lastSeq - thread.readSeq);
+			thread.unread = this.#unreadOf(thread);
 			if (thread.unread === 0 && thread.mentions) thread.mentions = 0;
 		} else if (thread.kind === 'group') {
 			applyGroupStatus(thread, e, this.#me);
@@ -186,6 +195,29 @@ export class Threads {
 			thread.peerReadSeq = Math.max(thread.peerReadSeq, e.readSeq ?? 0);
 			thread.peerDeliveredSeq = Math.max(thread.peerDeliveredSeq, e.deliveredSeq ?? 0, thread.peerReadSeq);
 		}
+	}
+
+	/**
+	 * Unread: `lastSeq - readSeq`, less the group's unread messages from people the user blocked
+	 * (docs/PROTOCOL.md "Unfriend and block"), which go once everything is read.
+	 */
+	#unreadOf(thread: Thread): number {
+		if (thread.readSeq >= thread.lastSeq) this.#blockedUnread.delete(thread.id);
+		return Math.max(0, thread.lastSeq - thread.readSeq - (this.#blockedUnread.get(thread.id) ?? 0));
+	}
+
+	/** A new, unread person's message in a group from someone the user blocked. */
+	#fromBlocked(thread: Thread, message: Message): boolean {
+		return (
+			thread.kind === 'group' &&
+			message.seq > thread.lastSeq &&
+			message.seq > thread.readSeq &&
+			message.senderId !== this.#me &&
+			message.kind !== 'system' &&
+			message.kind !== 'call' &&
+			!message.deleted &&
+			this.#blocked(message.senderId)
+		);
 	}
 
 	/** `thread:removed`: the thread leaves the list; resolves to what it was. */
