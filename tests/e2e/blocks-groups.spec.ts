@@ -1,5 +1,9 @@
+import type { Page } from '@playwright/test';
 import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
+
+/** Tones the page played (src/lib/notify/tone.ts counts them on the root element). */
+const tones = (page: Page): Promise<number> => page.evaluate(() => Number(document.documentElement.dataset.tones ?? 0));
 
 // docs/PROTOCOL.md "Unfriend and block", in groups: Alice blocked Bob; in Carol's group with both of
 // them, Bob's messages are collapsed for Alice, not unread, and his list line hides his words.
@@ -20,12 +24,15 @@ test('in a group, messages from someone you blocked are collapsed, not counted, 
 	await sendAll(b, thread.id, [`hey @${alice.username}, secret from Bob`]);
 	await sendAll(c, thread.id, ['hello from Carol']);
 	await expect(row).toContainText('hello from Carol');
+	// Carol's message chimed; Bob's, before it, did not.
+	await expect.poll(() => tones(page)).toBe(1);
 	await sendAll(b, thread.id, ['Bob again']);
 	// His newest line is hidden in the list too, and only Carol's message counts.
 	await expect(row).toContainText('Message from someone you blocked');
 	await expect(row).not.toContainText('Bob again');
 	await expect(row.getByTestId('unread-badge')).toHaveText('2');
 	await expect(page).toHaveTitle(/^\(2\) /);
+	expect(await tones(page)).toBe(1);
 	// The same from the server's count, after a reload.
 	await page.reload();
 	await expect(row.getByTestId('unread-badge')).toHaveText('2');
