@@ -73,7 +73,7 @@ describe('blocks across two chat nodes on postgres', () => {
 			return got.thread!;
 		};
 		const before = (await unread()).unread;
-		expect((await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: `@${a.login.user.username} from the other node` })).ok).toBe(true);
+		expect((await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: `@${(a.login.user as { id: string; username: string }).username} from the other node` })).ok).toBe(true);
 		expect((await c.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: 'from c' })).ok).toBe(true);
 		const after = await unread();
 		expect(after.unread).toBe(before + 1);
