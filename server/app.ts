@@ -128,6 +128,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				loginIp: createLimiter({ redis, prefix, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginIpWindowSeconds, message: 'too many failed sign-ins from your address' }),
 				availabilityIp: createLimiter({ redis, prefix, name: 'availability-ip', points: limits.availabilityPerIpPerMinute, durationSeconds: 60, message: 'too many availability checks from your address' }),
 				availabilityIpDay: createLimiter({ redis, prefix, name: 'availability-ip-day', points: limits.availabilityPerIpPerDay, durationSeconds: 86_400, message: 'too many availability checks from your address today' }),
+				passwordCheckIp: createLimiter({ redis, prefix, name: 'password-check-ip', points: limits.passwordCheckPerIpPerMinute, durationSeconds: 60, message: 'too many password checks from your address' }),
+				passwordCheckIpDay: createLimiter({ redis, prefix, name: 'password-check-ip-day', points: limits.passwordCheckPerIpPerDay, durationSeconds: 86_400, message: 'too many password checks from your address today' }),
 				codesIp: createLimiter({ redis, prefix, name: 'codes-ip', points: limits.codesPerIp, durationSeconds: 600, message: 'too many codes requested from your address' })
 			},
 			sessionsEnded: (ids, reason) => emitter?.endSessions(ids, reason),

@@ -2,6 +2,7 @@ import {
 	availabilityQuery,
 	chatTicketRequest,
 	loginRequest,
+	passwordCheckRequest,
 	passwordResetRequest,
 	registerRequest,
 	verificationRequest,
@@ -9,6 +10,7 @@ import {
 	type ChatEndpoint,
 	type ChatTicketResponse,
 	type LoginResponse,
+	type PasswordCheckResponse,
 	type UserResponse,
 	type VerificationResponse
 } from '../../src/lib/protocol/index.js';
@@ -59,6 +61,11 @@ export function authRoutes({ auth, secureCookies, sessionDays }: AuthHandlerOpti
 				const query = Object.fromEntries(ctx.url.searchParams);
 				return ok<AvailabilityResponse>(200, await auth.availability(validate(availabilityQuery, query), ctx.ip));
 			}
+		},
+		{
+			method: 'POST',
+			path: '/api/auth/password-check',
+			handler: async (ctx) => ok<PasswordCheckResponse>(200, await auth.passwordCheck(validate(passwordCheckRequest, await ctx.json()), ctx.ip))
 		},
 		{
 			method: 'POST',

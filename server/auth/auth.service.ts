@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { ChatEndpoint, LoginRequest, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest, VerificationResponse } from '../../src/lib/protocol/index.js';
+import type { ChatEndpoint, LoginRequest, PasswordCheckRequest, PasswordCheckResponse, PasswordResetRequest, RegisterRequest, SessionEndReason, User, VerificationRequest, VerificationResponse } from '../../src/lib/protocol/index.js';
 import { avatarUrl } from '../../src/lib/protocol/index.js';
 import type { Balancer } from '../balance/balancer.js';
 import type { TicketClaims, Tickets } from '../chat/node/tickets.js';
@@ -34,6 +34,9 @@ export interface AuthDeps {
 		/** Availability look-ups per client address: a short window and a day. */
 		availabilityIp: Limiter;
 		availabilityIpDay: Limiter;
+		/** Common-password look-ups per client address: a short window and a day. */
+		passwordCheckIp: Limiter;
+		passwordCheckIpDay: Limiter;
 	};
 	sessionsEnded: SessionsEnded;
 	sessionDays: number;
@@ -106,6 +109,18 @@ export class AuthService {
 		// whoever asks. Any well-formed address is "free to try"; registering then needs its emailed code.
 		if (input.email !== undefined) out.email = true;
 		return out;
+	}
+
+	/**
+	 * What `register` or `password-reset` would say of this password beyond the schema, for the forms
+	 * while typing; throttled per client address. Nothing is stored or logged: the password is only
+	 * looked up in the list. The account's own names are not compared here (the forms do that).
+	 */
+	async passwordCheck(input: PasswordCheckRequest, ip: string): Promise<PasswordCheckResponse> {
+		const { limits } = this.deps;
+		await limits.passwordCheckIp.consume(ip);
+		await limits.passwordCheckIpDay.consume(ip);
+		return { problem: passwordProblem(input.password) };
 	}
 
 	async register(input: RegisterRequest): Promise<User> {

@@ -66,7 +66,9 @@ describe('Limiter (in memory)', () => {
 			loginIpWindowSeconds: 86_400,
 			codesPerIp: 30,
 			availabilityPerIpPerMinute: 60,
-			availabilityPerIpPerDay: 1000
+			availabilityPerIpPerDay: 1000,
+			passwordCheckPerIpPerMinute: 60,
+			passwordCheckPerIpPerDay: 1000
 		});
 	});
 });

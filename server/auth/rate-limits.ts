@@ -28,6 +28,13 @@ export interface AuthLimits {
 	availabilityPerIpPerMinute: number;
 	/** Look-ups per client address per day. Default 1000 (a busy shared address signing many people up). */
 	availabilityPerIpPerDay: number;
+	/**
+	 * `POST /api/auth/password-check` look-ups per client address per minute. Default 60: the register
+	 * and reset forms ask once per pause in typing (debounced).
+	 */
+	passwordCheckPerIpPerMinute: number;
+	/** Default 1000 a day, as for availability. */
+	passwordCheckPerIpPerDay: number;
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimits = {
@@ -37,7 +44,9 @@ export const DEFAULT_AUTH_LIMITS: AuthLimits = {
 	loginIpWindowSeconds: 86_400,
 	codesPerIp: 30,
 	availabilityPerIpPerMinute: 60,
-	availabilityPerIpPerDay: 1000
+	availabilityPerIpPerDay: 1000,
+	passwordCheckPerIpPerMinute: 60,
+	passwordCheckPerIpPerDay: 1000
 };
 
 /** A counter that refuses with `rate_limited` once `points` are spent in its window. */

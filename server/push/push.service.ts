@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import webpush from 'web-push';
 import type { Message, PushPayload, Thread } from '../../src/lib/protocol/index.js';
 import { notificationText } from '../../src/lib/notify/preview.js';
+import { blockersOf } from '../chat/blocks/blocks.repository.js';
 import type { Database } from '../db/schema.js';
 import { nowIso } from '../db/ids.js';
 import { AppError, invalidInput } from '../errors.js';
@@ -41,7 +42,7 @@ export const topicOf = (threadId: string) => createHash('sha256').update(threadI
 /**
  * Web Push (RFC 8030, 8291, 8292) with no gateway of ours: the server talks to each browser's push
  * service itself. On a stored message, each member other than the sender who has subscriptions, has not
- * muted the thread and has no visible page open gets one push per device.
+ * muted the thread nor blocked the sender, and has no visible page open gets one push per device.
  */
 export class PushService {
 	readonly #deps: PushDeps;
@@ -87,12 +88,13 @@ export class PushService {
 		const subscriptions = await repo.subscriptionsOf(db, others);
 		if (subscriptions.length === 0) return;
 		let users = [...new Set(subscriptions.map((s) => s.user_id))];
-		const muted = await repo.mutedAmong(db, message.threadId, users, nowIso());
-		users = users.filter((id) => !muted.has(id));
+		// Nobody is pushed a group message from someone they blocked (in a private thread it is refused).
+		const [muted, blockers] = await Promise.all([repo.mutedAmong(db, message.threadId, users, nowIso()), blockersOf(db, message.senderId, users)]);
+		users = users.filter((id) => !muted.has(id) && !blockers.has(id));
 		const online = await this.#deps.onlineAmong(users);
 		const looking = online.size === 0 ? new Set<string>() : this.#deps.visibleAmong ? await this.#deps.visibleAmong([...online]) : online;
 		const targets = new Set(users.filter((id) => !looking.has(id)));
-		this.#deps.log.debug(`message "${message.id}": subscribed ${users.length}, muted ${muted.size}, online ${online.size}, looking ${looking.size}, pushed to ${targets.size}`);
+		this.#deps.log.debug(`message "${message.id}": subscribed ${users.length}, muted ${muted.size}, blocking ${blockers.size}, online ${online.size}, looking ${looking.size}, pushed to ${targets.size}`);
 		for (const s of subscriptions) {
 			if (!targets.has(s.user_id)) continue;
 			this.#enqueue(() => this.#send(s, message));

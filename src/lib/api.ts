@@ -67,6 +67,6 @@ function safeParse(text: string): unknown {
 
 export const api = {
 	get: <T>(path: string, options?: { signal?: AbortSignal }) => request<T>('GET', path, options),
-	post: <T = void>(path: string, body?: unknown) => request<T>('POST', path, { body }),
+	post: <T = void>(path: string, body?: unknown, options?: { signal?: AbortSignal }) => request<T>('POST', path, { body, ...options }),
 	patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, { body })
 };

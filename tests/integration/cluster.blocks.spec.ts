@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOT_REACHABLE, type Thread } from '../../src/lib/protocol/index.js';
+import { NOT_REACHABLE, notReachableAmong, type Thread } from '../../src/lib/protocol/index.js';
 import { signUp, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { Device } from '../helpers/cluster-device.js';
 
@@ -48,5 +48,38 @@ describe('blocks across two chat nodes on postgres', () => {
 		expect(afterUnfriend.ok ? null : afterUnfriend.error.code).toBe('forbidden');
 		const list = await b.request<{ friends: unknown[] }>('friends:list', {});
 		expect(list.ok && list.friends).toEqual([]);
+	});
+
+	it('in a group over both nodes, a block made on one node holds there for unread, mentions and adding', async () => {
+		const a = await user();
+		let b = await user();
+		for (let i = 0; i < 6 && b.node === a.node; i++) b = await user();
+		expect(b.node).not.toBe(a.node);
+		const c = await user();
+		for (const [from, to] of [
+			[c, a],
+			[c, b],
+			[b, a]
+		]) {
+			expect((await from.request('friends:request', { userId: to.login.user.id })).ok).toBe(true);
+			expect((await to.request('friends:request', { userId: from.login.user.id })).ok).toBe(true);
+		}
+		const created = await c.request<{ thread: Thread }>('groups:create', { title: 'Across', memberIds: [a.login.user.id, b.login.user.id] });
+		if (!created.ok) throw new Error(JSON.stringify(created.error));
+		const threadId = created.thread!.id;
+		expect((await a.request('users:block', { userId: b.login.user.id })).ok).toBe(true);
+		const unread = async () => {
+			const got = await a.request<{ thread: Thread }>('threads:get', { threadId });
+			if (!got.ok) throw new Error(JSON.stringify(got.error));
+			return got.thread!;
+		};
+		const before = (await unread()).unread;
+		expect((await b.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: `@${(a.login.user as { id: string; username: string }).username} from the other node` })).ok).toBe(true);
+		expect((await c.request('messages:send', { threadId, clientId: crypto.randomUUID(), text: 'from c' })).ok).toBe(true);
+		const after = await unread();
+		expect(after.unread).toBe(before + 1);
+		expect(after.mentions ?? 0).toBe(0);
+		const refused = await b.request('groups:create', { title: 'Again', memberIds: [a.login.user.id] });
+		expect(refused).toEqual({ ok: false, error: { code: 'forbidden', message: notReachableAmong([a.login.user.id]) } });
 	});
 });

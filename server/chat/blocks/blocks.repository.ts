@@ -36,3 +36,22 @@ export async function blockedBy(db: Q, blocker: string): Promise<string[]> {
 	const rows = await db.selectFrom('blocks').select('blocked_id').where('blocker_id', '=', blocker).orderBy('created_at', 'desc').limit(1000).execute();
 	return rows.map((r) => r.blocked_id);
 }
+
+/** Of `userIds`, those who blocked `userId`. One query; empty input reads nothing. */
+export async function blockersOf(db: Q, userId: string, userIds: readonly string[]): Promise<Set<string>> {
+	if (userIds.length === 0) return new Set();
+	const rows = await db.selectFrom('blocks').select('blocker_id').where('blocked_id', '=', userId).where('blocker_id', 'in', [...userIds]).execute();
+	return new Set(rows.map((r) => r.blocker_id));
+}
+
+/** Blocks between one user and many, both ways: whom `userId` blocked among them, and who blocked `userId`. */
+export async function blocksAround(db: Q, userId: string, userIds: readonly string[]): Promise<{ blocked: string[]; blockers: string[] }> {
+	if (userIds.length === 0) return { blocked: [], blockers: [] };
+	const ids = [...userIds];
+	const rows = await db
+		.selectFrom('blocks')
+		.select(['blocker_id', 'blocked_id'])
+		.where((eb) => eb.or([eb.and([eb('blocker_id', '=', userId), eb('blocked_id', 'in', ids)]), eb.and([eb('blocked_id', '=', userId), eb('blocker_id', 'in', ids)])]))
+		.execute();
+	return { blocked: rows.filter((r) => r.blocker_id === userId).map((r) => r.blocked_id), blockers: rows.filter((r) => r.blocked_id === userId).map((r) => r.blocker_id) };
+}

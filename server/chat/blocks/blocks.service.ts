@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { NOT_REACHABLE, type UserCard } from '../../../src/lib/protocol/index.js';
+import type { Kysely, Transaction } from 'kysely';
+import { NOT_REACHABLE, notReachableAmong, type UserCard } from '../../../src/lib/protocol/index.js';
 import type { Database } from '../../db/schema.js';
 import { nowIso } from '../../db/ids.js';
 import { AppError, invalidInput } from '../../errors.js';
@@ -83,4 +83,15 @@ export class BlocksService {
 		if (other === me) throw invalidInput({ userId: 'is you' }, 'you cannot do that to yourself');
 		if (!(await usersRepo.findCard(this.deps.db, other))) throw new AppError('not_found', `user "${other}" not found`);
 	}
+}
+
+/**
+ * Throws unless `actorId` may put all of `userIds` in a group (`groups:create`, `groups:add`): as for a
+ * friend request, `forbidden` plainly for someone the actor blocked, and the neutral `NOT_REACHABLE`
+ * words (`notReachableAmong`) for someone who blocked the actor. Nobody is added when one is refused.
+ */
+export async function assertMayAddToGroup(db: Kysely<Database> | Transaction<Database>, actorId: string, userIds: readonly string[]): Promise<void> {
+	const { blocked, blockers } = await repo.blocksAround(db, actorId, userIds);
+	if (blocked.length > 0) throw new AppError('forbidden', `you blocked user "${blocked[0]}"; unblock them first`);
+	if (blockers.length > 0) throw new AppError('forbidden', notReachableAmong(blockers));
 }

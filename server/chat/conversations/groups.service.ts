@@ -6,6 +6,7 @@ import { newId, nowIso } from '../../db/ids.js';
 import { retryTransaction } from '../../db/transactions.js';
 import { AppError, invalidInput } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { assertMayAddToGroup } from '../blocks/blocks.service.js';
 import { friendsAmong } from '../friends/friends.repository.js';
 import { findCards } from '../friends/users.repository.js';
 import * as messagesRepo from '../messages/messages.repository.js';
@@ -82,6 +83,7 @@ export class GroupsService {
 		}
 		const friends = await friendsAmong(db, actorId, ids);
 		this.onlyFriends(ids, friends, 'memberIds');
+		await assertMayAddToGroup(db, actorId, ids);
 		const threadId = newId();
 		const change: Change = { threadId, lines: [] };
 		await retryTransaction(
@@ -109,6 +111,7 @@ export class GroupsService {
 			const ids = [...new Set(input.userIds)].filter((id) => !inside.has(id));
 			if (ids.length === 0) return;
 			this.onlyFriends(ids, await friendsAmong(s.trx, actorId, ids), 'userIds');
+			await assertMayAddToGroup(s.trx, actorId, ids);
 			const total = s.members.length + ids.length;
 			if (total > this.deps.maxMembers) {
 				throw invalidInput({ userIds: `would make ${total} people` }, `a group holds at most ${this.deps.maxMembers} people; this one would have ${total}`);

@@ -1,14 +1,16 @@
 import type { Kysely, Transaction } from 'kysely';
 import { EVERYONE, mentionedNames } from '../../../src/lib/protocol/index.js';
 import type { Database } from '../../db/schema.js';
+import { blockersOf } from '../blocks/blocks.repository.js';
 import type { MessageRow } from './messages.repository.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
 /**
  * Records whom a group message mentions, in its transaction (so by its seq): the members whose
- * username it names, and with `@everyone` from the owner or an admin every member; never the sender.
- * Nothing is read unless the text has an `@` name. Returns the mentioned user ids.
+ * username it names, and with `@everyone` from the owner or an admin every member; never the sender,
+ * and never a member who blocked the sender (their mention does not count for them). Nothing is read
+ * unless the text has an `@` name. Returns the mentioned user ids.
  */
 export async function recordMentions(trx: Transaction<Database>, message: MessageRow): Promise<string[]> {
 	const names = mentionedNames(message.text ?? '');
@@ -24,7 +26,9 @@ export async function recordMentions(trx: Transaction<Database>, message: Messag
 	const sender = rows.find((r) => r.user_id === message.sender_id);
 	const all = everyone && sender !== undefined && sender.role !== 'member';
 	const named = new Set(names);
-	const ids = rows.filter((r) => r.user_id !== message.sender_id && (all || named.has(r.username_key))).map((r) => r.user_id);
+	const candidates = rows.filter((r) => r.user_id !== message.sender_id && (all || named.has(r.username_key))).map((r) => r.user_id);
+	const blockers = await blockersOf(trx, message.sender_id, candidates);
+	const ids = candidates.filter((id) => !blockers.has(id));
 	if (ids.length > 0) await trx.insertInto('mentions').values(ids.map((user_id) => ({ user_id, thread_id: message.thread_id, seq: message.seq }))).execute();
 	return ids;
 }

@@ -11,6 +11,7 @@ export class Blocks {
 	loaded = $state(false);
 
 	constructor(private readonly client: ChatClient) {
+		client.isBlocked = (userId) => this.isBlocked(userId);
 		client.onSocket((socket) => {
 			socket.on('users:blocked:changed', ({ userId, blocked }) => {
 				if (!blocked) this.blocked = this.blocked.filter((u) => u.id !== userId);

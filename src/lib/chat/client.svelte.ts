@@ -39,6 +39,11 @@ export class ChatClient {
 	 * ("You were removed from Hikers") until dismissed.
 	 */
 	notice = $state<{ threadId: string; text: string } | null>(null);
+	/**
+	 * Whether the user blocked this person: their group messages are not unread. Set by `blocksOf(client)`
+	 * (`Blocks`, which keeps the list live); until then, nobody.
+	 */
+	isBlocked: (userId: string) => boolean = () => false;
 
 	readonly me: User;
 	/** Friends, friend requests, and looking people up. */
@@ -73,7 +78,14 @@ export class ChatClient {
 		const conn = this.#conn;
 		this.#sender = new Sender({ me, conn, storage, stored: (message) => this.#onMessage(message) });
 		this.#presence = new Presence({ me, conn });
-		this.#threads = new Threads({ me, username: options.me.username, conn, presence: this.#presence, undelivered: (threadId, seq) => this.#receipts.reportDelivered(threadId, seq) });
+		this.#threads = new Threads({
+			me,
+			username: options.me.username,
+			conn,
+			presence: this.#presence,
+			undelivered: (threadId, seq) => this.#receipts.reportDelivered(threadId, seq),
+			blocked: (userId) => this.isBlocked(userId)
+		});
 		this.#receipts = new Receipts({ threads: this.#threads, conn });
 		this.#messages = new Messages({ me, conn, threads: this.#threads });
 		this.actions = new MessageActionsClient({ conn, applied: (message) => this.#onChanged(message) });

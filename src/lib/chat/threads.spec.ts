@@ -71,6 +71,30 @@ describe('Threads with groups', () => {
 		expect(threads.byId.g.mentions).toBe(0);
 	});
 
+	it('leaves group messages from someone the user blocked out of unread and mentions, live and from a summary', () => {
+		const presence = new Presence({ me: 'me', conn });
+		const threads = new Threads({ me: 'me', username: 'Me', conn, presence, undelivered: () => {}, blocked: (id) => id === 'bob' });
+		const msg = (seq: number, senderId: string, text: string) => ({ id: `m${seq}`, threadId: 'g', seq, senderId, clientId: `c${seq}`, kind: 'text' as const, text, createdAt: '2026-01-01T00:00:01.000Z' });
+		threads.put(group({ lastSeq: 5, readSeq: 5, unread: 0 }));
+		threads.applyMessage(msg(6, 'bob', 'hi @me'));
+		expect(threads.byId.g.unread).toBe(0);
+		expect(threads.byId.g.mentions ?? 0).toBe(0);
+		threads.applyMessage(msg(7, 'cat', 'hi @me'));
+		expect(threads.byId.g.unread).toBe(1);
+		expect(threads.byId.g.mentions).toBe(1);
+		expect(threads.unreadTotal).toBe(1);
+		// The server's summary (seq 8 from Bob too): 3 above readSeq, 1 unread; the next live one adds to that.
+		threads.put(group({ lastSeq: 8, readSeq: 5, unread: 1, mentions: 1 }));
+		expect(threads.byId.g.unread).toBe(1);
+		threads.applyMessage(msg(9, 'cat', 'more'));
+		expect(threads.byId.g.unread).toBe(2);
+		threads.applyStatus({ threadId: 'g', userId: 'me', readSeq: 9, deliveredSeq: 9 });
+		expect(threads.byId.g.unread).toBe(0);
+		// Read to the end, a new one from someone not blocked counts once.
+		threads.applyMessage(msg(10, 'cat', 'new'));
+		expect(threads.byId.g.unread).toBe(1);
+	});
+
 	it('replaces the member list (someone removed) and drops a thread on thread:removed', () => {
 		const { threads } = store();
 		threads.put(group());

@@ -28,19 +28,22 @@ export class Threads {
 	readonly #conn: ChatConnection;
 	readonly #presence: Presence;
 	readonly #undelivered: (threadId: string, seq: number) => void;
+	readonly #blocked: (userId: string) => boolean;
 	#loadingPage: Promise<void> | null = null;
 
 	/**
 	 * @param options.me the signed-in user's id.
 	 * @param options.presence takes the peer's online state from each summary.
 	 * @param options.undelivered called with a thread whose newest seq this device has not reported delivered.
+	 * @param options.blocked whether the user blocked this person (default: nobody).
 	 */
-	constructor(options: { me: string; username?: string; conn: ChatConnection; presence: Presence; undelivered: (threadId: string, seq: number) => void }) {
+	constructor(options: { me: string; username?: string; conn: ChatConnection; presence: Presence; undelivered: (threadId: string, seq: number) => void; blocked?: (userId: string) => boolean }) {
 		this.#me = options.me;
 		this.#username = options.username ?? '';
 		this.#conn = options.conn;
 		this.#presence = options.presence;
 		this.#undelivered = options.undelivered;
+		this.#blocked = options.blocked ?? (() => false);
 	}
 
 	/** True while older threads exist beyond the loaded pages. */
@@ -161,8 +164,11 @@ export class Threads {
 		if (!thread) return;
 		const fresh = message.seq > thread.lastSeq;
 		const gap = message.seq > thread.lastSeq + 1;
+		// In a group, a person's message from someone the user blocked is neither unread nor a mention
+		// (docs/PROTOCOL.md, "Unfriend and block"); the server leaves it out of both too.
+		const fromBlocked = thread.kind === 'group' && message.kind !== 'system' && this.#blocked(message.senderId);
 		// A new message naming the user (the server counts these above readSeq: `mentions`).
-		if (fresh && message.seq > thread.readSeq && this.#username && mentionsUser(thread, message, this.#me, this.#username)) {
+		if (fresh && message.seq > thread.readSeq && !fromBlocked && this.#username && mentionsUser(thread, message, this.#me, this.#username)) {
 			thread.mentions = (thread.mentions ?? 0) + 1;
 		}
 		if (message.seq >= thread.lastSeq) {
@@ -176,7 +182,7 @@ export class Threads {
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
 		}
 		if (thread.readSeq >= thread.lastSeq) thread.unread = 0;
-		else if (fresh && message.seq > thread.readSeq && countsAsUnread(message, this.#me)) thread.unread += 1;
+		else if (fresh && message.seq > thread.readSeq && countsAsUnread(message, this.#me) && !fromBlocked) thread.unread += 1;
 		if (thread.unread === 0 && thread.mentions) thread.mentions = 0;
 		if (gap && thread.readSeq < thread.lastSeq) this.#recount(message.threadId);
 	}

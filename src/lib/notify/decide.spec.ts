@@ -36,6 +36,12 @@ describe('decideAlert', () => {
 		expect(decideAlert(message({ kind: 'call', text: 'Missed call', call: { callKind: 'audio', durationSec: 0, outcome: 'missed' } }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ seq: 4 }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 	});
+	it('stays quiet for a group message from someone the user blocked; another member still alerts', () => {
+		const blocked = (id: string) => id === 'bob';
+		const group = thread({ kind: 'group' });
+		expect(decideAlert(message(), group, { ...context, hidden: true, blocked })).toEqual({ sound: false, desktop: false });
+		expect(decideAlert(message({ senderId: 'carol' }), group, { ...context, hidden: true, blocked })).toEqual({ sound: true, desktop: true });
+	});
 	it('the open thread of a hidden page still alerts', () => {
 		expect(decideAlert(message(), thread(), { ...context, activeThreadId: 't1', viewing: true, hidden: true })).toEqual({ sound: true, desktop: true });
 	});

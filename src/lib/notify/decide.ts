@@ -20,6 +20,8 @@ export interface AlertContext {
 	prefs: { sound: boolean; desktop: boolean };
 	/** `Notification.permission === 'granted'`. */
 	permitted: boolean;
+	/** Whether the user blocked this person (their group messages alert nothing). Default: nobody. */
+	blocked?: (userId: string) => boolean;
 }
 
 /** Whether the thread is muted at `now` (`mutedUntil` is in the future; 'forever' is a far date). */
@@ -28,15 +30,16 @@ export function isMuted(thread: Pick<Thread, 'mutedUntil'>, now: string): boolea
 }
 
 /**
- * Decides the alerts for a live message: none for one's own, a group's system line, a call's line or a
- * muted thread; a tone when the thread is not the one being looked at; a desktop notification when the
- * tab is hidden.
+ * Decides the alerts for a live message: none for one's own, a group's system line, a call's line, a
+ * muted thread or a group message from someone the user blocked; a tone when the thread is not the one
+ * being looked at; a desktop notification when the tab is hidden.
  */
 export function decideAlert(message: Message, thread: Thread, context: AlertContext): AlertDecision {
 	const none = { sound: false, desktop: false };
 	// A call's line is a record of a call that rang already (or that the user took part in), not news.
 	if (message.senderId === context.me || message.kind === 'system' || message.kind === 'call') return none;
 	if (message.seq <= thread.readSeq || isMuted(thread, context.now)) return none;
+	if (thread.kind === 'group' && context.blocked?.(message.senderId)) return none;
 	const inView = context.activeThreadId === thread.id && context.viewing && !context.hidden;
 	if (inView) return none;
 	return { sound: context.prefs.sound, desktop: context.hidden && context.prefs.desktop && context.permitted };

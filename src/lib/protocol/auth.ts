@@ -104,6 +104,13 @@ export const availabilityQuery = z
 	});
 export type AvailabilityQuery = z.infer<typeof availabilityQuery>;
 
+/**
+ * `POST /api/auth/password-check` (extension): the forms ask, while a new password is typed, whether
+ * the server would refuse it as one of the commonest (a list too big for the page).
+ */
+export const passwordCheckRequest = z.strictObject({ password: passwordSchema });
+export type PasswordCheckRequest = z.infer<typeof passwordCheckRequest>;
+
 export const registerRequest = z.strictObject({
 	username: usernameSchema,
 	email: emailSchema,
@@ -164,6 +171,10 @@ export interface VerificationResponse {
 export interface AvailabilityResponse {
 	username?: boolean;
 	email?: boolean;
+}
+export interface PasswordCheckResponse {
+	/** Why the server would refuse this password as a new one, or null. */
+	problem: string | null;
 }
 export interface UserResponse {
 	user: User;

@@ -33,3 +33,15 @@ export interface BlockChangedEvent {
  * friend request, a message, a call): the same words as any other "not now", naming nobody's choice.
  */
 export const NOT_REACHABLE = 'this person cannot be reached here right now';
+
+/**
+ * `groups:create` and `groups:add` refused (`forbidden`) because some of the people named blocked the
+ * asker: `NOT_REACHABLE`'s words, naming whom, since one request names several people. The same words
+ * whoever blocked whom is not told (nothing says "blocked").
+ */
+export function notReachableAmong(userIds: readonly string[]): string {
+	const shown = userIds.slice(0, 5).map((id) => `"${id}"`);
+	const more = userIds.length - shown.length;
+	const names = more > 0 ? `${shown.join(', ')} and ${more} more` : shown.length > 1 ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}` : shown[0];
+	return userIds.length === 1 ? `user ${names}: ${NOT_REACHABLE}` : `users ${names}: these people cannot be reached here right now`;
+}

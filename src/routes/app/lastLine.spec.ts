@@ -22,6 +22,11 @@ function group(last: Message | null): Thread {
 }
 
 describe('the thread list line of a group', () => {
+	it('hides the text of a message from someone the user blocked', () => {
+		const blocked = (id: string) => id === 'bob';
+		expect(lastLineOf(group(message('bob', 'text', 'see you')), [], 'me', blocked)).toMatchObject({ text: 'Message from someone you blocked', mine: false });
+		expect(lastLineOf(group(message('bob', 'system', 'Bob Builder renamed the group')), [], 'me', blocked)).toMatchObject({ text: 'Bob Builder renamed the group' });
+	});
 	it("names the sender of others' messages, not of one's own or of system lines", () => {
 		expect(lastLineOf(group(message('bob', 'text', 'see you')), [], 'me')).toMatchObject({ text: 'Bob: see you', mine: false });
 		expect(lastLineOf(group(message('me', 'text', 'ok')), [], 'me')).toMatchObject({ text: 'ok', mine: true });

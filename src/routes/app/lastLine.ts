@@ -6,7 +6,8 @@ import type { Thread } from '$lib/protocol';
 const firstName = (name: string) => name.split(/\s+/)[0];
 
 /** What the thread list shows of a thread's newest message; an unsent one of ours counts as newest. */
-export function lastLineOf(thread: Thread, pending: readonly PendingMessage[], me: string): { text: string; mine: boolean; at: string | null; pending: boolean } {
+/** @param blocked whether the user blocked this person: their group message shows collapsed here too (default: nobody). */
+export function lastLineOf(thread: Thread, pending: readonly PendingMessage[], me: string, blocked: (userId: string) => boolean = () => false): { text: string; mine: boolean; at: string | null; pending: boolean } {
 	const unsent = pending.findLast((p) => p.threadId === thread.id);
 	if (unsent && (!thread.lastMessage || unsent.createdAt >= thread.lastMessage.createdAt)) {
 		return { text: unsent.text, mine: true, at: unsent.createdAt, pending: true };
@@ -18,7 +19,9 @@ export function lastLineOf(thread: Thread, pending: readonly PendingMessage[], m
 	const peerName = thread.kind === 'group' ? (thread.title ?? 'the group') : (thread.members.find((p) => p.id !== me)?.displayName ?? 'Someone');
 	let text = m.kind === 'text' ? (m.text ?? '') : m.kind === 'file' ? fileLine(m.file) : m.kind === 'system' ? (m.text ?? '') : callLineFor(m, { me, callerName: nameOf(m.senderId), peerName });
 	// In a group, whose message it is: "Bob: see you"; system and call lines name their people already.
-	if (thread.kind === 'group' && !mine && m.kind !== 'system' && m.kind !== 'call') {
+	if (thread.kind === 'group' && !mine && m.kind !== 'system' && m.kind !== 'call' && blocked(m.senderId)) {
+		text = 'Message from someone you blocked';
+	} else if (thread.kind === 'group' && !mine && m.kind !== 'system' && m.kind !== 'call') {
 		const sender = thread.members.find((p) => p.id === m.senderId);
 		if (sender) text = `${firstName(sender.displayName)}: ${text}`;
 	}
