@@ -123,8 +123,6 @@ describe.each(backendNames())('messages:search on %s', (backend) => {
 	});
 
 	it('pages with limit and cursor, most relevant first, equally relevant newest first, no repeats', async () => {
-		// Relevance: rank.ts's BM25 on SQLite and MariaDB, ts_rank_cd inside PostgreSQL; both put the word
-		// three times first, and the equally long rest in the same order (newest first).
 		const w = word();
 		const sent = [];
 		for (let i = 0; i < 12; i++) sent.push(await send(a.socket, ab, `page ${w} number ${i}`));

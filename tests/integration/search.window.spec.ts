@@ -25,11 +25,6 @@ async function pages(p: Person, query: string, limit: number): Promise<{ hits: S
 
 // docs/ARCHITECTURE.md, "Search": a search ranks the newest `searchWindow` matches of the index, not
 // every match. Here the window is 6, so a handful of messages shows what a real one (1,051) does.
-// The window is ranked by rank.ts's BM25 on SQLite and MariaDB, by `ts_rank_cd(…, 1)` inside
-// PostgreSQL: different scores, but the orders asserted here are the same under both (a word more
-// often first, then fewer words first, equals newest first). Plain `ts_rank` would fail them: without
-// length normalization it ties a short message with a long one (the newer wins), with it "w page test
-// 4" outranks "w w page test filler filler filler 3".
 describe.each(backendNames())('messages:search window on %s', (backend) => {
 	let t: TestParley;
 	let a: Person, b: Person;

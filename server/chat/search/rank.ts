@@ -1,8 +1,7 @@
-// Relevance on SQLite and MariaDB/MySQL: BM25 (k1 1.2, b 0.75) over the window of matches the index
-// handed back (search.repository.ts; PostgreSQL ranks its window itself, with ts_rank_cd), each query
-// word weighing the same. Every message of the window holds every word, so the words' rarity (BM25's
-// IDF) is the same for all of them and is left out; what orders them is how often the words begin a
-// word of the message, against its length.
+// Relevance, the same on every database: BM25 (k1 1.2, b 0.75) over the window of matches the index
+// handed back (search.repository.ts), each query word weighing the same. Every message of the window
+// holds every word, so the words' rarity (BM25's IDF) is the same for all of them and is left out;
+// what orders them is how often the words begin a word of the message, against its length.
 
 const K1 = 1.2;
 const B = 0.75;

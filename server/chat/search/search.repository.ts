@@ -46,8 +46,7 @@ export interface SearchOptions {
 
 /**
  * One page of the text messages that contain every word (as a word's beginning), in threads the user
- * is a member of now: among the newest `window` matches, most relevant first (PostgreSQL: `ts_rank_cd`
- * with length normalization 1, in the database; the others: `rank.ts`'s BM25), then newest. Fetches
+ * is a member of now: among the newest `window` matches, most relevant first, then newest. Fetches
  * `limit + 1` rows, so the caller knows whether there is more. Each dialect asks its own full-text
  * index (migration 0011); the words reach it as a bound parameter, quoted by `terms.ts`, so no query is
  * ever a syntax error or an injection.
@@ -66,20 +65,12 @@ export async function searchMessages(db: Q, options: SearchOptions): Promise<Sea
 	let query: RawBuilder<SearchRow>;
 	if (adapter instanceof PostgresAdapter) {
 		// No index orders by created_at, so the planner cannot walk the primary key backwards through
-		// a million rows looking for a rare word: it takes the GIN matches and keeps the newest. The
-		// window is ranked here rather than in rank.ts, and only the page comes back: fetching a whole
-		// window's texts to Node cost more than the ranking (docs/BENCHMARKS.md, "Search").
-		const words = sql`to_tsquery('simple', ${postgresQuery(terms)})`;
+		// a million rows looking for a rare word: it takes the GIN matches and keeps the newest.
 		query = sql<SearchRow>`
-			select ${columns} from (
-				select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at, m.search_vector from messages m
-				where m.search_vector @@ (${words} && ${postgresThreads(threads)}::tsquery) and m.kind = 'text' and ${member} ${inThread}
-				order by m.created_at desc, m.id desc
-				limit ${window}) m
-			order by ts_rank_cd(m.search_vector, ${words}, 1) desc, m.created_at desc, m.id desc
-			limit ${limit + 1} offset ${offset}`;
-		const { rows } = await query.execute(db);
-		return rows.map(toRow);
+			select ${columns} from messages m
+			where m.search_vector @@ (to_tsquery('simple', ${postgresQuery(terms)}) && ${postgresThreads(threads)}::tsquery) and m.kind = 'text' and ${member} ${inThread}
+			order by m.created_at desc, m.id desc
+			limit ${window}`;
 	} else if (adapter instanceof MysqlAdapter) {
 		const { indexed } = mysqlQuery(terms, options.minTokenSize ?? MYSQL_MIN_TOKEN_SIZE, threads);
 		// Every word with LIKE too: the short ones are not in the index, and a long one must have matched
@@ -104,11 +95,8 @@ export async function searchMessages(db: Q, options: SearchOptions): Promise<Sea
 			where m.kind = 'text' and ${member} ${inThread}`;
 	}
 	const { rows } = await query.execute(db);
-	return rankWindow(rows.filter((r) => r.text !== null).map(toRow), terms).slice(offset, offset + limit + 1);
-}
-
-function toRow(r: SearchRow): SearchRow {
-	return { id: r.id, thread_id: r.thread_id, seq: Number(r.seq), sender_id: r.sender_id, text: r.text, created_at: r.created_at };
+	const found = rows.filter((r) => r.text !== null).map((r) => ({ id: r.id, thread_id: r.thread_id, seq: Number(r.seq), sender_id: r.sender_id, text: r.text, created_at: r.created_at }));
+	return rankWindow(found, terms).slice(offset, offset + limit + 1);
 }
 
 /** `threadId` alone (the caller checked membership), or every thread the user is a member of. */
