@@ -4,16 +4,22 @@
 // the membership semi-join, the cards, the snippets; no socket) for one user who is a member of 50
 // threads (about 0.8 % of the messages). Queries in six classes, from words in every tenth message to
 // rare ones, two-word queries and 4-letter prefixes; each query is run once to warm up and then
-// measured. Reports p50/p95/max per database and per class; the goal is p95 < 100 ms.
-// Writes bench/results/search.json. Never fails on timing.
+// measured. Reports p50/p95/max per database and per class; the goal is p95 < 100 ms. Each query is
+// also run, at the repository level, through the current query and through the former one
+// (bench/lib/search-baseline.ts: every match ranked by the database), interleaved, so the two are
+// compared on the same data under the same load; and how many of the former first page's hits the
+// current first page also has. Writes bench/results/search.json (search-<db>.json with one --only).
+// Never fails on timing.
 //
 //   npm run bench -- search [--quick] [--only=sqlite,postgres,mysql] [--messages=N]
 import type { Kysely } from 'kysely';
+import { searchTerms } from '../src/lib/protocol/index.js';
 import { createLimiter } from '../server/auth/rate-limits.js';
 import { ThreadsService } from '../server/chat/conversations/threads.service.js';
 import { UsersService } from '../server/chat/friends/users.service.js';
 import type { ChatEmitter } from '../server/chat/node/emitter.js';
 import { MemoryPresenceStore } from '../server/chat/presence/presence.store.js';
+import { searchMessages, type SearchOptions, type SearchRow } from '../server/chat/search/search.repository.js';
 import { SearchService } from '../server/chat/search/search.service.js';
 import { openDatabase } from '../server/db/database.js';
 import { migrateToLatest } from '../server/db/migrate.js';
@@ -21,6 +27,7 @@ import type { Database } from '../server/db/schema.js';
 import { configureLogging, log } from '../server/logger.js';
 import { createTestDatabase, type BackendName } from '../tests/helpers/backends.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
+import { searchRankedAll } from './lib/search-baseline.js';
 import { fillCorpus, random, type Corpus, type CorpusOptions } from './lib/search-corpus.js';
 
 const quick = process.argv.includes('--quick');
@@ -108,9 +115,43 @@ async function run(backend: BackendName) {
 			hits.push(answer.hits.length);
 			byClass.set(q.class, [...(byClass.get(q.class) ?? []), ms]);
 		}
-		const result = { backend, ...stats(all), meanHitsPerPage: Math.round((hits.reduce((a, b) => a + b, 0) / hits.length) * 10) / 10, classes: Object.fromEntries([...byClass].map(([k, v]) => [k, stats(v)])), corpus: { ...corpus, words: corpus.words.length } };
+		// The repository alone, the current query and the former one taking turns, each warmed first.
+		const now: number[] = [];
+		const before: number[] = [];
+		const nowByClass = new Map<string, number[]>();
+		const beforeByClass = new Map<string, number[]>();
+		let shared = 0;
+		let formerHits = 0;
+		for (const q of list) {
+			const page: SearchOptions = { userId: corpus.askerId, terms: searchTerms(q.query), limit: 20, offset: 0 };
+			const time = async (find: (db: Kysely<Database>, o: SearchOptions) => Promise<SearchRow[]>, into: number[], byIt: Map<string, number[]>) => {
+				await find(db.db, page);
+				const t0 = performance.now();
+				const rows = await find(db.db, page);
+				const ms = performance.now() - t0;
+				into.push(ms);
+				byIt.set(q.class, [...(byIt.get(q.class) ?? []), ms]);
+				return rows.slice(0, 20).map((r) => r.id);
+			};
+			const current = new Set(await time(searchMessages, now, nowByClass));
+			const former = await time(searchRankedAll, before, beforeByClass);
+			formerHits += former.length;
+			shared += former.filter((id) => current.has(id)).length;
+		}
+		const ratio = (a: number[], b: number[]) => Math.round((stats(b).p95Ms / Math.max(0.01, stats(a).p95Ms)) * 10) / 10;
+		const versus = {
+			current: stats(now),
+			former: stats(before),
+			formerOverCurrentP95: ratio(now, before),
+			firstPageShared: formerHits === 0 ? null : Math.round((shared / formerHits) * 1000) / 10,
+			classes: Object.fromEntries([...nowByClass].map(([k, v]) => [k, { currentP95Ms: stats(v).p95Ms, formerP95Ms: stats(beforeByClass.get(k) ?? []).p95Ms }]))
+		};
+		const result = { backend, ...stats(all), meanHitsPerPage: Math.round((hits.reduce((a, b) => a + b, 0) / hits.length) * 10) / 10, classes: Object.fromEntries([...byClass].map(([k, v]) => [k, stats(v)])), repository: versus, corpus: { ...corpus, words: corpus.words.length } };
+		if (result.meanHitsPerPage === 0) console.log(`  ${backend}: WARNING: no search found anything; the figures time empty searches`);
 		console.log(`  ${backend}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms over ${result.count} searches`);
 		for (const [name, s] of Object.entries(result.classes)) console.log(`    ${name.padEnd(38)} p50 ${String(s.p50Ms).padStart(8)}  p95 ${String(s.p95Ms).padStart(8)}  max ${String(s.maxMs).padStart(8)}`);
+		console.log(`  ${backend}: repository p95 ${versus.current.p95Ms} ms now, ${versus.former.p95Ms} ms the former query (${versus.formerOverCurrentP95}x); ${versus.firstPageShared ?? '-'} % of its first-page hits also on the current first page; ${result.meanHitsPerPage} hits a page`);
+		for (const [name, c] of Object.entries(versus.classes)) console.log(`    ${name.padEnd(38)} p95 now ${String(c.currentP95Ms).padStart(8)}  former ${String(c.formerP95Ms).padStart(8)}`);
 		return result;
 	} finally {
 		await db.close();
@@ -122,7 +163,7 @@ const loadBefore = loadAverage();
 const results = [];
 console.log(`search: ${total.toLocaleString('en-US')} messages per database (${quick ? 'quick' : 'full'}), ${perClass * 6} searches each`);
 for (const backend of backends) results.push(await run(backend));
-const file = writeResults('search', { quick, machine: machine(), load: { before: loadBefore, after: loadAverage() }, options, results });
+const file = writeResults(arg('only')?.split(',').length === 1 ? `search-${backends[0]}` : 'search', { quick, machine: machine(), load: { before: loadBefore, after: loadAverage() }, options, results });
 console.log(`\n${'database'.padEnd(10)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'max ms'.padStart(8)}  goal p95 < 100 ms`);
 for (const r of results) console.log(`${r.backend.padEnd(10)} ${String(r.p50Ms).padStart(8)} ${String(r.p95Ms).padStart(8)} ${String(r.maxMs).padStart(8)}  ${r.p95Ms < 100 ? 'met' : 'NOT met'}`);
 console.log(`written to ${file}`);

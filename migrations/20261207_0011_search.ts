@@ -68,5 +68,9 @@ export async function down(db: Kysely<any>): Promise<void> {
 		await sql`drop table if exists messages_fts`.execute(db);
 	} else if (adapter instanceof MysqlAdapter) {
 		await sql`alter table messages drop index messages_search`.execute(db);
+		// The drop leaves InnoDB's hidden FTS_DOC_ID column behind, and MariaDB 10.11 then makes a
+		// FULLTEXT index added later (a second `up`) with none of the rows already there: every search
+		// of them finds nothing. Rebuilding the table removes the column.
+		await sql`alter table messages force`.execute(db);
 	}
 }

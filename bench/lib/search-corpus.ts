@@ -140,7 +140,7 @@ export async function fillCorpus(db: Kysely<Database>, o: CorpusOptions, progres
 		const text = Array.from({ length }, () => words[pick()]).join(' ');
 		const at = start + i * 30_000;
 		if (askerThreads.has(thread.id)) askerMessages++;
-		messages.push({ id: newId(at), thread_id: thread.id, seq, sender_id: thread.members[Math.floor(rnd() * thread.members.length)], client_id: `c${i}`, kind: 'text' as const, text, file_id: null, created_at: iso(at) });
+		messages.push({ id: newId(at), thread_id: thread.id, seq, sender_id: thread.members[Math.floor(rnd() * thread.members.length)], client_id: `c${i}`, kind: 'text' as const, text, file_id: null, created_at: iso(at), change_seq: 0 });
 	}
 	const last = iso(start + o.messages * 30_000);
 	const threadRows = threads.map((t) => ({ id: t.id, kind: t.kind, private_key: t.kind === 'private' ? t.members.join(':') : null, last_seq: seqs.get(t.id) ?? 0, title: t.kind === 'group' ? `Group ${t.id.slice(-4)}` : null, topic: t.kind === 'group' ? '' : null, avatar_id: null, closed_at: null, updated_at: last, created_at: iso(start) }));

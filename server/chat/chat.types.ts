@@ -56,6 +56,12 @@ export interface ChatLimits extends FlowLimits {
 	searchesPerWindow: number;
 	/** Default 10 seconds. */
 	searchWindowSeconds: number;
+	/**
+	 * `messages:search` ranks the newest this many matches of the index, not every match, so a common
+	 * word costs no more than a rare one (docs/ARCHITECTURE.md, "Search"). Default 1,051: every page a
+	 * cursor can reach. Smaller only in tests.
+	 */
+	searchWindow: number;
 }
 
 /** The chat role's services, built once per process and shared by every socket. */

@@ -1,8 +1,17 @@
 import { MysqlAdapter, PostgresAdapter, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { SEARCH_LIMITS } from '../../../src/lib/protocol/index.js';
+import { rankWindow } from './rank.js';
 import { likeAnywhere, mysqlQuery, postgresQuery, postgresThreads, sqliteQuery } from './terms.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
+
+/**
+ * How many matches a search ranks: the newest this many (`SearchOptions.window`). Every page a cursor
+ * can reach (`offsetMax` hits, then one more page and the row that says there is more) lies inside it,
+ * so paging through one window never repeats or skips a hit.
+ */
+export const SEARCH_WINDOW = SEARCH_LIMITS.offsetMax + SEARCH_LIMITS.pageMax + 1;
 
 /** InnoDB's `innodb_ft_min_token_size` default: shorter words are not in a FULLTEXT index. */
 export const MYSQL_MIN_TOKEN_SIZE = 3;
@@ -25,65 +34,69 @@ export interface SearchOptions {
 	threadId?: string;
 	limit: number;
 	offset: number;
+	/**
+	 * Rank only the newest this many matches (found newest first by the index) rather than every
+	 * match: a common word's thousands of hits cost no more than a rare word's. Pages reach at most
+	 * `window` hits. Default `SEARCH_WINDOW`.
+	 */
+	window?: number;
 	/** MySQL/MariaDB: the server's `innodb_ft_min_token_size`. Default 3. */
 	minTokenSize?: number;
 }
 
 /**
  * One page of the text messages that contain every word (as a word's beginning), in threads the user
- * is a member of now: most relevant first, then newest. Fetches `limit + 1` rows, so the caller knows
- * whether there is more. Each dialect asks its own full-text index (migration 0011); the words reach
- * it as a bound parameter, quoted by `terms.ts`, so no query is ever a syntax error or an injection.
+ * is a member of now: among the newest `window` matches, most relevant first, then newest. Fetches
+ * `limit + 1` rows, so the caller knows whether there is more. Each dialect asks its own full-text
+ * index (migration 0011); the words reach it as a bound parameter, quoted by `terms.ts`, so no query is
+ * ever a syntax error or an injection.
  */
 export async function searchMessages(db: Q, options: SearchOptions): Promise<SearchRow[]> {
 	const { userId, terms, threadId, limit, offset } = options;
+	const window = options.window ?? SEARCH_WINDOW;
+	// The threads go into the full-text condition itself (migration 0011), so the index hands back only
+	// the asker's matches; the membership semi-join stays as the rule of record.
+	const threads = await threadsToSearch(db, userId, threadId);
+	if (threads.length === 0) return [];
 	const adapter = db.getExecutor().adapter;
 	const member = sql`m.thread_id in (select tm.thread_id from thread_members tm where tm.user_id = ${userId})`;
 	const inThread = threadId === undefined ? sql`` : sql`and m.thread_id = ${threadId}`;
-	const page = sql`limit ${limit + 1} offset ${offset}`;
+	const columns = sql`m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at`;
 	let query: RawBuilder<SearchRow>;
 	if (adapter instanceof PostgresAdapter) {
-		// The threads go into the GIN condition itself (migration 0011); the semi-join stays as the rule of record.
-		const threads = await threadsToSearch(db, userId, threadId);
-		if (threads.length === 0) return [];
+		// No index orders by created_at, so the planner cannot walk the primary key backwards through
+		// a million rows looking for a rare word: it takes the GIN matches and keeps the newest.
 		query = sql<SearchRow>`
-			select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at
-			from messages m, to_tsquery('simple', ${postgresQuery(terms)}) q
-			where m.search_vector @@ (q && ${postgresThreads(threads)}::tsquery) and m.kind = 'text' and ${member} ${inThread}
-			order by ts_rank(m.search_vector, q) desc, m.created_at desc, m.id desc
-			${page}`;
+			select ${columns} from messages m
+			where m.search_vector @@ (to_tsquery('simple', ${postgresQuery(terms)}) && ${postgresThreads(threads)}::tsquery) and m.kind = 'text' and ${member} ${inThread}
+			order by m.created_at desc, m.id desc
+			limit ${window}`;
 	} else if (adapter instanceof MysqlAdapter) {
-		const threads = await threadsToSearch(db, userId, threadId);
-		if (threads.length === 0) return [];
-		const { indexed, short } = mysqlQuery(terms, options.minTokenSize ?? MYSQL_MIN_TOKEN_SIZE, threads);
+		const { indexed } = mysqlQuery(terms, options.minTokenSize ?? MYSQL_MIN_TOKEN_SIZE, threads);
 		// Every word with LIKE too: the short ones are not in the index, and a long one must have matched
 		// the text rather than a thread id (the index holds both). Cheap: only on the index's hits.
+		// Only short words: nothing to ask the index, so the user's own threads are scanned with LIKE.
 		const likes = sql.join(
 			terms.map((t) => sql`and m.text like ${likeAnywhere(t)}`),
 			sql` `
 		);
-		// Only short words: nothing to ask the index, so the user's own threads are scanned with LIKE.
-		const match = indexed ? sql`match (m.text, m.thread_id) against (${indexed} in boolean mode)` : sql`0`;
+		const match = indexed ? sql`match (m.text, m.thread_id) against (${indexed} in boolean mode)` : sql`m.text is not null`;
 		query = sql<SearchRow>`
-			select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at, ${match} as score
-			from messages m
-			where ${indexed ? match : sql`m.text is not null`} and m.kind = 'text' and ${member} ${inThread} ${likes}
-			order by score desc, m.created_at desc, m.id desc
-			${page}`;
+			select ${columns} from messages m
+			where ${match} and m.kind = 'text' and ${member} ${inThread} ${likes}
+			order by m.created_at desc, m.id desc
+			limit ${window}`;
 	} else {
-		// The threads go into the MATCH itself (migration 0011), so FTS5 ranks only the asker's messages;
-		// the semi-join stays as the rule of record.
-		const threads = await threadsToSearch(db, userId, threadId);
-		if (threads.length === 0) return [];
+		// FTS5 walks its doclists from the highest rowid (the newest row) and stops at the window.
 		query = sql<SearchRow>`
-			select m.id, m.thread_id, m.seq, m.sender_id, m.text, m.created_at
-			from messages_fts f join messages m on m.rowid = f.rowid
-			where messages_fts match ${sqliteQuery(terms, threads)} and m.kind = 'text' and ${member} ${inThread}
-			order by bm25(messages_fts, 1.0, 0.0) asc, m.created_at desc, m.id desc
-			${page}`;
+			select ${columns}
+			from (select rowid from messages_fts where messages_fts match ${sqliteQuery(terms, threads)} order by rowid desc limit ${window}) f
+			join messages m on m.rowid = f.rowid
+			where m.kind = 'text' and ${member} ${inThread}`;
 	}
 	const { rows } = await query.execute(db);
-	return rows.filter((r) => r.text !== null).map((r) => ({ id: r.id, thread_id: r.thread_id, seq: Number(r.seq), sender_id: r.sender_id, text: r.text, created_at: r.created_at }));
+	const found = rows.filter((r) => r.text !== null).map((r) => ({ id: r.id, thread_id: r.thread_id, seq: Number(r.seq), sender_id: r.sender_id, text: r.text, created_at: r.created_at }));
+	return rankWindow(found, terms).slice(offset, offset + limit + 1);
 }
 
 /** `threadId` alone (the caller checked membership), or every thread the user is a member of. */
