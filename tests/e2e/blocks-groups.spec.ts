@@ -64,3 +64,32 @@ test('in a group, messages from someone you blocked are collapsed, not counted, 
 	await carolContext.close();
 	await context.close();
 });
+
+// A block or unblock made on another device changes which of a group's messages count, live.
+test('unblocking someone makes their unread group messages count again, and blocking stops it', async ({ browser, parley, signUp }) => {
+	const [alice, bob, carol] = await Promise.all([signUp({ displayName: 'Alice Twice' }), signUp({ displayName: 'Bob Twice' }), signUp({ displayName: 'Carol Twice' })]);
+	const [a, b, c] = await Promise.all([alice, bob, carol].map((acc) => connectBot(parley.baseURL, acc)));
+	await Promise.all([befriend(c, a), befriend(c, b)]);
+	const title = uniqueName('Climbers');
+	const { thread } = await c.request('groups:create', { title, memberIds: [a.user.id, b.user.id] });
+	await a.request('users:block', { userId: b.user.id });
+
+	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
+	const row = page.getByTestId('thread-item').filter({ hasText: title });
+	await expect(row.getByTestId('unread-badge')).toHaveText('1');
+	await sendAll(b, thread.id, ['one from Bob', 'two from Bob']);
+	await expect(row).toContainText('Message from someone you blocked');
+	await expect(row.getByTestId('unread-badge')).toHaveText('1');
+
+	// `a` is Alice's other device.
+	await a.request('users:unblock', { userId: b.user.id });
+	await expect(row.getByTestId('unread-badge')).toHaveText('3');
+	await expect(page).toHaveTitle(/^\(3\) /);
+	await a.request('users:block', { userId: b.user.id });
+	await expect(row.getByTestId('unread-badge')).toHaveText('1');
+
+	a.close();
+	b.close();
+	c.close();
+	await context.close();
+});

@@ -16,6 +16,8 @@ export class Blocks {
 			socket.on('users:blocked:changed', ({ userId, blocked }) => {
 				if (!blocked) this.blocked = this.blocked.filter((u) => u.id !== userId);
 				else void this.load();
+				// Their group messages stop (or start again) counting as unread.
+				client.recountGroups();
 			});
 			// Either of you ended the friendship: they leave the list (the thread stays, read-only).
 			socket.on('friends:removed', ({ userId }) => this.#unfriended(userId));

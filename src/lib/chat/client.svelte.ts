@@ -193,6 +193,16 @@ export class ChatClient {
 		if (this.viewing && this.activeThreadId === threadId) this.markRead(threadId);
 	}
 
+	/**
+	 * Asks the server again for the summaries of the groups that have something unread: their `unread`
+	 * and `mentions` leave out people the user blocked, so a block or unblock changes them.
+	 */
+	recountGroups(): void {
+		for (const thread of this.sortedThreads) {
+			if (thread.kind === 'group' && thread.lastSeq > thread.readSeq) this.#threads.fetch(thread.id).catch(() => undefined);
+		}
+	}
+
 	/** Loads the page before the oldest loaded message; resolves to how many came. */
 	loadOlder(threadId: string): Promise<number> {
 		return this.#messages.loadOlder(threadId);
