@@ -15,6 +15,8 @@ export interface SearchDeps {
 	limiter: Limiter;
 	/** MySQL/MariaDB: the server's `innodb_ft_min_token_size`. Default 3. */
 	mysqlMinTokenSize?: number;
+	/** MySQL/MariaDB: scan the asker's threads with LIKE below this many messages (`SearchOptions.scanBelow`). */
+	mysqlScanBelow?: number;
 	/** Matches ranked per search, the newest (`ChatLimits.searchWindow`). Default `SEARCH_WINDOW` (1,051). */
 	window?: number;
 }
@@ -34,7 +36,7 @@ export class SearchService {
 		if (input.threadId !== undefined) await this.deps.threads.requireMember(input.threadId, userId);
 		const limit = input.limit ?? SEARCH_LIMITS.pageDefault;
 		const offset = input.cursor === undefined ? 0 : Number(input.cursor);
-		const rows = await repo.searchMessages(this.deps.db, { userId, terms, threadId: input.threadId, limit, offset, window: this.deps.window, minTokenSize: this.deps.mysqlMinTokenSize });
+		const rows = await repo.searchMessages(this.deps.db, { userId, terms, threadId: input.threadId, limit, offset, window: this.deps.window, minTokenSize: this.deps.mysqlMinTokenSize, scanBelow: this.deps.mysqlScanBelow });
 		const page = rows.slice(0, limit);
 		const threads = await repo.threadsOf(this.deps.db, userId, [...new Set(page.map((r) => r.thread_id))]);
 		const people = new Set(page.map((r) => r.sender_id));
