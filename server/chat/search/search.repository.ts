@@ -20,7 +20,7 @@ export const MYSQL_MIN_TOKEN_SIZE = 3;
  * MySQL/MariaDB: below this many messages in the threads searched, they are scanned with LIKE rather
  * than asked of the FULLTEXT index (`SearchOptions.scanBelow`, docs/BENCHMARKS.md for the crossover).
  */
-export const MYSQL_SCAN_BELOW = 30_000;
+export const MYSQL_SCAN_BELOW = 10_000;
 
 export interface SearchRow {
 	id: string;
