@@ -8,7 +8,8 @@
 // also run, at the repository level, through the current query and through the former one
 // (bench/lib/search-baseline.ts: every match ranked by the database), interleaved, so the two are
 // compared on the same data under the same load; and how many of the former first page's hits the
-// current first page also has. Writes bench/results/search.json (search-<db>.json with one --only).
+// current first page also has. On MariaDB, whose asker is scanned with LIKE (`scanBelow`), a third
+// turn forces the FULLTEXT index, to compare the two paths. Writes bench/results/search.json (search-<db>.json with one --only).
 // Never fails on timing.
 //
 //   npm run bench -- search [--quick] [--only=sqlite,postgres,mysql] [--messages=N]
@@ -119,6 +120,9 @@ async function run(backend: BackendName) {
 		const now: number[] = [];
 		const before: number[] = [];
 		const nowByClass = new Map<string, number[]>();
+		// MariaDB: the current query with the FULLTEXT index forced (`scanBelow: 0`), where the asker's threads are scanned.
+		const indexed: number[] = [];
+		const indexedByClass = new Map<string, number[]>();
 		const beforeByClass = new Map<string, number[]>();
 		let shared = 0;
 		let formerHits = 0;
@@ -135,6 +139,7 @@ async function run(backend: BackendName) {
 			};
 			const current = new Set(await time(searchMessages, now, nowByClass));
 			const former = await time(searchRankedAll, before, beforeByClass);
+			if (backend === 'mysql') await time((d, o) => searchMessages(d, { ...o, scanBelow: 0 }), indexed, indexedByClass);
 			formerHits += former.length;
 			shared += former.filter((id) => current.has(id)).length;
 		}
@@ -142,16 +147,18 @@ async function run(backend: BackendName) {
 		const versus = {
 			current: stats(now),
 			former: stats(before),
+			...(backend === 'mysql' ? { fulltext: stats(indexed), fulltextOverCurrentP95: ratio(now, indexed) } : {}),
 			formerOverCurrentP95: ratio(now, before),
 			firstPageShared: formerHits === 0 ? null : Math.round((shared / formerHits) * 1000) / 10,
-			classes: Object.fromEntries([...nowByClass].map(([k, v]) => [k, { currentP95Ms: stats(v).p95Ms, formerP95Ms: stats(beforeByClass.get(k) ?? []).p95Ms }]))
+			classes: Object.fromEntries([...nowByClass].map(([k, v]) => [k, { currentP95Ms: stats(v).p95Ms, formerP95Ms: stats(beforeByClass.get(k) ?? []).p95Ms, ...(backend === 'mysql' ? { fulltextP95Ms: stats(indexedByClass.get(k) ?? []).p95Ms } : {}) }]))
 		};
 		const result = { backend, ...stats(all), meanHitsPerPage: Math.round((hits.reduce((a, b) => a + b, 0) / hits.length) * 10) / 10, classes: Object.fromEntries([...byClass].map(([k, v]) => [k, stats(v)])), repository: versus, corpus: { ...corpus, words: corpus.words.length } };
 		if (result.meanHitsPerPage === 0) console.log(`  ${backend}: WARNING: no search found anything; the figures time empty searches`);
 		console.log(`  ${backend}: p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms over ${result.count} searches`);
 		for (const [name, s] of Object.entries(result.classes)) console.log(`    ${name.padEnd(38)} p50 ${String(s.p50Ms).padStart(8)}  p95 ${String(s.p95Ms).padStart(8)}  max ${String(s.maxMs).padStart(8)}`);
 		console.log(`  ${backend}: repository p95 ${versus.current.p95Ms} ms now, ${versus.former.p95Ms} ms the former query (${versus.formerOverCurrentP95}x); ${versus.firstPageShared ?? '-'} % of its first-page hits also on the current first page; ${result.meanHitsPerPage} hits a page`);
-		for (const [name, c] of Object.entries(versus.classes)) console.log(`    ${name.padEnd(38)} p95 now ${String(c.currentP95Ms).padStart(8)}  former ${String(c.formerP95Ms).padStart(8)}`);
+		if (versus.fulltext) console.log(`  ${backend}: repository p95 with the FULLTEXT index forced ${versus.fulltext.p95Ms} ms (${versus.fulltextOverCurrentP95}x the current)`);
+		for (const [name, c] of Object.entries(versus.classes)) console.log(`    ${name.padEnd(38)} p95 now ${String(c.currentP95Ms).padStart(8)}  former ${String(c.formerP95Ms).padStart(8)}${'fulltextP95Ms' in c ? `  FULLTEXT ${String(c.fulltextP95Ms).padStart(8)}` : ''}`);
 		return result;
 	} finally {
 		await db.close();

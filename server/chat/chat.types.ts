@@ -62,6 +62,12 @@ export interface ChatLimits extends FlowLimits {
 	 * cursor can reach. Smaller only in tests.
 	 */
 	searchWindow: number;
+	/**
+	 * MySQL/MariaDB: a search whose threads hold fewer messages than this scans them with LIKE instead
+	 * of asking the FULLTEXT index (docs/ARCHITECTURE.md, "Search"). Default 10,000; 0 always asks the
+	 * index. Ignored on PostgreSQL and SQLite.
+	 */
+	searchScanBelow: number;
 }
 
 /** The chat role's services, built once per process and shared by every socket. */

@@ -19,13 +19,13 @@ import { GroupsService } from './conversations/groups.service.js';
 import { ThreadsService } from './conversations/threads.service.js';
 import { UsersService } from './friends/users.service.js';
 import { SearchService } from './search/search.service.js';
-import { SEARCH_WINDOW } from './search/search.repository.js';
+import { MYSQL_SCAN_BELOW, SEARCH_WINDOW } from './search/search.repository.js';
 import { PushService, type PushDeps } from '../push/push.service.js';
 import { userRoom } from './node/socket.js';
 
 export type { Chat, ChatLimits } from './chat.types.js';
 
-export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, editWindowMinutes: ACTION_LIMITS.editWindowMinutesDefault, searchesPerWindow: 30, searchWindowSeconds: 10, searchWindow: SEARCH_WINDOW, ...DEFAULT_FLOW_LIMITS };
+export const DEFAULT_CHAT_LIMITS: ChatLimits = { sendsPerWindow: 30, sendWindowSeconds: 10, typingIntervalMs: 2000, readsPerWindow: 300, readWindowSeconds: 10, groupMaxMembers: GROUP_LIMITS.membersDefault, groupChangesPerWindow: 20, groupChangeWindowSeconds: 10, editWindowMinutes: ACTION_LIMITS.editWindowMinutesDefault, searchesPerWindow: 30, searchWindowSeconds: 10, searchWindow: SEARCH_WINDOW, searchScanBelow: MYSQL_SCAN_BELOW, ...DEFAULT_FLOW_LIMITS };
 
 export interface ChatOptions {
 	db: Kysely<Database>;
@@ -114,6 +114,7 @@ export function createChat(options: ChatOptions): Chat {
 		threads,
 		users,
 		window: limits.searchWindow,
+		mysqlScanBelow: limits.searchScanBelow,
 		limiter: createLimiter({
 			redis: options.redis,
 			prefix: options.redisPrefix,

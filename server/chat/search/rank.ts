@@ -13,7 +13,7 @@ export interface Rankable {
 }
 
 /** Lower case, without accents (é → e), as `snippet.ts` matches. */
-function fold(s: string): string {
+export function fold(s: string): string {
 	return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 

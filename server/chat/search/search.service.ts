@@ -4,6 +4,7 @@ import type { Limiter } from '../../auth/rate-limits.js';
 import type { Database } from '../../db/schema.js';
 import type { ThreadsService } from '../conversations/threads.service.js';
 import type { UsersService } from '../friends/users.service.js';
+import { ScanGate } from './mysql-pool.js';
 import * as repo from './search.repository.js';
 import { snippetOf } from './snippet.js';
 
@@ -15,6 +16,11 @@ export interface SearchDeps {
 	limiter: Limiter;
 	/** MySQL/MariaDB: the server's `innodb_ft_min_token_size`. Default 3. */
 	mysqlMinTokenSize?: number;
+	/**
+	 * MySQL/MariaDB: scan the asker's threads with LIKE below this many messages (`SearchOptions.scanBelow`),
+	 * while the messages table fits in the buffer pool (`ScanGate`).
+	 */
+	mysqlScanBelow?: number;
 	/** Matches ranked per search, the newest (`ChatLimits.searchWindow`). Default `SEARCH_WINDOW` (1,051). */
 	window?: number;
 }
@@ -25,7 +31,11 @@ export interface SearchDeps {
  * messages any more, not even those from their time in it, as they can no longer open its history.
  */
 export class SearchService {
-	constructor(private readonly deps: SearchDeps) {}
+	readonly #gate: ScanGate;
+
+	constructor(private readonly deps: SearchDeps) {
+		this.#gate = new ScanGate(deps.db);
+	}
 
 	async search(userId: string, input: { query: string; threadId?: string; limit?: number; cursor?: string }): Promise<{ hits: SearchHit[]; next: string | null }> {
 		await this.deps.limiter.consume(userId);
@@ -34,7 +44,8 @@ export class SearchService {
 		if (input.threadId !== undefined) await this.deps.threads.requireMember(input.threadId, userId);
 		const limit = input.limit ?? SEARCH_LIMITS.pageDefault;
 		const offset = input.cursor === undefined ? 0 : Number(input.cursor);
-		const rows = await repo.searchMessages(this.deps.db, { userId, terms, threadId: input.threadId, limit, offset, window: this.deps.window, minTokenSize: this.deps.mysqlMinTokenSize });
+		const scanBelow = await this.#gate.scanBelow(this.deps.mysqlScanBelow ?? repo.MYSQL_SCAN_BELOW);
+		const rows = await repo.searchMessages(this.deps.db, { userId, terms, threadId: input.threadId, limit, offset, window: this.deps.window, minTokenSize: this.deps.mysqlMinTokenSize, scanBelow });
 		const page = rows.slice(0, limit);
 		const threads = await repo.threadsOf(this.deps.db, userId, [...new Set(page.map((r) => r.thread_id))]);
 		const people = new Set(page.map((r) => r.sender_id));

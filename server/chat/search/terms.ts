@@ -1,6 +1,7 @@
 // A query's words turned into each dialect's full-text syntax. The words come from `searchTerms`
 // (runs of letters and digits), so none holds an operator, a quote or a space; each is still quoted
 // where the syntax has quotes, so that a word like NEAR, AND or OR is a word and never an operator.
+import { fold } from './rank.js';
 
 /** PostgreSQL `to_tsquery('simple', …)`: every word as a quoted prefix, all required. */
 export function postgresQuery(terms: string[]): string {
@@ -40,4 +41,15 @@ export function mysqlQuery(terms: string[], minTokenSize: number, threadIds: str
 /** A LIKE pattern that finds `term` anywhere, with LIKE's own characters escaped (escape `\`). */
 export function likeAnywhere(term: string): string {
 	return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Whether every word at least `minTokenSize` long begins a word of `text` as InnoDB's FULLTEXT parser
+ * cuts them (runs of letters, digits and `_`), compared without case or accents: what `+word*` asks
+ * the index. The LIKE scan (search.repository.ts) checks its rows with it so that it finds what the
+ * index would; shorter words are matched anywhere by LIKE alone on both paths.
+ */
+export function mysqlWordsBegin(text: string, terms: string[], minTokenSize: number): boolean {
+	const folded = fold(text);
+	return terms.every((t) => [...t].length < minTokenSize || new RegExp(`(?:^|[^\\p{L}\\p{N}_])${fold(t)}`, 'u').test(folded));
 }
