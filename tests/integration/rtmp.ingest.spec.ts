@@ -1,58 +1,75 @@
 import type { types } from 'mediasoup';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { log } from '../../server/logger.js';
-import { RtmpIngest, type RtmpStream } from '../../server/media/rtmp/ingest.js';
+import { RtmpIngest, type RtmpLiveHandle } from '../../server/media/rtmp/ingest.js';
 import { findWorkerBinary } from '../../server/media/worker-bin.js';
 import { WorkerPool } from '../../server/media/workers.js';
 import { cpuSeconds, describeWithFfmpeg, FFMPEG, publish, type TestPublisher } from '../helpers/rtmp.js';
 
 // docs/PROTOCOL.md, "RTMP ingest": ffmpeg (standing in for OBS) publishes to the media role's RTMP
-// server with a stream key; the stream reaches the router as a video and an audio producer, which a
-// consumer receives. A bad key or a second publisher on a live key is refused and starts nothing;
-// the publisher leaving closes the producers.
+// server at live/<threadId>/<key>; the stream reaches the live stream's router as a video and an audio
+// producer, which a consumer receives. A bad key, a refused thread, or a second publisher on a live key
+// is refused and starts nothing; the publisher leaving closes the producers and suspends (dropped) or
+// ends (said so) the live stream. The live side here is a stand-in with a real router.
 describeWithFfmpeg('RTMP ingest into the SFU', () => {
 	const KEYS: Record<string, string> = { 'key-alice': 'alice', 'key-bob': 'bob' };
 	let pool: WorkerPool;
-	let router: types.Router;
 	let ingest: RtmpIngest;
-	const events: Array<{ kind: 'publish' | 'unpublish'; stream: RtmpStream; reason?: string }> = [];
+	let transportsMade = 0;
+	interface Live {
+		threadId: string;
+		router: types.Router;
+		producers: types.Producer[];
+		calls: string[];
+	}
+	const lives: Live[] = [];
 	const publishers: TestPublisher[] = [];
-	const url = (key: string) => `rtmp://127.0.0.1:${ingest.port}/live/${key}`;
+	const url = (threadId: string, key: string) => `rtmp://127.0.0.1:${ingest.port}/live/${threadId}/${key}`;
 
 	beforeAll(async () => {
 		const found = findWorkerBinary({ configured: process.env.MEDIASOUP_WORKER_BIN });
 		if ('error' in found) throw new Error(found.error);
 		pool = await WorkerPool.start({ bin: found.path, count: 1, minPort: 43000, maxPort: 43999, log: log.child('test-workers') });
-		router = await pool.router();
 		ingest = await RtmpIngest.start({
 			port: 0,
 			host: '127.0.0.1',
 			ffmpeg: FFMPEG,
 			authenticate: async (key) => (KEYS[key] ? { userId: KEYS[key] } : null),
-			router: async () => router,
-			onPublish: (stream) => events.push({ kind: 'publish', stream }),
-			onUnpublish: (stream, reason) => events.push({ kind: 'unpublish', stream, reason }),
+			start: async ({ threadId }): Promise<RtmpLiveHandle> => {
+				if (threadId === 'not-mine') throw new Error('thread "not-mine" not found');
+				const router = await pool.router();
+				router.observer.on('newtransport', () => transportsMade++);
+				const live: Live = { threadId, router, producers: [], calls: [] };
+				lives.push(live);
+				return {
+					router,
+					addProducer: (p) => live.producers.push(p),
+					suspend: () => live.calls.push('suspend'),
+					end: () => live.calls.push('end')
+				};
+			},
 			log: log.child('rtmp-test')
 		});
 	});
 	afterEach(async () => {
 		for (const p of publishers.splice(0)) await p.stop();
 		await expect.poll(() => ingest.live().length, { timeout: 5000 }).toBe(0);
-		events.length = 0;
+		for (const l of lives.splice(0)) l.router.close();
+		transportsMade = 0;
 	});
 	afterAll(async () => {
 		await ingest?.close();
 		pool?.close();
 	});
 
-	function start(key: string, profile?: 'baseline' | 'high'): TestPublisher {
-		const p = publish(url(key), { profile });
+	function start(threadId: string, key: string, options: { profile?: 'baseline' | 'high'; seconds?: number } = {}): TestPublisher {
+		const p = publish(url(threadId, key), options);
 		publishers.push(p);
 		return p;
 	}
 
 	/** Bytes a consumer on a DirectTransport receives from `producer` within `ms`. */
-	async function received(producer: types.Producer, ms: number): Promise<number> {
+	async function received(router: types.Router, producer: types.Producer, ms: number): Promise<number> {
 		const transport = await router.createDirectTransport();
 		try {
 			const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
@@ -69,67 +86,92 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 		await expect.poll(async () => (await producer.getStats())[0]?.byteCount ?? 0, { timeout: 15_000, interval: 20 }).toBeGreaterThan(0);
 	}
 
-	it('a good key: a video and an audio producer whose packets a consumer receives; leaving closes them', async () => {
-		const t0 = Date.now();
-		const p = start('key-alice');
-		await expect.poll(() => events.length, { timeout: 10_000 }).toBe(1);
-		const { stream } = events[0];
-		expect(stream.userId).toBe('alice');
-		expect(stream.video.kind).toBe('video');
-		expect(stream.audio.kind).toBe('audio');
-		await firstPacket(stream.video);
-		const tVideo = Date.now() - t0;
-		await firstPacket(stream.audio);
-		const tAudio = Date.now() - t0;
-		console.info(`[rtmp figures] ffmpeg start to first RTP at the producer: video ${tVideo} ms, audio ${tAudio} ms`);
+	async function accepted(): Promise<{ live: Live; video: types.Producer; audio: types.Producer }> {
+		await expect.poll(() => lives.length === 1 && lives[0].producers.length === 2, { timeout: 10_000 }).toBe(true);
+		const live = lives[0];
+		const video = live.producers.find((p) => p.kind === 'video')!;
+		const audio = live.producers.find((p) => p.kind === 'audio')!;
+		return { live, video, audio };
+	}
 
-		// Bytes keep coming, and reach consumers of both kinds.
-		expect(await received(stream.video, 2500)).toBeGreaterThan(10_000);
-		expect(await received(stream.audio, 1000)).toBeGreaterThan(1000);
+	it('a good key: a video and an audio producer a consumer receives; a dropped publisher closes them and suspends the stream', async () => {
+		const t0 = Date.now();
+		const p = start('thread-1', 'key-alice');
+		const { live, video, audio } = await accepted();
+		expect(live.threadId).toBe('thread-1');
+		expect(ingest.live().map((s) => s.userId)).toEqual(['alice']);
+		await firstPacket(video);
+		const tVideo = Date.now() - t0;
+		await firstPacket(audio);
+		console.info(`[rtmp figures] ffmpeg start to first RTP at the producer: video ${tVideo} ms, audio ${Date.now() - t0} ms`);
+
+		expect(await received(live.router, video, 2500)).toBeGreaterThan(10_000);
+		expect(await received(live.router, audio, 1000)).toBeGreaterThan(1000);
 
 		// The transcode's CPU at 640x360 30 fps (High profile in, so encoded again), over 5 s.
-		const pid = stream.transcodePid()!;
+		const pid = ingest.live()[0].transcodePid()!;
 		const c0 = await cpuSeconds(pid);
 		await new Promise((r) => setTimeout(r, 5000));
-		console.info(`[rtmp figures] transcode ffmpeg CPU at 640x360 30 fps (x264 baseline + opus): ${(((await cpuSeconds(pid)) - c0) / 5) * 100}% of a core`);
+		console.info(`[rtmp figures] transcode ffmpeg CPU at 640x360 30 fps (x264 baseline + Opus): ${Math.round((((await cpuSeconds(pid)) - c0) / 5) * 100)}% of a core`);
 
-		await p.stop();
-		await expect.poll(() => events.map((e) => e.kind)).toEqual(['publish', 'unpublish']);
-		expect(stream.video.closed).toBe(true);
-		expect(stream.audio.closed).toBe(true);
+		await p.stop(); // SIGKILL: the connection drops, as when a network fails
+		await expect.poll(() => live.calls).toEqual(['suspend']);
+		expect(video.closed).toBe(true);
+		expect(audio.closed).toBe(true);
 		await expect.poll(() => isRunning(pid), { timeout: 5000 }).toBe(false);
 	}, 60_000);
 
-	it('a bad key is refused: the publisher fails and no producer appears', async () => {
-		const p = start('key-nobody');
-		const code = await p.exited;
-		expect(code).not.toBe(0);
-		expect(events).toEqual([]);
+	it('a publisher that stops on its own ends the stream (not suspended)', async () => {
+		const p = start('thread-1', 'key-alice', { seconds: 3 });
+		const { live, video } = await accepted();
+		expect(await p.exited).toBe(0);
+		await expect.poll(() => live.calls).toEqual(['end']);
+		expect(video.closed).toBe(true);
+	}, 30_000);
+
+	it('a bad key, a refused thread and a malformed path are refused; nothing is started', async () => {
+		for (const [threadId, key] of [['thread-1', 'key-nobody'], ['not-mine', 'key-alice']]) {
+			const p = start(threadId, key);
+			expect(await p.exited).not.toBe(0);
+		}
+		const bare = publish(`rtmp://127.0.0.1:${ingest.port}/live/key-alice`);
+		publishers.push(bare);
+		expect(await bare.exited).not.toBe(0);
+		expect(lives).toEqual([]);
+		expect(transportsMade).toBe(0);
 		expect(ingest.live()).toEqual([]);
-	}, 20_000);
+	}, 30_000);
 
 	it('a second publisher on a live key is refused; the first goes on', async () => {
-		start('key-bob');
-		await expect.poll(() => events.length, { timeout: 10_000 }).toBe(1);
-		const first = events[0].stream;
-		const second = start('key-bob');
+		start('thread-2', 'key-bob');
+		const { video } = await accepted();
+		const first = ingest.live()[0].id;
+		const second = start('thread-3', 'key-bob');
 		expect(await second.exited).not.toBe(0);
-		expect(events.length).toBe(1);
-		expect(ingest.live().map((s) => s.id)).toEqual([first.id]);
-		await firstPacket(first.video);
-		expect(first.video.closed).toBe(false);
+		expect(lives.length).toBe(1);
+		expect(ingest.live().map((s) => s.id)).toEqual([first]);
+		await firstPacket(video);
+		expect(video.closed).toBe(false);
+	}, 30_000);
+
+	it('the live stream ending elsewhere (its router closes) cuts the publisher', async () => {
+		const p = start('thread-1', 'key-alice');
+		const { live } = await accepted();
+		live.router.close();
+		await p.exited;
+		await expect.poll(() => ingest.live().length).toBe(0);
+		expect(live.calls).toEqual([]);
 	}, 30_000);
 
 	it('a Baseline H.264 publisher is copied, not encoded again', async () => {
-		start('key-alice', 'baseline');
-		await expect.poll(() => events.length, { timeout: 10_000 }).toBe(1);
-		const { stream } = events[0];
-		await firstPacket(stream.video);
-		expect(await received(stream.video, 2000)).toBeGreaterThan(10_000);
-		const pid = stream.transcodePid()!;
+		start('thread-1', 'key-alice', { profile: 'baseline' });
+		const { live, video } = await accepted();
+		await firstPacket(video);
+		expect(await received(live.router, video, 2000)).toBeGreaterThan(10_000);
+		const pid = ingest.live()[0].transcodePid()!;
 		const c0 = await cpuSeconds(pid);
 		await new Promise((r) => setTimeout(r, 3000));
-		console.info(`[rtmp figures] copy ffmpeg CPU (video copied, AAC to Opus): ${(((await cpuSeconds(pid)) - c0) / 3) * 100}% of a core`);
+		console.info(`[rtmp figures] copy ffmpeg CPU (video copied, AAC to Opus): ${Math.round((((await cpuSeconds(pid)) - c0) / 3) * 100)}% of a core`);
 	}, 30_000);
 });
 

@@ -6,40 +6,47 @@ import type { VideoTarget } from './ffmpeg.js';
 import { Publisher } from './publisher.js';
 import { createRtpProducers } from './rtp-producers.js';
 import { RtmpSession } from './session.js';
+import { parseStreamPath } from './stream-path.js';
 
-/** A publisher's stream on the SFU, from `onPublish` to `onUnpublish`. */
+/**
+ * The live stream an RTMP publish feeds (server/media/live: `LiveIngest.startRtmp` returns one).
+ * The ingest puts its producers on `router`, hands each to `addProducer`, and when the publisher goes
+ * calls `end()` (it said it stops) or `suspend()` (it dropped: the live side waits 10 s for it to come
+ * back through `start` again). When `router` closes (the stream ended elsewhere), the ingest cuts
+ * the publisher.
+ */
+export interface RtmpLiveHandle {
+	router: types.Router;
+	addProducer(producer: types.Producer): void;
+	suspend(): void;
+	end(): void;
+}
+
+/** A publish being fed to the SFU now. */
 export interface RtmpStream {
-	/** New for every publish (a reconnect gets a new one; the live side maps it to its live stream). */
+	/** New for every publish (a reconnect gets a new one). */
 	id: string;
 	userId: string;
+	threadId: string;
 	video: types.Producer;
 	audio: types.Producer;
-	/** When the publish was accepted (ms since the epoch). */
-	startedAt: number;
 	/** The transcode's process id, once it runs. */
 	transcodePid(): number | undefined;
 }
 
 export interface RtmpIngestOptions {
-	/** TCP port to listen on (`RTMP_PORT`); 0 picks a free one (tests). */
+	/** TCP port (`RTMP_PORT`); 0 picks a free one (tests). */
 	port: number;
-	/** Address to listen on. Default `0.0.0.0`. */
+	/** Address to listen on (`RTMP_HOST`). Default `0.0.0.0`. */
 	host?: string;
 	/** The ffmpeg binary (`FFMPEG_BIN`). */
 	ffmpeg: string;
 	/** What ffmpeg sends the SFU (`RTMP_VIDEO_CODEC`): H.264 Constrained Baseline (copied when it already is) or VP8. Default h264. */
 	target?: VideoTarget;
-	/** The user a stream key belongs to, or null for a key that is not one. */
+	/** The user a stream key belongs to, or null when it is no one's. */
 	authenticate(key: string): Promise<{ userId: string } | null>;
-	/** The router this user's stream goes on (the live side starts or resumes the live stream); null refuses the publish. */
-	router(publisher: { userId: string }): Promise<types.Router | null>;
-	/** The stream's producers exist (no packets yet: ffmpeg starts with the first video). */
-	onPublish(stream: RtmpStream): void;
-	/**
-	 * The publisher is gone (disconnected, ended, or ffmpeg failed); its producers are closed. A
-	 * reconnect within the live side's grace period (10 s) should resume the same live stream.
-	 */
-	onUnpublish(stream: RtmpStream, reason: string): void;
+	/** Starts (or resumes) `userId`'s stream in `threadId`; throws to refuse (not a member, a stream there already...). */
+	start(input: { userId: string; threadId: string }): Promise<RtmpLiveHandle>;
 	/** Handshake to publish within this. Default 10000. */
 	setupTimeoutMs?: number;
 	/** A publisher silent for this long is cut off. Default 30000. */
@@ -48,9 +55,9 @@ export interface RtmpIngestOptions {
 }
 
 /**
- * The RTMP server of the media role: accepts a publish when its stream key authenticates and no one
- * else publishes with that key, puts two producers (video, audio) on the router the live side names,
- * and feeds them through ffmpeg. See docs/PROTOCOL.md, "RTMP ingest".
+ * The RTMP server of the media role (docs/PROTOCOL.md, "RTMP ingest"): accepts a publish to
+ * `live/<threadId>/<key>` when the key authenticates, no one publishes with that key already and the
+ * live side starts the stream; then feeds two producers (video, audio) through ffmpeg.
  */
 export class RtmpIngest {
 	/** Keys being authenticated or published with: a second publisher on one is refused. */
@@ -78,7 +85,7 @@ export class RtmpIngest {
 		return ingest;
 	}
 
-	/** The bound port (useful with port 0). */
+	/** The bound port (the real one when started with 0). */
 	get port(): number {
 		return (this.server.address() as net.AddressInfo).port;
 	}
@@ -88,7 +95,7 @@ export class RtmpIngest {
 		return [...this.streams.values()];
 	}
 
-	/** Stops listening and cuts every publisher (each reports `onUnpublish`). */
+	/** Stops listening and cuts every publisher (their streams are suspended, as for a drop). */
 	async close(): Promise<void> {
 		const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
 		for (const s of this.sessions) s.close('the RTMP server is closing');
@@ -98,54 +105,60 @@ export class RtmpIngest {
 	private accept(socket: net.Socket): void {
 		const { log } = this.options;
 		const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+		const target = this.options.target ?? 'h264';
 		let key: string | null = null;
 		let publisher: Publisher | null = null;
 		let stream: RtmpStream | null = null;
+		let handle: RtmpLiveHandle | null = null;
+		const refuse = (why: string) => {
+			log.info(`refused a publish from ${peer}: ${why}`);
+			return false;
+		};
 		const session: RtmpSession = new RtmpSession(
 			socket,
 			{
-				publish: async ({ name }) => {
-					if (name === '' || this.busy.has(name)) {
-						log.info(`refused a publish from ${peer}: ${name === '' ? 'no stream key' : 'a publisher is already live with that key'}`);
-						return false;
-					}
-					key = name;
-					this.busy.add(name);
-					const who = await this.options.authenticate(name);
-					if (!who) {
-						log.info(`refused a publish from ${peer}: unknown stream key`);
-						return false;
-					}
-					const router = await this.options.router(who);
-					if (!router || router.closed) {
-						log.info(`refused a publish from ${peer} (user ${who.userId}): no live stream for it`);
-						return false;
-					}
+				publish: async (path) => {
+					const parsed = parseStreamPath(path);
+					if ('error' in parsed) return refuse(parsed.error);
+					if (this.busy.has(parsed.key)) return refuse('a publisher is already live with that stream key');
+					key = parsed.key;
+					this.busy.add(key);
+					const who = await this.options.authenticate(key);
+					if (!who) return refuse('unknown stream key');
 					if (session.isClosed) return false;
+					try {
+						handle = await this.options.start({ userId: who.userId, threadId: parsed.threadId });
+					} catch (error) {
+						return refuse(`user ${who.userId} may not stream in thread ${parsed.threadId}: ${(error as Error).message}`);
+					}
+					const { router } = handle;
 					const id = randomUUID();
-					const producers = await createRtpProducers(router, this.options.target ?? 'h264', { rtmpStreamId: id, userId: who.userId });
-					if (session.isClosed) {
+					const producers = await createRtpProducers(router, target, { rtmpStreamId: id });
+					if (session.isClosed || router.closed) {
 						producers.close();
 						return false;
 					}
-					const plog = log.with({ rtmp: id, user: who.userId });
-					publisher = new Publisher({ ffmpeg: this.options.ffmpeg, target: this.options.target ?? 'h264', producers, failed: (reason) => session.close(reason), log: plog });
-					const p = publisher;
-					stream = { id, userId: who.userId, video: producers.video, audio: producers.audio, startedAt: p.acceptedAt, transcodePid: () => p.pid };
+					const plog = log.with({ rtmp: id, user: who.userId, thread: parsed.threadId });
+					const p = new Publisher({ ffmpeg: this.options.ffmpeg, target, producers, failed: (reason) => session.close(reason), log: plog });
+					publisher = p;
+					stream = { id, userId: who.userId, threadId: parsed.threadId, video: producers.video, audio: producers.audio, transcodePid: () => p.pid };
 					this.streams.set(id, stream);
+					router.observer.once('close', () => session.close('the live stream ended'));
+					handle.addProducer(producers.video);
+					handle.addProducer(producers.audio);
 					plog.info(`publishing from ${peer}`);
-					this.options.onPublish(stream);
 					return true;
 				},
 				media: (message) => publisher?.write(message),
-				closed: (reason) => {
+				closed: (reason, ended) => {
 					this.sessions.delete(session);
 					if (key) this.busy.delete(key);
 					publisher?.close();
-					if (stream) {
-						this.streams.delete(stream.id);
-						log.with({ rtmp: stream.id, user: stream.userId }).info(`unpublished: ${reason}`);
-						this.options.onUnpublish(stream, reason);
+					if (stream) this.streams.delete(stream.id);
+					if (handle && !handle.router.closed) {
+						log.with({ user: stream?.userId ?? '?' }).info(`${ended ? 'ended' : 'dropped'}: ${reason}`);
+						if (ended) handle.end();
+						else handle.suspend();
 					}
 				}
 			},

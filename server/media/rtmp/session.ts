@@ -4,12 +4,19 @@ import { decodeAll, encode, type Amf0Value } from './amf0.js';
 import { ChunkReader, writeMessage, type RtmpMessage } from './chunks.js';
 
 export interface SessionHooks {
-	/** `publish(name)` arrived on app `app`: resolve true to accept; false refuses and closes the connection. */
-	publish(request: { app: string; name: string }): Promise<boolean>;
+	/**
+	 * `publish` arrived: `path` is the connect's app and the publish's name joined by `/`, without a
+	 * query (`live/<threadId>/<key>` whether OBS put the thread in the server URL or ffmpeg all in one
+	 * URL). Resolve true to accept; false refuses and closes the connection.
+	 */
+	publish(path: string): Promise<boolean>;
 	/** An audio (8), video (9) or data (18) message of the accepted stream, in order. */
 	media(message: RtmpMessage): void;
-	/** The connection is over (either side ended it), once. */
-	closed(reason: string): void;
+	/**
+	 * The connection is over, once. `ended`: the publisher said it stops (FCUnpublish, deleteStream:
+	 * OBS's "Stop Streaming"), as opposed to a dropped connection it may come back from.
+	 */
+	closed(reason: string, ended: boolean): void;
 }
 
 export interface SessionOptions {
@@ -69,7 +76,7 @@ export class RtmpSession {
 	 * Ends the connection (once) and reports why. `flush` lets what was written (a refusal) reach the
 	 * publisher first, then cuts the connection a second later at the latest.
 	 */
-	close(reason: string, flush = false): void {
+	close(reason: string, flush = false, ended = false): void {
 		if (this.phase === 'closed') return;
 		this.phase = 'closed';
 		clearTimeout(this.setupTimer);
@@ -77,7 +84,7 @@ export class RtmpSession {
 			this.socket.end();
 			setTimeout(() => this.socket.destroy(), 1000).unref();
 		} else this.socket.destroy();
-		this.hooks.closed(reason);
+		this.hooks.closed(reason, ended);
 	}
 
 	private onData(data: Buffer): void {
@@ -93,7 +100,7 @@ export class RtmpSession {
 		}
 		if (this.phase === 'closed') return;
 		for (const message of this.reader.push(data)) {
-			if (this.phase === 'closed') return;
+			if (this.isClosed) return;
 			this.onMessage(message);
 		}
 		if (this.peerWindow > 0 && this.received - this.acknowledged >= this.peerWindow) {
@@ -172,7 +179,7 @@ export class RtmpSession {
 			case 'FCUnpublish':
 			case 'deleteStream':
 			case 'closeStream':
-				this.close('the publisher ended its stream');
+				this.close('the publisher ended its stream', false, true);
 				return;
 			case 'play':
 				this.close('play is not served (RTMP here is ingest only)');
@@ -187,10 +194,11 @@ export class RtmpSession {
 			this.close('a second publish on one connection');
 			return;
 		}
-		// OBS and ffmpeg may append a query (`key?foo=bar`); the key is what precedes it.
+		// OBS and ffmpeg may append a query (`key?foo=bar`); what counts is what precedes it.
 		const name = raw.split('?')[0];
+		const path = [this.app.split('?')[0], name].filter(Boolean).join('/');
 		this.phase = 'authenticating';
-		this.hooks.publish({ app: this.app, name }).then(
+		this.hooks.publish(path).then(
 			(accepted) => {
 				if (this.phase !== 'authenticating') return;
 				if (!accepted) {
@@ -202,7 +210,7 @@ export class RtmpSession {
 				this.phase = 'publishing';
 				this.socket.setTimeout(this.options.idleTimeoutMs, () => this.close(`nothing received for ${this.options.idleTimeoutMs} ms`));
 				this.send(2, 4, 0, Buffer.from([0, 0, 0, 0, 0, STREAM_ID])); // user control: stream begin
-				this.status('status', 'NetStream.Publish.Start', `${name} is now published`);
+				this.status('status', 'NetStream.Publish.Start', 'publishing');
 			},
 			(error: Error) => this.close(`publish failed: ${error.message}`)
 		);
