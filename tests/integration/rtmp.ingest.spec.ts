@@ -21,6 +21,8 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 		router: types.Router;
 		producers: types.Producer[];
 		calls: string[];
+		/** When the publish was accepted (its producers made). */
+		at: number;
 	}
 	const lives: Live[] = [];
 	const publishers: TestPublisher[] = [];
@@ -39,7 +41,7 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 				if (threadId === 'not-mine') throw new Error('thread "not-mine" not found');
 				const router = await pool.router();
 				router.observer.on('newtransport', () => transportsMade++);
-				const live: Live = { threadId, router, producers: [], calls: [] };
+				const live: Live = { threadId, router, producers: [], calls: [], at: Date.now() };
 				lives.push(live);
 				return {
 					router,
@@ -103,7 +105,7 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 		await firstPacket(video);
 		const tVideo = Date.now() - t0;
 		await firstPacket(audio);
-		console.info(`[rtmp figures] ffmpeg start to first RTP at the producer: video ${tVideo} ms, audio ${Date.now() - t0} ms`);
+		console.info(`[rtmp figures] publisher start to first RTP at the producer: video ${tVideo} ms, audio ${Date.now() - t0} ms (publish accepted after ${live.at - t0} ms)`);
 
 		expect(await received(live.router, video, 2500)).toBeGreaterThan(10_000);
 		expect(await received(live.router, audio, 1000)).toBeGreaterThan(1000);
