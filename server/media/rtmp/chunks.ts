@@ -30,13 +30,13 @@ interface ChunkStreamState {
 	received: number;
 }
 
-/** The largest message we accept: a keyframe of a 4K stream fits; beyond that is abuse. */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The largest message we accept (the format allows 16 MiB): a 4K keyframe fits; beyond that is abuse. */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** Distinct chunk streams a publisher may open (it needs a handful). */
 const MAX_CHUNK_STREAMS = 64;
 
 export class ChunkReader {
-	/** Incoming chunk size (the peer changes it with a "set chunk size" message). */
+	/** Incoming chunk size; a "set chunk size" message (type 1) read here changes it. */
 	chunkSize = 128;
 	private buffered: Buffer = Buffer.alloc(0);
 	private readonly streams = new Map<number, ChunkStreamState>();
@@ -112,7 +112,10 @@ export class ChunkReader {
 		next.received += take;
 		pos += take;
 		if (next.received >= next.length) {
-			out.push({ type: next.type, timestamp: next.timestamp, streamId: next.streamId, payload: Buffer.concat(next.parts) });
+			const payload = Buffer.concat(next.parts);
+			// "Set chunk size" applies from the next chunk on, which may be in this same read.
+			if (next.type === 1 && payload.length >= 4) this.chunkSize = Math.max(1, payload.readUInt32BE(0) & 0x7fffffff);
+			out.push({ type: next.type, timestamp: next.timestamp, streamId: next.streamId, payload });
 			next.parts = [];
 			next.received = 0;
 		}

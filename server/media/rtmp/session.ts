@@ -129,9 +129,6 @@ export class RtmpSession {
 
 	private onMessage(message: RtmpMessage): void {
 		switch (message.type) {
-			case 1: // set chunk size
-				this.reader.chunkSize = Math.max(1, message.payload.readUInt32BE(0) & 0x7fffffff);
-				return;
 			case 5: // window acknowledgement size: how often the peer wants our acknowledgements
 				this.peerWindow = message.payload.readUInt32BE(0);
 				return;
