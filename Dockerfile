@@ -18,12 +18,16 @@ ENV NODE_ENV=production \
 	HOST=0.0.0.0 \
 	PORT=3000
 WORKDIR /app
+# ffmpeg: the RTMP ingest transcodes what OBS publishes for the SFU (without it, RTMP is unavailable).
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends ffmpeg \
+	&& rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/build ./build
 RUN mkdir -p /data && chown node:node /data
 USER node
-EXPOSE 3000
+EXPOSE 3000 1935
 # SIGTERM drains a chat node (its clients move to other nodes) before it exits: give it time
 # (docker-compose.yml sets stop_grace_period above DRAIN_TIMEOUT_MS).
 STOPSIGNAL SIGTERM

@@ -75,7 +75,11 @@ describe('loadConfig', () => {
 			CHAT_ORIGINS: 'https://chat-1.example.com, https://*.example.com/',
 			VAPID_PUBLIC_KEY: 'B'.repeat(87),
 			VAPID_PRIVATE_KEY: 'p'.repeat(43),
-			VAPID_SUBJECT: 'https://chat.example.com/contact'
+			VAPID_SUBJECT: 'https://chat.example.com/contact',
+			RTMP_PORT: '11935',
+			RTMP_HOST: '127.0.0.1',
+			FFMPEG_BIN: '/opt/ffmpeg',
+			RTMP_VIDEO_CODEC: 'vp8'
 		});
 		expect(config).toEqual({
 			port: 8080,
@@ -120,8 +124,17 @@ describe('loadConfig', () => {
 				maxParticipants: 20,
 				rpcTimeoutMs: 3000,
 				workerMaxConsumers: 400
-			}
+			},
+			rtmp: { port: 11935, host: '127.0.0.1', ffmpeg: '/opt/ffmpeg', videoCodec: 'vp8' }
 		});
+	});
+
+	it('rtmp: port 1935 everywhere with Debian\'s ffmpeg and H.264 by default; 0 is off; refuses bad values', () => {
+		expect(loadConfig({}).rtmp).toEqual({ port: 1935, host: '0.0.0.0', ffmpeg: '/usr/bin/ffmpeg', videoCodec: 'h264' });
+		expect(loadConfig({ RTMP_PORT: '0' }).rtmp.port).toBe(0);
+		expect(() => loadConfig({ RTMP_PORT: '70000' })).toThrow(/RTMP_PORT/);
+		expect(() => loadConfig({ RTMP_HOST: 'anywhere' })).toThrow(/RTMP_HOST.*"anywhere"/);
+		expect(() => loadConfig({ RTMP_VIDEO_CODEC: 'av1' })).toThrow(/RTMP_VIDEO_CODEC must be h264 or vp8, got "av1"/);
 	});
 
 	it('media: listens everywhere and announces 127.0.0.1 by default; refuses bad ports, addresses and ICE servers', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_AUTH_LIMITS } from './auth/rate-limits.js';
+import { DEFAULT_FFMPEG } from './media/rtmp/ffmpeg.js';
 
 export const ROLES = ['gateway', 'chat', 'balance', 'files', 'media'] as const;
 export type Role = (typeof ROLES)[number];
@@ -85,6 +86,23 @@ export interface Config {
 	readonly chatOrigins: readonly string[];
 	/** Media (calls): see `MediaConfig`. */
 	readonly media: MediaConfig;
+	/** RTMP ingest (live streams from OBS), in the media role: see `RtmpConfig`. */
+	readonly rtmp: RtmpConfig;
+}
+
+/** The RTMP ingest's settings (server/media/rtmp). */
+export interface RtmpConfig {
+	/** `RTMP_PORT`: the TCP port publishers (OBS, ffmpeg) connect to. Default 1935; 0 turns RTMP off. */
+	readonly port: number;
+	/** `RTMP_HOST`: the address it listens on. Default `0.0.0.0`. */
+	readonly host: string;
+	/** `FFMPEG_BIN`: the ffmpeg that transcodes for the SFU. Default `/usr/bin/ffmpeg` (Debian's; `npm run setup:media` installs it). */
+	readonly ffmpeg: string;
+	/**
+	 * `RTMP_VIDEO_CODEC`: what the SFU gets: `h264` (Constrained Baseline; copied without re-encoding
+	 * when the publisher sends Baseline) or `vp8` (always encoded). Default h264.
+	 */
+	readonly videoCodec: 'h264' | 'vp8';
 }
 
 /** The `media` role's settings (server/media). */
@@ -221,6 +239,17 @@ function mediaConfig(env: Env): MediaConfig {
 	});
 }
 
+function rtmpConfig(env: Env): RtmpConfig {
+	const videoCodec = optional(env, 'RTMP_VIDEO_CODEC') ?? 'h264';
+	if (videoCodec !== 'h264' && videoCodec !== 'vp8') throw new ConfigError('RTMP_VIDEO_CODEC', `must be h264 or vp8, got "${videoCodec}"`);
+	return Object.freeze({
+		port: int(env, 'RTMP_PORT', 1935, 0, 65535),
+		host: ip(env, 'RTMP_HOST', '0.0.0.0')!,
+		ffmpeg: optional(env, 'FFMPEG_BIN') ?? DEFAULT_FFMPEG,
+		videoCodec
+	});
+}
+
 /** Reads and checks the environment once; throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env): Config {
 	const port = int(env, 'PORT', 3000, 0, 65535);
@@ -316,6 +345,7 @@ export function loadConfig(env: Env): Config {
 		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
 		corsOrigins: Object.freeze(corsOrigins),
 		chatOrigins: Object.freeze(chatOrigins),
-		media: mediaConfig(env)
+		media: mediaConfig(env),
+		rtmp: rtmpConfig(env)
 	});
 }

@@ -69,12 +69,3 @@ export function publish(url: string, options: { profile?: 'baseline' | 'high'; s
 		}
 	};
 }
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-export async function cpuSeconds(pid: number): Promise<number> {
-	const { readFile } = await import('node:fs/promises');
-	const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	// utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; in clock ticks (100/s on Linux).
-	return (Number(fields[11]) + Number(fields[12])) / 100;
-}

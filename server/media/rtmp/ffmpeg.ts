@@ -39,14 +39,18 @@ function rtpUrl(t: RtpTarget): string {
 	return `rtp://127.0.0.1:${t.rtpPort}?rtcpport=${t.rtcpPort}&pkt_size=1200`;
 }
 
-/** The arguments of the ffmpeg that reads FLV on stdin and sends RTP to the two PlainTransports. */
+/**
+ * The arguments of the ffmpeg that reads FLV on stdin and sends RTP to the two PlainTransports. A
+ * keyframe every second (`-g 30` at 30 fps): ffmpeg cannot answer the SFU's keyframe requests (PLI),
+ * so a viewer who joins, or loses a packet, waits for the next one.
+ */
 export function transcodeArgs(o: TranscodeOptions): string[] {
 	const video =
 		o.target === 'vp8'
-			? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2500k', '-g', '60', '-error-resilient', '1', '-auto-alt-ref', '0']
+			? ['-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '2500k', '-g', '30', '-error-resilient', '1', '-auto-alt-ref', '0', '-lag-in-frames', '0']
 			: o.copyVideo
 				? ['-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb']
-				: ['-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-b:v', '2500k', '-maxrate', '3000k', '-bufsize', '3000k', '-g', '60'];
+				: ['-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-b:v', '2500k', '-maxrate', '3000k', '-bufsize', '3000k', '-g', '30'];
 	return [
 		'-hide_banner',
 		'-nostats',

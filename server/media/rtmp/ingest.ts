@@ -30,8 +30,8 @@ export interface RtmpStream {
 	threadId: string;
 	video: types.Producer;
 	audio: types.Producer;
-	/** The transcode's process id, once it runs. */
-	transcodePid(): number | undefined;
+	/** The transcode once it runs (it starts at the first video): its pid, and whether the video is copied. */
+	transcode(): { pid: number | undefined; videoCopied: boolean } | null;
 }
 
 export interface RtmpIngestOptions {
@@ -141,7 +141,7 @@ export class RtmpIngest {
 					const plog = log.with({ rtmp: id, user: who.userId, thread: parsed.threadId });
 					const p = new Publisher({ ffmpeg: this.options.ffmpeg, target, producers, failed: (reason) => session.close(reason), log: plog });
 					publisher = p;
-					stream = { id, userId: who.userId, threadId: parsed.threadId, video: producers.video, audio: producers.audio, transcodePid: () => p.pid };
+					stream = { id, userId: who.userId, threadId: parsed.threadId, video: producers.video, audio: producers.audio, transcode: () => p.transcode() };
 					this.streams.set(id, stream);
 					router.observer.once('close', () => session.close('the live stream ended'));
 					handle.addProducer(producers.video);

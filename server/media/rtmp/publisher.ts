@@ -32,12 +32,13 @@ export class Publisher {
 	/** When the publish was accepted and when ffmpeg started (for the figures in the logs). */
 	readonly acceptedAt = Date.now();
 	startedAt = 0;
+	private videoCopied = false;
 
 	constructor(private readonly options: PublisherOptions) {}
 
-	/** The transcode's process id, once it runs (the bench reads its CPU). */
-	get pid(): number | undefined {
-		return this.ffmpeg?.pid;
+	/** The transcode once it runs: its process id, and whether the video is copied rather than encoded. */
+	transcode(): { pid: number | undefined; videoCopied: boolean } | null {
+		return this.ffmpeg ? { pid: this.ffmpeg.pid, videoCopied: this.videoCopied } : null;
 	}
 
 	write(message: RtmpMessage): void {
@@ -56,6 +57,7 @@ export class Publisher {
 		const { producers, log } = this.options;
 		const ffmpeg = startTranscode({ bin: this.options.ffmpeg, copyVideo, target: this.options.target, ...producers.targets });
 		this.ffmpeg = ffmpeg;
+		this.videoCopied = copyVideo;
 		this.startedAt = Date.now();
 		log.info(`transcode started (pid ${ffmpeg.pid}, video ${copyVideo ? 'copied' : `encoded to ${this.options.target}`})`);
 		ffmpeg.stderr!.setEncoding('utf8');
