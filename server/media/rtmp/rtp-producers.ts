@@ -46,7 +46,7 @@ export async function createRtpProducers(router: types.Router, target: VideoTarg
 		const audio = await at.produce({
 			kind: 'audio',
 			rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PT, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: ssrcs.audio }] },
-			appData: { ...appData, source: 'microphone' }
+			appData: { ...appData, source: 'mic' }
 		});
 		const portsOf = (t: types.PlainTransport, ssrc: number, payloadType: number): RtpTarget => ({ rtpPort: t.tuple.localPort, rtcpPort: t.rtcpTuple!.localPort, ssrc, payloadType });
 		return { video, audio, targets: { video: portsOf(vt, ssrcs.video, VIDEO_PT), audio: portsOf(at, ssrcs.audio, AUDIO_PT) }, close };
