@@ -47,7 +47,10 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 				lives.push(live);
 				return {
 					router,
-					addProducer: (p) => live.producers.push(p),
+					addProducer: async (p) => {
+						live.producers.push(p);
+						if (threadId === 'ends-at-once') throw new Error('the live stream ended');
+					},
 					suspend: () => live.calls.push('suspend'),
 					end: () => live.calls.push('end')
 				};
@@ -147,6 +150,15 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 		expect(ingest.live()).toEqual([]);
 	}, 30_000);
 
+	it('when the live side does not take the producers, the publish is refused and they close', async () => {
+		const p = start('ends-at-once', 'key-alice');
+		expect(await p.exited).not.toBe(0);
+		expect(lives.length).toBe(1);
+		await expect.poll(() => lives[0].producers.map((x) => x.closed)).toEqual([true]);
+		expect(lives[0].calls).toEqual(['suspend']);
+		expect(ingest.live()).toEqual([]);
+	}, 20_000);
+
 	it('a second publisher on a live key is refused; the first goes on', async () => {
 		start('thread-2', 'key-bob');
 		const { video } = await accepted();
@@ -187,7 +199,7 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 				const router = await pool.router();
 				const live: Live = { threadId, router, producers: [], calls: [], at: Date.now() };
 				lives.push(live);
-				return { router, addProducer: (p) => live.producers.push(p), suspend: () => {}, end: () => {} };
+				return { router, addProducer: (p) => void live.producers.push(p), suspend: () => {}, end: () => {} };
 			},
 			log: log.child('rtmp-test-vp8')
 		});

@@ -17,7 +17,8 @@ import { parseStreamPath } from './stream-path.js';
  */
 export interface RtmpLiveHandle {
 	router: types.Router;
-	addProducer(producer: types.Producer): void;
+	/** Viewers may consume it once this settles; a rejection refuses the publish. */
+	addProducer(producer: types.Producer): Promise<void> | void;
 	suspend(): void;
 	end(): void;
 }
@@ -144,8 +145,15 @@ export class RtmpIngest {
 					stream = { id, userId: who.userId, threadId: parsed.threadId, video: producers.video, audio: producers.audio, transcode: () => p.transcode() };
 					this.streams.set(id, stream);
 					router.observer.once('close', () => session.close('the live stream ended'));
-					handle.addProducer(producers.video);
-					handle.addProducer(producers.audio);
+					try {
+						await handle.addProducer(producers.video);
+						await handle.addProducer(producers.audio);
+					} catch (error) {
+						// Closing the session closes the producers and suspends the stream, as for a drop.
+						session.close(`the live stream did not take the producers: ${(error as Error).message}`);
+						return false;
+					}
+					if (session.isClosed) return false;
 					plog.info(`publishing from ${peer}`);
 					return true;
 				},
