@@ -5,7 +5,8 @@
  */
 export function parseStreamPath(path: string): { threadId: string; key: string } | { error: string } {
 	const parts = path.split('/').filter(Boolean);
-	if (parts.length !== 3 || parts[0] !== 'live') return { error: `"${path.slice(0, 200)}" is not live/<threadId>/<stream key>` };
+	// The path holds the stream key: the error (which is logged) says its shape, never its text.
+	if (parts.length !== 3 || parts[0] !== 'live') return { error: `a path of ${parts.length} part(s)${parts[0] === 'live' ? '' : ' not under live/'} is not live/<threadId>/<stream key>` };
 	const [, threadId, key] = parts;
 	if (threadId.length > 64 || key.length > 256) return { error: 'thread id or stream key too long' };
 	return { threadId, key };
