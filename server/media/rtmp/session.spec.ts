@@ -79,6 +79,20 @@ describe('an RTMP session', () => {
 		expect(t.closed).toEqual([['the publisher ended its stream', true]]);
 	});
 
+	it('keeps media sent while the key is checked, and passes it on once accepted', async () => {
+		const media: number[] = [];
+		let accept: (ok: boolean) => void = () => {};
+		const t = await pair({ publish: () => new Promise((r) => (accept = r)), media: (m) => media.push(m.payload[0]) });
+		const audio = (n: number) => writeMessage(4, { type: 8, timestamp: n, streamId: 1, payload: Buffer.from([n, 0]) }, 128);
+		t.client.write(Buffer.concat([Buffer.from([3]), c1, Buffer.alloc(1536), command(0, 'connect', 1, { app: 'live' }), command(1, 'publish', 0, null, 't/k', 'live'), audio(1), audio(2)]));
+		await expect.poll(() => commands(t.received()).length).toBe(1);
+		expect(media).toEqual([]);
+		accept(true);
+		await expect.poll(() => media).toEqual([1, 2]);
+		t.client.write(audio(3));
+		await expect.poll(() => media).toEqual([1, 2, 3]);
+	});
+
 	it('closes on a wrong version, on media before a publish, and when nothing is published in time', async () => {
 		const wrong = await pair({});
 		wrong.client.write(Buffer.concat([Buffer.from([6]), c1]));

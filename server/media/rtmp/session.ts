@@ -49,6 +49,7 @@ export class RtmpSession {
 	private acknowledged = 0;
 	private peerWindow = 0;
 	private readonly setupTimer: NodeJS.Timeout;
+	private early: RtmpMessage[] = [];
 
 	constructor(
 		private readonly socket: Socket,
@@ -136,6 +137,8 @@ export class RtmpSession {
 			case 9:
 			case 18:
 				if (this.phase === 'publishing') this.hooks.media(message);
+				// Some publishers send before they hear Publish.Start: keep a little while the key is checked.
+				else if (this.phase === 'authenticating' && this.early.length < 200) this.early.push(message);
 				else if (message.type !== 18) this.close(`media before an accepted publish`);
 				return;
 			case 17: // AMF3 command: a format byte, then AMF0
@@ -208,6 +211,8 @@ export class RtmpSession {
 				this.socket.setTimeout(this.options.idleTimeoutMs, () => this.close(`nothing received for ${this.options.idleTimeoutMs} ms`));
 				this.send(2, 4, 0, Buffer.from([0, 0, 0, 0, 0, STREAM_ID])); // user control: stream begin
 				this.status('status', 'NetStream.Publish.Start', 'publishing');
+				for (const m of this.early) this.hooks.media(m);
+				this.early = [];
 			},
 			(error: Error) => this.close(`publish failed: ${error.message}`)
 		);
