@@ -51,6 +51,12 @@ if (only('unit') || only('integration')) {
 			if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) failures.push(`${path.relative(process.cwd(), file.name)}: ${(file.message ?? '').split('\n')[0].slice(0, 300)}`);
 		}
 	} else if (status !== 0) counts.failed++;
+	// Vitest exits 1 for an error outside any test (an uncaught exception while a file ran), which
+	// fails no test: say so here, where a CI log's tail shows it.
+	if (status !== 0 && counts.failed === 0) {
+		counts.failed++;
+		failures.push(`vitest exited ${status} with no failed test: see "Unhandled Errors" in its output`);
+	}
 }
 
 if (only('e2e')) {
@@ -85,6 +91,10 @@ if (only('e2e')) {
 				};
 				for (const suite of r.suites ?? []) walk(suite);
 			} else if (status !== 0) counts.failed++;
+			if (status !== 0 && failures.length === 0) {
+				counts.failed++;
+				failures.push(`playwright exited ${status} with no failed test: see its output`);
+			}
 		}
 	}
 }
