@@ -53,7 +53,7 @@ if (only('unit') || only('integration')) {
 	} else if (status !== 0) counts.failed++;
 	// Vitest exits 1 for an error outside any test (an uncaught exception while a file ran), which
 	// fails no test: say so here, where a CI log's tail shows it.
-	if (status !== 0 && counts.failed === 0) {
+	if (status !== 0 && failures.length === 0) {
 		counts.failed++;
 		failures.push(`vitest exited ${status} with no failed test: see "Unhandled Errors" in its output`);
 	}
@@ -71,6 +71,7 @@ if (only('e2e')) {
 			counts.failed++;
 		} else {
 			const report = path.join(tmp, 'playwright.json');
+			const failuresBefore = failures.length;
 			const status = run('npx', ['playwright', 'test', '--reporter=list,json'], { CHROMIUM_PATH: chromium, PLAYWRIGHT_JSON_OUTPUT_NAME: report });
 			if (status !== 0) exitCode = status;
 			if (fs.existsSync(report)) {
@@ -91,7 +92,7 @@ if (only('e2e')) {
 				};
 				for (const suite of r.suites ?? []) walk(suite);
 			} else if (status !== 0) counts.failed++;
-			if (status !== 0 && failures.length === 0) {
+			if (status !== 0 && failures.length === failuresBefore) {
 				counts.failed++;
 				failures.push(`playwright exited ${status} with no failed test: see its output`);
 			}
