@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiveKeyRegenerateResponse, LiveKeyResponse } from '../../src/lib/protocol/index.js';
 import { authenticateStreamKey } from '../../server/live/keys/index.js';
+import { replaceKey } from '../../server/live/keys/keys.repository.js';
 import { backendNames } from '../helpers/backends.js';
 import { device, fails, ok, people, type Person } from '../helpers/chat.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
@@ -65,6 +66,23 @@ describe.each(backendNames())('stream keys on %s', (backend) => {
 
 		const third = await regenerate(a);
 		expect(await authenticate(third.key)).toEqual({ userId: a.user.id });
+	});
+
+	it('two regenerations at once leave one row and one working key, one of the two answered', async () => {
+		const [a] = await people(t, 1);
+		const [x, y] = await Promise.all([regenerate(a), regenerate(a)]);
+		const working = [await authenticate(x.key), await authenticate(y.key)].filter(Boolean);
+		expect(working).toEqual([{ userId: a.user.id }]);
+		expect(await t.parley.db.db.selectFrom('stream_keys').select('user_id').where('user_id', '=', a.user.id).execute()).toHaveLength(1);
+
+		// Straight to the repository, past the socket's queue: several first inserts race, and the
+		// losers of the insert update the winner's row instead of failing.
+		const [b] = await people(t, 1);
+		const hashes = Array.from({ length: 6 }, (_, i) => createHash('sha256').update(`race ${b.user.id} ${i}`).digest('hex'));
+		await Promise.all(hashes.map((hash) => replaceKey(t.parley.db.db, b.user.id, hash, new Date().toISOString())));
+		const rows = await t.parley.db.db.selectFrom('stream_keys').select('key_hash').where('user_id', '=', b.user.id).execute();
+		expect(rows).toHaveLength(1);
+		expect(hashes).toContain(rows[0].key_hash.trim());
 	});
 
 	it("each key maps to its own user only; one user's regenerate or delete leaves another's key working", async () => {
