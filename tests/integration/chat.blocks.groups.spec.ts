@@ -3,8 +3,8 @@ import { NOT_REACHABLE, notReachableAmong, type Thread } from '../../src/lib/pro
 import { backendNames } from '../helpers/backends.js';
 import { befriend, fails, ok, people, send, type Person } from '../helpers/chat.js';
 import { befriendAll, createGroup, getThread, history } from '../helpers/groups.js';
-import { startParley, type TestParley } from '../helpers/parley.js';
-import { LoopbackPushService } from '../helpers/push.js';
+import { startPushParley, type TestParley } from '../helpers/parley.js';
+import type { LoopbackPushService } from '../helpers/push.js';
 
 // docs/PROTOCOL.md "Unfriend and block", in groups: a blocked person's group messages still reach you
 // (everyone in the group sees the same history), but they are not unread for you, their @mentions of
@@ -12,14 +12,11 @@ import { LoopbackPushService } from '../helpers/push.js';
 describe.each(backendNames())('blocks in groups on %s', (backend) => {
 	let t: TestParley;
 	let service: LoopbackPushService;
+	let stop: (() => Promise<void>) | undefined;
 	beforeAll(async () => {
-		service = await new LoopbackPushService().start();
-		t = await startParley(backend, { redis: !!process.env.TEST_REDIS, parley: { limits: { codesPerIp: 10_000 }, push: { allowHttp: true } } });
+		({ t, service, stop } = await startPushParley(backend));
 	});
-	afterAll(async () => {
-		await t?.stop();
-		await service?.stop();
-	});
+	afterAll(() => stop?.());
 
 	/** `owner` with friends `a` and `b` in one group; `a` then blocks `b`. */
 	async function groupWithBlock(): Promise<{ owner: Person; a: Person; b: Person; group: Thread }> {

@@ -6,12 +6,22 @@ type Q = Kysely<Database> | Transaction<Database>;
 // A member's unread messages (docs/PROTOCOL.md, Thread.unread): those above their `read_seq` that
 // someone else sent, that are not a call's line (a record of a call the member took part in or was
 // rung for, not something to read) and not deleted (a tombstone has nothing left to read). Group
-// system lines do count: they are news about the group. Each count is a range of the
-// `messages_unread` index (migration 20261208_0001), which holds every column filtered on here.
+// system lines do count: they are news about the group. In a group, a person's message from someone
+// the member blocked does not ("Unfriend and block"); in a private thread a block ends the
+// conversation, so nothing is sent there after it. Each count is a range of the `messages_unread`
+// index (migration 20261208_0001), which holds every column of `messages` filtered on here; the
+// blocked sender is a lookup by the `blocks` primary key, only for the rows in that range.
 
-/** The conditions on a message row, beside the seq range and the sender. */
-function readable(eb: ExpressionBuilder<Database, 'messages'>) {
-	return eb.and([eb('messages.kind', '!=', 'call'), eb('messages.deleted_at', 'is', null)]);
+/** The conditions on a message row as `thread_members`' member reads it, beside the seq range and the sender. */
+function readable(eb: ExpressionBuilder<Database, 'thread_members' | 'messages'>) {
+	const blockedInGroup = eb
+		.selectFrom(['blocks', 'threads'])
+		.select('blocks.blocker_id')
+		.whereRef('blocks.blocker_id', '=', 'thread_members.user_id')
+		.whereRef('blocks.blocked_id', '=', 'messages.sender_id')
+		.whereRef('threads.id', '=', 'messages.thread_id')
+		.where('threads.kind', '=', 'group');
+	return eb.and([eb('messages.kind', '!=', 'call'), eb('messages.deleted_at', 'is', null), eb.or([eb('messages.kind', '=', 'system'), eb.not(eb.exists(blockedInGroup))])]);
 }
 
 /** `userId`'s unread messages per thread (threads with none are left out). */
