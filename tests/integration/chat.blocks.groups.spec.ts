@@ -42,6 +42,15 @@ describe.each(backendNames())('blocks in groups on %s', (backend) => {
 		expect((await getThread(a.socket, group.id)).unread).toBe(before + 3);
 	});
 
+	it('a group line made by someone the member blocked still counts: it is news about the group', async () => {
+		const { a, b, group } = await groupWithBlock();
+		const before = (await getThread(a.socket, group.id)).unread;
+		await ok(b.socket, 'groups:leave', { threadId: group.id });
+		expect((await history(a.socket, group.id)).at(-1)).toMatchObject({ kind: 'system', senderId: b.user.id });
+		expect((await getThread(a.socket, group.id)).unread).toBe(before + 1);
+		expect((await ok<{ threads: Thread[] }>(a.socket, 'threads:list', {})).threads.find((th) => th.id === group.id)!.unread).toBe(before + 1);
+	});
+
 	it('their @mentions of the blocker do not count; the same mention from someone else does', async () => {
 		const { owner, a, b, group } = await groupWithBlock();
 		await send(b.socket, group.id, `hey @${a.user.username}`);
