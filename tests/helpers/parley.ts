@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -78,7 +79,9 @@ export async function startParley(
 				DATABASE_URL: database.url,
 				SMTP_URL: smtp.url,
 				DATA_DIR: dataDir,
-				NODE_ID: `test-${backend}`,
+				// With Redis the node registers in the shared cluster under its id: a unique one, so test
+				// files running side by side (two vitest workers, or two people's runs) never collide.
+				NODE_ID: options.redis ? `test-${backend}-${randomUUID().slice(0, 8)}` : `test-${backend}`,
 				...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
 				...(options.clientIp ? { TRUST_PROXY: 'true' } : {}),
 				...options.env
