@@ -76,6 +76,7 @@ describe('loadConfig', () => {
 			VAPID_PUBLIC_KEY: 'B'.repeat(87),
 			VAPID_PRIVATE_KEY: 'p'.repeat(43),
 			VAPID_SUBJECT: 'https://chat.example.com/contact',
+			RTMP_PUBLIC_URL: 'rtmps://live.example.com:443/app/',
 			RTMP_PORT: '11935',
 			RTMP_HOST: '127.0.0.1',
 			FFMPEG_BIN: '/opt/ffmpeg',
@@ -111,6 +112,7 @@ describe('loadConfig', () => {
 			drainTimeoutMs: 10_000,
 			corsOrigins: ['https://chat.example.com'],
 			chatOrigins: ['https://chat-1.example.com', 'https://*.example.com'],
+			rtmpPublicUrl: 'rtmps://live.example.com:443/app',
 			media: {
 				listenIp: '10.0.0.5',
 				announcedIp: '203.0.113.7',
@@ -132,6 +134,7 @@ describe('loadConfig', () => {
 	it('rtmp: port 1935 everywhere with Debian\'s ffmpeg and H.264 by default; 0 is off; refuses bad values', () => {
 		expect(loadConfig({}).rtmp).toEqual({ port: 1935, host: '0.0.0.0', ffmpeg: '/usr/bin/ffmpeg', videoCodec: 'h264' });
 		expect(loadConfig({ RTMP_PORT: '0' }).rtmp.port).toBe(0);
+		expect(loadConfig({ RTMP_PORT: '0' }).rtmpPublicUrl).toBe('rtmp://localhost:1935/live'); // off, yet the settings' URL reads sensibly
 		expect(() => loadConfig({ RTMP_PORT: '70000' })).toThrow(/RTMP_PORT/);
 		expect(() => loadConfig({ RTMP_HOST: 'anywhere' })).toThrow(/RTMP_HOST.*"anywhere"/);
 		expect(() => loadConfig({ RTMP_VIDEO_CODEC: 'av1' })).toThrow(/RTMP_VIDEO_CODEC must be h264 or vp8, got "av1"/);
@@ -222,7 +225,9 @@ describe('loadConfig', () => {
 		[{ CORS_ORIGINS: 'http://ok.test, ftp://x' }, 'CORS_ORIGINS', 'must start with http: or https:', '"ftp:"'],
 		[{ CHAT_ORIGINS: 'https://ok.test, wss://x.test' }, 'CHAT_ORIGINS', 'comma list of origins', '"wss://x.test"'],
 		[{ CHAT_ORIGINS: 'https://x.test/path' }, 'CHAT_ORIGINS', 'comma list of origins', '"https://x.test/path"'],
-		[{ CHAT_ORIGINS: "https://x.test 'unsafe-inline'" }, 'CHAT_ORIGINS', 'comma list of origins', "unsafe-inline"]
+		[{ CHAT_ORIGINS: "https://x.test 'unsafe-inline'" }, 'CHAT_ORIGINS', 'comma list of origins', "unsafe-inline"],
+		[{ RTMP_PUBLIC_URL: 'http://live.example.com/live' }, 'RTMP_PUBLIC_URL', 'must start with rtmp: or rtmps:', '"http:"'],
+		[{ RTMP_PUBLIC_URL: 'live.example.com' }, 'RTMP_PUBLIC_URL', 'is not a URL', '"live.example.com"']
 	])('refuses %j naming %s', (env, variable, problem, value) => {
 		const error = refusal(env);
 		expect(error.message.startsWith(`config: ${variable} `)).toBe(true);
@@ -239,6 +244,12 @@ describe('loadConfig', () => {
 	it('CHAT_ORIGINS: none by default; CSP wildcards for host and port pass', () => {
 		expect(loadConfig({}).chatOrigins).toEqual([]);
 		expect(loadConfig({ CHAT_ORIGINS: 'http://127.0.0.1:*,HTTPS://Chat-2.Example.org:8443' }).chatOrigins).toEqual(['http://127.0.0.1:*', 'https://chat-2.example.org:8443']);
+	});
+
+	it('RTMP_PUBLIC_URL: by default the host of PUBLIC_URL on RTMP_PORT (1935), path /live', () => {
+		expect(loadConfig({}).rtmpPublicUrl).toBe('rtmp://localhost:1935/live');
+		expect(loadConfig({ PUBLIC_URL: 'https://chat.example.com:8443/x' }).rtmpPublicUrl).toBe('rtmp://chat.example.com:1935/live');
+		expect(loadConfig({ PUBLIC_URL: 'http://[::1]:3000', RTMP_PORT: '1936' }).rtmpPublicUrl).toBe('rtmp://[::1]:1936/live');
 	});
 
 	it('reports the first bad variable even when later ones are bad too', () => {

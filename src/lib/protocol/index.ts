@@ -11,3 +11,4 @@ export * from './actions';
 export * from './search';
 export * from './blocks';
 export * from './notify';
+export * from './streamkeys';
