@@ -151,5 +151,30 @@ for (const backend of backendNames()) {
 			await ok(b.socket, 'live:end', { liveId: next.live.liveId });
 			again.disconnect();
 		});
+
+		it('someone added to the group since the start may watch; someone removed hears no more and may not watch', async () => {
+			const d = (await people(t, 1))[0];
+			await befriend(a, d);
+			const room = (await ok<{ thread: Thread }>(a.socket, 'groups:create', { title: 'Room', memberIds: [b.user.id] })).thread;
+			const { live } = await ok<{ live: LiveInfo }>(a.socket, 'live:start', { threadId: room.id, source: 'camera' });
+			await fails(d.socket, 'live:watch', { liveId: live.liveId }, 'not_found');
+			await ok(a.socket, 'groups:add', { threadId: room.id, userIds: [d.user.id] });
+			expect((await ok<{ live: LiveInfo }>(d.socket, 'live:watch', { liveId: live.liveId })).live.viewers).toBe(1);
+			await ok(b.socket, 'live:watch', { liveId: live.liveId });
+
+			const eb = new Events(b.socket, [...EVENTS]);
+			const ed = new Events(d.socket, [...EVENTS]);
+			await ok(a.socket, 'groups:remove', { threadId: room.id, userId: b.user.id });
+			await fails(b.socket, 'live:watch', { liveId: live.liveId }, 'not_found');
+			await fails(b.socket, 'live:leave', { liveId: live.liveId }, 'not_found');
+			// The members are read again at most every 2 s: after that, B no longer counts nor hears.
+			await new Promise((r) => setTimeout(r, 2100));
+			await ok(d.socket, 'live:leave', { liveId: live.liveId });
+			expect((await ed.next('live:updated', (p) => p.live.liveId === live.liveId && p.live.viewers === 0)).live.viewers).toBe(0);
+			await ok(a.socket, 'live:end', { liveId: live.liveId });
+			await ed.next('live:ended', (p) => p.liveId === live.liveId);
+			expect(await eb.none('live:ended', () => true, 300)).toBe(true);
+			expect(eb.all('live:updated', (p) => p.live.liveId === live.liveId && p.live.viewers === 0)).toEqual([]);
+		});
 	});
 }
