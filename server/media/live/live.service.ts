@@ -252,6 +252,7 @@ export class LiveService {
 		this.pending.add(done);
 	}
 
+	/** A stream `userId` may see (a member of its thread): `not_found` otherwise, as for none. */
 	find(liveId: string, userId: string): Live {
 		const live = this.lives.get(liveId);
 		// Outsiders cannot tell a stream they may not see from one that does not exist.
