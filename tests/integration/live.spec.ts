@@ -109,6 +109,7 @@ for (const backend of backendNames()) {
 			await fails(c2, 'live:end', { liveId: live.liveId }, 'forbidden');
 
 			// The streamer ends it: every member is told, the line is written once, and it is not unread.
+			await ok(c.socket, 'messages:send', { threadId: group.id, clientId: crypto.randomUUID(), text: 'great stream' });
 			const unreadBefore = (await ok<{ thread: Thread }>(b.socket, 'threads:get', { threadId: group.id })).thread.unread;
 			await ok(a.socket, 'live:end', { liveId: live.liveId });
 			for (const e of [ea, eb, ec]) expect(await e.next('live:ended', (p) => p.liveId === live.liveId)).toMatchObject({ reason: 'ended', threadId: group.id, summary: { peakViewers: 2 } });
@@ -118,6 +119,10 @@ for (const backend of backendNames()) {
 			await fails(a.socket, 'live:end', { liveId: live.liveId }, 'not_found');
 			expect(await lines(b, live.liveId)).toHaveLength(1);
 			expect((await ok<{ thread: Thread }>(b.socket, 'threads:get', { threadId: group.id })).thread.unread).toBe(unreadBefore);
+			// Nor does it mark read, for the streamer, what the others wrote during the stream.
+			const mine = (await ok<{ thread: Thread }>(a.socket, 'threads:get', { threadId: group.id })).thread;
+			expect(mine.readSeq).toBeLessThan(line.seq);
+			expect(mine.unread).toBeGreaterThan(0);
 			expect((await ok<{ streams: LiveInfo[] }>(b.socket, 'live:active', {})).streams).toEqual([]);
 			expect(await eo.none('live:started', () => true, 100)).toBe(true);
 			expect(eo.log).toEqual([]);
