@@ -20,7 +20,10 @@ for (const backend of backendNames()) {
 		let group: Thread;
 
 		beforeAll(async () => {
-			t = await startParley(backend, { redis, env: mediaEnv(), parley: { limits: { codesPerIp: 10_000 } } });
+			// With Redis, a prefix of its own: the media registry is shared by every server on the same prefix,
+			// and a stream must land on this server's media node, not on another test's (or worktree's).
+			const own: Record<string, string> = redis ? { REDIS_PREFIX: `parley-live-${backend}-${process.pid}-${Date.now().toString(36)}:` } : {};
+			t = await startParley(backend, { redis, env: { ...mediaEnv(), ...own }, parley: { limits: { codesPerIp: 10_000 } } });
 			[a, b, c, outsider] = await people(t, 4);
 			for (const p of [b, c]) await befriend(a, p);
 			group = (await ok<{ thread: Thread }>(a.socket, 'groups:create', { title: 'Live', memberIds: [b.user.id, c.user.id] })).thread;

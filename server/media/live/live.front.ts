@@ -142,6 +142,8 @@ export class LiveFront {
 
 	private async forward<T>(ask: Asker, host: string, op: HostOp, input: Record<string, unknown>): Promise<T> {
 		const result = (await this.options.link.request(host, { op, ctx: { userId: ask.userId, socketId: ask.socket.id, node: this.options.self }, input })) as T;
+		// A media node of an older version (a rolling upgrade) answers nothing to what it does not know.
+		if (result === null || result === undefined) throw new AppError('not_implemented', `media node "${host}" does not carry live streams (an older version); try again later`);
 		const live = (result as { live?: LiveInfo }).live;
 		if (live && live.state !== 'ended') {
 			let lives = this.bySocket.get(ask.socket.id);

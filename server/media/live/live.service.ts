@@ -193,7 +193,8 @@ export class LiveService {
 		this.lives.delete(live.id);
 		const summary = live.summary();
 		this.deps.log.with({ live: live.id }).info(`ended: ${reason} (${summary.durationSec} s, ${summary.peakViewers} viewers at most)`);
-		void this.audience(live).then((members) => this.deps.signals.toUsers(members, 'live:ended', { liveId: live.id, threadId: live.threadId, reason, summary }));
+		// Tracked, so a stopping process tells everyone before it closes its connections.
+		this.track(this.audience(live).then((members) => this.deps.signals.toUsers(members, 'live:ended', { liveId: live.id, threadId: live.threadId, reason, summary })));
 		this.track(this.deps.directory.remove(live.info()).then(() => this.deps.record(live)));
 	}
 
