@@ -50,6 +50,12 @@ if (only('unit') || only('integration')) {
 			}
 			if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) failures.push(`${path.relative(process.cwd(), file.name)}: ${(file.message ?? '').split('\n')[0].slice(0, 300)}`);
 		}
+		// Vitest exits 1 for an error outside any test (an uncaught exception while a file ran), which
+		// fails no test: say so here, where a CI log's tail shows it.
+		if (status !== 0 && failures.length === 0) {
+			counts.failed++;
+			failures.push(`vitest exited ${status} with no failed test: see "Unhandled Errors" in its output`);
+		}
 	} else if (status !== 0) counts.failed++;
 }
 
@@ -65,6 +71,7 @@ if (only('e2e')) {
 			counts.failed++;
 		} else {
 			const report = path.join(tmp, 'playwright.json');
+			const failuresBefore = failures.length;
 			const status = run('npx', ['playwright', 'test', '--reporter=list,json'], { CHROMIUM_PATH: chromium, PLAYWRIGHT_JSON_OUTPUT_NAME: report });
 			if (status !== 0) exitCode = status;
 			if (fs.existsSync(report)) {
@@ -84,6 +91,10 @@ if (only('e2e')) {
 					for (const child of suite.suites ?? []) walk(child);
 				};
 				for (const suite of r.suites ?? []) walk(suite);
+				if (status !== 0 && failures.length === failuresBefore) {
+					counts.failed++;
+					failures.push(`playwright exited ${status} with no failed test: see its output`);
+				}
 			} else if (status !== 0) counts.failed++;
 		}
 	}

@@ -32,6 +32,7 @@ import { RedisStore } from './kv/redis.js';
 import { log as rootLog } from './logger.js';
 import { createMedia, type MediaRole } from './media/index.js';
 import { createMailer } from './mail/mailer.js';
+import { createStreamKeys, type StreamKeyLimits } from './live/keys/index.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
 export type WebHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -50,6 +51,8 @@ export interface ParleyOptions {
 	filesTiming?: Partial<FilesTiming>;
 	/** Web Push options beyond the config (tests: a loopback push service over http). Default none. */
 	push?: { allowHttp?: boolean };
+	/** Overrides of the stream keys' regeneration limit (tests use small ones). Defaults in `DEFAULT_STREAM_KEY_LIMITS`. */
+	streamKeyLimits?: Partial<StreamKeyLimits>;
 	/** Attach to this HTTP server instead of creating one (the Vite dev server). */
 	httpServer?: http.Server;
 }
@@ -235,7 +238,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				});
 				media = role;
 				closers.push(() => role.close());
-				return role.requests ?? {};
+				const streamKeys = createStreamKeys({ db: db.db, rtmpUrl: config.rtmpPublicUrl, redis, redisPrefix: config.redisPrefix, limits: options.streamKeyLimits, log: log.child('stream-keys') });
+				return { ...role.requests, ...streamKeys.requests };
 			};
 			const push = { keys: loadVapidKeys({ dataDir: config.dataDir, ...config.vapid, log: log.child('push') }), subject: config.vapidSubject, allowHttp: config.pushAllowHttp, ...options.push };
 			const node = await startChatNode({ io, config, db: db.db, redis, registry, kv, tickets, auth, limits: options.chatLimits, push, requests, log: log.child('chat') });

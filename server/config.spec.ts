@@ -75,7 +75,8 @@ describe('loadConfig', () => {
 			CHAT_ORIGINS: 'https://chat-1.example.com, https://*.example.com/',
 			VAPID_PUBLIC_KEY: 'B'.repeat(87),
 			VAPID_PRIVATE_KEY: 'p'.repeat(43),
-			VAPID_SUBJECT: 'https://chat.example.com/contact'
+			VAPID_SUBJECT: 'https://chat.example.com/contact',
+			RTMP_PUBLIC_URL: 'rtmps://live.example.com:443/app/'
 		});
 		expect(config).toEqual({
 			port: 8080,
@@ -107,6 +108,7 @@ describe('loadConfig', () => {
 			drainTimeoutMs: 10_000,
 			corsOrigins: ['https://chat.example.com'],
 			chatOrigins: ['https://chat-1.example.com', 'https://*.example.com'],
+			rtmpPublicUrl: 'rtmps://live.example.com:443/app',
 			media: {
 				listenIp: '10.0.0.5',
 				announcedIp: '203.0.113.7',
@@ -209,7 +211,9 @@ describe('loadConfig', () => {
 		[{ CORS_ORIGINS: 'http://ok.test, ftp://x' }, 'CORS_ORIGINS', 'must start with http: or https:', '"ftp:"'],
 		[{ CHAT_ORIGINS: 'https://ok.test, wss://x.test' }, 'CHAT_ORIGINS', 'comma list of origins', '"wss://x.test"'],
 		[{ CHAT_ORIGINS: 'https://x.test/path' }, 'CHAT_ORIGINS', 'comma list of origins', '"https://x.test/path"'],
-		[{ CHAT_ORIGINS: "https://x.test 'unsafe-inline'" }, 'CHAT_ORIGINS', 'comma list of origins', "unsafe-inline"]
+		[{ CHAT_ORIGINS: "https://x.test 'unsafe-inline'" }, 'CHAT_ORIGINS', 'comma list of origins', "unsafe-inline"],
+		[{ RTMP_PUBLIC_URL: 'http://live.example.com/live' }, 'RTMP_PUBLIC_URL', 'must start with rtmp: or rtmps:', '"http:"'],
+		[{ RTMP_PUBLIC_URL: 'live.example.com' }, 'RTMP_PUBLIC_URL', 'is not a URL', '"live.example.com"']
 	])('refuses %j naming %s', (env, variable, problem, value) => {
 		const error = refusal(env);
 		expect(error.message.startsWith(`config: ${variable} `)).toBe(true);
@@ -226,6 +230,12 @@ describe('loadConfig', () => {
 	it('CHAT_ORIGINS: none by default; CSP wildcards for host and port pass', () => {
 		expect(loadConfig({}).chatOrigins).toEqual([]);
 		expect(loadConfig({ CHAT_ORIGINS: 'http://127.0.0.1:*,HTTPS://Chat-2.Example.org:8443' }).chatOrigins).toEqual(['http://127.0.0.1:*', 'https://chat-2.example.org:8443']);
+	});
+
+	it('RTMP_PUBLIC_URL: by default the host of PUBLIC_URL on RTMP_PORT (1935), path /live', () => {
+		expect(loadConfig({}).rtmpPublicUrl).toBe('rtmp://localhost:1935/live');
+		expect(loadConfig({ PUBLIC_URL: 'https://chat.example.com:8443/x' }).rtmpPublicUrl).toBe('rtmp://chat.example.com:1935/live');
+		expect(loadConfig({ PUBLIC_URL: 'http://[::1]:3000', RTMP_PORT: '1936' }).rtmpPublicUrl).toBe('rtmp://[::1]:1936/live');
 	});
 
 	it('reports the first bad variable even when later ones are bad too', () => {

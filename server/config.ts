@@ -83,6 +83,12 @@ export interface Config {
 	 * `http://127.0.0.1:*`). Default none: the app connects to its own origin only.
 	 */
 	readonly chatOrigins: readonly string[];
+	/**
+	 * `RTMP_PUBLIC_URL`: the RTMP address streamers give OBS or ffmpeg ("Server"; the stream key goes
+	 * after it), shown in Settings. Default `rtmp://<host of PUBLIC_URL>:<RTMP_PORT or 1935>/live`;
+	 * set it when RTMP is reached at another host or port (a proxy, a media node of its own).
+	 */
+	readonly rtmpPublicUrl: string;
 	/** Media (calls): see `MediaConfig`. */
 	readonly media: MediaConfig;
 }
@@ -281,6 +287,12 @@ export function loadConfig(env: Env): Config {
 	const vapidSubject = optional(env, 'VAPID_SUBJECT') ?? `mailto:${/<([^>]+)>/.exec(mailFrom)?.[1] ?? mailFrom}`;
 	if (!/^(mailto:\S+|https:\/\/\S+)$/.test(vapidSubject)) throw new ConfigError('VAPID_SUBJECT', `must be a mailto: or https: URL, got "${vapidSubject}"`);
 
+	const rtmpPublicUrl = url(
+		'RTMP_PUBLIC_URL',
+		optional(env, 'RTMP_PUBLIC_URL') ?? `rtmp://${new URL(publicUrl).hostname}:${int(env, 'RTMP_PORT', 1935, 1, 65535)}/live`,
+		['rtmp:', 'rtmps:']
+	).replace(/\/+$/, '');
+
 	const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
 	if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
 		throw new ConfigError('LOG_LEVEL', `must be debug, info, warn or error, got "${logLevel}"`);
@@ -316,6 +328,7 @@ export function loadConfig(env: Env): Config {
 		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
 		corsOrigins: Object.freeze(corsOrigins),
 		chatOrigins: Object.freeze(chatOrigins),
+		rtmpPublicUrl,
 		media: mediaConfig(env)
 	});
 }

@@ -36,10 +36,12 @@ const parleySw = {
 	/**
 	 * True when a Parley page is visible: it tells the user itself (tone, unread count), as it would
 	 * had the push come a moment earlier, while the server still saw it visible. Chromium allows a push
-	 * without a notification while the site is in the active tab.
+	 * without a notification while the site is in the active tab. Only a window that is visible and
+	 * still on a Parley URL (under `scope`, the worker's own) counts: a tab that is leaving for another
+	 * page (about:blank, another site) may still be listed for a moment with its old state.
 	 */
-	skipFor(windows) {
-		return windows.some((w) => w.visibilityState === 'visible');
+	skipFor(windows, scope) {
+		return windows.some((w) => w.visibilityState === 'visible' && typeof w.url === 'string' && w.url.startsWith(scope));
 	},
 
 	/**
@@ -52,10 +54,22 @@ const parleySw = {
 		return { open: threadId ? `/app/t/${encodeURIComponent(threadId)}` : '/app' };
 	},
 
-	/** Shows the push's notification unless a Parley page is visible. Resolves to whether it showed one. */
+	/** How long to wait before looking at the windows again, when they say a Parley page is visible. */
+	recheckMs: 300,
+
+	/**
+	 * Shows the push's notification unless a Parley page is visible, twice over: a page seen visible
+	 * is looked at again `recheckMs` later, since a push that arrives as a tab navigates away may
+	 * still see its leaving document (a missed notification is worse than one too many). Resolves to
+	 * whether it showed one.
+	 */
 	async onPush(text) {
-		const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-		if (parleySw.skipFor(windows)) return false;
+		const scope = self.registration.scope;
+		const visible = async () => parleySw.skipFor(await self.clients.matchAll({ type: 'window', includeUncontrolled: true }), scope);
+		if (await visible()) {
+			await new Promise((resolve) => setTimeout(resolve, parleySw.recheckMs));
+			if (await visible()) return false;
+		}
 		const { title, options } = parleySw.notificationFor(text);
 		await self.registration.showNotification(title, options);
 		return true;

@@ -10,6 +10,7 @@ import type { FilesTable } from '../files/files.table.js';
 import type { NodeLeasesTable } from '../balance/leases.table.js';
 import type { BlocksTable } from '../chat/blocks/blocks.table.js';
 import type { PushSubscriptionsTable } from '../push/push.table.js';
+import type { StreamKeysTable } from '../live/keys/keys.table.js';
 
 export interface Database {
 	users: UsersTable & UserSearchColumns;
@@ -26,4 +27,5 @@ export interface Database {
 	files: FilesTable;
 	blocks: BlocksTable;
 	push_subscriptions: PushSubscriptionsTable;
+	stream_keys: StreamKeysTable;
 }

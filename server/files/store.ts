@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import fs from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 
@@ -57,3 +58,14 @@ export class HashingFileStore extends FileStore {
 		this.#digests.delete(id);
 	}
 }
+
+/**
+ * The parent makes its directory with `fs.mkdir` and a callback that throws: an uncaught exception
+ * when the directory goes before the callback runs (a Parley stopped, and its data directory removed,
+ * right after it started; seen in CI). `createFiles` has made the directory synchronously by then, so
+ * the store does the same, with nothing left running. The method is private in the parent's types
+ * (hence the cast), and the parent's constructor calls it through `this`, so this one is used.
+ */
+(HashingFileStore.prototype as unknown as { checkOrCreateDirectory(this: FileStore): void }).checkOrCreateDirectory = function (this: FileStore) {
+	fs.mkdirSync(this.directory, { recursive: true });
+};

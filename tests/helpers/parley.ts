@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import { loadConfig } from '../../server/config.js';
 import { configureLogging } from '../../server/logger.js';
 import type { ClientToServerEvents, LoginResponse, ServerToClientEvents } from '../../src/lib/protocol/index.js';
 import { createTestDatabase, REDIS_URL, type BackendName, type TestDatabase } from './backends.js';
+import { LoopbackPushService } from './push.js';
 import { SmtpCatcher } from './smtp.js';
 
 configureLogging({ level: (process.env.TEST_LOG_LEVEL as 'error') ?? 'error' });
@@ -77,7 +79,9 @@ export async function startParley(
 				DATABASE_URL: database.url,
 				SMTP_URL: smtp.url,
 				DATA_DIR: dataDir,
-				NODE_ID: `test-${backend}`,
+				// With Redis the node registers in the shared cluster under its id: a unique one, so test
+				// files running side by side (two vitest workers, or two people's runs) never collide.
+				NODE_ID: options.redis ? `test-${backend}-${randomUUID().slice(0, 8)}` : `test-${backend}`,
 				...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
 				...(options.clientIp ? { TRUST_PROXY: 'true' } : {}),
 				...options.env
@@ -148,6 +152,39 @@ export async function startParley(
 		}
 	};
 	return t;
+}
+
+/** A Parley that sends Web Push (to `service`, a real push service on loopback), and its `stop` for both. */
+export interface PushTestParley {
+	t: TestParley;
+	service: LoopbackPushService;
+	stop(): Promise<void>;
+}
+
+/**
+ * `startParley` on `backend` (with Redis when TEST_REDIS is set) that may push over plain HTTP, with
+ * a loopback push service started beside it, and a per-address code limit high enough for a suite's
+ * many sign-ups.
+ */
+export async function startPushParley(backend: BackendName): Promise<PushTestParley> {
+	const service = await new LoopbackPushService().start();
+	try {
+		const t = await startParley(backend, { redis: !!process.env.TEST_REDIS, parley: { limits: { codesPerIp: 10_000 }, push: { allowHttp: true } } });
+		return {
+			t,
+			service,
+			async stop() {
+				try {
+					await t.stop();
+				} finally {
+					await service.stop();
+				}
+			}
+		};
+	} catch (error) {
+		await service.stop();
+		throw error;
+	}
 }
 
 /** A port the OS just handed out and released. Another process may take it first: then try again. */

@@ -3,8 +3,8 @@ import { NOT_REACHABLE, notReachableAmong, type Thread } from '../../src/lib/pro
 import { backendNames } from '../helpers/backends.js';
 import { befriend, fails, ok, people, send, type Person } from '../helpers/chat.js';
 import { befriendAll, createGroup, getThread, history } from '../helpers/groups.js';
-import { startParley, type TestParley } from '../helpers/parley.js';
-import { LoopbackPushService } from '../helpers/push.js';
+import { startPushParley, type TestParley } from '../helpers/parley.js';
+import type { LoopbackPushService } from '../helpers/push.js';
 
 // docs/PROTOCOL.md "Unfriend and block", in groups: a blocked person's group messages still reach you
 // (everyone in the group sees the same history), but they are not unread for you, their @mentions of
@@ -12,14 +12,11 @@ import { LoopbackPushService } from '../helpers/push.js';
 describe.each(backendNames())('blocks in groups on %s', (backend) => {
 	let t: TestParley;
 	let service: LoopbackPushService;
+	let stop: (() => Promise<void>) | undefined;
 	beforeAll(async () => {
-		service = await new LoopbackPushService().start();
-		t = await startParley(backend, { redis: !!process.env.TEST_REDIS, parley: { limits: { codesPerIp: 10_000 }, push: { allowHttp: true } } });
+		({ t, service, stop } = await startPushParley(backend));
 	});
-	afterAll(async () => {
-		await t?.stop();
-		await service?.stop();
-	});
+	afterAll(() => stop?.());
 
 	/** `owner` with friends `a` and `b` in one group; `a` then blocks `b`. */
 	async function groupWithBlock(): Promise<{ owner: Person; a: Person; b: Person; group: Thread }> {
@@ -43,6 +40,15 @@ describe.each(backendNames())('blocks in groups on %s', (backend) => {
 		// Unblocked, their unread messages count again.
 		await ok(a.socket, 'users:unblock', { userId: b.user.id });
 		expect((await getThread(a.socket, group.id)).unread).toBe(before + 3);
+	});
+
+	it('a group line made by someone the member blocked still counts: it is news about the group', async () => {
+		const { a, b, group } = await groupWithBlock();
+		const before = (await getThread(a.socket, group.id)).unread;
+		await ok(b.socket, 'groups:leave', { threadId: group.id });
+		expect((await history(a.socket, group.id)).at(-1)).toMatchObject({ kind: 'system', senderId: b.user.id });
+		expect((await getThread(a.socket, group.id)).unread).toBe(before + 1);
+		expect((await ok<{ threads: Thread[] }>(a.socket, 'threads:list', {})).threads.find((th) => th.id === group.id)!.unread).toBe(before + 1);
 	});
 
 	it('their @mentions of the blocker do not count; the same mention from someone else does', async () => {

@@ -6,8 +6,8 @@ import { topicOf } from '../../server/push/push.service.js';
 import { backendNames } from '../helpers/backends.js';
 import { befriend, device, fails, ok, people, send, type Person } from '../helpers/chat.js';
 import { befriendAll, createGroup } from '../helpers/groups.js';
-import { startParley, type TestParley } from '../helpers/parley.js';
-import { checkVapid, LoopbackPushService, type TestSubscription } from '../helpers/push.js';
+import { startPushParley, type TestParley } from '../helpers/parley.js';
+import { checkVapid, type LoopbackPushService, type TestSubscription } from '../helpers/push.js';
 
 // docs/PROTOCOL.md, "Notifications": Web Push to a real push service on loopback, payloads decrypted
 // with the subscription's own keys.
@@ -15,14 +15,11 @@ describe.each(backendNames())('web push on %s', (backend) => {
 	let t: TestParley;
 	let service: LoopbackPushService;
 	let publicKey: string;
+	let stop: (() => Promise<void>) | undefined;
 	beforeAll(async () => {
-		service = await new LoopbackPushService().start();
-		t = await startParley(backend, { redis: !!process.env.TEST_REDIS, parley: { limits: { codesPerIp: 10_000 }, push: { allowHttp: true } } });
+		({ t, service, stop } = await startPushParley(backend));
 	});
-	afterAll(async () => {
-		await t?.stop();
-		await service?.stop();
-	});
+	afterAll(() => stop?.());
 
 	/** Waits until every push the server decided on has been sent and answered. */
 	const settled = () => t.parley.chat!.push!.idle();

@@ -10,7 +10,6 @@ import * as mentionsRepo from '../messages/mentions.repository.js';
 import * as messagesRepo from '../messages/messages.repository.js';
 import * as unreadRepo from '../messages/unread.repository.js';
 import * as repo from './threads.repository.js';
-import { blockedUnreadIn, blockedUnreadOf } from '../blocks/unread.repository.js';
 import type { UsersService } from '../friends/users.service.js';
 import { toMessage } from '../views.js';
 import { toThread } from './threads.views.js';
@@ -89,18 +88,17 @@ export class ThreadsService {
 		const [members, lastMessages, unread] = await Promise.all([repo.membersOf(this.deps.db, ids), messagesRepo.lastMessagesOf(this.deps.db, ids), unreadRepo.unreadOf(this.deps.db, viewerId, ids)]);
 		const files = await fileRefsOf(this.deps.db, [...lastMessages.values()]);
 		const groupIds = new Set(rows.filter((r) => r.kind === 'group').map((r) => r.id));
-		const [cards, online, mentions, blocked] = await Promise.all([
+		const [cards, online, mentions] = await Promise.all([
 			this.deps.users.cardsById(
 				viewerId,
 				members.map((m) => m.user_id)
 			),
 			this.deps.users.onlineAmong(members.filter((m) => groupIds.has(m.thread_id)).map((m) => m.user_id)),
-			mentionsRepo.unreadMentionsOf(this.deps.db, viewerId, [...groupIds]),
-			blockedUnreadOf(this.deps.db, viewerId, [...groupIds])
+			mentionsRepo.unreadMentionsOf(this.deps.db, viewerId, [...groupIds])
 		]);
 		return rows.map((row) => {
 			const last = lastMessages.get(row.id);
-			const thread = toThread({
+			return toThread({
 				thread: row,
 				viewerId,
 				members: members.filter((m) => m.thread_id === row.id),
@@ -111,7 +109,6 @@ export class ThreadsService {
 				unread: unread.get(row.id) ?? 0,
 				receipts: row
 			});
-			return lessBlocked(thread, blocked.get(row.id));
 		});
 	}
 
@@ -132,26 +129,15 @@ export class ThreadsService {
 		const last = lastMessages.get(threadId);
 		const lastMessage = last ? toMessage(last, await fileRefsOf(db, [last])) : null;
 		const ids = members.map((m) => m.user_id);
-		const [cards, online, mentions, blocked] = await Promise.all([
+		const [cards, online, mentions] = await Promise.all([
 			this.deps.users.cardsForViewers(ids, ids),
 			this.deps.users.onlineAmong(ids),
-			thread.kind === 'group' ? mentionsRepo.unreadMentionsIn(db, threadId) : new Map<string, number>(),
-			thread.kind === 'group' ? blockedUnreadIn(db, threadId) : new Map<string, number>()
+			thread.kind === 'group' ? mentionsRepo.unreadMentionsIn(db, threadId) : new Map<string, number>()
 		]);
 		const shown = thread.kind === 'group' ? online : undefined;
 		for (const id of ids) out.set(id, toThread({ thread, viewerId: id, members, cards: cards.get(id)!, lastMessage, online: shown, mentions: mentions.get(id), unread: unread.get(id) ?? 0 }));
-		for (const [id, n] of blocked) if (out.has(id)) lessBlocked(out.get(id)!, n);
 		return out;
 	}
-}
-
-/**
- * Takes a group's unread messages from people the viewer blocked off its `unread` (docs/PROTOCOL.md,
- * "Unfriend and block"), apart from how `unread` itself is counted.
- */
-function lessBlocked(thread: Thread, blockedUnread: number | undefined): Thread {
-	if (blockedUnread) thread.unread = Math.max(0, thread.unread - blockedUnread);
-	return thread;
 }
 
 // The cursor is opaque to clients: the last thread's sort key, base64url JSON.

@@ -4,14 +4,19 @@ import type { Database } from '../../db/schema.js';
 type Q = Kysely<Database> | Transaction<Database>;
 
 // A member's unread messages (docs/PROTOCOL.md, Thread.unread): those above their `read_seq` that
-// someone else sent, that are not a call's or a live stream's line (a record of a call the member took part in or was
-// rung for, not something to read) and not deleted (a tombstone has nothing left to read). Group
-// system lines do count: they are news about the group. Each count is a range of the
-// `messages_unread` index (migration 20261208_0001), which holds every column filtered on here.
+// someone else sent, that are not a call's or a live stream's line (a record of a call the member
+// took part in or was rung for, or of a stream, not something to read) and not deleted (a tombstone has nothing left to read). Group
+// system lines do count: they are news about the group. In a group, a person's message from someone
+// the member blocked does not ("Unfriend and block"); a private thread needs no such rule, since a
+// block ends its conversation. Each count is a range of the `messages_unread`
+// index (migration 20261208_0001), which holds every column of `messages` filtered on here; the
+// blocked sender is a lookup by the `blocks` primary key, only for the rows in that range.
 
-/** The conditions on a message row, beside the seq range and the sender. */
-function readable(eb: ExpressionBuilder<Database, 'messages'>) {
-	return eb.and([eb('messages.kind', 'not in', ['call', 'live']), eb('messages.deleted_at', 'is', null)]);
+/** The conditions on a message row as `thread_members`' member reads it, beside the seq range and the sender. */
+function readable(eb: ExpressionBuilder<Database, 'thread_members' | 'messages' | 'threads'>) {
+	// The thread's kind is checked first, so a private thread's rows never look at `blocks`.
+	const blocked = eb.selectFrom('blocks').select('blocks.blocker_id').whereRef('blocks.blocker_id', '=', 'thread_members.user_id').whereRef('blocks.blocked_id', '=', 'messages.sender_id');
+	return eb.and([eb('messages.kind', 'not in', ['call', 'live']), eb('messages.deleted_at', 'is', null), eb.or([eb('threads.kind', '!=', 'group'), eb('messages.kind', '=', 'system'), eb.not(eb.exists(blocked))])]);
 }
 
 /** `userId`'s unread messages per thread (threads with none are left out). */
@@ -19,6 +24,7 @@ export async function unreadOf(db: Q, userId: string, threadIds: string[]): Prom
 	if (threadIds.length === 0) return new Map();
 	const rows = await db
 		.selectFrom('thread_members')
+		.innerJoin('threads', 'threads.id', 'thread_members.thread_id')
 		.innerJoin('messages', (join) => join.onRef('messages.thread_id', '=', 'thread_members.thread_id').onRef('messages.seq', '>', 'thread_members.read_seq'))
 		.select((eb) => ['thread_members.thread_id', eb.fn.countAll<number | string>().as('n')])
 		.where('thread_members.user_id', '=', userId)
@@ -34,6 +40,7 @@ export async function unreadOf(db: Q, userId: string, threadIds: string[]): Prom
 export async function unreadIn(db: Q, threadId: string): Promise<Map<string, number>> {
 	const rows = await db
 		.selectFrom('thread_members')
+		.innerJoin('threads', 'threads.id', 'thread_members.thread_id')
 		.innerJoin('messages', (join) => join.onRef('messages.thread_id', '=', 'thread_members.thread_id').onRef('messages.seq', '>', 'thread_members.read_seq'))
 		.select((eb) => ['thread_members.user_id', eb.fn.countAll<number | string>().as('n')])
 		.where('thread_members.thread_id', '=', threadId)

@@ -1,6 +1,6 @@
-import type { ChatEndpoint, ClientToServerEvents, Message, SessionEndReason, Thread, ThreadRemovedReason, User, UserCard } from '$lib/protocol';
+import type { ChatEndpoint, ClientToServerEvents, Message, SessionEndReason, Thread, User, UserCard } from '$lib/protocol';
 import { MessageActionsClient } from './actions.svelte';
-import { ChatConnection, NotConnectedError, RequestError, type ChatSocket, type ConnectionState } from './connection';
+import { ChatConnection, type ChatSocket, type ConnectionState } from './connection';
 import { Friends } from './friends.svelte';
 import { Groups } from './groups.svelte';
 import { Messages, type TimelineItem } from './messages.svelte';
@@ -8,6 +8,7 @@ import type { PendingMessage } from './outbox';
 import { Presence } from './presence.svelte';
 import { Receipts } from './receipts';
 import { Sender } from './sender.svelte';
+import { arrived, changed, listen, removed, resync, type SyncParts } from './sync';
 import { Threads } from './threads.svelte';
 
 /**
@@ -16,10 +17,11 @@ import { Threads } from './threads.svelte';
  * last seq it holds in each open thread, and resends its outbox by clientId, so nothing acknowledged is
  * lost and nothing shows twice however the connection comes and goes.
  *
- * This class runs the session (connection, resync, the live events). The state lives in one store per
- * concern, which know of each other only what their constructors are given: `Threads` (summaries,
- * the peer's receipts), `Messages` (loaded timelines), `Sender` (the outbox), `Receipts` (the user's
- * own), `Presence` (online, typing) and `Friends`. The components read threads, messages and presence
+ * This class runs the session: the connection, and what the page reads and asks. `sync.ts` applies
+ * the live events, the resync, and what a stored message, a change or a lost thread does. The state
+ * lives in one store per concern, which know of each other only what their constructors are given:
+ * `Threads` (summaries, the peer's receipts), `Messages` (loaded timelines), `Sender` (the outbox),
+ * `Receipts` (the user's own), `Presence` (online, typing) and `Friends`. The components read threads, messages and presence
  * through this class; friends and requests, which nothing else here uses, directly as `people`.
  */
 export class ChatClient {
@@ -58,6 +60,8 @@ export class ChatClient {
 	readonly #receipts: Receipts;
 	readonly #messages: Messages;
 	readonly #sender: Sender;
+	/** What `sync.ts` applies the server's news to. */
+	readonly #sync: SyncParts;
 	/** Features riding the same socket (calls): told of every new socket. */
 	#socketListeners = new Set<(socket: ChatSocket) => void>();
 	/** Told of each live message from someone else, once its thread is current (notifications). */
@@ -76,7 +80,7 @@ export class ChatClient {
 			options.first
 		);
 		const conn = this.#conn;
-		this.#sender = new Sender({ me, conn, storage, stored: (message) => this.#onMessage(message) });
+		this.#sender = new Sender({ me, conn, storage, stored: (message) => arrived(this.#sync, message) });
 		this.#presence = new Presence({ me, conn });
 		this.#threads = new Threads({
 			me,
@@ -88,9 +92,18 @@ export class ChatClient {
 		});
 		this.#receipts = new Receipts({ threads: this.#threads, conn });
 		this.#messages = new Messages({ me, conn, threads: this.#threads });
-		this.actions = new MessageActionsClient({ conn, applied: (message) => this.#onChanged(message) });
-		this.groups = new Groups({ conn, threads: this.#threads, left: (threadId) => this.#onRemoved(threadId, 'left') });
+		this.actions = new MessageActionsClient({ conn, applied: (message) => changed(this.#sync, message) });
+		this.groups = new Groups({ conn, threads: this.#threads, left: (threadId) => removed(this.#sync, threadId, 'left') });
 		this.people = new Friends({ me, conn, presence: this.#presence, putThread: (thread) => this.#threads.put(thread) });
+		this.#sync = {
+			client: this,
+			threads: this.#threads,
+			messages: this.#messages,
+			presence: this.#presence,
+			sender: this.#sender,
+			receipts: this.#receipts,
+			messageListeners: this.#messageListeners
+		};
 	}
 
 	// ---- state, as the components read it ---------------------------------------------------------
@@ -233,7 +246,7 @@ export class ChatClient {
 	 */
 	async sendFile(threadId: string, fileId: string, clientId: string): Promise<Message> {
 		const { message } = await this.#conn.request('messages:send', { threadId, clientId, fileId });
-		await this.#onMessage(message);
+		await arrived(this.#sync, message);
 		return message;
 	}
 
@@ -272,98 +285,8 @@ export class ChatClient {
 	// ---- connection ------------------------------------------------------------------------------
 
 	#onConnected(socket: ChatSocket): void {
-		socket.on('message:new', ({ message }) => {
-			this.#onMessage(message).catch((error) => {
-				// A late message of a group the user was just removed from: its thread answers not_found now.
-				if (error instanceof RequestError && error.code === 'not_found') this.#onRemoved(message.threadId, 'removed');
-				else if (!(error instanceof NotConnectedError)) throw error;
-			});
-		});
-		socket.on('message:status', (e) => this.#threads.applyStatus(e));
-		socket.on('message:changed', ({ message }) => this.#onChanged(message));
-		socket.on('friends:requested', ({ request }) => this.people.putRequest(request));
-		socket.on('friends:added', ({ friend, thread }) => this.people.add(friend, thread));
-		socket.on('friends:closed', ({ requestId }) => this.people.closed(requestId));
-		socket.on('presence', ({ userId, online }) => (this.#presence.online[userId] = online));
-		socket.on('typing', ({ threadId, userId }) => this.#presence.onTyping(threadId, userId));
-		socket.on('user:updated', ({ user }) => {
-			if (user.id === this.me.id) this.selfCard = user;
-			this.people.updateUser(user);
-			this.#threads.updateUser(user);
-		});
-		socket.on('thread:updated', ({ thread }) => this.#threads.put(thread));
-		socket.on('thread:removed', ({ threadId, reason }) => this.#onRemoved(threadId, reason));
-		// The owner deleted a file: its messages stay, showing the file as gone (as `messages:list` will).
-		socket.on('file:deleted', ({ fileId, threadId }) => {
-			this.#messages.fileDeleted(fileId, threadId);
-			this.#threads.fileDeleted(fileId, threadId);
-		});
+		listen(socket, this.#sync);
 		for (const listener of this.#socketListeners) listener(socket);
-		void this.#resync();
-	}
-
-	async #resync(): Promise<void> {
-		// The outbox first: what was written offline should not wait behind the history fetches.
-		void this.#sender.flush();
-		try {
-			// A fresh first page; pages loaded earlier stay (their threads are still known).
-			const [fresh] = await Promise.all([this.#threads.loadPage(null), this.people.load()]);
-			this.#receipts.resendUnsent();
-			// Fill every hole the disconnection left in the threads this client holds; a group lost
-			// meanwhile answers not_found (loaded ones here, the others through recheckGroups).
-			const gone = (threadId: string) => this.#onRemoved(threadId, 'removed');
-			void this.#threads.recheckGroups(fresh, (id) => id in this.messages, gone);
-			await this.#messages.catchUpAll(gone);
-			const active = this.activeThreadId;
-			if (active && !this.messages[active] && this.notice?.threadId !== active) {
-				// The thread was opened while offline: load it now.
-				if (!this.threads[active]) await this.#threads.fetch(active);
-				if (this.threads[active]) await this.#messages.loadNewest(active);
-			}
-			if (active && this.viewing && this.threads[active]) this.markRead(active);
-		} catch (error) {
-			// A group lost while offline that the page still has open: it goes (the page follows the notice).
-			if (error instanceof RequestError && error.code === 'not_found' && this.activeThreadId) this.#onRemoved(this.activeThreadId, 'removed');
-			else if (!(error instanceof NotConnectedError)) console.error('chat resync failed', error);
-		}
-	}
-
-	/** The user lost access to a thread (left, removed, closed): it and its messages go at once. */
-	#onRemoved(threadId: string, reason: ThreadRemovedReason): void {
-		const thread = this.#threads.remove(threadId);
-		this.#messages.drop(threadId);
-		for (const p of this.pending) if (p.threadId === threadId) this.#sender.discard(p.clientId);
-		if (!thread || this.activeThreadId !== threadId) return;
-		const title = thread.title || 'the group';
-		const text = reason === 'left' ? `You left ${title}` : reason === 'removed' ? `You were removed from ${title}` : `${title} was closed`;
-		this.notice = { threadId, text };
-	}
-
-	/** An edit, delete or reaction (live, or the ack of one made here): the timeline and the list's preview. */
-	#onChanged(message: Message): void {
-		this.#messages.changed(message);
-		this.#threads.applyChange(message);
-		const thread = this.#threads.byId[message.threadId];
-		if (thread?.lastMessage?.seq === message.seq && (thread.lastMessage.changeSeq ?? 0) < (message.changeSeq ?? 0)) thread.lastMessage = message;
-	}
-
-	/** A stored message: live (`message:new`, also one's own from other devices) or the ack of one sent here. */
-	async #onMessage(message: Message): Promise<void> {
-		const mine = message.senderId === this.me.id;
-		// The ack may have been lost while the message was stored: its echo settles the outbox.
-		if (mine) this.#sender.settled(message.clientId);
-		if (!this.threads[message.threadId]) {
-			await this.#threads.fetch(message.threadId);
-			if (!this.threads[message.threadId]) return;
-		}
-		this.#threads.applyMessage(message);
-		this.#presence.clearTyping(message.threadId, message.senderId);
-		if (this.#messages.addLive(message) === 'gap') await this.#messages.catchUp(message.threadId);
-		if (!mine) {
-			this.#receipts.reportDelivered(message.threadId, message.seq);
-			if (this.activeThreadId === message.threadId && this.viewing) this.markRead(message.threadId);
-			const thread = this.threads[message.threadId];
-			if (thread) for (const listener of this.#messageListeners) listener(message, thread);
-		}
+		void resync(this.#sync);
 	}
 }

@@ -14,8 +14,25 @@ interface Win {
 }
 interface ParleySw {
 	notificationFor(text: string): { title: string; options: { body: string; tag: string; data: { threadId: string | null } } };
-	skipFor(windows: Win[]): boolean;
+	skipFor(windows: Win[], scope: string): boolean;
 	clickTarget(windows: Win[], threadId: string | null): { window?: Win; open?: string };
+	recheckMs: number;
+	onPush(text: string): Promise<boolean>;
+}
+
+/** A worker scope whose `clients.matchAll` answers each call with the next of `answers`. */
+function fakeWorker(answers: Win[][]) {
+	const state = { looks: 0, shown: [] as string[] };
+	const self = {
+		registration: {
+			scope: 'http://localhost:3000/',
+			showNotification: async (title: string) => void state.shown.push(title)
+		},
+		clients: { matchAll: async () => answers[Math.min(state.looks++, answers.length - 1)] }
+	};
+	const worker = vm.runInNewContext(`${source}\n;parleySw`, { URL, self, setTimeout }) as ParleySw;
+	worker.recheckMs = 5;
+	return { worker, state };
 }
 
 const source = fs.readFileSync(path.resolve(import.meta.dirname, '../../../static/sw.js'), 'utf8');
@@ -38,10 +55,35 @@ describe('service worker', () => {
 	});
 
 	it('skips the notification only while a Parley page is visible', () => {
-		expect(sw.skipFor([])).toBe(false);
-		expect(sw.skipFor([win('/app/t/t1'), win('/login')])).toBe(false);
+		const scope = 'http://localhost:3000/';
+		expect(sw.skipFor([], scope)).toBe(false);
+		expect(sw.skipFor([win('/app/t/t1'), win('/login')], scope)).toBe(false);
 		// The URL a worker sees is the one the tab loaded: /login while the app now shows the chat.
-		expect(sw.skipFor([win('/app/t/t1'), win('/login', { visibilityState: 'visible' })])).toBe(true);
+		expect(sw.skipFor([win('/app/t/t1'), win('/login', { visibilityState: 'visible' })], scope)).toBe(true);
+	});
+
+	it('does not count a visible window that is no longer on a Parley URL (a tab leaving for about:blank)', () => {
+		const scope = 'http://localhost:3000/';
+		const away = (url: string): Win => ({ url, focused: true, visibilityState: 'visible' });
+		expect(sw.skipFor([away('about:blank'), win('/app')], scope)).toBe(false);
+		expect(sw.skipFor([away('http://localhost:3001/app'), away('http://example.com/')], scope)).toBe(false);
+		expect(sw.skipFor([away('http://localhost:3000/app')], 'http://localhost:3000/app/')).toBe(false);
+		expect(sw.skipFor([away('http://localhost:3000/app/t/1')], 'http://localhost:3000/app/')).toBe(true);
+	});
+
+	it('looks again before staying silent: shows when the visible page has gone by then', async () => {
+		const { worker, state } = fakeWorker([[win('/app', { visibilityState: 'visible' })], [win('/app')]]);
+		expect(await worker.onPush('{"threadId":"t1","title":"Bob"}')).toBe(true);
+		expect(state).toEqual({ looks: 2, shown: ['Bob'] });
+	});
+
+	it('stays silent when a Parley page is still visible on the second look, and looks once when none is', async () => {
+		const still = fakeWorker([[win('/app', { visibilityState: 'visible' })]]);
+		expect(await still.worker.onPush('hi')).toBe(false);
+		expect(still.state).toEqual({ looks: 2, shown: [] });
+		const none = fakeWorker([[win('/app')]]);
+		expect(await none.worker.onPush('hi')).toBe(true);
+		expect(none.state).toEqual({ looks: 1, shown: ['Parley'] });
 	});
 
 	it('sends a click to the focused Parley tab, else a visible one, else any, else opens the thread', () => {

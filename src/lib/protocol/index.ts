@@ -12,3 +12,4 @@ export * from './actions';
 export * from './search';
 export * from './blocks';
 export * from './notify';
+export * from './streamkeys';

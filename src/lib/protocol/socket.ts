@@ -55,6 +55,7 @@ import type {
 import type { ErrorBody } from './errors';
 import type { LiveEndReason, LiveIdRequest, LiveInfo, LiveStartRequest, LiveSummary } from './live';
 import type { MessagesSearchRequest, MessagesSearchResponse } from './search';
+import type { LiveKeyRegenerateResponse, LiveKeyResponse } from './streamkeys';
 import type { PresenceVisibilityRequest, PushKeyResponse, PushSubscribeRequest, PushUnsubscribeRequest, ThreadsMuteRequest } from './notify';
 import type {
 	GroupsAddRequest,
@@ -205,8 +206,18 @@ export interface NotifyClientToServerEvents {
 	'presence:visibility': (payload: PresenceVisibilityRequest, ack?: AckCallback<Empty>) => void;
 }
 
+/** Stream keys' requests (docs/PROTOCOL.md, "Stream keys"), each with an empty payload (`{}`). */
+export interface StreamKeysClientToServerEvents {
+	/** Whether you have a key and since when, and the RTMP URL; never the key itself. */
+	'live:key': (payload: Empty, ack: AckCallback<LiveKeyResponse>) => void;
+	/** Makes you a new key, shown only in this answer; replaces (and so revokes) the one you had. Rate-limited. */
+	'live:key:regenerate': (payload: Empty, ack: AckCallback<LiveKeyRegenerateResponse>) => void;
+	/** Deletes your key (idempotent): nothing can publish as you over RTMP until you make another. */
+	'live:key:delete': (payload: Empty, ack: AckCallback<Empty>) => void;
+}
+
 /** Requests clients send, each with an ack (optional only for `typing`). */
-export interface ClientToServerEvents extends CallsClientToServerEvents, LiveClientToServerEvents, NotifyClientToServerEvents {
+export interface ClientToServerEvents extends CallsClientToServerEvents, LiveClientToServerEvents, NotifyClientToServerEvents, StreamKeysClientToServerEvents {
 	'session:whoami': (payload: Empty, ack: AckCallback<{ userId: string }>) => void;
 	'users:search': (payload: UsersSearchRequest, ack: AckCallback<UsersSearchResponse>) => void;
 	/** Extension: cards by id (your own id gives your card with your bio). */
