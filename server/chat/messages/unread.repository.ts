@@ -4,8 +4,8 @@ import type { Database } from '../../db/schema.js';
 type Q = Kysely<Database> | Transaction<Database>;
 
 // A member's unread messages (docs/PROTOCOL.md, Thread.unread): those above their `read_seq` that
-// someone else sent, that are not a call's line (a record of a call the member took part in or was
-// rung for, not something to read) and not deleted (a tombstone has nothing left to read). Group
+// someone else sent, that are not a call's or a live stream's line (a record of a call the member
+// took part in or was rung for, or of a stream, not something to read) and not deleted (a tombstone has nothing left to read). Group
 // system lines do count: they are news about the group. In a group, a person's message from someone
 // the member blocked does not ("Unfriend and block"); a private thread needs no such rule, since a
 // block ends its conversation. Each count is a range of the `messages_unread`
@@ -16,7 +16,7 @@ type Q = Kysely<Database> | Transaction<Database>;
 function readable(eb: ExpressionBuilder<Database, 'thread_members' | 'messages' | 'threads'>) {
 	// The thread's kind is checked first, so a private thread's rows never look at `blocks`.
 	const blocked = eb.selectFrom('blocks').select('blocks.blocker_id').whereRef('blocks.blocker_id', '=', 'thread_members.user_id').whereRef('blocks.blocked_id', '=', 'messages.sender_id');
-	return eb.and([eb('messages.kind', '!=', 'call'), eb('messages.deleted_at', 'is', null), eb.or([eb('threads.kind', '!=', 'group'), eb('messages.kind', '=', 'system'), eb.not(eb.exists(blocked))])]);
+	return eb.and([eb('messages.kind', 'not in', ['call', 'live']), eb('messages.deleted_at', 'is', null), eb.or([eb('threads.kind', '!=', 'group'), eb('messages.kind', '=', 'system'), eb.not(eb.exists(blocked))])]);
 }
 
 /** `userId`'s unread messages per thread (threads with none are left out). */

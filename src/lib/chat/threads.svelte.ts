@@ -177,7 +177,7 @@ export class Threads {
 			thread.updatedAt = message.createdAt;
 		}
 		// One's own message reads what came before it; a call's line, written for the caller, does not.
-		if (message.senderId === this.#me && message.kind !== 'call') {
+		if (message.senderId === this.#me && message.kind !== 'call' && message.kind !== 'live') {
 			thread.readSeq = Math.max(thread.readSeq, message.seq);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
 		}

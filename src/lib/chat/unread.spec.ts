@@ -45,6 +45,7 @@ describe('countsAsUnread', () => {
 		expect(countsAsUnread(msg(1, 'bob', { kind: 'system' }), 'me')).toBe(true);
 		expect(countsAsUnread(msg(1, 'me'), 'me')).toBe(false);
 		expect(countsAsUnread(callLine(1, 'bob'), 'me')).toBe(false);
+		expect(countsAsUnread(msg(1, 'bob', { kind: 'live', text: 'Live, 0:05, 1 viewer at most', live: { durationSec: 5, peakViewers: 1 } }), 'me')).toBe(false);
 		expect(countsAsUnread(msg(1, 'bob', { deleted: true }), 'me')).toBe(false);
 	});
 });

@@ -37,7 +37,7 @@ export function isMuted(thread: Pick<Thread, 'mutedUntil'>, now: string): boolea
 export function decideAlert(message: Message, thread: Thread, context: AlertContext): AlertDecision {
 	const none = { sound: false, desktop: false };
 	// A call's line is a record of a call that rang already (or that the user took part in), not news.
-	if (message.senderId === context.me || message.kind === 'system' || message.kind === 'call') return none;
+	if (message.senderId === context.me || message.kind === 'system' || message.kind === 'call' || message.kind === 'live') return none;
 	if (message.seq <= thread.readSeq || isMuted(thread, context.now)) return none;
 	if (thread.kind === 'group' && context.blocked?.(message.senderId)) return none;
 	const inView = context.activeThreadId === thread.id && context.viewing && !context.hidden;

@@ -7,6 +7,7 @@ export * from './mentions';
 export * from './profile';
 export * from './files';
 export * from './calls';
+export * from './live';
 export * from './actions';
 export * from './search';
 export * from './blocks';

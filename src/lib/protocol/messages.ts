@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CallSummary } from './calls';
+import type { LiveSummary } from './live';
 import type { SystemEvent } from './groups';
 import { CHAT_LIMITS, idOf, limit, messageTextSchema, seq } from './chat-base';
 import type { UserCard } from './people';
@@ -29,7 +30,8 @@ export type FileRef =
 	  }
 	| { id: string; deleted: true };
 
-export type MessageKind = 'text' | 'file' | 'call' | 'system';
+/** `live`: extension, the line a live stream leaves when it ends (like `call`, never unread). */
+export type MessageKind = 'text' | 'file' | 'call' | 'system' | 'live';
 
 export interface Message {
 	id: string;
@@ -43,6 +45,8 @@ export interface Message {
 	file?: FileRef;
 	/** Kind `call`: what happened (`text` says the same for people: "Video call, 4:12", "Missed call"). */
 	call?: CallSummary;
+	/** Kind `live` (extension): how long the stream ran and its most viewers (`text`: "Live, 42:10, 17 viewers at most"). */
+	live?: LiveSummary;
 	/**
 	 * Kind `system` (groups): the change it records; `text` says the same for people ("Alice added
 	 * Bob"). Its sender is who made the change.

@@ -53,6 +53,7 @@ import type {
 	TransportInfo
 } from './calls';
 import type { ErrorBody } from './errors';
+import type { LiveEndReason, LiveIdRequest, LiveInfo, LiveStartRequest, LiveSummary } from './live';
 import type { MessagesSearchRequest, MessagesSearchResponse } from './search';
 import type { LiveKeyRegenerateResponse, LiveKeyResponse } from './streamkeys';
 import type { PresenceVisibilityRequest, PushKeyResponse, PushSubscribeRequest, PushUnsubscribeRequest, ThreadsMuteRequest } from './notify';
@@ -133,10 +134,32 @@ export interface CallsServerToClientEvents {
 	'media:activeSpeaker': (payload: { callId: string; userId: string | null }) => void;
 }
 
+/** Live streams (docs/PROTOCOL.md, "Live streams (extension)"); media then goes through `media:*` with `callId = liveId`. */
+export interface LiveClientToServerEvents {
+	/** Go live in a thread you are a member of; then produce through `media:*` with `callId = live.liveId`. */
+	'live:start': (payload: LiveStartRequest, ack: AckCallback<{ live: LiveInfo }>) => void;
+	/** Watch a stream in one of your threads; then consume through `media:*` with `callId = liveId`. */
+	'live:watch': (payload: LiveIdRequest, ack: AckCallback<{ live: LiveInfo }>) => void;
+	/** Stop watching (idempotent). */
+	'live:leave': (payload: LiveIdRequest, ack: AckCallback<Empty>) => void;
+	/** The streamer ends the stream. */
+	'live:end': (payload: LiveIdRequest, ack: AckCallback<Empty>) => void;
+	/** The streams live now in your threads (after a reload). */
+	'live:active': (payload: Empty, ack: AckCallback<{ streams: LiveInfo[] }>) => void;
+}
+
+/** Live streams' events: to every device of every member of the stream's thread. */
+export interface LiveServerToClientEvents {
+	'live:started': (payload: { live: LiveInfo; streamer: UserCard }) => void;
+	/** The viewer count or the state changed (`reconnecting` and back to `live`). */
+	'live:updated': (payload: { live: LiveInfo }) => void;
+	'live:ended': (payload: { liveId: string; threadId: string; reason: LiveEndReason; summary: LiveSummary }) => void;
+}
+
 export type SessionEndReason = 'logout' | 'replaced' | 'password_changed';
 
 /** Events the server emits to clients (PROTOCOL.md section 2, plus the extensions in docs/PROTOCOL.md). */
-export interface ServerToClientEvents extends CallsServerToClientEvents {
+export interface ServerToClientEvents extends CallsServerToClientEvents, LiveServerToClientEvents {
 	'session:ended': (payload: { reason: SessionEndReason }) => void;
 	'message:new': (payload: { message: Message }) => void;
 	'message:status': (payload: MessageStatusEvent) => void;
@@ -194,7 +217,7 @@ export interface StreamKeysClientToServerEvents {
 }
 
 /** Requests clients send, each with an ack (optional only for `typing`). */
-export interface ClientToServerEvents extends CallsClientToServerEvents, NotifyClientToServerEvents, StreamKeysClientToServerEvents {
+export interface ClientToServerEvents extends CallsClientToServerEvents, LiveClientToServerEvents, NotifyClientToServerEvents, StreamKeysClientToServerEvents {
 	'session:whoami': (payload: Empty, ack: AckCallback<{ userId: string }>) => void;
 	'users:search': (payload: UsersSearchRequest, ack: AckCallback<UsersSearchResponse>) => void;
 	/** Extension: cards by id (your own id gives your card with your bio). */
