@@ -246,6 +246,13 @@ export class LiveClient {
 /** `window.__parleyLive`: read-only numbers for browser tests and support; it can change nothing. */
 function exposeTestHook(live: LiveClient): void {
 	if (typeof window === 'undefined') return;
-	const hook = Object.freeze({ phase: () => live.phase, role: () => live.role, viewers: () => live.viewers, stats: () => live.stats() });
+	const hook = Object.freeze({
+		phase: () => live.phase,
+		role: () => live.role,
+		viewers: () => live.viewers,
+		stats: () => live.stats(),
+		/** The ids of the streams this page knows are live (a non-member's page knows none of theirs). */
+		streams: () => Object.values(live.streams.byThread).map((l) => l.liveId)
+	});
 	Object.defineProperty(window, '__parleyLive', { value: hook, configurable: true, enumerable: false, writable: false });
 }
