@@ -14,6 +14,7 @@ import * as blocks from './20261207_0013_blocks.js';
 import * as messageFiles from './20261207_0014_message_files.js';
 import * as unreadIndex from './20261208_0001_unread_index.js';
 import * as callLineReceipts from './20261208_0002_call_line_receipts.js';
+import * as liveLineReceipts from './20261209_0001_live_line_receipts.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -34,5 +35,6 @@ export const migrations: Record<string, Migration> = {
 	'20261207_0013_blocks': blocks,
 	'20261207_0014_message_files': messageFiles,
 	'20261208_0001_unread_index': unreadIndex,
-	'20261208_0002_call_line_receipts': callLineReceipts
+	'20261208_0002_call_line_receipts': callLineReceipts,
+	'20261209_0001_live_line_receipts': liveLineReceipts
 };

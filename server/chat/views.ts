@@ -1,4 +1,4 @@
-import { avatarUrl, callLine, parseCallSummary, parseSystemEvent, systemLine, type FileRef, type FriendRequest, type Message, type Reaction, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
+import { avatarUrl, callLine, liveLine, parseCallSummary, parseLiveSummary, parseSystemEvent, systemLine, type FileRef, type FriendRequest, type Message, type Reaction, type Relationship, type UserCard } from '../../src/lib/protocol/index.js';
 import type { FriendRequestRow } from './friends/friends.repository.js';
 import type { MessageRow } from './messages/messages.repository.js';
 import type { CardRow } from './friends/users.repository.js';
@@ -47,6 +47,12 @@ export function toMessage(row: MessageRow, files: ReadonlyMap<string, FileRef> =
 	if (call) {
 		message.call = call;
 		message.text = callLine(call);
+	}
+	// A live stream's line likewise (docs/PROTOCOL.md, "Live streams").
+	const live = row.kind === 'live' ? parseLiveSummary(row.text) : null;
+	if (live) {
+		message.live = live;
+		message.text = liveLine(live);
 	}
 	// A system line (groups) likewise: the JSON of its event, shown as the event and a line for people.
 	const system = row.kind === 'system' ? parseSystemEvent(row.text) : null;

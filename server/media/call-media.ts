@@ -21,6 +21,8 @@ export interface CallMediaOptions {
 	announcedIp: string | undefined;
 	/** The call test: the one peer consumes its own producers. Default false. */
 	loopback?: boolean;
+	/** A live stream: one sends, many watch; nobody needs to hear who speaks. Default false. */
+	live?: boolean;
 	/** At most this many cameras send at once (`CALL_MAX_VIDEO`). Default 16. */
 	maxVideo?: number;
 	/** A router on another worker when this one's is full (pipeToRouter); without it, one router. */
@@ -139,6 +141,21 @@ export class CallMedia {
 		const producer = await this.mediasoup(`producing ${input.kind} on transport "${input.transportId}"`, () =>
 			transport.produce({ kind: input.kind, rtpParameters: input.rtpParameters as types.RtpParameters, appData: { userId, source: input.source } })
 		);
+		await this.register(userId, producer);
+		return producer.id;
+	}
+
+	/**
+	 * A producer made outside the peer's WebRTC transports (the RTMP ingest's PlainTransport on this
+	 * call's router) joins the peer's own: the others are told of it and may consume it.
+	 */
+	async adopt(userId: string, producer: types.Producer, source: MediaSource): Promise<void> {
+		producer.appData = { ...producer.appData, userId, source };
+		await this.register(userId, producer);
+	}
+
+	private async register(userId: string, producer: types.Producer): Promise<void> {
+		const peer = this.peer(userId);
 		peer.producers.set(producer.id, producer);
 		producer.observer.once('close', () => {
 			peer.producers.delete(producer.id);
@@ -147,9 +164,8 @@ export class CallMedia {
 			if (this.closed || this.options.router.closed) return;
 			for (const other of this.sources(userId)) this.options.notify(other, { event: 'media:producerClosed', producerId: producer.id });
 		});
-		if (input.kind === 'audio') await this.observeSpeaker(producer);
+		if (producer.kind === 'audio') await this.observeSpeaker(producer);
 		for (const other of this.others(userId)) this.options.notify(other, { event: 'media:newProducer', producer: info(producer) });
-		return producer.id;
 	}
 
 	/** The other peers' producers, for a peer that joined after they started sending. */
@@ -269,7 +285,7 @@ export class CallMedia {
 
 	/** Microphones go to the router's ActiveSpeakerObserver; its choice is told to every peer (3 or more). */
 	private async observeSpeaker(producer: types.Producer): Promise<void> {
-		if (this.options.loopback) return;
+		if (this.options.loopback || this.options.live) return;
 		if (!this.speakers) {
 			this.speakers = await this.options.router.createActiveSpeakerObserver({ interval: 300 });
 			this.speakers.on('dominantspeaker', ({ producer: loudest }) => this.announceSpeaker((loudest.appData as { userId: string }).userId));

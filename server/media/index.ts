@@ -8,11 +8,16 @@ import type { Config } from '../config.js';
 import type { KeyValueStore } from '../kv/kv.js';
 import type { Logger } from '../logger.js';
 import type { CallSignals, CallsService } from './calls/calls.service.js';
+import type { LiveService } from './live/live.service.js';
 import { CallDirectory } from './cluster/directory.js';
 import { localLink, RedisLink, type MediaLink } from './cluster/link.js';
 import { localMediaNodes, RedisMediaNodes, type MediaNodes } from './cluster/media-nodes.js';
 import { CallsFront } from './front/calls.front.js';
 import { callRequests } from './front/calls.handlers.js';
+import { liveIngest, type LiveIngest } from './live/ingest.js';
+import { LiveDirectory } from './live/live.directory.js';
+import { LiveFront } from './live/live.front.js';
+import { liveRequests } from './live/live.handlers.js';
 import { createMediaHost, type MediaHost } from './media-host.js';
 import type { WorkerPool } from './workers.js';
 
@@ -33,6 +38,10 @@ export interface MediaRole {
 	requests: RequestTable | null;
 	/** This process's calls (the media role); null without it. */
 	calls: CallsService | null;
+	/** For the RTMP ingest: starts RTMP streams on this media node; null without the media role. */
+	live: LiveIngest | null;
+	/** This process's live streams (the media role; tests look inside); null without it. */
+	liveStreams: LiveService | null;
 	/** The mediasoup workers (started on first use); null when this process carries no calls. */
 	workers(): Promise<WorkerPool | null>;
 	status(): Promise<{ media: 'available' | 'unavailable'; reason?: string }>;
@@ -54,6 +63,7 @@ export function createMedia(options: MediaRoleOptions): MediaRole {
 	const { config, io, chat, cluster, log } = options;
 	const carries = config.roles.includes('media');
 	const directory = new CallDirectory(options.kv);
+	const liveDirectory = new LiveDirectory(options.kv);
 	const signals = io ? ioSignals(io) : cluster ? emitterSignals(cluster.emitter) : null;
 	if (!signals) throw new Error('the media role needs the chat role in one process, or REDIS_URL in a cluster');
 
@@ -67,6 +77,10 @@ export function createMedia(options: MediaRoleOptions): MediaRole {
 			record: async (call) => {
 				await chat.track(chat.messages.sendCall(call.callerId, { threadId: call.threadId, callId: call.id, summary: call.summary() }));
 			},
+			liveDirectory,
+			recordLive: async (live) => {
+				await chat.track(chat.messages.sendLive(live.streamerId, { threadId: live.threadId, liveId: live.id, summary: live.summary() }));
+			},
 			cluster: cluster ? { redis: cluster.redis, prefix: config.redisPrefix, chatNodes: cluster.chatNodes } : undefined,
 			log
 		});
@@ -78,11 +92,22 @@ export function createMedia(options: MediaRoleOptions): MediaRole {
 	const nodes: MediaNodes = cluster ? new RedisMediaNodes(cluster.redis, config.redisPrefix) : localMediaNodes(config.nodeId, hosting);
 
 	let front: CallsFront | null = null;
+	let liveFront: LiveFront | null = null;
 	if (io) {
-		front = new CallsFront({ self: config.nodeId, chat, link, nodes, directory, signals, log: log.child('calls') });
-		if (cluster) front.watch();
+		const lives = new LiveFront({ self: config.nodeId, chat, link, nodes, directory: liveDirectory, signals, log: log.child('live') });
+		front = new CallsFront({ self: config.nodeId, chat, link, nodes, directory, signals, liveHost: (socketId, liveId) => lives.hostOf(socketId, liveId), log: log.child('calls') });
+		if (cluster) {
+			front.watch();
+			lives.watchHosts();
+		}
 		const calls = front;
-		io.on('connection', (socket) => socket.on('disconnect', () => calls.socketGone(socket.id)));
+		liveFront = lives;
+		io.on('connection', (socket) =>
+			socket.on('disconnect', () => {
+				calls.socketGone(socket.id);
+				lives.socketGone(socket.id);
+			})
+		);
 	}
 
 	const status = async (): Promise<{ media: 'available' | 'unavailable'; reason?: string }> => {
@@ -100,14 +125,20 @@ export function createMedia(options: MediaRoleOptions): MediaRole {
 	});
 
 	return {
-		requests: front ? callRequests({ front, config: callConfig }) : null,
+		requests: front && liveFront ? { ...callRequests({ front, config: callConfig }), ...liveRequests(liveFront) } : null,
 		calls: host?.calls ?? null,
+		live: carries ? liveIngest(chat, host?.live ?? null, () => host?.unavailableReason()) : null,
+		liveStreams: host?.live ?? null,
 		workers: () => host?.workers() ?? Promise.resolve(null),
 		status,
-		socketGone: (socketId) => front?.socketGone(socketId),
+		socketGone: (socketId) => {
+			front?.socketGone(socketId);
+			liveFront?.socketGone(socketId);
+		},
 		drain: async (timeoutMs) => host?.drain(timeoutMs),
 		async close() {
 			front?.stop();
+			liveFront?.stop();
 			try {
 				await host?.close();
 			} finally {

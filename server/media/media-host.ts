@@ -12,6 +12,10 @@ import type { HostHandler } from './cluster/link.js';
 import { RedisMediaNodes } from './cluster/media-nodes.js';
 import { findWorkerBinary } from './worker-bin.js';
 import { WorkerPool } from './workers.js';
+import type { Live } from './live/live.js';
+import type { LiveDirectory } from './live/live.directory.js';
+import { liveHostHandler } from './live/live.host.js';
+import { LiveService } from './live/live.service.js';
 
 export interface MediaHostOptions {
 	/** This node's id: the calls it hosts are found under it. */
@@ -21,6 +25,9 @@ export interface MediaHostOptions {
 	directory: CallDirectory;
 	/** Writes a call's line in its thread. */
 	record(call: Call): Promise<void>;
+	liveDirectory: LiveDirectory;
+	/** Writes a live stream's line in its thread. */
+	recordLive(live: Live): Promise<void>;
 	/** In a cluster: this node beats in the media registry, and watches the chat nodes of its participants. */
 	cluster?: { redis: Redis; prefix: string; chatNodes: NodeRegistry };
 	log: Logger;
@@ -28,6 +35,7 @@ export interface MediaHostOptions {
 
 export interface MediaHost {
 	calls: CallsService;
+	live: LiveService;
 	handler: HostHandler;
 	/** The mediasoup workers (started on first use); null when calls are unavailable. */
 	workers(): Promise<WorkerPool | null>;
@@ -43,8 +51,8 @@ export interface MediaHost {
 const BEAT_MS = 1000;
 
 /**
- * The media role: mediasoup workers (one per core by default), one router per call, the calls' state
- * (`CallsService`), and in a cluster its entry in the media registry (beat every second with its load)
+ * The media role: mediasoup workers (one per core by default), one router per call or live stream, the
+ * calls' state (`CallsService`), the live streams' (`LiveService`), and in a cluster its entry in the media registry (beat every second with its load)
  * and a watch on the chat nodes its participants are on.
  */
 export function createMediaHost(options: MediaHostOptions): MediaHost {
@@ -82,40 +90,58 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		return starting;
 	};
 
+	// A call's or a live stream's media: a router on a worker, growing onto others past its worker's room.
+	interface Owner {
+		id: string;
+		loopback?: boolean;
+		live?: boolean;
+		socketOf(userId: string): string | null;
+		lost(): void;
+	}
+	const makeMedia = async (owner: Owner): Promise<CallMedia> => {
+		const pool = await workers();
+		const media = new CallMedia({
+			router: await pool.router(),
+			// Past MEDIA_WORKER_MAX_CONSUMERS on its worker, the call grows onto another (pipeToRouter).
+			place: (routers, need) => pool.place(routers, need, config.workerMaxConsumers),
+			listenIp: config.listenIp,
+			announcedIp: config.announcedIp,
+			loopback: owner.loopback,
+			live: owner.live,
+			maxVideo: config.maxVideo,
+			lost: owner.lost,
+			notify: (userId, notice) => {
+				const socketId = owner.socketOf(userId);
+				if (!socketId) return;
+				const { event, ...rest } = notice;
+				(options.signals.toSocket as (s: string, e: string, p: unknown) => void)(socketId, event, { callId: owner.id, ...rest });
+			},
+			log: log.with(owner.live ? { live: owner.id } : { call: owner.id })
+		});
+		medias.add(media);
+		media.router.observer.once('close', () => medias.delete(media));
+		return media;
+	};
+
 	const calls: CallsService = new CallsService({
 		hostId: options.id,
 		signals: options.signals,
 		directory: options.directory,
-		media: bin
-			? async (call) => {
-					const pool = await workers();
-					const media = new CallMedia({
-						router: await pool.router(),
-						// Past MEDIA_WORKER_MAX_CONSUMERS on its worker, the call grows onto another (pipeToRouter).
-						place: (routers, need) => pool.place(routers, need, config.workerMaxConsumers),
-						listenIp: config.listenIp,
-						announcedIp: config.announcedIp,
-						loopback: call.loopback,
-						maxVideo: config.maxVideo,
-						lost: () => calls.end(call, 'media_failed'),
-						notify: (userId, notice) => {
-							const socketId = call.socketOf(userId);
-							if (!socketId) return;
-							const { event, ...rest } = notice;
-							(options.signals.toSocket as (s: string, e: string, p: unknown) => void)(socketId, event, { callId: call.id, ...rest });
-						},
-						log: log.with({ call: call.id })
-					});
-					medias.add(media);
-					media.router.observer.once('close', () => medias.delete(media));
-					return media;
-				}
-			: null,
+		media: bin ? (call) => makeMedia({ id: call.id, loopback: call.loopback, socketOf: (u) => call.socketOf(u), lost: () => calls.end(call, 'media_failed') }) : null,
 		unavailableReason: reason,
 		record: options.record,
 		ringTimeoutMs: config.ringTimeoutMs,
 		maxParticipants: config.maxParticipants,
 		log: log.child('calls')
+	});
+	const live: LiveService = new LiveService({
+		hostId: options.id,
+		signals: options.signals,
+		directory: options.liveDirectory,
+		media: bin ? (l) => makeMedia({ id: l.id, live: true, socketOf: (u) => l.socketOf(u), lost: () => live.end(l, 'media_failed') }) : null,
+		unavailableReason: reason,
+		record: options.recordLive,
+		log: log.child('live')
 	});
 	const load = () => {
 		let n = 0;
@@ -132,13 +158,14 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		if (!registry || !options.cluster) return;
 		try {
 			if (bin) await registry.beat({ id: options.id, instance, draining, load: load() }, BEAT_MS * 3);
-			const nodes = calls.participantNodes();
+			const nodes = new Set([...calls.participantNodes(), ...live.seatNodes()]);
 			if (nodes.size === 0) return;
 			const alive = new Set((await options.cluster.chatNodes.list()).filter((n) => n.alive).map((n) => n.id));
 			const gone = new Set([...nodes].filter((n) => !alive.has(n) && n !== options.id));
 			if (gone.size > 0) {
 				log.warn(`chat node(s) ${[...gone].join(', ')} stopped beating: their people leave their calls`);
 				calls.nodesGone(gone);
+				live.nodesGone(gone);
 			}
 		} catch (error) {
 			log.warn('the media heartbeat failed', { error: String(error) });
@@ -150,25 +177,33 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		timer.unref();
 	}
 
+	const iceServers = () => config.iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] }));
+	const callsHandler = hostHandler(calls, iceServers);
+	const liveHandler = liveHostHandler(live, iceServers);
 	return {
 		calls,
-		handler: hostHandler(calls, () => config.iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] }))),
+		live,
+		handler: async (request) => {
+			if (request.op === 'socketGone') live.socketGone(request.input.socketId as string);
+			return liveHandler.owns(request) ? liveHandler.handle(request) : callsHandler(request);
+		},
 		workers: () => (bin ? workers() : Promise.resolve(null)),
 		unavailableReason: () => (bin ? undefined : reason),
 		load,
 		async drain(timeoutMs) {
 			draining = true;
 			calls.stopTaking();
+			live.stopTaking();
 			await tick();
 			const until = Date.now() + timeoutMs;
-			while (calls.registry.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-			if (calls.registry.size > 0) log.warn(`drain: ${calls.registry.size} call(s) still running after ${timeoutMs} ms end now`);
+			while (calls.registry.size + live.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+			if (calls.registry.size + live.size > 0) log.warn(`drain: ${calls.registry.size} call(s) and ${live.size} live stream(s) still running after ${timeoutMs} ms end now`);
 		},
 		async close() {
 			closed = true;
 			if (timer) clearInterval(timer);
 			try {
-				await calls.close(draining ? 'media_lost' : 'media_failed');
+				await Promise.all([calls.close(draining ? 'media_lost' : 'media_failed'), live.close(draining ? 'media_lost' : 'media_failed')]);
 				await registry?.remove(options.id).catch(() => undefined);
 			} finally {
 				pool?.close();

@@ -10,7 +10,7 @@ type Q = Kysely<Database> | Transaction<Database>;
 
 function fromBlocked(eb: ExpressionBuilder<Database, 'thread_members' | 'messages'>) {
 	return eb.and([
-		eb('messages.kind', 'not in', ['system', 'call']),
+		eb('messages.kind', 'not in', ['system', 'call', 'live']),
 		eb('messages.deleted_at', 'is', null),
 		eb.exists(eb.selectFrom('blocks').select('blocks.blocker_id').whereRef('blocks.blocker_id', '=', 'thread_members.user_id').whereRef('blocks.blocked_id', '=', 'messages.sender_id'))
 	]);

@@ -58,9 +58,9 @@ export async function insertNext(trx: Transaction<Database>, message: NewMessage
 	return row;
 }
 
-/** Whether storing the message moves its sender's receipts to it: not for a call's line (see `insertNext`). */
+/** Whether storing the message moves its sender's receipts to it: not for a call's or a live stream's line (see `insertNext`). */
 function movesSenderReceipts(message: Pick<NewMessageRow, 'kind'>): boolean {
-	return message.kind !== 'call';
+	return message.kind !== 'call' && message.kind !== 'live';
 }
 
 /** True where `insertNextAtOnce` can do `insertNext`'s work in one statement. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { CHAT_LIMITS, mentionedNames, snippetOf, type CallSummary, type FileRef, type Message, type MessageKind, type UserCard } from '../../../src/lib/protocol/index.js';
+import { CHAT_LIMITS, mentionedNames, snippetOf, type CallSummary, type FileRef, type LiveSummary, type Message, type MessageKind, type UserCard } from '../../../src/lib/protocol/index.js';
 import type { Limiter } from '../../auth/rate-limits.js';
 import type { Database } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/database.js';
@@ -105,6 +105,16 @@ export class MessagesService {
 		const earlier = await repo.findByClientId(this.deps.db, callerId, input.callId);
 		if (earlier) return toMessage(earlier);
 		return this.store(callerId, { threadId: input.threadId, clientId: input.callId, kind: 'call', text: JSON.stringify(input.summary), file: null });
+	}
+
+	/**
+	 * Stores the line a live stream leaves in its thread when it ends (kind `live`, sent by the
+	 * streamer, its stored text the JSON of the summary), once per stream: the live id is the clientId.
+	 */
+	async sendLive(streamerId: string, input: { threadId: string; liveId: string; summary: LiveSummary }): Promise<Message> {
+		const earlier = await repo.findByClientId(this.deps.db, streamerId, input.liveId);
+		if (earlier) return toMessage(earlier);
+		return this.store(streamerId, { threadId: input.threadId, clientId: input.liveId, kind: 'live', text: JSON.stringify(input.summary), file: null });
 	}
 
 	/**

@@ -4,14 +4,14 @@ import type { Database } from '../../db/schema.js';
 type Q = Kysely<Database> | Transaction<Database>;
 
 // A member's unread messages (docs/PROTOCOL.md, Thread.unread): those above their `read_seq` that
-// someone else sent, that are not a call's line (a record of a call the member took part in or was
+// someone else sent, that are not a call's or a live stream's line (a record of a call the member took part in or was
 // rung for, not something to read) and not deleted (a tombstone has nothing left to read). Group
 // system lines do count: they are news about the group. Each count is a range of the
 // `messages_unread` index (migration 20261208_0001), which holds every column filtered on here.
 
 /** The conditions on a message row, beside the seq range and the sender. */
 function readable(eb: ExpressionBuilder<Database, 'messages'>) {
-	return eb.and([eb('messages.kind', '!=', 'call'), eb('messages.deleted_at', 'is', null)]);
+	return eb.and([eb('messages.kind', 'not in', ['call', 'live']), eb('messages.deleted_at', 'is', null)]);
 }
 
 /** `userId`'s unread messages per thread (threads with none are left out). */

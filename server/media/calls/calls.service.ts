@@ -1,4 +1,4 @@
-import type { CallEndReason, CallInfo, CallsServerToClientEvents, UserCard } from '../../../src/lib/protocol/index.js';
+import type { CallEndReason, CallInfo, CallsServerToClientEvents, LiveServerToClientEvents, UserCard } from '../../../src/lib/protocol/index.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { CallDirectory } from '../cluster/directory.js';
@@ -12,10 +12,13 @@ export interface CallContext {
 	node: string;
 }
 
+/** The events a media node sends: the calls' and the live streams'. */
+export type MediaEvents = CallsServerToClientEvents & LiveServerToClientEvents;
+
 /** How the service reaches people: every device of users, or one socket (on whatever chat node). */
 export interface CallSignals {
-	toUsers<E extends keyof CallsServerToClientEvents>(userIds: readonly string[], event: E, payload: Parameters<CallsServerToClientEvents[E]>[0], exceptSocket?: string): void;
-	toSocket<E extends keyof CallsServerToClientEvents>(socketId: string, event: E, payload: Parameters<CallsServerToClientEvents[E]>[0]): void;
+	toUsers<E extends keyof MediaEvents>(userIds: readonly string[], event: E, payload: Parameters<MediaEvents[E]>[0], exceptSocket?: string): void;
+	toSocket<E extends keyof MediaEvents>(socketId: string, event: E, payload: Parameters<MediaEvents[E]>[0]): void;
 }
 
 /** A call to start, as the chat node that took `call:invite` found its thread. */

@@ -9,9 +9,9 @@ import type { CallContext, CallsService, InviteInput } from './calls.service.js'
  * `media:*` act only for a participant on the socket they are in the call on.
  */
 export function hostHandler(calls: CallsService, iceServers: () => unknown): HostHandler {
-	return async ({ op, ctx, input }: HostRequest) => {
+	return async (request: HostRequest) => {
+		const { op, ctx, input } = request;
 		const callId = input.callId as string;
-		const media = () => calls.mediaOf<CallMedia>(ctx, callId);
 		const str = (name: string) => input[name] as string;
 		switch (op) {
 			case 'invite':
@@ -31,43 +31,54 @@ export function hostHandler(calls: CallsService, iceServers: () => unknown): Hos
 			case 'socketGone':
 				calls.socketGone(str('socketId'));
 				return {};
-			case 'media:routerRtpCapabilities':
-				return { rtpCapabilities: (await media()).rtpCapabilities };
-			case 'media:createTransport':
-				return { transport: await (await media()).createTransport(ctx.userId, input.direction as 'send' | 'recv'), iceServers: iceServers() };
-			case 'media:connectTransport':
-				return (await media()).connectTransport(ctx.userId, str('transportId'), input.dtlsParameters).then(() => ({}));
-			case 'media:restartIce':
-				return { iceParameters: await (await media()).restartIce(ctx.userId, str('transportId')) };
-			case 'media:produce':
-				return {
-					producerId: await (await media()).produce(ctx.userId, {
-						transportId: str('transportId'),
-						kind: input.kind as 'audio' | 'video',
-						rtpParameters: input.rtpParameters,
-						source: (input.appData as { source: MediaSource }).source
-					})
-				};
-			case 'media:producers':
-				return { producers: (await media()).producersFor(ctx.userId) };
-			case 'media:consume':
-				return { consumer: await (await media()).consume(ctx.userId, { transportId: str('transportId'), producerId: str('producerId'), rtpCapabilities: input.rtpCapabilities }) };
-			case 'media:resumeConsumer':
-				return (await media()).resumeConsumer(ctx.userId, str('consumerId')).then(() => ({}));
-			case 'media:pauseConsumer':
-				return (await media()).pauseConsumer(ctx.userId, str('consumerId')).then(() => ({}));
-			case 'media:setPreferredLayers':
-				return (await media())
-					.setPreferredLayers(ctx.userId, str('consumerId'), { spatialLayer: input.spatialLayer as number, ...(input.temporalLayer !== undefined ? { temporalLayer: input.temporalLayer as number } : {}) })
-					.then(() => ({}));
-			case 'media:pauseProducer':
-			case 'media:resumeProducer':
-				return (await media()).setProducerPaused(ctx.userId, str('producerId'), op === 'media:pauseProducer').then(() => ({}));
-			case 'media:closeProducer':
-				(await media()).closeProducer(ctx.userId, str('producerId'));
-				return {};
+			default:
+				return mediaRequest(await calls.mediaOf<CallMedia>(ctx, callId), request, iceServers);
 		}
 	};
+}
+
+/** The `media:*` operations on one call's (or live stream's) media, for the peer `ctx.userId`. */
+export async function mediaRequest(on: CallMedia, { op, ctx, input }: HostRequest, iceServers: () => unknown): Promise<unknown> {
+	const str = (name: string) => input[name] as string;
+	switch (op) {
+		case 'media:routerRtpCapabilities':
+			return { rtpCapabilities: on.rtpCapabilities };
+		case 'media:createTransport':
+			return { transport: await on.createTransport(ctx.userId, input.direction as 'send' | 'recv'), iceServers: iceServers() };
+		case 'media:connectTransport':
+			return on.connectTransport(ctx.userId, str('transportId'), input.dtlsParameters).then(() => ({}));
+		case 'media:restartIce':
+			return { iceParameters: await on.restartIce(ctx.userId, str('transportId')) };
+		case 'media:produce':
+			return {
+				producerId: await on.produce(ctx.userId, {
+					transportId: str('transportId'),
+					kind: input.kind as 'audio' | 'video',
+					rtpParameters: input.rtpParameters,
+					source: (input.appData as { source: MediaSource }).source
+				})
+			};
+		case 'media:producers':
+			return { producers: on.producersFor(ctx.userId) };
+		case 'media:consume':
+			return { consumer: await on.consume(ctx.userId, { transportId: str('transportId'), producerId: str('producerId'), rtpCapabilities: input.rtpCapabilities }) };
+		case 'media:resumeConsumer':
+			return on.resumeConsumer(ctx.userId, str('consumerId')).then(() => ({}));
+		case 'media:pauseConsumer':
+			return on.pauseConsumer(ctx.userId, str('consumerId')).then(() => ({}));
+		case 'media:setPreferredLayers':
+			return on
+				.setPreferredLayers(ctx.userId, str('consumerId'), { spatialLayer: input.spatialLayer as number, ...(input.temporalLayer !== undefined ? { temporalLayer: input.temporalLayer as number } : {}) })
+				.then(() => ({}));
+		case 'media:pauseProducer':
+		case 'media:resumeProducer':
+			return on.setProducerPaused(ctx.userId, str('producerId'), op === 'media:pauseProducer').then(() => ({}));
+		case 'media:closeProducer':
+			on.closeProducer(ctx.userId, str('producerId'));
+			return {};
+		default:
+			throw new Error(`"${op}" is no media operation`);
+	}
 }
 
 export type { CallContext };

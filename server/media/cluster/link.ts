@@ -26,7 +26,11 @@ export type HostOp =
 	| 'media:setPreferredLayers'
 	| 'media:pauseProducer'
 	| 'media:resumeProducer'
-	| 'media:closeProducer';
+	| 'media:closeProducer'
+	| 'live:start'
+	| 'live:watch'
+	| 'live:leave'
+	| 'live:end';
 
 export interface HostRequest {
 	op: HostOp;

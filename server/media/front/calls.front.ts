@@ -16,6 +16,8 @@ export interface CallsFrontOptions {
 	nodes: MediaNodes;
 	directory: CallDirectory;
 	signals: Pick<CallSignals, 'toUsers'>;
+	/** The host of a live stream (`media:*` with `callId = liveId`), or null; consulted when no call has the id. */
+	liveHost?: (socketId: string, liveId: string) => Promise<string | null>;
 	log: Logger;
 }
 
@@ -78,7 +80,7 @@ export class CallsFront {
 
 	/** Any other request about a call: to its host. */
 	async pass<T>(ask: Asker, op: HostOp, input: Record<string, unknown> & { callId: string }): Promise<T> {
-		const host = this.bySocket.get(ask.socket.id)?.get(input.callId) ?? (await this.record(input.callId)).host;
+		const host = this.bySocket.get(ask.socket.id)?.get(input.callId) ?? (await this.hostOf(ask.socket.id, input.callId));
 		return this.forward(ask, host, op, input) as Promise<T>;
 	}
 
@@ -165,6 +167,14 @@ export class CallsFront {
 		const host = await this.options.nodes.pick();
 		if (!host) throw new AppError('not_implemented', 'calls are unavailable on this server: no media node is running');
 		return host;
+	}
+
+	/** Where a call (or a live stream, whose media requests look like a call's) lives. */
+	private async hostOf(socketId: string, callId: string): Promise<string> {
+		const record = await this.options.directory.get(callId);
+		if (record) return record.host;
+		const live = await this.options.liveHost?.(socketId, callId);
+		return live ?? notFound(callId);
 	}
 
 	private async record(callId: string): Promise<CallRecord> {

@@ -1,0 +1,34 @@
+import { mediaRequest } from '../calls/host.js';
+import type { HostHandler, HostRequest } from '../cluster/link.js';
+import type { LiveService, LiveStartInput } from './live.service.js';
+
+/**
+ * A media node's answers about live streams: `live:*`, and `media:*` whose `callId` names a stream
+ * hosted here (checked by `owns`): the same operations as a call's, on the stream's media, where a
+ * viewer may not send.
+ */
+export function liveHostHandler(live: LiveService, iceServers: () => unknown): { owns(request: HostRequest): boolean; handle: HostHandler } {
+	return {
+		owns: ({ op, input }) => op.startsWith('live:') || (op.startsWith('media:') && live.has(input.callId as string)),
+		async handle(request) {
+			const { op, ctx, input } = request;
+			const liveId = input.liveId as string;
+			switch (op) {
+				case 'live:start': {
+					const { streamerId: _, ...start } = input as unknown as LiveStartInput & { streamerId?: string };
+					return { live: (await live.start(ctx, ctx.userId, start)).info() };
+				}
+				case 'live:watch':
+					return { live: await live.watch(ctx, liveId) };
+				case 'live:leave':
+					return live.leave(ctx, liveId).then(() => ({}));
+				case 'live:end':
+					return live.endBy(ctx, liveId).then(() => ({}));
+				default: {
+					const sends = op === 'media:produce' || (op === 'media:createTransport' && input.direction === 'send');
+					return mediaRequest(await live.mediaOf(ctx, input.callId as string, sends), request, iceServers);
+				}
+			}
+		}
+	};
+}
