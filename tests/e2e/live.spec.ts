@@ -147,3 +147,40 @@ test('a browser broadcast reaches two viewers beside the chat, a non-member gets
 		for (const { context } of [A, B, C, D]) await context.close();
 	}
 });
+
+test("a screen goes live; the streamer's page going away ends it for the viewer, who is told, and the line is written", async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	test.setTimeout(180_000);
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Screen' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Watcher' })]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(a, b);
+	a.close();
+	b.close();
+
+	const A = await signedInPage(browser, parley.baseURL, alice);
+	const B = await signedInPage(browser, parley.baseURL, bob);
+	try {
+		// In a private chat, with the screen (Chromium picks "Entire screen" by itself here).
+		await A.page.goto(`/app/t/${thread.id}`);
+		await A.page.getByRole('button', { name: 'Go live in Bob Watcher' }).click();
+		await A.page.getByRole('menuitem', { name: 'Go live with a screen or window' }).click();
+		await expect(A.page.getByTestId('live-player')).toHaveAttribute('data-phase', 'live', { timeout: 30_000 });
+		// Nobody can start a second stream in the thread: the button goes while one runs.
+		await expect(A.page.getByTestId('go-live')).toHaveCount(0);
+
+		await B.page.goto(`/app/t/${thread.id}`);
+		await B.page.getByTestId('live-now').getByRole('button', { name: 'Watch' }).click();
+		const playerB = B.page.getByTestId('live-player');
+		await expect(playerB).toHaveAttribute('data-phase', 'live', { timeout: 30_000 });
+		await rises(() => framesDecoded(B.page), 3);
+
+		// Alice's tab goes away: her socket drops, the stream ends, and Bob is told why.
+		await A.context.close();
+		await expect(playerB.getByTestId('live-ended')).toHaveText('Live ended: the streamer left', { timeout: 30_000 });
+		await expect(B.page.getByTestId('live-line')).toHaveText(/^Live, \d+:\d\d, 1 viewer at most$/);
+		await expect(B.page.getByTestId('live-now')).toHaveCount(0);
+		await expect(B.page.getByTestId('go-live')).toBeVisible();
+	} finally {
+		for (const { context } of [A, B]) await context.close().catch(() => undefined);
+	}
+});
