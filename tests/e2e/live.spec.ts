@@ -19,6 +19,7 @@ interface Hook {
 }
 const hook = <T>(page: Page, read: (h: Hook) => T | Promise<T>) => page.evaluate(`(async () => { const h = window.__parleyLive; return h ? (${read.toString()})(h) : null; })()`) as Promise<T | null>;
 const framesDecoded = async (page: Page) => (await hook(page, (h) => h.stats()))?.inbound.videoFrames ?? -1;
+const audioBytes = async (page: Page) => (await hook(page, (h) => h.stats()))?.inbound.audioBytes ?? -1;
 const framesEncoded = async (page: Page) => (await hook(page, (h) => h.stats()))?.outbound.videoFrames ?? -1;
 
 /** Waits until `read` grows past its value now (and past `min`). */
@@ -83,6 +84,8 @@ test('a browser broadcast reaches two viewers beside the chat, a non-member gets
 		await expect(playerB).toHaveAttribute('data-phase', 'live', { timeout: 30_000 });
 		await expect(playerB.getByTestId('live-name')).toHaveText('Alice Streamer');
 		await rises(() => framesDecoded(B.page), 5);
+		// And the sound (Chromium's fake microphone beeps).
+		await rises(() => audioBytes(B.page), 1000);
 		await expect(playerB.getByTestId('live-elapsed')).toHaveText(/^\d+:\d\d$/);
 		// Wide: the video beside the chat.
 		const [videoB, composerB] = await Promise.all([playerB.boundingBox(), B.page.getByLabel(`Message to ${title}`).boundingBox()]);
@@ -173,6 +176,15 @@ test("a screen goes live; the streamer's page going away ends it for the viewer,
 		const playerB = B.page.getByTestId('live-player');
 		await expect(playerB).toHaveAttribute('data-phase', 'live', { timeout: 30_000 });
 		await rises(() => framesDecoded(B.page), 3);
+
+		// Bob's connection drops and comes back: his page watches again on the new socket.
+		await B.context.setOffline(true);
+		await expect(B.page.getByTestId('connection-banner')).toContainText('Reconnecting…');
+		await B.context.setOffline(false);
+		await expect(B.page.getByTestId('connection-banner')).toBeHidden({ timeout: 30_000 });
+		await expect(playerB).toHaveAttribute('data-phase', 'live', { timeout: 30_000 });
+		await rises(() => framesDecoded(B.page), 3);
+		await expect(A.page.getByTestId('live-viewers')).toHaveText('1 viewer');
 
 		// Alice's tab goes away: her socket drops, the stream ends, and Bob is told why.
 		await A.context.close();
