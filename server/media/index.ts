@@ -6,6 +6,7 @@ import type { Chat, RequestTable } from '../chat/chat.types.js';
 import { userRoom, type ChatServer } from '../chat/node/socket.js';
 import type { Config } from '../config.js';
 import type { KeyValueStore } from '../kv/kv.js';
+import * as threadsRepo from '../chat/conversations/threads.repository.js';
 import type { Logger } from '../logger.js';
 import type { CallSignals, CallsService } from './calls/calls.service.js';
 import type { LiveService } from './live/live.service.js';
@@ -78,6 +79,7 @@ export function createMedia(options: MediaRoleOptions): MediaRole {
 				await chat.track(chat.messages.sendCall(call.callerId, { threadId: call.threadId, callId: call.id, summary: call.summary() }));
 			},
 			liveDirectory,
+			threadMembers: (threadId) => threadsRepo.memberIdsOf(chat.db, threadId),
 			recordLive: async (live) => {
 				await chat.track(chat.messages.sendLive(live.streamerId, { threadId: live.threadId, liveId: live.id, summary: live.summary() }));
 			},

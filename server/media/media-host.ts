@@ -28,6 +28,8 @@ export interface MediaHostOptions {
 	liveDirectory: LiveDirectory;
 	/** Writes a live stream's line in its thread. */
 	recordLive(live: Live): Promise<void>;
+	/** The members of a thread now (who may watch a live stream in it). */
+	threadMembers?: (threadId: string) => Promise<string[]>;
 	/** In a cluster: this node beats in the media registry, and watches the chat nodes of its participants. */
 	cluster?: { redis: Redis; prefix: string; chatNodes: NodeRegistry };
 	log: Logger;
@@ -141,6 +143,7 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		media: bin ? (l) => makeMedia({ id: l.id, live: true, socketOf: (u) => l.socketOf(u), lost: () => live.end(l, 'media_failed') }) : null,
 		unavailableReason: reason,
 		record: options.recordLive,
+		members: options.threadMembers,
 		log: log.child('live')
 	});
 	const load = () => {

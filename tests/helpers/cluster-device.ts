@@ -181,7 +181,10 @@ export class Device {
 			'call:ended',
 			'media:newProducer',
 			'media:producerClosed',
-			'media:activeSpeaker'
+			'media:activeSpeaker',
+			'live:started',
+			'live:updated',
+			'live:ended'
 		] as EventName[]) {
 			(socket.on as (e: string, l: (p: any) => void) => void)(event, (payload) => {
 				this.events.push({ event, payload, node });

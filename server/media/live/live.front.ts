@@ -55,7 +55,7 @@ export class LiveFront {
 	async leave(ask: Asker, liveId: string, op: 'live:leave' | 'live:end'): Promise<Record<string, never>> {
 		const record = await this.record(liveId, ask.userId);
 		await this.forward(ask, record.host, op, { liveId });
-		if (op === 'live:leave') this.forget(ask.socket.id, liveId);
+		this.forget(ask.socket.id, liveId);
 		return {};
 	}
 

@@ -14,10 +14,9 @@ export function liveHostHandler(live: LiveService, iceServers: () => unknown): {
 			const { op, ctx, input } = request;
 			const liveId = input.liveId as string;
 			switch (op) {
-				case 'live:start': {
-					const { streamerId: _, ...start } = input as unknown as LiveStartInput & { streamerId?: string };
-					return { live: (await live.start(ctx, ctx.userId, start)).info() };
-				}
+				case 'live:start':
+					// The chat node found the thread, its members and the streamer's card (`LiveFront.start`).
+					return { live: (await live.start(ctx, ctx.userId, input as unknown as LiveStartInput)).info() };
 				case 'live:watch':
 					return { live: await live.watch(ctx, liveId) };
 				case 'live:leave':

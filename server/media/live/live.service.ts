@@ -23,6 +23,8 @@ export interface LiveDeps {
 	/** Makes a stream's media (a router on a worker); null when this node cannot carry media. */
 	media: ((live: Live) => Promise<CallMedia>) | null;
 	unavailableReason?: string;
+	/** The thread's members now (who may watch and is told); without it, those when the stream started. */
+	members?: (threadId: string) => Promise<string[]>;
 	/** Writes the stream's line in its thread (a message of kind `live`). */
 	record(live: Live): Promise<void>;
 	/** How long an RTMP stream whose publisher dropped waits for it to come back. Default 10 s. */
@@ -82,6 +84,9 @@ export class LiveService {
 	}
 
 	async watch(ctx: CallContext, liveId: string): Promise<LiveInfo> {
+		const known = this.lives.get(liveId);
+		// Someone who joined the thread since the stream started (the chat node checked them just now).
+		if (known && !known.members.has(ctx.userId)) await this.audience(known, 0);
 		const live = this.find(liveId, ctx.userId);
 		if (ctx.userId === live.streamerId) throw new AppError('invalid_input', 'you are the streamer of this stream', { fields: { liveId: 'is your own stream' } });
 		const media = await this.mediaReady(live);
@@ -188,7 +193,7 @@ export class LiveService {
 		this.lives.delete(live.id);
 		const summary = live.summary();
 		this.deps.log.with({ live: live.id }).info(`ended: ${reason} (${summary.durationSec} s, ${summary.peakViewers} viewers at most)`);
-		this.deps.signals.toUsers([...live.members], 'live:ended', { liveId: live.id, threadId: live.threadId, reason, summary });
+		void this.audience(live).then((members) => this.deps.signals.toUsers(members, 'live:ended', { liveId: live.id, threadId: live.threadId, reason, summary }));
 		this.track(this.deps.directory.remove(live.info()).then(() => this.deps.record(live)));
 	}
 
@@ -206,7 +211,27 @@ export class LiveService {
 		const stored = this.publish(live);
 		this.track(stored);
 		await stored.catch(() => undefined);
-		if (tell && live.state !== 'ended') this.deps.signals.toUsers([...live.members], 'live:updated', { live: live.info() });
+		if (!tell || live.state === 'ended') return;
+		const members = await this.audience(live);
+		if (live.endedAt === null) this.deps.signals.toUsers(members, 'live:updated', { live: live.info() });
+	}
+
+	/**
+	 * The thread's members, read again when older than `maxAgeMs`: someone removed from a group hears
+	 * no more of its stream, and may not watch it. On a failed read, the members as last known.
+	 */
+	private async audience(live: Live, maxAgeMs = 2000): Promise<string[]> {
+		if (this.deps.members && this.now() - live.membersAt >= maxAgeMs) {
+			try {
+				live.members = new Set(await this.deps.members(live.threadId));
+				live.membersAt = this.now();
+				// A viewer who is no member any more stops watching.
+				for (const userId of [...live.viewers.keys()]) if (!live.members.has(userId)) void this.drop(live, userId);
+			} catch (error) {
+				this.deps.log.warn('reading the members of a live stream\'s thread failed', { error: String(error) });
+			}
+		}
+		return [...live.members];
 	}
 
 	private async mediaReady(live: Live): Promise<CallMedia> {
@@ -227,6 +252,7 @@ export class LiveService {
 		this.pending.add(done);
 	}
 
+	/** A stream `userId` may see (a member of its thread): `not_found` otherwise, as for none. */
 	find(liveId: string, userId: string): Live {
 		const live = this.lives.get(liveId);
 		// Outsiders cannot tell a stream they may not see from one that does not exist.

@@ -30,7 +30,9 @@ export class Live {
 	readonly threadId: string;
 	readonly streamerId: string;
 	readonly source: LiveSource;
-	readonly members: Set<string>;
+	/** The thread's members: refreshed from the database as the stream goes (see `LiveService.audience`). */
+	members: Set<string>;
+	membersAt: number;
 	readonly startedAt: number;
 	seat: Seat | null;
 	readonly viewers = new Map<string, Seat>();
@@ -47,6 +49,7 @@ export class Live {
 		this.streamerId = init.streamerId;
 		this.source = init.source;
 		this.members = new Set(init.members);
+		this.membersAt = init.now;
 		this.seat = init.seat;
 		this.startedAt = init.now;
 	}
