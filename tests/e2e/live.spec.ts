@@ -196,3 +196,34 @@ test("a screen goes live; the streamer's page going away ends it for the viewer,
 		for (const { context } of [A, B]) await context.close().catch(() => undefined);
 	}
 });
+
+test('on a 360 px phone, a private chat offers "Go live" in its More menu, leaving the header room for the name', async ({ browser, parley, signUp }) => {
+	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Phone' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Longname' })]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	const thread = await befriend(a, b);
+	a.close();
+	b.close();
+	const A = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 360, height: 740 } });
+	try {
+		await A.page.goto(`/app/t/${thread.id}`);
+		const header = A.page.getByTestId('thread-header');
+		await expect(header.getByRole('button', { name: 'Go live in Bob Longname' })).toHaveCount(0);
+		const nameBox = await header.getByText('Bob Longname', { exact: true }).boundingBox();
+		// As wide as before live streaming came (54 px here); a fourth button would leave about 10.
+		expect(nameBox!.width).toBeGreaterThan(45);
+		await header.getByRole('button', { name: 'More for Bob Longname' }).click();
+		await A.page.getByRole('menuitem', { name: 'Go live with your camera' }).click();
+		const player = A.page.getByTestId('live-player');
+		await expect(player).toHaveAttribute('data-phase', 'live', { timeout: 30_000 });
+		// The video sits above the chat, within the phone's width.
+		const [video, composer] = await Promise.all([player.boundingBox(), A.page.getByLabel('Message to Bob Longname').boundingBox()]);
+		expect(video!.width).toBeLessThanOrEqual(360);
+		expect(video!.y + video!.height).toBeLessThanOrEqual(composer!.y + 1);
+		await player.getByRole('button', { name: 'End live' }).click();
+		await expect(player.getByTestId('live-ended')).toHaveText('You ended the live');
+		await expect(A.page.getByTestId('live-line')).toHaveText(/^Live, \d+:\d\d, 0 viewers at most$/);
+	} finally {
+		await A.context.close();
+	}
+});
