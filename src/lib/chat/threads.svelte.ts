@@ -4,7 +4,7 @@ import { applyGroupStatus, mentionsUser } from './groups';
 import { NotConnectedError, RequestError, type ChatConnection } from './connection';
 import type { Presence } from './presence.svelte';
 import { isMuted } from '$lib/notify/decide';
-import { countsAsUnread, deletionMovesUnread, mergedUnread } from './unread';
+import { countsAsUnread, deletionMovesUnread, isRecordLine, mergedUnread } from './unread';
 
 /**
  * The thread list: each thread's summary (members, last message, receipts, unread count), loaded a page
@@ -176,8 +176,8 @@ export class Threads {
 			thread.lastMessage = message;
 			thread.updatedAt = message.createdAt;
 		}
-		// One's own message reads what came before it; a call's line, written for the caller, does not.
-		if (message.senderId === this.#me && message.kind !== 'call' && message.kind !== 'live') {
+		// One's own message reads what came before it; a call's or live stream's line, written for its starter, does not.
+		if (message.senderId === this.#me && !isRecordLine(message)) {
 			thread.readSeq = Math.max(thread.readSeq, message.seq);
 			thread.deliveredSeq = Math.max(thread.deliveredSeq, message.seq);
 		}

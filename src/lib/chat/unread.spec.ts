@@ -21,6 +21,7 @@ const thread = (over: Partial<Thread> = {}): Thread => ({
 });
 const msg = (seq: number, senderId: string, over: Partial<Message> = {}): Message => ({ id: `m${seq}`, threadId: 't', seq, senderId, clientId: `c${seq}`, kind: 'text', text: `m${seq}`, createdAt: '2026-12-07T00:00:01.000Z', ...over });
 const callLine = (seq: number, senderId: string) => msg(seq, senderId, { kind: 'call', text: 'Missed call', call: { callKind: 'audio', durationSec: 0, outcome: 'missed' } });
+const liveLine = (seq: number, senderId: string) => msg(seq, senderId, { kind: 'live', text: 'Live, 42:10, 17 viewers at most', live: { durationSec: 2530, peakViewers: 17 } });
 
 /** A Threads store whose `threads:get` answers `server` (the server's count) and records each ask. */
 function store(server: () => Thread = () => thread()) {
@@ -45,7 +46,7 @@ describe('countsAsUnread', () => {
 		expect(countsAsUnread(msg(1, 'bob', { kind: 'system' }), 'me')).toBe(true);
 		expect(countsAsUnread(msg(1, 'me'), 'me')).toBe(false);
 		expect(countsAsUnread(callLine(1, 'bob'), 'me')).toBe(false);
-		expect(countsAsUnread(msg(1, 'bob', { kind: 'live', text: 'Live, 0:05, 1 viewer at most', live: { durationSec: 5, peakViewers: 1 } }), 'me')).toBe(false);
+		expect(countsAsUnread(liveLine(1, 'bob'), 'me')).toBe(false);
 		expect(countsAsUnread(msg(1, 'bob', { deleted: true }), 'me')).toBe(false);
 	});
 });
@@ -82,6 +83,18 @@ describe('Threads: the unread count live', () => {
 		threads.applyMessage(msg(4, 'bob'));
 		threads.applyMessage(msg(4, 'bob'));
 		expect(threads.byId.t.unread).toBe(1);
+		expect(threads.unreadTotal).toBe(1);
+		expect(asked).toEqual([]);
+	});
+
+	it("a live stream's line, someone else's or one's own, neither counts nor reads what came before", () => {
+		const { threads, asked } = store();
+		threads.put(thread({ lastSeq: 2, readSeq: 1, unread: 1 }));
+		threads.applyMessage(liveLine(3, 'bob'));
+		expect(threads.byId.t).toMatchObject({ lastSeq: 3, readSeq: 1, unread: 1 });
+		expect(threads.byId.t.lastMessage?.kind).toBe('live');
+		threads.applyMessage(liveLine(4, 'me'));
+		expect(threads.byId.t).toMatchObject({ lastSeq: 4, readSeq: 1, unread: 1 });
 		expect(threads.unreadTotal).toBe(1);
 		expect(asked).toEqual([]);
 	});

@@ -7,7 +7,12 @@ import type { Message, Thread } from '$lib/protocol';
 
 /** Whether a message counts as unread for `me` when it is above their read mark. */
 export function countsAsUnread(message: Pick<Message, 'senderId' | 'kind' | 'deleted'>, me: string): boolean {
-	return message.senderId !== me && message.kind !== 'call' && message.kind !== 'live' && !message.deleted;
+	return message.senderId !== me && !isRecordLine(message) && !message.deleted;
+}
+
+/** A call's or a live stream's line: a record of something that happened, written for its starter, never unread. */
+export function isRecordLine(message: Pick<Message, 'kind'>): boolean {
+	return message.kind === 'call' || message.kind === 'live';
 }
 
 /**
@@ -26,5 +31,5 @@ export function mergedUnread(known: Pick<Thread, 'lastSeq' | 'readSeq' | 'unread
  * else's message above the read mark was deleted), so the count must be asked for again.
  */
 export function deletionMovesUnread(message: Pick<Message, 'senderId' | 'kind' | 'deleted' | 'seq'>, thread: Pick<Thread, 'lastSeq' | 'readSeq' | 'unread'>, me: string): boolean {
-	return !!message.deleted && thread.unread > 0 && message.seq > thread.readSeq && message.seq <= thread.lastSeq && message.senderId !== me && message.kind !== 'call' && message.kind !== 'live';
+	return !!message.deleted && thread.unread > 0 && message.seq > thread.readSeq && message.seq <= thread.lastSeq && message.senderId !== me && !isRecordLine(message);
 }

@@ -34,7 +34,7 @@ describe('decideAlert', () => {
 		expect(decideAlert(message({ senderId: 'me' }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ kind: 'system' }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ kind: 'call', text: 'Missed call', call: { callKind: 'audio', durationSec: 0, outcome: 'missed' } }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
-		expect(decideAlert(message({ kind: 'live', text: 'Live, 0:05, 1 viewer at most', live: { durationSec: 5, peakViewers: 1 } }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
+		expect(decideAlert(message({ kind: 'live', text: 'Live, 42:10, 17 viewers at most', live: { durationSec: 2530, peakViewers: 17 } }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 		expect(decideAlert(message({ seq: 4 }), thread(), { ...context, hidden: true })).toEqual({ sound: false, desktop: false });
 	});
 	it('stays quiet for a group message from someone the user blocked; another member still alerts', () => {

@@ -30,13 +30,14 @@ export function isMuted(thread: Pick<Thread, 'mutedUntil'>, now: string): boolea
 }
 
 /**
- * Decides the alerts for a live message: none for one's own, a group's system line, a call's line, a
+ * Decides the alerts for a live message: none for one's own, a group's system line, a call's or a live stream's line, a
  * muted thread or a group message from someone the user blocked; a tone when the thread is not the one
  * being looked at; a desktop notification when the tab is hidden.
  */
 export function decideAlert(message: Message, thread: Thread, context: AlertContext): AlertDecision {
 	const none = { sound: false, desktop: false };
-	// A call's line is a record of a call that rang already (or that the user took part in), not news.
+	// A call's line is a record of a call that rang already (or that the user took part in), not news;
+	// a live stream's line, of a stream the thread showed as live while it ran.
 	if (message.senderId === context.me || message.kind === 'system' || message.kind === 'call' || message.kind === 'live') return none;
 	if (message.seq <= thread.readSeq || isMuted(thread, context.now)) return none;
 	if (thread.kind === 'group' && context.blocked?.(message.senderId)) return none;

@@ -50,3 +50,11 @@ describe('the thread list line of a call', () => {
 		expect(lastLineOf(group(video), [], 'me')).toMatchObject({ text: 'Video call · 3 min', mine: false });
 	});
 });
+
+describe('the thread list line of a live stream', () => {
+	it("says the server's line, not as anyone's own message nor prefixed with the streamer's name", () => {
+		const live: Message = { ...message('bob', 'live', 'Live, 42:10, 17 viewers at most'), live: { durationSec: 2530, peakViewers: 17 } };
+		expect(lastLineOf(group(live), [], 'me')).toMatchObject({ text: 'Live, 42:10, 17 viewers at most', mine: false });
+		expect(lastLineOf(group({ ...live, senderId: 'me' }), [], 'me')).toMatchObject({ text: 'Live, 42:10, 17 viewers at most', mine: false });
+	});
+});

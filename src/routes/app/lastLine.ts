@@ -17,15 +17,16 @@ export function lastLineOf(thread: Thread, pending: readonly PendingMessage[], m
 	const mine = m.senderId === me;
 	const nameOf = (id: string) => thread.members.find((p) => p.id === id)?.displayName ?? 'Someone';
 	const peerName = thread.kind === 'group' ? (thread.title ?? 'the group') : (thread.members.find((p) => p.id !== me)?.displayName ?? 'Someone');
-	let text = m.kind === 'text' ? (m.text ?? '') : m.kind === 'file' ? fileLine(m.file) : m.kind === 'system' ? (m.text ?? '') : callLineFor(m, { me, callerName: nameOf(m.senderId), peerName });
-	// In a group, whose message it is: "Bob: see you"; system and call lines name their people already.
-	if (thread.kind === 'group' && !mine && m.kind !== 'system' && m.kind !== 'call' && blocked(m.senderId)) {
+	let text = m.kind === 'text' ? (m.text ?? '') : m.kind === 'file' ? fileLine(m.file) : m.kind === 'system' || m.kind === 'live' ? (m.text ?? '') : callLineFor(m, { me, callerName: nameOf(m.senderId), peerName });
+	// In a group, whose message it is: "Bob: see you"; system, call and live lines stand alone.
+	const line = m.kind === 'system' || m.kind === 'call' || m.kind === 'live';
+	if (thread.kind === 'group' && !mine && !line && blocked(m.senderId)) {
 		text = 'Message from someone you blocked';
-	} else if (thread.kind === 'group' && !mine && m.kind !== 'system' && m.kind !== 'call') {
+	} else if (thread.kind === 'group' && !mine && !line) {
 		const sender = thread.members.find((p) => p.id === m.senderId);
 		if (sender) text = `${firstName(sender.displayName)}: ${text}`;
 	}
-	return { text, mine: mine && m.kind !== 'system' && m.kind !== 'call', at: m.createdAt, pending: false };
+	return { text, mine: mine && !line, at: m.createdAt, pending: false };
 }
 
 /** Who is typing in a group, for the list: "Bob is", or "2 people are". */

@@ -75,6 +75,21 @@ describe('buildRows', () => {
 		expect(buildRows(items.slice(0, 2), { me: 'me', now, atStart: false, unreadAfterSeq: 1 }).some((r) => r.kind === 'unread')).toBe(false);
 	});
 
+	it("shows a live stream's line as a centred line with the server's text, never on or in the unread line", () => {
+		const live = (seq: number, text?: string): TimelineItem => ({
+			kind: 'stored',
+			message: { id: `id${seq}`, threadId: 't', seq, senderId: 'bob', clientId: `live${seq}`, kind: 'live', ...(text ? { text } : {}), live: { durationSec: 2530, peakViewers: 17 }, createdAt: at(9, seq).toISOString() },
+			mine: false,
+			status: null
+		});
+		const rows = buildRows([stored(1, 'me', at(9)), live(2, 'Live, 42:10, 17 viewers at most'), live(3), stored(4, 'bob', at(9, 4))], { me: 'me', now, atStart: false, unreadAfterSeq: 1 });
+		expect(rows.map((r) => r.kind)).toEqual(['day', 'message', 'system', 'system', 'unread', 'message']);
+		expect(rows[2]).toMatchObject({ kind: 'system', live: true, text: 'Live, 42:10, 17 viewers at most' });
+		// No text stored with it (an older server): said from its summary.
+		expect(rows[3]).toMatchObject({ kind: 'system', live: true, text: 'Live, 42:10, 17 viewers at most' });
+		expect(rows[4]).toMatchObject({ count: 1 });
+	});
+
 	it("puts the unread line above a group's system line when that is the first unread", () => {
 		const system: TimelineItem = { kind: 'stored', message: { id: 'id2', threadId: 't', seq: 2, senderId: 'bob', clientId: 'sys2', kind: 'system', text: 'Bob renamed the group', createdAt: at(9, 1).toISOString() }, mine: false, status: null };
 		const rows = buildRows([stored(1, 'me', at(9)), system, stored(3, 'bob', at(9, 2))], { me: 'me', now, atStart: false, unreadAfterSeq: 1 });

@@ -3,7 +3,7 @@ import { dayKey, dayLabel } from '$lib/chat/format';
 import type { DeliveryState } from '$lib/chat/timeline';
 import { thumbBox } from '$lib/files/format';
 import type { FileUpload, UnfinishedUpload } from '$lib/files/uploads.svelte';
-import type { FileRef, Message } from '$lib/protocol';
+import { liveLine, type FileRef, type Message } from '$lib/protocol';
 import { countsAsUnread } from '$lib/chat/unread';
 
 /** Messages of one sender closer together than this share a group (one tail, tight spacing). */
@@ -52,6 +52,8 @@ export interface SystemRow {
 	kind: 'system';
 	/** A call's line. */
 	call?: boolean;
+	/** A live stream's line ("Live, 42:10, 17 viewers at most"). */
+	live?: boolean;
 	key: string;
 	text: string;
 	seq: number;
@@ -121,7 +123,7 @@ export function buildRows(
 	for (const item of items) {
 		let row: MessageRow;
 		let itemDay: string;
-		if (item.kind === 'stored' && (item.message.kind === 'system' || item.message.kind === 'call')) {
+		if (item.kind === 'stored' && (item.message.kind === 'system' || item.message.kind === 'call' || item.message.kind === 'live')) {
 			const { at, day: d } = timeOf(item.message);
 			if (d !== day) {
 				day = d;
@@ -129,8 +131,9 @@ export function buildRows(
 			}
 			unreadLine(item.message.seq);
 			const call = item.message.kind === 'call';
-			const text = call ? (options.callText?.(item.message) ?? item.message.text ?? 'Call') : (item.message.text ?? '');
-			rows.push({ kind: 'system', key: `s:${item.message.seq}`, text, seq: item.message.seq, iso: item.message.createdAt, ...(call ? { call } : {}) });
+			const live = item.message.kind === 'live';
+			const text = call ? (options.callText?.(item.message) ?? item.message.text ?? 'Call') : live ? liveText(item.message) : (item.message.text ?? '');
+			rows.push({ kind: 'system', key: `s:${item.message.seq}`, text, seq: item.message.seq, iso: item.message.createdAt, ...(call ? { call } : {}), ...(live ? { live } : {}) });
 			previous = null;
 			continue;
 		} else if (item.kind === 'stored') {
@@ -217,6 +220,11 @@ export function countFromOthers(messages: readonly Message[], me: string, afterS
 	let n = 0;
 	for (let i = messages.length - 1; i >= 0 && messages[i].seq > afterSeq; i--) if (messages[i].kind !== 'system' && countsAsUnread(messages[i], me)) n++;
 	return n;
+}
+
+/** A live stream's line as the server wrote it for people; from its summary when the text is missing. */
+function liveText(message: Message): string {
+	return message.text || (message.live ? liveLine(message.live) : 'Live');
 }
 
 function fileText(file: FileRef | undefined): string {
