@@ -83,9 +83,12 @@ const processes = [
 	})
 ];
 
-/** One machine: the nodes' WebRTC ports must not overlap, and one worker each is plenty. */
+/**
+ * One machine: the nodes' WebRTC ports must not overlap, and one worker each is plenty. RTMP too: the
+ * first media node listens on 1935 (OBS's default), the next on 1936, and so on.
+ */
 function mediaPorts(i) {
-	return { MEDIA_MIN_PORT: String(40000 + i * 1000), MEDIA_MAX_PORT: String(40000 + i * 1000 + 999), MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '1' };
+	return { MEDIA_MIN_PORT: String(40000 + i * 1000), MEDIA_MAX_PORT: String(40000 + i * 1000 + 999), MEDIA_WORKERS: process.env.MEDIA_WORKERS ?? '1', RTMP_PORT: String(1935 + i) };
 }
 
 const width = Math.max(...processes.map((p) => p.name.length)) + 2;

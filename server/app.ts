@@ -33,6 +33,8 @@ import { log as rootLog } from './logger.js';
 import { createMedia, type MediaRole } from './media/index.js';
 import { createMailer } from './mail/mailer.js';
 import { createStreamKeys, type StreamKeyLimits } from './live/keys/index.js';
+import { startRtmpForMedia } from './live/rtmp.js';
+import type { RtmpStatus } from './media/rtmp/index.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
 export type WebHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -149,6 +151,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 					// In a cluster: this chat node's load, and on a gateway the live chat nodes it picks from.
 					if (registry && chatNode) body.connections = chatNode.connections();
 					if (config.roles.includes('chat') || config.roles.includes('media')) body.media = media ? (await media.status()).media : 'unavailable';
+					if (rtmpStatus) body.rtmp = (rtmpStatus as RtmpStatus).rtmp;
 					if (registry && config.roles.includes('gateway')) {
 						body.nodes = (await registry.list()).filter((n) => n.alive).map(({ id, url, connections, draining, startedAt }) => ({ id, url, connections, draining, startedAt }));
 					}
@@ -211,6 +214,15 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 					});
 			});
 
+		// RTMP publishers into this node's live streams; closed before the media role (closers run in reverse).
+		let rtmpStatus: RtmpStatus | null = null;
+		const withRtmp = async (role: MediaRole) => {
+			const rtmp = await startRtmpForMedia({ config, db: db.db, media: role, log: log.child('rtmp') });
+			if (!rtmp) return;
+			rtmpStatus = rtmp.status;
+			closers.push(() => rtmp.close());
+		};
+
 		if (config.roles.includes('chat')) {
 			io = new Server(server, {
 				serveClient: false,
@@ -238,6 +250,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				});
 				media = role;
 				closers.push(() => role.close());
+				await withRtmp(role);
 				const streamKeys = createStreamKeys({ db: db.db, rtmpUrl: config.rtmpPublicUrl, redis, redisPrefix: config.redisPrefix, limits: options.streamKeyLimits, log: log.child('stream-keys') });
 				return { ...role.requests, ...streamKeys.requests };
 			};
@@ -258,6 +271,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			const role = createMedia({ config, io: null, chat: services, kv, cluster: { redis, chatNodes: registry, emitter: adapterEmitter }, log: log.child('media') });
 			media = role;
 			closers.push(() => role.close());
+			await withRtmp(role);
 		} else if (config.roles.includes('media')) {
 			log.warn('a media node without the chat role needs REDIS_URL (chat nodes reach it through Redis); it does nothing here');
 		}

@@ -56,7 +56,7 @@ export interface StartParleyProcessOptions {
 }
 
 /** Settings the server reads; not inherited from the benchmark's environment. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'REDIS_PREFIX', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'CORS_ORIGINS', 'DRAIN_TIMEOUT_MS'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_PORT', 'REDIS_PREFIX', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'CORS_ORIGINS', 'DRAIN_TIMEOUT_MS'];
 
 /**
  * The environment of a benchmark's server: this process's, less the settings the server reads
@@ -73,6 +73,7 @@ export function parleyEnv(options: { port: number; dataDir: string; settings?: R
 		DATA_DIR: options.dataDir,
 		DATABASE_URL: `sqlite:${path.join(options.dataDir, 'parley.db')}`,
 		LOG_LEVEL: 'warn',
+		RTMP_PORT: '0',
 		...options.settings
 	});
 }

@@ -60,7 +60,7 @@ async function start(name: string, env: Record<string, string>, dataDir: string)
 	fs.mkdirSync(dir, { recursive: true });
 	const child = spawn(process.execPath, [SERVER_ENTRY], {
 		cwd: dir,
-		env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, NODE_ID: name, DATA_DIR: dir, LOG_LEVEL: 'warn', ...env },
+		env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, NODE_ID: name, DATA_DIR: dir, LOG_LEVEL: 'warn', RTMP_PORT: '0', ...env },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	let output = '';

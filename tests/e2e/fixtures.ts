@@ -26,7 +26,7 @@ export interface Account {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER_ENTRY = path.join(ROOT, 'build', 'server.js');
 /** Settings the server reads; cleared from the inherited environment so a developer's shell cannot leak in. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_PORT', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
 
 let counter = 0;
 /** A name no other test (or earlier run) uses. */
@@ -107,6 +107,8 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 				SMTP_URL: smtp.url,
 				PUBLIC_URL: baseURL,
 				LOG_LEVEL: 'warn',
+				// No RTMP listener: the workers' servers would all want port 1935.
+				RTMP_PORT: '0',
 				// Every account a worker's tests make asks for its code from 127.0.0.1: more than the
 				// default 30 per 10 minutes once a worker runs a dozen tests.
 				CODES_PER_IP: '1000',

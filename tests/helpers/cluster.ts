@@ -94,6 +94,7 @@ export async function startCluster(options: { backend: BackendName; nodes?: numb
 				DATA_DIR: path.join(dataDir, name),
 				DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs ?? 8000),
 				LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+				RTMP_PORT: '0',
 				...extra
 			},
 			stdio: ['ignore', 'pipe', 'pipe']

@@ -83,6 +83,9 @@ export async function startParley(
 				// files running side by side (two vitest workers, or two people's runs) never collide.
 				NODE_ID: options.redis ? `test-${backend}-${randomUUID().slice(0, 8)}` : `test-${backend}`,
 				...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
+				// No RTMP listener unless a test asks for one (RTMP_PORT in `env`): test servers side by side
+				// would all want port 1935.
+				RTMP_PORT: '0',
 				...(options.clientIp ? { TRUST_PROXY: 'true' } : {}),
 				...options.env
 			}),
