@@ -73,7 +73,12 @@ test('a stream key made in Settings lets ffmpeg go live over RTMP; the friend de
 		// "OBS" goes live with what Settings showed.
 		publisher = publish(`${server}/${key}`, { seconds: PUBLISH_SECONDS });
 		const bar = B.page.getByTestId('live-now');
-		await expect(bar, `ffmpeg said:\n${publisher.output()}`).toContainText('Live now', { timeout: 30_000 });
+		const going = publisher;
+		await expect(bar)
+			.toContainText('Live now', { timeout: 30_000 })
+			.catch((error: Error) => {
+				throw new Error(`${error.message}\nffmpeg said:\n${going.output()}`);
+			});
 		await expect(bar.getByTestId('live-streamer')).toContainText('Alice Obs');
 		await bar.getByRole('button', { name: 'Watch' }).click();
 		const player = B.page.getByTestId('live-player');
