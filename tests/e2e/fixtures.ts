@@ -12,6 +12,8 @@ export { expect };
 export interface ParleyServer {
 	baseURL: string;
 	smtp: SmtpCatcher;
+	/** The RTMP ingest's port on 127.0.0.1, when the worker asked for one (`test.use({ rtmp: true })`); else null. */
+	rtmpPort: number | null;
 	/** Everything the server printed so far (shown when a test fails to start it). */
 	output(): string;
 }
@@ -26,7 +28,7 @@ export interface Account {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER_ENTRY = path.join(ROOT, 'build', 'server.js');
 /** Settings the server reads; cleared from the inherited environment so a developer's shell cannot leak in. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_PORT', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_HOST', 'RTMP_PORT', 'RTMP_PUBLIC_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
 
 let counter = 0;
 /** A name no other test (or earlier run) uses. */
@@ -54,7 +56,14 @@ const EXPECTED_CONSOLE_ERRORS: ReadonlyArray<{ pattern: RegExp; why: string }> =
 	}
 ];
 
-export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer }>({
+export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer; rtmp: boolean }>({
+	/**
+	 * Whether the worker's server listens for RTMP, on a free port of 127.0.0.1. Off by default (the
+	 * workers' servers would all want 1935); a file that needs it says `test.use({ rtmp: true })`, which
+	 * gives it workers of its own, so other files' servers stay as they were.
+	 */
+	rtmp: [false, { scope: 'worker', option: true }],
+
 	/**
 	 * Fails the test on any uncaught error or console error in the pages it opened, in the `page`
 	 * fixture's context and in every context made with `browser.newContext` (most tests make their own,
@@ -92,10 +101,11 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 	],
 
 	parley: [
-		async ({}, use) => {
+		async ({ rtmp }, use) => {
 			const smtp = await new SmtpCatcher().start();
 			const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
 			const port = await freePort();
+			const rtmpPort = rtmp ? await freePort() : null;
 			const baseURL = `http://127.0.0.1:${port}`;
 			const env: NodeJS.ProcessEnv = { ...process.env };
 			for (const name of PARLEY_ENV) delete env[name];
@@ -107,8 +117,9 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 				SMTP_URL: smtp.url,
 				PUBLIC_URL: baseURL,
 				LOG_LEVEL: 'warn',
-				// No RTMP listener: the workers' servers would all want port 1935.
-				RTMP_PORT: '0',
+				// No RTMP listener unless asked for: the workers' servers would all want port 1935.
+				RTMP_PORT: String(rtmpPort ?? 0),
+				RTMP_HOST: '127.0.0.1',
 				// Every account a worker's tests make asks for its code from 127.0.0.1: more than the
 				// default 30 per 10 minutes once a worker runs a dozen tests.
 				CODES_PER_IP: '1000',
@@ -123,7 +134,7 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 			child.stderr.on('data', (chunk: Buffer) => (output += chunk));
 			try {
 				await waitForHealth(baseURL, child, () => output);
-				await use({ baseURL, smtp, output: () => output });
+				await use({ baseURL, smtp, rtmpPort, output: () => output });
 			} finally {
 				await stop(child);
 				await smtp.stop();

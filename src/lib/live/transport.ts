@@ -10,7 +10,8 @@ export type Request = ChatConnection['request'];
 export interface LiveStats {
 	/** The transport's connection state ('new', 'connecting', 'connected', 'failed'...). */
 	state: string;
-	inbound: { videoFrames: number; videoBytes: number; audioBytes: number; width?: number };
+	/** `audioEnergy`: the decoded sound's total energy (`totalAudioEnergy`), rising only while it is not silent. */
+	inbound: { videoFrames: number; videoBytes: number; audioBytes: number; audioEnergy: number; width?: number };
 	outbound: { videoFrames: number; videoBytes: number; audioBytes: number };
 }
 
@@ -125,7 +126,7 @@ export class LiveTransport {
 	}
 
 	async stats(): Promise<LiveStats> {
-		const out: LiveStats = { state: this.state, inbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0 }, outbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0 } };
+		const out: LiveStats = { state: this.state, inbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0, audioEnergy: 0 }, outbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0 } };
 		if (this.#closed) return out;
 		(await this.transport.getStats()).forEach((s) => {
 			if (s.type === 'inbound-rtp' && s.kind === 'video') {
@@ -134,6 +135,7 @@ export class LiveTransport {
 				if (s.frameWidth) out.inbound.width = s.frameWidth;
 			} else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
 				out.inbound.audioBytes += s.bytesReceived ?? 0;
+				out.inbound.audioEnergy += s.totalAudioEnergy ?? 0;
 			} else if (s.type === 'outbound-rtp' && s.kind === 'video') {
 				out.outbound.videoFrames += s.framesEncoded ?? 0;
 				out.outbound.videoBytes += s.bytesSent ?? 0;
