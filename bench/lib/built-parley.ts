@@ -28,13 +28,14 @@ export interface BuiltParley {
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const BUILT_SERVER = path.join(process.env.PARLEY_BUILD_DIR ?? path.join(ROOT, 'build'), 'server.js');
 
-export async function startBuiltParley(): Promise<BuiltParley> {
+/** `settings` override the server's environment (e.g. RTMP_PORT for the live bench; benches default it to 0, off). */
+export async function startBuiltParley(settings: Record<string, string> = {}): Promise<BuiltParley> {
 	if (!fs.existsSync(BUILT_SERVER)) throw new Error(`no ${BUILT_SERVER}: run \`npm run build\` first`);
 	const smtp = await new SmtpCatcher().start();
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-calls-'));
 	const port = await freePort();
 	const baseUrl = `http://127.0.0.1:${port}`;
-	const env = parleyEnv({ port, dataDir, settings: { SMTP_URL: smtp.url, NODE_ID: 'bench-calls', CODES_PER_IP: '1000' } });
+	const env = parleyEnv({ port, dataDir, settings: { SMTP_URL: smtp.url, NODE_ID: 'bench-calls', CODES_PER_IP: '1000', ...settings } });
 	const child = spawnNode({ script: BUILT_SERVER, tsx: false, env, cwd: dataDir });
 	const cleanUp = async () => {
 		await child.stop(10_000);
