@@ -62,10 +62,12 @@ describeWithFfmpeg('RTMP into a live stream across chat nodes and a media node o
 
 	it('ffmpeg publishes to the media node; a viewer on another chat node watches; its end writes the line once', async () => {
 		const { key } = await ok<LiveKeyRegenerateResponse>(a, 'live:key:regenerate', {});
+		const publishedAt = Date.now();
 		const p = publish(`rtmp://127.0.0.1:${rtmpPort}/live/${group.id}/${key}`, { seconds: 8 });
 		publishers.push(p);
 
 		const { live } = (await waitEvent(b, 'live:started', (x) => x.live.threadId === group.id, 'the RTMP start, across nodes', 20_000)) as { live: LiveInfo };
+		const startedAfter = Date.now() - publishedAt;
 		expect(live).toMatchObject({ source: 'rtmp', streamerId: a.login.user.id, state: 'live' });
 		await ok(b, 'live:watch', { liveId: live.liveId });
 		await expect
@@ -73,11 +75,16 @@ describeWithFfmpeg('RTMP into a live stream across chat nodes and a media node o
 			.toEqual(['audio', 'video']);
 
 		expect(await p.exited, p.output()).toBe(0); // ffmpeg ends by itself after -t: FCUnpublish, deleteStream
+		const exitedAt = Date.now();
 		expect((await waitEvent(b, 'live:ended', (x) => x.liveId === live.liveId, 'the end, across nodes')).reason).toBe('ended');
+		const endedAfter = Date.now() - exitedAt;
+		if (process.env.TEST_TIMINGS) console.info(`[cluster.rtmp] live:started ${startedAfter} ms after ffmpeg spawned; live:ended ${endedAfter} ms after it exited`);
+		expect(endedAfter).toBeLessThan(5_000);
 		await until(() => liveLines(b, group.id, live.liveId).length === 1, 'the line on the viewer\'s node');
 		await new Promise((r) => setTimeout(r, 1500));
 		expect(liveLines(b, group.id, live.liveId)).toHaveLength(1);
 		expect(liveLines(a, group.id, live.liveId)).toHaveLength(1);
+		expect(b.events.filter((e) => e.event === 'message:new' && e.payload.message.kind === 'live' && e.payload.message.clientId === live.liveId)).toHaveLength(1);
 		expect(b.events.filter((e) => e.event === 'live:ended' && e.payload.liveId === live.liveId)).toHaveLength(1);
 		expect((await ok<{ streams: unknown[] }>(b, 'live:active', {})).streams).toEqual([]);
 	}, 90_000);
