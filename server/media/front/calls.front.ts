@@ -7,6 +7,7 @@ import type { CallSignals, InviteInput } from '../calls/calls.service.js';
 import type { CallDirectory, CallRecord } from '../cluster/directory.js';
 import type { HostOp, MediaLink } from '../cluster/link.js';
 import type { MediaNodes } from '../cluster/media-nodes.js';
+import { Hosted } from './hosted.js';
 
 export interface CallsFrontOptions {
 	/** This chat node's id. */
@@ -35,11 +36,11 @@ export interface Asker {
  */
 export class CallsFront {
 	/** Socket id → call id → the call's host. */
-	private readonly bySocket = new Map<string, Map<string, string>>();
-	private watching: NodeJS.Timeout | null = null;
-	private checking = false;
+	private readonly hosted: Hosted;
 
-	constructor(private readonly options: CallsFrontOptions) {}
+	constructor(private readonly options: CallsFrontOptions) {
+		this.hosted = new Hosted({ self: options.self, link: options.link, nodes: options.nodes, log: options.log, noun: 'call', lost: (callId) => this.lose(callId) });
+	}
 
 	async invite(ask: Asker, input: { threadId: string; video: boolean }): Promise<{ call: CallInfo }> {
 		const { chat, directory } = this.options;
@@ -80,7 +81,7 @@ export class CallsFront {
 
 	/** Any other request about a call: to its host. */
 	async pass<T>(ask: Asker, op: HostOp, input: Record<string, unknown> & { callId: string }): Promise<T> {
-		const host = this.bySocket.get(ask.socket.id)?.get(input.callId) ?? (await this.hostOf(ask.socket.id, input.callId));
+		const host = this.hosted.hostOf(ask.socket.id, input.callId) ?? (await this.hostOf(ask.socket.id, input.callId));
 		return this.forward(ask, host, op, input) as Promise<T>;
 	}
 
@@ -103,52 +104,21 @@ export class CallsFront {
 
 	/** A socket of this node went away: the hosts of its calls drop it. */
 	socketGone(socketId: string): void {
-		const calls = this.bySocket.get(socketId);
-		if (!calls) return;
-		this.bySocket.delete(socketId);
-		for (const host of new Set(calls.values())) {
-			this.options.link.request(host, { op: 'socketGone', ctx: { userId: '', socketId, node: this.options.self }, input: { socketId } }).catch((error) => {
-				if (!(error instanceof AppError && error.code === 'unavailable')) this.options.log.warn(`telling media node "${host}" of a dropped socket failed`, { error: String(error) });
-			});
-		}
+		this.hosted.socketGone(socketId);
 	}
 
 	/** Checks the hosts of this node's calls every `intervalMs`. */
 	watch(intervalMs = 1000): void {
-		this.watching ??= setInterval(() => void this.check(), intervalMs);
-		this.watching.unref();
+		this.hosted.watch(intervalMs);
 	}
 
 	stop(): void {
-		if (this.watching) clearInterval(this.watching);
-		this.watching = null;
+		this.hosted.stop();
 	}
 
 	/** Ends the calls whose host died (`media_lost`), for everyone in them. */
-	async check(): Promise<void> {
-		if (this.checking) return;
-		this.checking = true;
-		try {
-			const hosts = new Set<string>();
-			for (const calls of this.bySocket.values()) for (const host of calls.values()) if (host !== this.options.self) hosts.add(host);
-			if (hosts.size === 0) return;
-			const dead = await this.options.nodes.dead([...hosts]);
-			if (dead.size === 0) return;
-			const lost = new Set<string>();
-			for (const [socketId, calls] of this.bySocket) {
-				for (const [callId, host] of calls) {
-					if (!dead.has(host)) continue;
-					lost.add(callId);
-					calls.delete(callId);
-				}
-				if (calls.size === 0) this.bySocket.delete(socketId);
-			}
-			for (const callId of lost) await this.lose(callId).catch((error) => this.options.log.error(`ending lost call "${callId}" failed`, error));
-		} catch (error) {
-			this.options.log.warn('checking the media nodes failed', { error: String(error) });
-		} finally {
-			this.checking = false;
-		}
+	check(): Promise<void> {
+		return this.hosted.check();
 	}
 
 	private async lose(callId: string): Promise<void> {
@@ -187,11 +157,7 @@ export class CallsFront {
 		const result = (await this.options.link.request(host, { op, ctx: { userId: ask.userId, socketId: ask.socket.id, node: this.options.self }, input })) as T;
 		const call = (result as { call?: CallInfo }).call;
 		// The socket is in this call now (or rings it): remember where, for its drop and for a lost host.
-		if (call && call.state !== 'ended') {
-			let calls = this.bySocket.get(ask.socket.id);
-			if (!calls) this.bySocket.set(ask.socket.id, (calls = new Map()));
-			calls.set(call.callId, host);
-		}
+		if (call && call.state !== 'ended') this.hosted.add(ask.socket.id, call.callId, host);
 		return result;
 	}
 }

@@ -7,6 +7,7 @@ import type { CallSignals } from '../calls/calls.service.js';
 import type { HostOp, MediaLink } from '../cluster/link.js';
 import type { MediaNodes } from '../cluster/media-nodes.js';
 import type { Asker } from '../front/calls.front.js';
+import { Hosted } from '../front/hosted.js';
 import type { LiveDirectory, LiveRecord } from './live.directory.js';
 import type { LiveStartInput } from './live.service.js';
 
@@ -29,11 +30,11 @@ export interface LiveFrontOptions {
  */
 export class LiveFront {
 	/** Socket id → live id → the stream's host. */
-	private readonly bySocket = new Map<string, Map<string, string>>();
-	private watching: NodeJS.Timeout | null = null;
-	private checking = false;
+	private readonly hosted: Hosted;
 
-	constructor(private readonly options: LiveFrontOptions) {}
+	constructor(private readonly options: LiveFrontOptions) {
+		this.hosted = new Hosted({ self: options.self, link: options.link, nodes: options.nodes, log: options.log, noun: 'live stream', lost: (liveId) => this.lose(liveId) });
+	}
 
 	async start(ask: Asker, input: { threadId: string; source: LiveSource }): Promise<{ live: LiveInfo }> {
 		const { chat, directory } = this.options;
@@ -55,7 +56,7 @@ export class LiveFront {
 	async leave(ask: Asker, liveId: string, op: 'live:leave' | 'live:end'): Promise<Record<string, never>> {
 		const record = await this.record(liveId, ask.userId);
 		await this.forward(ask, record.host, op, { liveId });
-		this.forget(ask.socket.id, liveId);
+		this.hosted.forget(ask.socket.id, liveId);
 		return {};
 	}
 
@@ -69,53 +70,25 @@ export class LiveFront {
 
 	/** The host of a stream this socket is in, or of any stream (null: no such stream). */
 	async hostOf(socketId: string, liveId: string): Promise<string | null> {
-		return this.bySocket.get(socketId)?.get(liveId) ?? (await this.options.directory.get(liveId))?.host ?? null;
+		return this.hosted.hostOf(socketId, liveId) ?? (await this.options.directory.get(liveId))?.host ?? null;
 	}
 
 	/** A socket of this node went away: the hosts of its streams drop it. */
 	socketGone(socketId: string): void {
-		const lives = this.bySocket.get(socketId);
-		if (!lives) return;
-		this.bySocket.delete(socketId);
-		for (const host of new Set(lives.values())) {
-			this.options.link.request(host, { op: 'socketGone', ctx: { userId: '', socketId, node: this.options.self }, input: { socketId } }).catch((error) => {
-				if (!(error instanceof AppError && error.code === 'unavailable')) this.options.log.warn(`telling media node "${host}" of a dropped socket failed`, { error: String(error) });
-			});
-		}
+		this.hosted.socketGone(socketId);
 	}
 
 	watchHosts(intervalMs = 1000): void {
-		this.watching ??= setInterval(() => void this.check(), intervalMs);
-		this.watching.unref();
+		this.hosted.watch(intervalMs);
 	}
 
 	stop(): void {
-		if (this.watching) clearInterval(this.watching);
-		this.watching = null;
+		this.hosted.stop();
 	}
 
 	/** Ends the streams whose host died (`media_lost`), for every member. */
-	async check(): Promise<void> {
-		if (this.checking) return;
-		this.checking = true;
-		try {
-			const hosts = new Set<string>();
-			for (const lives of this.bySocket.values()) for (const host of lives.values()) if (host !== this.options.self) hosts.add(host);
-			if (hosts.size === 0) return;
-			const dead = await this.options.nodes.dead([...hosts]);
-			if (dead.size === 0) return;
-			const lost = new Set<string>();
-			for (const [socketId, lives] of this.bySocket) {
-				for (const [liveId, host] of lives) if (dead.has(host)) lost.add(liveId);
-				for (const liveId of lost) lives.delete(liveId);
-				if (lives.size === 0) this.bySocket.delete(socketId);
-			}
-			for (const liveId of lost) await this.lose(liveId).catch((error) => this.options.log.error(`ending lost live stream "${liveId}" failed`, error));
-		} catch (error) {
-			this.options.log.warn('checking the media nodes failed', { error: String(error) });
-		} finally {
-			this.checking = false;
-		}
+	check(): Promise<void> {
+		return this.hosted.check();
 	}
 
 	private async lose(liveId: string): Promise<void> {
@@ -145,18 +118,8 @@ export class LiveFront {
 		// A media node of an older version (a rolling upgrade) answers nothing to what it does not know.
 		if (result === null || result === undefined) throw new AppError('not_implemented', `media node "${host}" does not carry live streams (an older version); try again later`);
 		const live = (result as { live?: LiveInfo }).live;
-		if (live && live.state !== 'ended') {
-			let lives = this.bySocket.get(ask.socket.id);
-			if (!lives) this.bySocket.set(ask.socket.id, (lives = new Map()));
-			lives.set(live.liveId, host);
-		}
+		if (live && live.state !== 'ended') this.hosted.add(ask.socket.id, live.liveId, host);
 		return result;
-	}
-
-	private forget(socketId: string, liveId: string): void {
-		const lives = this.bySocket.get(socketId);
-		lives?.delete(liveId);
-		if (lives?.size === 0) this.bySocket.delete(socketId);
 	}
 }
 
