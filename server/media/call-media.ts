@@ -1,8 +1,9 @@
 import type { types } from 'mediasoup';
 import type { ConsumerInfo, MediaSource, ProducerInfo, TransportInfo } from '../../src/lib/protocol/index.js';
 import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { CallRouters, type PlaceRouter } from './call-routers.js';
+import { info, ownerOf, type CallMediaOptions, type Peer } from './call-media.types.js';
+import { CallRouters } from './call-routers.js';
+import { ActiveSpeaker } from './call-speaker.js';
 
 /**
  * Per peer, so one misbehaving client cannot pile up transports or consumers: enough to receive a
@@ -10,35 +11,7 @@ import { CallRouters, type PlaceRouter } from './call-routers.js';
  */
 const LIMITS = { transports: 4, consumers: 150 } as const;
 
-export type MediaNotice =
-	| { event: 'media:newProducer'; producer: ProducerInfo }
-	| { event: 'media:producerClosed' | 'media:producerPaused' | 'media:producerResumed'; producerId: string }
-	| { event: 'media:activeSpeaker'; userId: string | null };
-
-export interface CallMediaOptions {
-	router: types.Router;
-	listenIp: string;
-	announcedIp: string | undefined;
-	/** The call test: the one peer consumes its own producers. Default false. */
-	loopback?: boolean;
-	/** A live stream: one sends, many watch; nobody needs to hear who speaks. Default false. */
-	live?: boolean;
-	/** At most this many cameras send at once (`CALL_MAX_VIDEO`). Default 16. */
-	maxVideo?: number;
-	/** A router on another worker when this one's is full (pipeToRouter); without it, one router. */
-	place?: PlaceRouter;
-	/** Called once when the worker under the router died: the call cannot go on. */
-	lost: () => void;
-	/** Tells one peer (by user id) about the other's producers. */
-	notify: (userId: string, notice: MediaNotice) => void;
-	log: Logger;
-}
-
-interface Peer {
-	transports: Map<string, types.WebRtcTransport>;
-	producers: Map<string, types.Producer>;
-	consumers: Map<string, types.Consumer>;
-}
+export type { CallMediaOptions, MediaNotice } from './call-media.types.js';
 
 /**
  * One call's media on the SFU: its router, and per peer the WebRTC transports, producers and consumers
@@ -48,12 +21,19 @@ interface Peer {
 export class CallMedia {
 	private readonly peers = new Map<string, Peer>();
 	private closed = false;
-	private speakers: types.ActiveSpeakerObserver | null = null;
-	private speaker: string | null = null;
 	private readonly routes: CallRouters;
+	private readonly speaker: ActiveSpeaker;
 
 	constructor(private readonly options: CallMediaOptions) {
 		this.routes = new CallRouters(options.router, options.place, options.lost, options.log);
+		this.speaker = new ActiveSpeaker({
+			router: options.router,
+			routes: this.routes,
+			peers: () => this.peers.keys(),
+			count: () => this.peers.size,
+			closed: () => this.closed,
+			notify: options.notify
+		});
 		options.router.observer.once('close', () => {
 			this.closed = true;
 			this.peers.clear();
@@ -164,7 +144,8 @@ export class CallMedia {
 			if (this.closed || this.options.router.closed) return;
 			for (const other of this.sources(userId)) this.options.notify(other, { event: 'media:producerClosed', producerId: producer.id });
 		});
-		if (producer.kind === 'audio') await this.observeSpeaker(producer);
+		// Who speaks matters where several talk: not in the call test, nor to a live stream's watchers.
+		if (producer.kind === 'audio' && !this.options.loopback && !this.options.live) await this.speaker.observe(producer);
 		for (const other of this.others(userId)) this.options.notify(other, { event: 'media:newProducer', producer: info(producer) });
 	}
 
@@ -283,28 +264,6 @@ export class CallMedia {
 		return n;
 	}
 
-	/** Microphones go to the router's ActiveSpeakerObserver; its choice is told to every peer (3 or more). */
-	private async observeSpeaker(producer: types.Producer): Promise<void> {
-		if (this.options.loopback || this.options.live) return;
-		if (!this.speakers) {
-			this.speakers = await this.options.router.createActiveSpeakerObserver({ interval: 300 });
-			this.speakers.on('dominantspeaker', ({ producer: loudest }) => this.announceSpeaker((loudest.appData as { userId: string }).userId));
-		}
-		const from = this.routes.peek(ownerOf(producer)) ?? this.options.router;
-		await this.routes.pipe(producer.id, from, this.options.router).catch(() => undefined);
-		await this.speakers.addProducer({ producerId: producer.id }).catch(() => undefined);
-		producer.observer.once('close', () => {
-			if (this.speaker === (producer.appData as { userId: string }).userId) this.announceSpeaker(null);
-		});
-	}
-
-	private announceSpeaker(userId: string | null): void {
-		if (this.closed || userId === this.speaker) return;
-		this.speaker = userId;
-		if (this.peers.size < 3) return;
-		for (const peer of this.peers.keys()) this.options.notify(peer, { event: 'media:activeSpeaker', userId });
-	}
-
 	private others(userId: string): string[] {
 		return [...this.peers.keys()].filter((id) => id !== userId);
 	}
@@ -335,10 +294,4 @@ export class CallMedia {
 			throw new AppError('invalid_input', `${what} failed: ${message.slice(0, 200)}`);
 		}
 	}
-}
-
-const ownerOf = (p: types.Producer): string => (p.appData as { userId: string }).userId;
-
-function info(p: types.Producer): ProducerInfo {
-	return { producerId: p.id, userId: (p.appData as { userId: string }).userId, kind: p.kind, source: (p.appData as { source: MediaSource }).source, paused: p.paused };
 }
