@@ -1,11 +1,9 @@
-import { Device } from 'mediasoup-client';
-import type { types } from 'mediasoup-client';
-import type { ChatConnection } from '$lib/chat/connection';
+import type { Device, types } from 'mediasoup-client';
 import type { ConsumerInfo, IceServer, MediaSource, ProducerInfo } from '$lib/protocol';
 import { simulcastEncodings } from './layout';
+import { loadDevice, openTransport, type Request } from './negotiate';
 
-/** How the call's media talks to the server: the chat socket's request. */
-export type Request = ChatConnection['request'];
+export type { Request } from './negotiate';
 
 /** What the stats hook and the call-test page read: totals over the call's RTP streams. */
 export interface CallStats {
@@ -44,8 +42,6 @@ export class CallTransport {
 	private readonly consuming = new Set<string>();
 
 	private constructor(
-		/** Each transport's last connection state ('new', 'connecting', 'connected', 'failed'...). */
-		readonly states: Record<'send' | 'recv', string>,
 		readonly callId: string,
 		private readonly request: Request,
 		readonly device: Device,
@@ -53,55 +49,20 @@ export class CallTransport {
 		readonly recv: types.Transport
 	) {}
 
+	/** Each transport's connection state ('new', 'connecting', 'connected', 'failed'...). */
+	get states(): Record<'send' | 'recv', string> {
+		return { send: this.send.connectionState, recv: this.recv.connectionState };
+	}
+
 	/** Loads the device with the call's router and makes both transports. */
 	static async open(options: { callId: string; request: Request; iceServers: IceServer[]; onState?: (state: string) => void }): Promise<CallTransport> {
 		const { callId, request } = options;
-		const { rtpCapabilities } = await request('media:routerRtpCapabilities', { callId });
-		const device = await Device.factory();
-		await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
-		const states = { send: 'new', recv: 'new' };
-		const make = async (direction: 'send' | 'recv') => {
-			const { transport: t, iceServers } = await request('media:createTransport', { callId, direction });
-			const params = {
-				id: t.id,
-				iceParameters: t.iceParameters as types.IceParameters,
-				iceCandidates: t.iceCandidates as types.IceCandidate[],
-				dtlsParameters: t.dtlsParameters as types.DtlsParameters,
-				iceServers: (iceServers.length ? iceServers : options.iceServers) as RTCIceServer[]
-			};
-			const transport = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
-			transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-				request('media:connectTransport', { callId, transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => callback(), errback);
-			});
-			// A connection that fails (a network change, a path that stopped answering) gets new ICE
-			// parameters from the server and tries again, a few times in a row at most.
-			let restarts = 0;
-			transport.on('connectionstatechange', (state) => {
-				states[direction] = state;
-				if (state === 'connected') restarts = 0;
-				if (state === 'failed' && restarts++ < 3 && !transport.closed) {
-					request('media:restartIce', { callId, transportId: transport.id })
-						.then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as types.IceParameters }))
-						.catch(() => undefined);
-				}
-				options.onState?.(`${direction}:${state}`);
-			});
-			if (direction === 'send') {
-				transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-					request('media:produce', {
-						callId,
-						transportId: transport.id,
-						kind,
-						rtpParameters: rtpParameters as unknown as Record<string, unknown>,
-						appData: { source: (appData as { source: MediaSource }).source }
-					}).then(({ producerId }) => callback({ id: producerId }), errback);
-				});
-			}
-			return transport;
-		};
+		const device = await loadDevice(request, callId);
+		const make = (direction: 'send' | 'recv') =>
+			openTransport({ device, request, callId, direction, fallbackIceServers: options.iceServers, onState: (state) => options.onState?.(`${direction}:${state}`) });
 		const send = await make('send');
 		try {
-			return new CallTransport(states, callId, request, device, send, await make('recv'));
+			return new CallTransport(callId, request, device, send, await make('recv'));
 		} catch (error) {
 			send.close();
 			throw error;

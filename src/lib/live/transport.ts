@@ -1,10 +1,6 @@
-import { Device } from 'mediasoup-client';
-import type { types } from 'mediasoup-client';
-import type { ChatConnection } from '$lib/chat/connection';
+import type { Device, types } from 'mediasoup-client';
+import { loadDevice, openTransport, type Request } from '$lib/call/negotiate';
 import type { MediaSource, ProducerInfo } from '$lib/protocol';
-
-/** The chat socket's request: a stream's media goes through `media:*` with `callId = liveId`. */
-export type Request = ChatConnection['request'];
 
 /** What the browser tests and support read of a stream's media: totals over its RTP streams. */
 export interface LiveStats {
@@ -24,7 +20,6 @@ export class LiveTransport {
 	readonly producers = new Map<MediaSource, types.Producer>();
 	/** By producer id. */
 	readonly consumers = new Map<string, types.Consumer>();
-	state = 'new';
 	#closed = false;
 	/** Producers being consumed now: the list and an event may name the same one at once. */
 	readonly #consuming = new Set<string>();
@@ -42,45 +37,9 @@ export class LiveTransport {
 	 */
 	static async open(options: { liveId: string; request: Request; direction: 'send' | 'recv'; onState?: (state: string) => void }): Promise<LiveTransport> {
 		const { liveId: callId, request, direction } = options;
-		const { rtpCapabilities } = await request('media:routerRtpCapabilities', { callId });
-		const device = await Device.factory();
-		await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
-		const { transport: t, iceServers } = await request('media:createTransport', { callId, direction });
-		const params = {
-			id: t.id,
-			iceParameters: t.iceParameters as types.IceParameters,
-			iceCandidates: t.iceCandidates as types.IceCandidate[],
-			dtlsParameters: t.dtlsParameters as types.DtlsParameters,
-			iceServers: iceServers as RTCIceServer[]
-		};
-		const transport = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
-		const self = new LiveTransport(callId, request, device, transport);
-		transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-			request('media:connectTransport', { callId, transportId: transport.id, dtlsParameters: dtlsParameters as unknown as Record<string, unknown> }).then(() => callback(), errback);
-		});
-		let restarts = 0;
-		transport.on('connectionstatechange', (state) => {
-			self.state = state;
-			if (state === 'connected') restarts = 0;
-			if (state === 'failed' && restarts++ < 3 && !transport.closed) {
-				request('media:restartIce', { callId, transportId: transport.id })
-					.then(({ iceParameters }) => transport.restartIce({ iceParameters: iceParameters as types.IceParameters }))
-					.catch(() => undefined);
-			}
-			options.onState?.(state);
-		});
-		if (direction === 'send') {
-			transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-				request('media:produce', {
-					callId,
-					transportId: transport.id,
-					kind,
-					rtpParameters: rtpParameters as unknown as Record<string, unknown>,
-					appData: { source: (appData as { source: MediaSource }).source }
-				}).then(({ producerId }) => callback({ id: producerId }), errback);
-			});
-		}
-		return self;
+		const device = await loadDevice(request, callId);
+		const transport = await openTransport({ device, request, callId, direction, onState: options.onState });
+		return new LiveTransport(callId, request, device, transport);
 	}
 
 	/** The streamer sends `track` as `source` (the video's: camera or screen; any audio: mic). */
@@ -126,7 +85,7 @@ export class LiveTransport {
 	}
 
 	async stats(): Promise<LiveStats> {
-		const out: LiveStats = { state: this.state, inbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0, audioEnergy: 0 }, outbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0 } };
+		const out: LiveStats = { state: this.transport.connectionState, inbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0, audioEnergy: 0 }, outbound: { videoFrames: 0, videoBytes: 0, audioBytes: 0 } };
 		if (this.#closed) return out;
 		(await this.transport.getStats()).forEach((s) => {
 			if (s.type === 'inbound-rtp' && s.kind === 'video') {
