@@ -45,6 +45,26 @@ type EventName = keyof ServerToClientEvents;
  * by seq and resends its outbox with the same clientIds. Sends are queued per device and sent one at a
  * time, so each device's messages are stored in the order it sent them.
  */
+/** The payload of the first `event` on `device` (from its `after`-th event on) that `match` accepts; waits up to `timeoutMs`. */
+export function waitEvent(device: Device, event: string, match: (p: any) => boolean, what: string, timeoutMs = 10_000, after = 0): Promise<any> {
+	const found = () => device.events.slice(after).find((e) => e.event === event && match(e.payload))?.payload;
+	return until(() => found() !== undefined, `${device.name}: ${what}`, timeoutMs, 20).then(found);
+}
+
+/** A signed-up user whose device is on `node` (signs up until the balancer puts one there; the others go to `spare`). */
+export async function userOn(cluster: TestCluster, node: string, spare: Device[]): Promise<Device> {
+	for (let i = 0; i < 12; i++) {
+		const device = new Device(cluster, await signUp(cluster));
+		await device.start();
+		if (device.node === node) return device;
+		spare.push(device);
+	}
+	throw new Error(`the balancer put no new user on ${node}`);
+}
+
+/** The lines of the live stream `liveId` in `threadId`, as `device` has them. */
+export const liveLines = (device: Device, threadId: string, liveId: string): Message[] => device.thread(threadId).filter((m) => m.kind === 'live' && m.clientId === liveId);
+
 export class Device {
 	socket: ClientSocket | null = null;
 	/** The node of each connection, in order. */

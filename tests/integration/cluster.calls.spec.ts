@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CallInfo, ConsumerInfo, Message, ProducerInfo, Thread, ThreadsListResponse, TransportInfo } from '../../src/lib/protocol/index.js';
-import { signUp, until, startCluster, type ChatChild, type TestCluster } from '../helpers/cluster.js';
-import { Device } from '../helpers/cluster-device.js';
+import { until, startCluster, type ChatChild, type TestCluster } from '../helpers/cluster.js';
+import { Device, userOn, waitEvent } from '../helpers/cluster-device.js';
 import { describeWithWorker, FAKE_DTLS, fakeRtpParameters } from '../helpers/media.js';
 
 // docs/PROTOCOL.md, "Calls across nodes": chat nodes pass every call request to the media node that
@@ -33,21 +33,6 @@ async function ok<T extends object>(device: Device, event: string, payload: unkn
 const eventsOf = (device: Device, event: string, match: (p: any) => boolean = () => true) => device.events.filter((e) => e.event === event && match(e.payload)).map((e) => e.payload);
 
 /** The first `event` matching, among those after the `after`-th event the device got (default: any). */
-function waitEvent(device: Device, event: string, match: (p: any) => boolean, what: string, timeoutMs = 10_000, after = 0): Promise<any> {
-	const found = () => device.events.slice(after).find((e) => e.event === event && match(e.payload))?.payload;
-	return until(() => found() !== undefined, `${device.name}: ${what}`, timeoutMs, 20).then(found);
-}
-
-/** A signed-up user whose device is on `node` (signs up until the balancer puts one there). */
-async function userOn(cluster: TestCluster, node: string, spare: Device[]): Promise<Device> {
-	for (let i = 0; i < 12; i++) {
-		const device = new Device(cluster, await signUp(cluster));
-		await device.start();
-		if (device.node === node) return device;
-		spare.push(device);
-	}
-	throw new Error(`the balancer put no new user on ${node}`);
-}
 
 async function befriend(a: Device, b: Device): Promise<Thread> {
 	await ok(a, 'friends:request', { userId: b.login.user.id });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ConsumerInfo, LiveInfo, Message, Thread, TransportInfo } from '../../src/lib/protocol/index.js';
-import { signUp, until, startCluster, type ChatChild, type TestCluster } from '../helpers/cluster.js';
-import { Device } from '../helpers/cluster-device.js';
+import type { ConsumerInfo, LiveInfo, Thread, TransportInfo } from '../../src/lib/protocol/index.js';
+import { until, startCluster, type ChatChild, type TestCluster } from '../helpers/cluster.js';
+import { Device, liveLines, userOn, waitEvent } from '../helpers/cluster-device.js';
 import { describeWithWorker, FAKE_DTLS, fakeRtpParameters } from '../helpers/media.js';
 
 // docs/PROTOCOL.md, "Live streams (extension)" across nodes: the streamer on one chat node, a viewer on
@@ -20,23 +20,6 @@ async function code(device: Device, event: string, payload: unknown): Promise<st
 	const ack = await device.request(event, payload);
 	return ack.ok ? 'ok' : ack.error.code;
 }
-
-function waitEvent(device: Device, event: string, match: (p: any) => boolean, what: string, timeoutMs = 10_000): Promise<any> {
-	const found = () => device.events.find((e) => e.event === event && match(e.payload))?.payload;
-	return until(() => found() !== undefined, `${device.name}: ${what}`, timeoutMs, 20).then(found);
-}
-
-async function userOn(cluster: TestCluster, node: string, spare: Device[]): Promise<Device> {
-	for (let i = 0; i < 12; i++) {
-		const device = new Device(cluster, await signUp(cluster));
-		await device.start();
-		if (device.node === node) return device;
-		spare.push(device);
-	}
-	throw new Error(`the balancer put no new user on ${node}`);
-}
-
-const liveLines = (device: Device, threadId: string, liveId: string): Message[] => device.thread(threadId).filter((m) => m.kind === 'live' && m.clientId === liveId);
 
 describeWithWorker('live streams across chat nodes and a media node of its own (postgres)', () => {
 	let cluster: TestCluster;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LiveInfo, LiveKeyRegenerateResponse, Message, Thread } from '../../src/lib/protocol/index.js';
-import { signUp, until, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { Device } from '../helpers/cluster-device.js';
+import type { LiveInfo, LiveKeyRegenerateResponse, Thread } from '../../src/lib/protocol/index.js';
+import { until, startCluster, type TestCluster } from '../helpers/cluster.js';
+import { Device, liveLines, userOn, waitEvent } from '../helpers/cluster-device.js';
 import { freePort } from '../helpers/parley.js';
 import { describeWithFfmpeg, publish, type TestPublisher } from '../helpers/rtmp.js';
 
@@ -17,23 +17,6 @@ async function ok<T extends object>(device: Device, event: string, payload: unkn
 	if (!ack.ok) throw new Error(`${event}: ${JSON.stringify(ack.error)}`);
 	return ack as T;
 }
-
-function waitEvent(device: Device, event: string, match: (p: any) => boolean, what: string, timeoutMs = 15_000): Promise<any> {
-	const found = () => device.events.find((e) => e.event === event && match(e.payload))?.payload;
-	return until(() => found() !== undefined, `${device.name}: ${what}`, timeoutMs, 20).then(found);
-}
-
-async function userOn(cluster: TestCluster, node: string, spare: Device[]): Promise<Device> {
-	for (let i = 0; i < 12; i++) {
-		const device = new Device(cluster, await signUp(cluster));
-		await device.start();
-		if (device.node === node) return device;
-		spare.push(device);
-	}
-	throw new Error(`the balancer put no new user on ${node}`);
-}
-
-const liveLines = (device: Device, threadId: string, liveId: string): Message[] => device.thread(threadId).filter((m) => m.kind === 'live' && m.clientId === liveId);
 
 describeWithFfmpeg('RTMP into a live stream across chat nodes and a media node of its own (postgres)', () => {
 	let cluster: TestCluster;
@@ -76,7 +59,7 @@ describeWithFfmpeg('RTMP into a live stream across chat nodes and a media node o
 
 		expect(await p.exited, p.output()).toBe(0); // ffmpeg ends by itself after -t: FCUnpublish, deleteStream
 		const exitedAt = Date.now();
-		expect((await waitEvent(b, 'live:ended', (x) => x.liveId === live.liveId, 'the end, across nodes')).reason).toBe('ended');
+		expect((await waitEvent(b, 'live:ended', (x) => x.liveId === live.liveId, 'the end, across nodes', 15_000)).reason).toBe('ended');
 		const endedAfter = Date.now() - exitedAt;
 		if (process.env.TEST_TIMINGS) console.info(`[cluster.rtmp] live:started ${startedAfter} ms after ffmpeg spawned; live:ended ${endedAfter} ms after it exited`);
 		expect(endedAfter).toBeLessThan(5_000);

@@ -1,18 +1,9 @@
-import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LiveKeyRegenerateResponse, Thread } from '../../src/lib/protocol/index.js';
 import { befriend, Events, ok, people, type Person } from '../helpers/chat.js';
 import { mediaEnv } from '../helpers/media.js';
-import { startParley, type TestParley } from '../helpers/parley.js';
+import { freePort, startParley, type TestParley } from '../helpers/parley.js';
 import { describeWithFfmpeg, publish, type TestPublisher } from '../helpers/rtmp.js';
-
-async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const port = (server.address() as net.AddressInfo).port;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
-}
 
 // End to end through one Parley process, as OBS uses it: the streamer makes a stream key in Settings
 // (`live:key:regenerate`), ffmpeg publishes to live/<threadId>/<key> on the media role's RTMP port, the
