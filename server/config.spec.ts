@@ -60,6 +60,7 @@ describe('loadConfig', () => {
 			CODE_RESEND_SECONDS: '20',
 			GROUP_MAX_MEMBERS: '50',
 			EDIT_WINDOW_MINUTES: '15',
+			SEND_RATE_LIMIT: '600/1m',
 			MEDIA_LISTEN_IP: '10.0.0.5',
 			MEDIA_ANNOUNCED_IP: '203.0.113.7',
 			MEDIA_MIN_PORT: '50000',
@@ -107,6 +108,7 @@ describe('loadConfig', () => {
 			codeResendSeconds: 20,
 			groupMaxMembers: 50,
 			editWindowMinutes: 15,
+			sendRate: { points: 600, seconds: 60 },
 			redisPrefix: 'parley:',
 			heartbeatMs: 2000,
 			drainTimeoutMs: 10_000,
@@ -129,6 +131,16 @@ describe('loadConfig', () => {
 			},
 			rtmp: { port: 11935, host: '127.0.0.1', ffmpeg: '/opt/ffmpeg', videoCodec: 'vp8' }
 		});
+	});
+
+	it('SEND_RATE_LIMIT: 30 in 10 s by default; a count per s, m or h; refuses anything else', () => {
+		expect(loadConfig({}).sendRate).toEqual({ points: 30, seconds: 10 });
+		expect(loadConfig({ SEND_RATE_LIMIT: '30/10s' }).sendRate).toEqual({ points: 30, seconds: 10 });
+		expect(loadConfig({ SEND_RATE_LIMIT: '100/s' }).sendRate).toEqual({ points: 100, seconds: 1 });
+		expect(loadConfig({ SEND_RATE_LIMIT: ' 5000 / 2H ' }).sendRate).toEqual({ points: 5000, seconds: 7200 });
+		for (const bad of ['30', '30/10', '0/10s', '30/0s', '-1/10s', '30/2d', '30/25h', 'fast', '1.5/s']) {
+			expect(refusal({ SEND_RATE_LIMIT: bad }).message).toContain(`SEND_RATE_LIMIT must be a count per time such as 30/10s, 600/1m or 100/s (1 s to 24 h), got "${bad.trim()}"`);
+		}
 	});
 
 	it('rtmp: port 1935 everywhere with Debian\'s ffmpeg and H.264 by default; 0 is off; refuses bad values', () => {

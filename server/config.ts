@@ -66,6 +66,8 @@ export interface Config {
 	readonly groupMaxMembers: number;
 	/** `EDIT_WINDOW_MINUTES`: how long after sending a text message its sender may edit it. Default 2880 (48 h). */
 	readonly editWindowMinutes: number;
+	/** `SEND_RATE_LIMIT`: new messages one user may send per window, on every node together. Default 30 per 10 s. */
+	readonly sendRate: SendRate;
 	/** `REDIS_PREFIX`: put before every Redis key and channel, so deployments can share a server. Default `parley:`. */
 	readonly redisPrefix: string;
 	/** `NODE_HEARTBEAT_MS`: how often a chat node says it is alive; after 3 missed beats it is dead. Default 2000. */
@@ -158,6 +160,26 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+export interface SendRate {
+	readonly points: number;
+	readonly seconds: number;
+}
+
+const RATE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
+
+/** `30/10s`, `600/1m`, `100/s`: so many in so long (s, m or h). */
+function rate(env: Env, name: string, fallback: SendRate): SendRate {
+	const raw = env[name]?.trim();
+	if (!raw) return fallback;
+	const match = /^(\d+)\s*\/\s*(\d*)\s*(s|m|h)$/i.exec(raw);
+	const points = Number(match?.[1]);
+	const seconds = Number(match?.[2] || 1) * RATE_UNITS[match?.[3]?.toLowerCase() ?? ''];
+	if (!match || points < 1 || points > 1_000_000_000 || !(seconds >= 1 && seconds <= 86_400)) {
+		throw new ConfigError(name, `must be a count per time such as 30/10s, 600/1m or 100/s (1 s to 24 h), got "${raw}"`);
+	}
+	return Object.freeze({ points, seconds });
+}
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
 	const raw = env[name]?.trim();
@@ -354,6 +376,7 @@ export function loadConfig(env: Env): Config {
 		codeResendSeconds: int(env, 'CODE_RESEND_SECONDS', 60, 1, 3600),
 		groupMaxMembers: int(env, 'GROUP_MAX_MEMBERS', 256, 3, 10_000),
 		editWindowMinutes: int(env, 'EDIT_WINDOW_MINUTES', 2880, 1, 525_600),
+		sendRate: rate(env, 'SEND_RATE_LIMIT', { points: 30, seconds: 10 }),
 		redisPrefix,
 		heartbeatMs: int(env, 'NODE_HEARTBEAT_MS', 2000, 50, 60_000),
 		drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),

@@ -23,7 +23,7 @@ export const adapterKey = (redisPrefix: string) => `${redisPrefix}socket.io`;
 
 export interface ChatNodeOptions {
 	io: ChatServer;
-	config: Pick<Config, 'nodeId' | 'publicUrl' | 'redisPrefix' | 'heartbeatMs' | 'groupMaxMembers' | 'editWindowMinutes'>;
+	config: Pick<Config, 'nodeId' | 'publicUrl' | 'redisPrefix' | 'heartbeatMs' | 'groupMaxMembers' | 'editWindowMinutes' | 'sendRate'>;
 	db: Kysely<Database>;
 	/** With Redis, this node joins the cluster: adapter, registry, shared presence. */
 	redis?: Redis;
@@ -96,7 +96,7 @@ export async function startChatNode(options: ChatNodeOptions): Promise<ChatNode>
 		if (redis && membership) {
 			presence = new RedisPresenceStore({ redis, prefix: config.redisPrefix, nodeId: config.nodeId, instance: () => membership.instance });
 		}
-		chat = createChat({ db, io, redis, redisPrefix: config.redisPrefix, kv: options.kv, presence, push: options.push, limits: { groupMaxMembers: config.groupMaxMembers, editWindowMinutes: config.editWindowMinutes, ...options.limits }, log });
+		chat = createChat({ db, io, redis, redisPrefix: config.redisPrefix, kv: options.kv, presence, push: options.push, limits: { groupMaxMembers: config.groupMaxMembers, editWindowMinutes: config.editWindowMinutes, sendsPerWindow: config.sendRate.points, sendWindowSeconds: config.sendRate.seconds, ...options.limits }, log });
 
 		let draining = false;
 		// Registered before the ticket check, so a refused socket does not spend its ticket.
