@@ -20,6 +20,8 @@ interface Sink {
 	streamerId: string;
 	/** The media node hosting the stream. */
 	host: string;
+	/** The host's PipeTransport this copy comes from. */
+	pipeId: string;
 	media: CallMedia;
 	transport: types.PipeTransport;
 	producers: Map<string, types.Producer>;
@@ -83,7 +85,7 @@ export class RelaySinks {
 				sink.media.leave(request.userId);
 				break;
 			case 'close':
-				this.close(request.liveId, 'the host closed it');
+				if (request.pipeId === sink.pipeId) this.close(request.liveId, 'the host closed it');
 				break;
 		}
 		return {};
@@ -132,7 +134,7 @@ export class RelaySinks {
 			media.join(request.streamerId);
 			const transport = await media.router.createPipeTransport({ listenIp: { ip: listenIp, announcedIp }, enableSrtp: true });
 			await transport.connect({ ip: request.pipe.ip, port: request.pipe.port, srtpParameters: request.pipe.srtp });
-			const sink: Sink = { liveId: request.liveId, streamerId: request.streamerId, host: request.host, media, transport, producers: new Map(), viewers };
+			const sink: Sink = { liveId: request.liveId, streamerId: request.streamerId, host: request.host, pipeId: request.pipe.id, media, transport, producers: new Map(), viewers };
 			this.sinks.set(request.liveId, sink);
 			await this.produce(sink, request.producers);
 			log.with({ live: request.liveId }).info(`relaying the stream of media node "${request.host}" (${request.producers.length} producer(s))`);

@@ -122,7 +122,7 @@ export class RelaySources {
 			const transport = await media.router.createPipeTransport({ listenIp: { ip: listenIp, announcedIp }, enableSrtp: true, appData: { relay: node } });
 			try {
 				const producers = (await Promise.all(media.allProducers().map((p) => this.pipeOut(live.id, pipe, transport, p)))).filter((p): p is PipedProducer => p !== null);
-				const remote = (await this.request(node, { action: 'open', liveId: live.id, streamerId: live.streamerId, host: self, pipe: endOf(transport), producers })) as PipeEnd;
+				const remote = (await this.request(node, { action: 'open', liveId: live.id, streamerId: live.streamerId, host: self, pipe: { ...endOf(transport), id: transport.id }, producers })) as PipeEnd;
 				await transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtp });
 				log.with({ live: live.id }).info(`the stream is piped to media node "${node}" (${producers.length} producer(s))`);
 				return transport;
@@ -155,7 +155,7 @@ export class RelaySources {
 		void pipe.ready.then(
 			(transport) => {
 				transport.close();
-				this.tell(liveId, pipe, { action: 'close', liveId });
+				this.tell(liveId, pipe, { action: 'close', liveId, pipeId: transport.id });
 			},
 			() => undefined
 		);

@@ -26,12 +26,13 @@ export interface PipedProducer {
  * The relay keeps a stream from `open` until `close` (its last viewer left, or the stream ended).
  */
 export type RelayRequest =
-	| { action: 'open'; liveId: string; streamerId: string; host: string; pipe: PipeEnd; producers: PipedProducer[] }
+	| { action: 'open'; liveId: string; streamerId: string; host: string; pipe: PipeEnd & { id: string }; producers: PipedProducer[] }
 	| { action: 'produce'; liveId: string; producers: PipedProducer[] }
 	| { action: 'producer'; liveId: string; producerId: string; state: 'closed' | 'paused' | 'resumed' }
 	| { action: 'watch'; liveId: string; userId: string; seat: Seat }
 	| { action: 'leave'; liveId: string; userId: string }
-	| { action: 'close'; liveId: string };
+	// `pipeId`: the host's PipeTransport the relay was opened from; a late close of an earlier pipe is ignored.
+	| { action: 'close'; liveId: string; pipeId: string };
 
 /** The end a PipeTransport offers the other node. */
 export function endOf(transport: types.PipeTransport): PipeEnd {
