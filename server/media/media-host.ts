@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { CallMedia } from './call-media.js';
 import type { Call } from './calls/call.js';
 import { CallsService, type CallSignals } from './calls/calls.service.js';
-import { hostHandler, mediaRequest } from './calls/host.js';
+import { hostHandler, mediaRequest, sendsMedia } from './calls/host.js';
 import type { CallDirectory } from './cluster/directory.js';
 import type { HostHandler, MediaLink } from './cluster/link.js';
 import { RedisMediaNodes } from './cluster/media-nodes.js';
@@ -224,10 +224,7 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 			}
 			if (op === 'live:relay') return relays.handle(input as unknown as RelayRequest);
 			// A viewer this node serves for another node's stream (the chat node sends their media:* here).
-			if (op.startsWith('media:') && relays.has(input.callId as string)) {
-				const sends = op === 'media:produce' || (op === 'media:createTransport' && input.direction === 'send');
-				return mediaRequest(relays.mediaOf(ctx, input.callId as string, sends), request, iceServers);
-			}
+			if (op.startsWith('media:') && relays.has(input.callId as string)) return mediaRequest(relays.mediaOf(ctx, input.callId as string, sendsMedia(request)), request, iceServers);
 			return liveHandler.owns(request) ? liveHandler.handle(request) : callsHandler(request);
 		},
 		workers: () => (bin ? workers() : Promise.resolve(null)),

@@ -63,6 +63,8 @@ describeWithFfmpeg('a live stream piped to a second media node past the first on
 			redis: true,
 			env: { ...mediaEnv(PORTS.relay), REDIS_PREFIX: cluster.prefix, NODE_HEARTBEAT_MS: String(cluster.heartbeatMs), NODE_ID: 'media-2', DATABASE_URL: cluster.gateway.database.url }
 		});
+		// Its worker started now rather than inside the request that opens the relay (which has 5 s).
+		expect(await relay.parley.media!.workers()).not.toBeNull();
 		await until(async () => (await cluster.redis.hexists(`${cluster.prefix}media:info`, 'media-2')) === 1, 'media-2 to register', 30_000);
 		a = await userOn(cluster, 'chat-1', devices);
 		b = await userOn(cluster, 'chat-2', devices);

@@ -1,4 +1,4 @@
-import { mediaRequest } from '../calls/host.js';
+import { mediaRequest, sendsMedia } from '../calls/host.js';
 import type { HostHandler, HostRequest } from '../cluster/link.js';
 import type { LiveService, LiveStartInput } from './live.service.js';
 
@@ -28,8 +28,7 @@ export function liveHostHandler(live: LiveService, iceServers: () => unknown): {
 				case 'live:end':
 					return live.endBy(ctx, liveId).then(() => ({}));
 				default: {
-					const sends = op === 'media:produce' || (op === 'media:createTransport' && input.direction === 'send');
-					return mediaRequest(await live.mediaOf(ctx, input.callId as string, sends), request, iceServers);
+					return mediaRequest(await live.mediaOf(ctx, input.callId as string, sendsMedia(request)), request, iceServers);
 				}
 			}
 		}
