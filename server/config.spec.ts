@@ -73,6 +73,7 @@ describe('loadConfig', () => {
 			CALL_MAX_PARTICIPANTS: '20',
 			CALL_RPC_TIMEOUT_MS: '3000',
 			MEDIA_WORKER_MAX_CONSUMERS: '400',
+			LIVE_VIEWERS_PER_NODE: '1200',
 			CHAT_ORIGINS: 'https://chat-1.example.com, https://*.example.com/',
 			VAPID_PUBLIC_KEY: 'B'.repeat(87),
 			VAPID_PRIVATE_KEY: 'p'.repeat(43),
@@ -127,7 +128,8 @@ describe('loadConfig', () => {
 				maxVideo: 9,
 				maxParticipants: 20,
 				rpcTimeoutMs: 3000,
-				workerMaxConsumers: 400
+				workerMaxConsumers: 400,
+				liveViewersPerNode: 1200
 			},
 			rtmp: { port: 11935, host: '127.0.0.1', ffmpeg: '/opt/ffmpeg', videoCodec: 'vp8' }
 		});
@@ -156,6 +158,9 @@ describe('loadConfig', () => {
 		const media = loadConfig({}).media;
 		expect(media).toMatchObject({ listenIp: '0.0.0.0', announcedIp: '127.0.0.1', minPort: 40000, maxPort: 49999, iceServers: [], workerBin: undefined, ringTimeoutMs: 30_000, maxVideo: 16, maxParticipants: 50, rpcTimeoutMs: 5000, workerMaxConsumers: 500 });
 		expect(media.workers).toBeGreaterThanOrEqual(1);
+		expect(media.liveViewersPerNode).toBe(500 * media.workers);
+		expect(loadConfig({ MEDIA_WORKERS: '2', LIVE_VIEWERS_PER_NODE: '1' }).media.liveViewersPerNode).toBe(1);
+		expect(() => loadConfig({ LIVE_VIEWERS_PER_NODE: '0' })).toThrow(/LIVE_VIEWERS_PER_NODE/);
 		expect(loadConfig({ MEDIA_LISTEN_IP: '192.0.2.1' }).media.announcedIp).toBeUndefined();
 		expect(() => loadConfig({ MEDIA_MIN_PORT: '5000', MEDIA_MAX_PORT: '4000' })).toThrow(/MEDIA_MAX_PORT/);
 		expect(() => loadConfig({ MEDIA_ANNOUNCED_IP: 'example.com' })).toThrow(/MEDIA_ANNOUNCED_IP.*"example.com"/);

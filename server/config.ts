@@ -144,6 +144,12 @@ export interface MediaConfig {
 	 * router on another worker, piped to the first (pipeToRouter). Default 500 (mediasoup's figure).
 	 */
 	readonly workerMaxConsumers: number;
+	/**
+	 * `LIVE_VIEWERS_PER_NODE`: viewers a media node serves itself (over every live stream it hosts or
+	 * relays); past it, a stream's next viewer is served by another media node, the stream piped there.
+	 * Default 500 per worker.
+	 */
+	readonly liveViewersPerNode: number;
 }
 
 export interface IceServerConfig {
@@ -251,19 +257,21 @@ function mediaConfig(env: Env): MediaConfig {
 	const maxPort = int(env, 'MEDIA_MAX_PORT', 49999, 1024, 65535);
 	if (maxPort < minPort) throw new ConfigError('MEDIA_MAX_PORT', `must not be below MEDIA_MIN_PORT (${minPort}), got ${maxPort}`);
 	const listenIp = ip(env, 'MEDIA_LISTEN_IP', '0.0.0.0')!;
+	const workers = int(env, 'MEDIA_WORKERS', availableParallelism(), 1, 256);
 	return Object.freeze({
 		listenIp,
 		announcedIp: ip(env, 'MEDIA_ANNOUNCED_IP', listenIp === '0.0.0.0' || listenIp === '::' ? '127.0.0.1' : undefined),
 		minPort,
 		maxPort,
-		workers: int(env, 'MEDIA_WORKERS', availableParallelism(), 1, 256),
+		workers,
 		iceServers: Object.freeze(iceServers(env)),
 		workerBin: optional(env, 'MEDIASOUP_WORKER_BIN'),
 		ringTimeoutMs: int(env, 'CALL_RING_TIMEOUT_MS', 30_000, 100, 600_000),
 		maxVideo: int(env, 'CALL_MAX_VIDEO', 16, 1, 100),
 		maxParticipants: int(env, 'CALL_MAX_PARTICIPANTS', 50, 2, 500),
 		rpcTimeoutMs: int(env, 'CALL_RPC_TIMEOUT_MS', 5000, 100, 60_000),
-		workerMaxConsumers: int(env, 'MEDIA_WORKER_MAX_CONSUMERS', 500, 1, 100_000)
+		workerMaxConsumers: int(env, 'MEDIA_WORKER_MAX_CONSUMERS', 500, 1, 100_000),
+		liveViewersPerNode: int(env, 'LIVE_VIEWERS_PER_NODE', 500 * workers, 1, 10_000_000)
 	});
 }
 

@@ -147,6 +147,12 @@ export class CallMedia {
 		// Who speaks matters where several talk: not in the call test, nor to a live stream's watchers.
 		if (producer.kind === 'audio' && !this.options.loopback && !this.options.live) await this.speaker.observe(producer);
 		for (const other of this.others(userId)) this.options.notify(other, { event: 'media:newProducer', producer: info(producer) });
+		this.options.produced?.(producer);
+	}
+
+	/** Every producer of the call, whoever sends it (to pipe a live stream to another media node). */
+	allProducers(): ProducerInfo[] {
+		return [...this.peers.values()].flatMap((peer) => [...peer.producers.values()].map(info));
 	}
 
 	/** The other peers' producers, for a peer that joined after they started sending. */

@@ -26,6 +26,8 @@ export interface CallMediaOptions {
 	place?: PlaceRouter;
 	/** Called once when the worker under the router died: the call cannot go on. */
 	lost: () => void;
+	/** Every new producer of the call (a live stream's host pipes it to the media nodes relaying it). */
+	produced?: (producer: types.Producer) => void;
 	/** Tells one peer (by user id) about the other's producers. */
 	notify: (userId: string, notice: MediaNotice) => void;
 	log: Logger;

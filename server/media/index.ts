@@ -83,7 +83,7 @@ export function createMedia(options: MediaRoleOptions): MediaRole {
 			recordLive: async (live) => {
 				await chat.track(chat.messages.sendLive(live.streamerId, { threadId: live.threadId, liveId: live.id, summary: live.summary() }));
 			},
-			cluster: cluster ? { redis: cluster.redis, prefix: config.redisPrefix, chatNodes: cluster.chatNodes } : undefined,
+			cluster: cluster ? { redis: cluster.redis, prefix: config.redisPrefix, chatNodes: cluster.chatNodes, link: () => link } : undefined,
 			log
 		});
 	}

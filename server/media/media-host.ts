@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { types } from 'mediasoup';
 import type { NodeRegistry } from '../balance/registry.js';
 import type { MediaConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import { CallMedia } from './call-media.js';
 import type { Call } from './calls/call.js';
 import { CallsService, type CallSignals } from './calls/calls.service.js';
-import { hostHandler } from './calls/host.js';
+import { hostHandler, mediaRequest, sendsMedia } from './calls/host.js';
 import type { CallDirectory } from './cluster/directory.js';
-import type { HostHandler } from './cluster/link.js';
+import type { HostHandler, MediaLink } from './cluster/link.js';
 import { RedisMediaNodes } from './cluster/media-nodes.js';
 import { findWorkerBinary } from './worker-bin.js';
 import { WorkerPool } from './workers.js';
@@ -16,6 +17,9 @@ import type { Live } from './live/live.js';
 import type { LiveDirectory } from './live/live.directory.js';
 import { liveHostHandler } from './live/live.host.js';
 import { LiveService } from './live/live.service.js';
+import { RelaySinks } from './live/relay/relay.sink.js';
+import { RelaySources } from './live/relay/relay.source.js';
+import type { RelayRequest } from './live/relay/relay.wire.js';
 
 export interface MediaHostOptions {
 	/** This node's id: the calls it hosts are found under it. */
@@ -30,14 +34,19 @@ export interface MediaHostOptions {
 	recordLive(live: Live): Promise<void>;
 	/** The members of a thread now (who may watch a live stream in it). */
 	threadMembers?: (threadId: string) => Promise<string[]>;
-	/** In a cluster: this node beats in the media registry, and watches the chat nodes of its participants. */
-	cluster?: { redis: Redis; prefix: string; chatNodes: NodeRegistry };
+	/**
+	 * In a cluster: this node beats in the media registry, watches the chat nodes of its participants,
+	 * and pipes live streams to other media nodes over `link` (made after the host, hence a function).
+	 */
+	cluster?: { redis: Redis; prefix: string; chatNodes: NodeRegistry; link: () => MediaLink };
 	log: Logger;
 }
 
 export interface MediaHost {
 	calls: CallsService;
 	live: LiveService;
+	/** Other nodes' live streams relayed here (tests look inside). */
+	relays: RelaySinks;
 	handler: HostHandler;
 	/** The mediasoup workers (started on first use); null when calls are unavailable. */
 	workers(): Promise<WorkerPool | null>;
@@ -99,6 +108,7 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		live?: boolean;
 		socketOf(userId: string): string | null;
 		lost(): void;
+		produced?: (producer: types.Producer) => void;
 	}
 	const makeMedia = async (owner: Owner): Promise<CallMedia> => {
 		const pool = await workers();
@@ -112,6 +122,7 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 			live: owner.live,
 			maxVideo: config.maxVideo,
 			lost: owner.lost,
+			produced: owner.produced,
 			notify: (userId, notice) => {
 				const socketId = owner.socketOf(userId);
 				if (!socketId) return;
@@ -136,11 +147,28 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 		maxParticipants: config.maxParticipants,
 		log: log.child('calls')
 	});
+	// In a cluster, a stream's viewers past this node's room are served by other media nodes.
+	const registry = options.cluster ? new RedisMediaNodes(options.cluster.redis, options.cluster.prefix) : null;
+	const relays = new RelaySinks({ media: (owner) => makeMedia({ ...owner, live: true }), listenIp: config.listenIp, announcedIp: config.announcedIp, log: log.child('relay') });
+	const sources: RelaySources | null =
+		options.cluster && registry
+			? new RelaySources({
+					self: options.id,
+					link: options.cluster.link,
+					nodes: registry,
+					capacity: config.liveViewersPerNode,
+					served: (): number => live.viewers() - (sources?.relayed() ?? 0) + relays.viewers(),
+					listenIp: config.listenIp,
+					announcedIp: config.announcedIp,
+					log: log.child('relay')
+				})
+			: null;
 	const live: LiveService = new LiveService({
 		hostId: options.id,
 		signals: options.signals,
 		directory: options.liveDirectory,
-		media: bin ? (l) => makeMedia({ id: l.id, live: true, socketOf: (u) => l.socketOf(u), lost: () => live.end(l, 'media_failed') }) : null,
+		media: bin ? (l) => makeMedia({ id: l.id, live: true, socketOf: (u) => l.socketOf(u), lost: () => live.end(l, 'media_failed'), produced: (p) => sources?.produced(l.id, p) }) : null,
+		relays: sources ?? undefined,
 		unavailableReason: reason,
 		record: options.recordLive,
 		members: options.threadMembers,
@@ -156,11 +184,12 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 	const instance = randomBytes(6).toString('base64url');
 	let draining = false;
 	let timer: NodeJS.Timeout | null = null;
-	const registry = options.cluster ? new RedisMediaNodes(options.cluster.redis, options.cluster.prefix) : null;
 	const tick = async () => {
 		if (!registry || !options.cluster) return;
 		try {
 			if (bin) await registry.beat({ id: options.id, instance, draining, load: load() }, BEAT_MS * 3);
+			const hosts = relays.hosts();
+			if (hosts.size > 0) relays.hostsGone(await registry.dead([...hosts]));
 			const nodes = new Set([...calls.participantNodes(), ...live.seatNodes()]);
 			if (nodes.size === 0) return;
 			const alive = new Set((await options.cluster.chatNodes.list()).filter((n) => n.alive).map((n) => n.id));
@@ -186,8 +215,16 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 	return {
 		calls,
 		live,
+		relays,
 		handler: async (request) => {
-			if (request.op === 'socketGone') live.socketGone(request.input.socketId as string);
+			const { op, ctx, input } = request;
+			if (op === 'socketGone') {
+				live.socketGone(input.socketId as string);
+				relays.socketGone(input.socketId as string);
+			}
+			if (op === 'live:relay') return relays.handle(input as unknown as RelayRequest);
+			// A viewer this node serves for another node's stream (the chat node sends their media:* here).
+			if (op.startsWith('media:') && relays.has(input.callId as string)) return mediaRequest(relays.mediaOf(ctx, input.callId as string, sendsMedia(request)), request, iceServers);
 			return liveHandler.owns(request) ? liveHandler.handle(request) : callsHandler(request);
 		},
 		workers: () => (bin ? workers() : Promise.resolve(null)),
@@ -207,6 +244,7 @@ export function createMediaHost(options: MediaHostOptions): MediaHost {
 			if (timer) clearInterval(timer);
 			try {
 				await Promise.all([calls.close(draining ? 'media_lost' : 'media_failed'), live.close(draining ? 'media_lost' : 'media_failed')]);
+				relays.closeAll();
 				await registry?.remove(options.id).catch(() => undefined);
 			} finally {
 				pool?.close();

@@ -37,6 +37,11 @@ export function hostHandler(calls: CallsService, iceServers: () => unknown): Hos
 	};
 }
 
+/** Whether a `media:*` request sends media (which a live stream's viewer may not). */
+export function sendsMedia({ op, input }: HostRequest): boolean {
+	return op === 'media:produce' || (op === 'media:createTransport' && input.direction === 'send');
+}
+
 /** The `media:*` operations on one call's (or live stream's) media, for the peer `ctx.userId`. */
 export async function mediaRequest(on: CallMedia, { op, ctx, input }: HostRequest, iceServers: () => unknown): Promise<unknown> {
 	const str = (name: string) => input[name] as string;

@@ -30,7 +30,8 @@ export type HostOp =
 	| 'live:start'
 	| 'live:watch'
 	| 'live:leave'
-	| 'live:end';
+	| 'live:end'
+	| 'live:relay';
 
 export interface HostRequest {
 	op: HostOp;

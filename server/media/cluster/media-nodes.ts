@@ -28,14 +28,17 @@ redis.call('HSET', ARGV[1] .. 'media:info', ARGV[2], ARGV[3])
 return 1
 `;
 
-// ARGV: prefix, a random number in [0, 1) for ties. The least-loaded live node that is not draining.
+// ARGV: prefix, a random number in [0, 1) for ties, then ids to leave out. The least-loaded live node
+// that is not draining.
 const PICK = `${NOW}
 local P = ARGV[1]
+local skip = {}
+for i = 3, #ARGV do skip[ARGV[i]] = true end
 local best, bestLoad = {}, nil
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'media:deadline', '(' .. now, '+inf')) do
   local raw = redis.call('HGET', P .. 'media:info', id)
   local info = raw and cjson.decode(raw)
-  if info and not info.draining then
+  if info and not info.draining and not skip[id] then
     if bestLoad == nil or info.load < bestLoad then best, bestLoad = { id }, info.load
     elseif info.load == bestLoad then table.insert(best, id) end
   end
@@ -62,8 +65,8 @@ interface Scripts {
 
 /** Where calls can be placed: the media nodes of the cluster (or this process alone). */
 export interface MediaNodes {
-	/** The least-loaded live media node that is not draining; null when there is none. */
-	pick(): Promise<string | null>;
+	/** The least-loaded live media node that is not draining (nor in `exclude`); null when there is none. */
+	pick(exclude?: readonly string[]): Promise<string | null>;
 	/** Which of these nodes are dead now (their heartbeat stopped, or they never registered). */
 	dead(ids: readonly string[]): Promise<Set<string>>;
 	/** Every registered node (healthz, tests). */
@@ -73,7 +76,7 @@ export interface MediaNodes {
 /** One process: calls go to this process when it carries them. */
 export function localMediaNodes(self: string, carries: () => boolean): MediaNodes {
 	return {
-		pick: async () => (carries() ? self : null),
+		pick: async (exclude = []) => (carries() && !exclude.includes(self) ? self : null),
 		dead: async (ids) => new Set(ids.filter((id) => id !== self)),
 		list: async () => (carries() ? [{ id: self, instance: '', draining: false, load: 0, alive: true }] : [])
 	};
@@ -106,8 +109,8 @@ export class RedisMediaNodes implements MediaNodes {
 		await this.#redis.hdel(`${this.prefix}media:info`, id);
 	}
 
-	pick(): Promise<string | null> {
-		return this.#redis.parleyMediaPick(this.prefix, String(Math.random()));
+	pick(exclude: readonly string[] = []): Promise<string | null> {
+		return this.#redis.parleyMediaPick(this.prefix, String(Math.random()), ...exclude);
 	}
 
 	async dead(ids: readonly string[]): Promise<Set<string>> {

@@ -31,6 +31,8 @@ export interface LiveFrontOptions {
 export class LiveFront {
 	/** Socket id → live id → the stream's host. */
 	private readonly hosted: Hosted;
+	/** Socket id → live id → the media node serving its viewer's media when that is not the host (a relay). */
+	private readonly relayed = new Map<string, Map<string, string>>();
 
 	constructor(private readonly options: LiveFrontOptions) {
 		this.hosted = new Hosted({ self: options.self, link: options.link, nodes: options.nodes, log: options.log, noun: 'live stream', lost: (liveId) => this.lose(liveId) });
@@ -50,13 +52,22 @@ export class LiveFront {
 
 	async watch(ask: Asker, liveId: string): Promise<{ live: LiveInfo }> {
 		const record = await this.record(liveId, ask.userId);
-		return this.forward(ask, record.host, 'live:watch', { liveId });
+		// The host may serve this viewer from another media node: their `media:*` go there.
+		const { live, mediaNode } = await this.forward<{ live: LiveInfo; mediaNode?: string }>(ask, record.host, 'live:watch', { liveId });
+		this.forgetRelay(ask.socket.id, liveId);
+		if (mediaNode && mediaNode !== record.host) {
+			let ids = this.relayed.get(ask.socket.id);
+			if (!ids) this.relayed.set(ask.socket.id, (ids = new Map()));
+			ids.set(liveId, mediaNode);
+		}
+		return { live };
 	}
 
 	async leave(ask: Asker, liveId: string, op: 'live:leave' | 'live:end'): Promise<Record<string, never>> {
 		const record = await this.record(liveId, ask.userId);
 		await this.forward(ask, record.host, op, { liveId });
 		this.hosted.forget(ask.socket.id, liveId);
+		this.forgetRelay(ask.socket.id, liveId);
 		return {};
 	}
 
@@ -68,13 +79,17 @@ export class LiveFront {
 		return { streams: records.filter((r): r is LiveRecord => r !== null).map((r) => r.live) };
 	}
 
-	/** The host of a stream this socket is in, or of any stream (null: no such stream). */
+	/**
+	 * Where the media of a stream this socket is in are (its relay's node, else its host), or the host
+	 * of any stream (null: no such stream).
+	 */
 	async hostOf(socketId: string, liveId: string): Promise<string | null> {
-		return this.hosted.hostOf(socketId, liveId) ?? (await this.options.directory.get(liveId))?.host ?? null;
+		return this.relayed.get(socketId)?.get(liveId) ?? this.hosted.hostOf(socketId, liveId) ?? (await this.options.directory.get(liveId))?.host ?? null;
 	}
 
-	/** A socket of this node went away: the hosts of its streams drop it. */
+	/** A socket of this node went away: the hosts of its streams drop it (and tell its relays). */
 	socketGone(socketId: string): void {
+		this.relayed.delete(socketId);
 		this.hosted.socketGone(socketId);
 	}
 
@@ -101,6 +116,12 @@ export class LiveFront {
 		signals.toUsers(record.members, 'live:ended', { liveId, threadId: record.live.threadId, reason: 'media_lost', summary });
 		await directory.remove(record.live);
 		await chat.track(chat.messages.sendLive(record.live.streamerId, { threadId: record.live.threadId, liveId, summary }));
+	}
+
+	private forgetRelay(socketId: string, liveId: string): void {
+		const ids = this.relayed.get(socketId);
+		ids?.delete(liveId);
+		if (ids?.size === 0) this.relayed.delete(socketId);
 	}
 
 	/** A stream in one of your threads (checked against its members now). */

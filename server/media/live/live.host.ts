@@ -1,4 +1,4 @@
-import { mediaRequest } from '../calls/host.js';
+import { mediaRequest, sendsMedia } from '../calls/host.js';
 import type { HostHandler, HostRequest } from '../cluster/link.js';
 import type { LiveService, LiveStartInput } from './live.service.js';
 
@@ -17,15 +17,18 @@ export function liveHostHandler(live: LiveService, iceServers: () => unknown): {
 				case 'live:start':
 					// The chat node found the thread, its members and the streamer's card (`LiveFront.start`).
 					return { live: (await live.start(ctx, ctx.userId, input as unknown as LiveStartInput)).info() };
-				case 'live:watch':
-					return { live: await live.watch(ctx, liveId) };
+				case 'live:watch': {
+					// `mediaNode`: the chat node sends this viewer's `media:*` there (a relay), not here.
+					const info = await live.watch(ctx, liveId);
+					const mediaNode = live.servedBy(liveId, ctx.userId);
+					return mediaNode ? { live: info, mediaNode } : { live: info };
+				}
 				case 'live:leave':
 					return live.leave(ctx, liveId).then(() => ({}));
 				case 'live:end':
 					return live.endBy(ctx, liveId).then(() => ({}));
 				default: {
-					const sends = op === 'media:produce' || (op === 'media:createTransport' && input.direction === 'send');
-					return mediaRequest(await live.mediaOf(ctx, input.callId as string, sends), request, iceServers);
+					return mediaRequest(await live.mediaOf(ctx, input.callId as string, sendsMedia(request)), request, iceServers);
 				}
 			}
 		}

@@ -6,7 +6,7 @@ import type { CallMedia } from '../call-media.js';
 import type { CallContext } from '../calls/calls.service.js';
 import { LiveDirectory } from './live.directory.js';
 import type { Live } from './live.js';
-import { LiveService } from './live.service.js';
+import { LiveService, type LiveDeps } from './live.service.js';
 
 configureLogging({ level: 'error' });
 
@@ -19,6 +19,7 @@ describe('LiveService', () => {
 	let members: string[];
 	let directory: LiveDirectory;
 	let lives: LiveService;
+	let deps: LiveDeps;
 
 	const card = (id: string): UserCard => ({ id, username: id, displayName: id, bio: '', relationship: 'friend' });
 	const ctx = (userId: string, socketId = `s${userId}`, node = 'chat-1'): CallContext => ({ userId, socketId, node });
@@ -34,7 +35,7 @@ describe('LiveService', () => {
 		now = 1_000_000;
 		members = ['a', 'b', 'c'];
 		directory = new LiveDirectory(new MemoryStore());
-		lives = new LiveService({
+		deps = {
 			hostId: 'media-1',
 			signals: { toUsers: (to, event, payload) => void sent.push({ to, event, payload }), toSocket: (to, event, payload) => void sent.push({ to, event, payload }) },
 			directory,
@@ -47,7 +48,8 @@ describe('LiveService', () => {
 			record: async (live) => void recorded.push({ live, summary: live.summary() }),
 			now: () => now,
 			log
-		});
+		};
+		lives = new LiveService(deps);
 	});
 	afterEach(() => vi.useRealTimers());
 
@@ -133,5 +135,33 @@ describe('LiveService', () => {
 		const last = events('live:updated').at(-1)!;
 		expect(last.to).toEqual(['a', 'c']);
 		await expect(lives.watch(ctx('b'), live.id)).rejects.toMatchObject({ code: 'not_found' });
+	});
+
+	it('a viewer the relays place elsewhere is counted but not joined here; leaving and the end go to the relays', async () => {
+		const relayed = new Map<string, string>();
+		const told: string[] = [];
+		// Every viewer after the first is served by media-2 (as RelaySources does past LIVE_VIEWERS_PER_NODE=1).
+		lives = new LiveService({
+			...deps,
+			relays: {
+				place: async (live: Live, _media: unknown, userId: string) => (live.viewers.size >= 1 ? (relayed.set(userId, 'media-2'), 'media-2') : 'media-1'),
+				servedBy: (_liveId: string, userId: string) => relayed.get(userId),
+				leave: (_liveId: string, userId: string) => void (relayed.delete(userId), told.push(`leave ${userId}`)),
+				end: (liveId: string) => void told.push(`end ${liveId}`)
+			}
+		});
+		const live = await start('a');
+		await lives.watch(ctx('b'), live.id);
+		await lives.watch(ctx('c'), live.id);
+		expect(medias[0].joined).toEqual(['a', 'b']);
+		expect(live.info().viewers).toBe(2);
+		expect(lives.viewers()).toBe(2);
+		expect([lives.servedBy(live.id, 'b'), lives.servedBy(live.id, 'c')]).toEqual([undefined, 'media-2']);
+		await lives.leave(ctx('c'), live.id);
+		await settle();
+		expect(told).toEqual(['leave c']);
+		expect(medias[0].left).toEqual([]);
+		await lives.endBy(ctx('a'), live.id);
+		expect(told).toEqual(['leave c', `end ${live.id}`]);
 	});
 });

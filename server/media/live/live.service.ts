@@ -27,10 +27,22 @@ export interface LiveDeps {
 	members?: (threadId: string) => Promise<string[]>;
 	/** Writes the stream's line in its thread (a message of kind `live`). */
 	record(live: Live): Promise<void>;
+	/** Serves viewers from other media nodes past this one's room (relay/); without it, all watch here. */
+	relays?: Relaying;
 	/** How long an RTMP stream whose publisher dropped waits for it to come back. Default 10 s. */
 	graceMs?: number;
 	now?: () => number;
 	log: Logger;
+}
+
+/** What `LiveService` asks of `RelaySources` (relay/relay.source.ts). */
+export interface Relaying {
+	/** The media node that serves a new viewer (this one's id, or a relay's that was told of them). */
+	place(live: Live, media: CallMedia, userId: string, seat: Seat): Promise<string>;
+	/** The relay node serving a viewer; undefined when this node does. */
+	servedBy(liveId: string, userId: string): string | undefined;
+	leave(liveId: string, userId: string): void;
+	end(liveId: string): void;
 }
 
 /**
@@ -54,6 +66,18 @@ export class LiveService {
 
 	has(liveId: string): boolean {
 		return this.lives.has(liveId);
+	}
+
+	/** Viewers of every stream hosted here, wherever they are served. */
+	viewers(): number {
+		let n = 0;
+		for (const live of this.lives.values()) n += live.viewers.size;
+		return n;
+	}
+
+	/** The media node serving `userId`'s watching of `liveId`, when it is not this one. */
+	servedBy(liveId: string, userId: string): string | undefined {
+		return this.deps.relays?.servedBy(liveId, userId);
 	}
 
 	/** Starts a stream; `ctx` null: an RTMP stream (no socket). */
@@ -92,9 +116,11 @@ export class LiveService {
 		const media = await this.mediaReady(live);
 		const current = live.viewers.get(ctx.userId);
 		if (current?.socketId === ctx.socketId) return live.info();
-		if (current) media.leave(ctx.userId);
-		live.watch(ctx.userId, { socketId: ctx.socketId, node: ctx.node });
-		media.join(ctx.userId);
+		if (current) this.unserve(live, media, ctx.userId);
+		const seat: Seat = { socketId: ctx.socketId, node: ctx.node };
+		const node = this.deps.relays ? await this.deps.relays.place(live, media, ctx.userId, seat) : this.deps.hostId;
+		live.watch(ctx.userId, seat);
+		if (node === this.deps.hostId) media.join(ctx.userId);
 		await this.changed(live, !current);
 		return live.info();
 	}
@@ -190,6 +216,7 @@ export class LiveService {
 		live.endReason = reason;
 		live.endedAt = this.now();
 		live.close();
+		this.deps.relays?.end(live.id);
 		this.lives.delete(live.id);
 		const summary = live.summary();
 		this.deps.log.with({ live: live.id }).info(`ended: ${reason} (${summary.durationSec} s, ${summary.peakViewers} viewers at most)`);
@@ -201,10 +228,16 @@ export class LiveService {
 	private async drop(live: Live, userId: string): Promise<void> {
 		if (!live.viewers.delete(userId)) return;
 		void live.media?.then(
-			(m) => m.leave(userId),
+			(m) => this.unserve(live, m, userId),
 			() => undefined
 		);
 		await this.changed(live, true);
+	}
+
+	/** A viewer stops being served: by its relay, or here. */
+	private unserve(live: Live, media: CallMedia, userId: string): void {
+		if (this.deps.relays?.servedBy(live.id, userId)) this.deps.relays.leave(live.id, userId);
+		else media.leave(userId);
 	}
 
 	/** Stores the stream's state, then (when people should know) tells every member. */
