@@ -25,10 +25,10 @@ import { openDatabase } from '../server/db/database.js';
 import { nowIso } from '../server/db/ids.js';
 import { configureLogging } from '../server/logger.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../tests/helpers/backends.js';
+import { freePortRun } from '../tests/helpers/parley.js';
 import { spawnNode, type NodeChild } from './lib/children.js';
 import type { DeviceEndpoint, GeneratorSetup, PairSetup } from './lib/chat-generator.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
-import { freePort } from './lib/parley-process.js';
 import { seedUsers, type SeededUser } from './lib/seed.js';
 import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type Ramp, type StepRow } from './lib/step-driver.js';
 import { workload } from './lib/workload.js';
@@ -126,9 +126,7 @@ async function seedPairs(databaseUrl: string, count: number, prefix: string): Pr
 
 async function startParleyNode(options: { name: string; databaseUrl: string; dataDir: string; roles: string; env?: Record<string, string> }): Promise<{ child: NodeChild; url: string; pids: number[] }> {
 	// With chat processes, they take the next ports: probe until those are free too.
-	const extra = Number(options.env?.CHAT_PROCESSES ?? 0);
-	let port = await freePort();
-	while (extra > 0 && !(await portsFree(port + 1, extra))) port = await freePort();
+	const port = await freePortRun(Number(options.env?.CHAT_PROCESSES ?? 0));
 	const url = `http://127.0.0.1:${port}`;
 	fs.mkdirSync(options.dataDir, { recursive: true });
 	const child = spawnNode({
@@ -139,19 +137,6 @@ async function startParleyNode(options: { name: string; databaseUrl: string; dat
 	});
 	const { pids } = await ready(child, `Parley ${options.name}`);
 	return { child, url, pids };
-}
-
-async function portsFree(from: number, count: number): Promise<boolean> {
-	const { createServer } = await import('node:net');
-	for (let p = from; p < from + count; p++) {
-		const free = await new Promise<boolean>((resolve) => {
-			const probe = createServer();
-			probe.once('error', () => resolve(false));
-			probe.listen(p, '127.0.0.1', () => probe.close(() => resolve(true)));
-		});
-		if (!free) return false;
-	}
-	return true;
 }
 
 /**

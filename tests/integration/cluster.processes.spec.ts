@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -11,7 +10,7 @@ import type { LoginResponse, Message, Thread } from '../../src/lib/protocol/inde
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../helpers/backends.js';
 import { ok } from '../helpers/chat.js';
 import { until } from '../helpers/cluster.js';
-import { freePort, uniqueName, type ClientSocket } from '../helpers/parley.js';
+import { freePortRun, uniqueName, type ClientSocket } from '../helpers/parley.js';
 import { SmtpCatcher } from '../helpers/smtp.js';
 
 // CHAT_PROCESSES=2: `server/main.ts` (what `npm start` runs) keeps the gateway and files roles and
@@ -20,20 +19,6 @@ import { SmtpCatcher } from '../helpers/smtp.js';
 // so does kill -9 of the parent (each child sees its IPC channel close).
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-
-/** A port with the next two free as well (the chat processes take PORT+1 and PORT+2). */
-async function threeFreePorts(): Promise<number> {
-	const free = (port: number) =>
-		new Promise<boolean>((resolve) => {
-			const probe = net.createServer();
-			probe.once('error', () => resolve(false));
-			probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-		});
-	for (;;) {
-		const port = await freePort();
-		if (port + 2 < 65536 && (await free(port + 1)) && (await free(port + 2))) return port;
-	}
-}
 
 /** Running, by /proc: an exited child of a parent that died is a zombie until something reaps it. */
 function running(pid: number): boolean {
@@ -80,7 +65,7 @@ describe('CHAT_PROCESSES=2 on PostgreSQL and Redis', () => {
 	});
 
 	async function start(): Promise<Box> {
-		const port = await threeFreePorts();
+		const port = await freePortRun(2);
 		const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-processes-'));
 		const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
 		dirs.push(dataDir);
