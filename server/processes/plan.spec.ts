@@ -17,7 +17,7 @@ describe('CHAT_PROCESSES', () => {
 			{ name: 'box-chat-1', url: 'http://chat.example.org:4001', env: { ROLES: 'chat', PORT: '4001', PUBLIC_URL: 'http://chat.example.org:4001', NODE_ID: 'box-chat-1', CORS_ORIGINS: 'http://chat.example.org:4000', CHAT_PROCESSES: '1' } },
 			{ name: 'box-chat-2', url: 'http://chat.example.org:4002', env: { ROLES: 'chat', PORT: '4002', PUBLIC_URL: 'http://chat.example.org:4002', NODE_ID: 'box-chat-2', CORS_ORIGINS: 'http://chat.example.org:4000', CHAT_PROCESSES: '1' } }
 		]);
-		expect(plan.parent).toEqual({ ROLES: 'gateway,balance,files,media', CHAT_PROCESSES: '1', CHAT_ORIGINS: 'http://chat.example.org:4001,http://chat.example.org:4002' });
+		expect(plan.parent).toEqual({ ROLES: 'gateway,balance,files,media', NODE_ID: 'box', CHAT_PROCESSES: '1', CHAT_ORIGINS: 'http://chat.example.org:4001,http://chat.example.org:4002' });
 		// What the parent runs with reads back as a valid config of its own.
 		const parent = loadConfig({ ...base, CHAT_PROCESSES: '2', ...plan.parent });
 		expect(parent.roles).not.toContain('chat');
@@ -36,6 +36,14 @@ describe('CHAT_PROCESSES', () => {
 		expect(plan.parent).toBeNull();
 		const gateway = chatProcessPlan(loadConfig({ ...base, CHAT_PROCESSES: '2', CHAT_ORIGINS: 'https://*.other.org' }))!;
 		expect(gateway.parent?.CHAT_ORIGINS).toBe('https://*.other.org,http://chat.example.org:4001,http://chat.example.org:4002');
+	});
+
+	it('keeps a default (random) NODE_ID as the prefix of its children', () => {
+		const { NODE_ID: _, ...noId } = base;
+		const config = loadConfig({ ...noId, CHAT_PROCESSES: '2' });
+		const plan = chatProcessPlan(config)!;
+		expect(loadConfig({ ...noId, CHAT_PROCESSES: '2', ...plan.parent }).nodeId).toBe(config.nodeId);
+		expect(plan.children[0].name).toBe(`${config.nodeId}-chat-1`);
 	});
 
 	it('auto is one per core; refusals name what is missing', () => {

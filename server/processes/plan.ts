@@ -12,7 +12,8 @@ export interface ChatProcessSpec {
 export interface ChatProcessPlan {
 	/**
 	 * Set over this process's environment before its config is read again: the roles it keeps and
-	 * the chat processes' origins for its pages' CSP. Null when it keeps no role (ROLES=chat): then it
+	 * the chat processes' origins for its pages' CSP, and its NODE_ID (a default one is random: read
+	 * again, it would no longer be the prefix of its children's). Null when it keeps no role (ROLES=chat): then it
 	 * only supervises.
 	 */
 	parent: Record<string, string> | null;
@@ -49,7 +50,7 @@ export function chatProcessPlan(config: Pick<Config, 'chatProcesses' | 'chatProc
 	const kept = config.roles.filter((role) => role !== 'chat');
 	const origins = [...new Set([...config.chatOrigins, ...children.map((c) => new URL(c.url).origin)])];
 	return {
-		parent: kept.length > 0 ? { ROLES: kept.join(','), CHAT_PROCESSES: '1', CHAT_ORIGINS: origins.join(',') } : null,
+		parent: kept.length > 0 ? { ROLES: kept.join(','), NODE_ID: config.nodeId, CHAT_PROCESSES: '1', CHAT_ORIGINS: origins.join(',') } : null,
 		children
 	};
 }
