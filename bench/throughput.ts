@@ -5,12 +5,15 @@
 // due time → arrival at the peer's device. Systems, one after another in this run:
 //   - ws relay: the baseline, a raw `ws` relay with no persistence (bench/lib/ws-relay.ts);
 //   - Parley on SQLite, and on PostgreSQL (a fresh database, dropped after), one node;
+//   - `sqlite-procs`, `postgres-procs` (only when named in --only): the same with CHAT_PROCESSES=N
+//     (--chat-processes=N, default 2): a gateway process and N chat processes over Redis, tickets from
+//     the gateway's balancer, so a pair's users may sit on different processes (server/processes);
 //   - cross-node: two Parley chat nodes over Redis on PostgreSQL, each pair's users on different
 //     nodes, against the same cluster with each pair on one node (at the same offered rate).
 // Servers and load generators (bench/lib/chat-generator.ts) run in their own processes. Writes
 // bench/results/throughput.json and bench/results/cross-node.json and prints tables.
 //
-//   npm run bench -- throughput [--quick] [--only=ws,sqlite,postgres,cross-node] [--cpu-prof=DIR]
+//   npm run bench -- throughput [--quick] [--only=ws,sqlite,postgres,cross-node,sqlite-procs,postgres-procs] [--chat-processes=N] [--cpu-prof=DIR]
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,10 +25,10 @@ import { openDatabase } from '../server/db/database.js';
 import { nowIso } from '../server/db/ids.js';
 import { configureLogging } from '../server/logger.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../tests/helpers/backends.js';
+import { freePortRun } from '../tests/helpers/parley.js';
 import { spawnNode, type NodeChild } from './lib/children.js';
 import type { DeviceEndpoint, GeneratorSetup, PairSetup } from './lib/chat-generator.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
-import { freePort } from './lib/parley-process.js';
 import { seedUsers, type SeededUser } from './lib/seed.js';
 import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type Ramp, type StepRow } from './lib/step-driver.js';
 import { workload } from './lib/workload.js';
@@ -34,6 +37,7 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const wanted = (name: string) => !only || only.has(name);
+const chatProcesses = Number(process.argv.find((a) => a.startsWith('--chat-processes='))?.slice('--chat-processes='.length) ?? 2);
 const cpuProfDir = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const w = workload(quick);
 // The seeding's migrations log at info; the servers under test log through their own processes.
@@ -66,15 +70,17 @@ function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 	return { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', DRAIN_TIMEOUT_MS: '1000', ...extra };
 }
 
-async function ready(child: NodeChild, what: string): Promise<number> {
-	return child.request({ type: 'hello' }, (m: { ready?: number }) => m?.ready, 60_000).catch((error: Error) => {
+/** Its port, and the pids of its processes (with CHAT_PROCESSES, its chat processes too). */
+async function ready(child: NodeChild, what: string): Promise<{ port: number; pids: number[] }> {
+	const reply = await child.request({ type: 'hello' }, (m: { ready?: number; pids?: number[] }) => (m?.ready ? m : undefined), 120_000).catch((error: Error) => {
 		throw new Error(`${what} did not start: ${error.message}`);
 	});
+	return { port: reply.ready!, pids: reply.pids ?? [child.pid] };
 }
 
 async function startRelay(): Promise<System> {
 	const child = spawnNode({ script: path.join(here, 'lib', 'ws-relay.ts') });
-	const port = await ready(child, 'the ws relay');
+	const { port } = await ready(child, 'the ws relay');
 	const userIds = Array.from({ length: 2 * w.pairs }, (_, i) => `u${i}`);
 	return {
 		name: 'ws relay',
@@ -118,8 +124,9 @@ async function seedPairs(databaseUrl: string, count: number, prefix: string): Pr
 	}
 }
 
-async function startParleyNode(options: { name: string; databaseUrl: string; dataDir: string; roles: string; env?: Record<string, string> }): Promise<{ child: NodeChild; url: string }> {
-	const port = await freePort();
+async function startParleyNode(options: { name: string; databaseUrl: string; dataDir: string; roles: string; env?: Record<string, string> }): Promise<{ child: NodeChild; url: string; pids: number[] }> {
+	// With chat processes, they take the next ports: probe until those are free too.
+	const port = await freePortRun(Number(options.env?.CHAT_PROCESSES ?? 0));
 	const url = `http://127.0.0.1:${port}`;
 	fs.mkdirSync(options.dataDir, { recursive: true });
 	const child = spawnNode({
@@ -128,19 +135,31 @@ async function startParleyNode(options: { name: string; databaseUrl: string; dat
 		cwd: options.dataDir,
 		env: nodeEnv({ PORT: String(port), PUBLIC_URL: url, DATABASE_URL: options.databaseUrl, DATA_DIR: options.dataDir, ROLES: options.roles, NODE_ID: options.name, ...options.env })
 	});
-	await ready(child, `Parley ${options.name}`);
-	return { child, url };
+	const { pids } = await ready(child, `Parley ${options.name}`);
+	return { child, url, pids };
 }
 
-/** One Parley node (gateway and chat) on a fresh database; tickets through its real endpoint. */
-async function startSingle(backend: 'sqlite' | 'postgres'): Promise<System> {
+/**
+ * One Parley node (gateway and chat) on a fresh database; tickets through its real endpoint. With
+ * `processes` > 1: CHAT_PROCESSES, its chat role in that many child processes over Redis.
+ */
+async function startSingle(backend: 'sqlite' | 'postgres', processes = 1): Promise<System> {
 	const database = await createTestDatabase(backend);
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-bench-tp-'));
-	let node: { child: NodeChild; url: string } | undefined;
+	const prefix = `parley-bench:${randomBytes(4).toString('hex')}:`;
+	let node: { child: NodeChild; url: string; pids: number[] } | undefined;
+	const cleanRedis = async () => {
+		if (processes <= 1) return;
+		const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+		const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
+		if (keys.length > 0) await redis.del(...keys);
+		redis.disconnect();
+	};
 	try {
 		const seeded = await seedPairs(database.url, w.pairs, 'tp');
-		node = await startParleyNode({ name: `bench-${backend}`, databaseUrl: database.url, dataDir, roles: 'gateway,chat' });
-		const { url, child } = node;
+		const env: Record<string, string> = processes > 1 ? { CHAT_PROCESSES: String(processes), REDIS_URL, REDIS_PREFIX: prefix, NODE_HEARTBEAT_MS: '1000' } : {};
+		node = await startParleyNode({ name: `bench-${backend}`, databaseUrl: database.url, dataDir, roles: 'gateway,chat', env });
+		const { url, child, pids } = node;
 		const ticket = async (token: string): Promise<DeviceEndpoint> => {
 			const res = await fetch(`${url}/api/auth/chat-ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
 			if (res.status !== 200) throw new Error(`chat-ticket answered ${res.status}: ${await res.text()}`);
@@ -148,9 +167,9 @@ async function startSingle(backend: 'sqlite' | 'postgres'): Promise<System> {
 			return { url: chat.url, ticket: chat.ticket };
 		};
 		return {
-			name: `Parley, ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+			name: `Parley, ${backend === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${processes > 1 ? `, ${processes} chat processes` : ''}`,
 			kind: 'parley',
-			pids: [child.pid],
+			pids,
 			async pairs() {
 				const out: PairSetup[] = [];
 				for (const p of seeded) {
@@ -166,12 +185,14 @@ async function startSingle(backend: 'sqlite' | 'postgres'): Promise<System> {
 			},
 			async stop() {
 				await child.stop(15_000);
+				await cleanRedis();
 				await database.drop();
 				fs.rmSync(dataDir, { recursive: true, force: true });
 			}
 		};
 	} catch (error) {
 		await node?.child.stop(5_000);
+		await cleanRedis();
 		await database.drop();
 		fs.rmSync(dataDir, { recursive: true, force: true });
 		throw error;
@@ -349,6 +370,12 @@ if (wanted('postgres')) {
 	if (quick) skipped.push('Parley, PostgreSQL (not in --quick)');
 	else if (!hasPostgres) skipped.push('Parley, PostgreSQL (no server at 127.0.0.1:5432)');
 	else results.push(await withSystem(() => startSingle('postgres'), measure));
+}
+// Only when named: CHAT_PROCESSES (needs Redis), after the one-process figures of the same run.
+for (const backend of ['sqlite', 'postgres'] as const) {
+	if (!only?.has(`${backend}-procs`)) continue;
+	if (!hasRedis || (backend === 'postgres' && !hasPostgres)) skipped.push(`${backend}-procs (needs Redis${backend === 'postgres' ? ' and PostgreSQL' : ''})`);
+	else results.push(await withSystem(() => startSingle(backend, chatProcesses), measure));
 }
 
 // Scenario 3: cross-node against same-node, in one cluster, at the same offered rate.

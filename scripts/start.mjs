@@ -1,5 +1,6 @@
 // `npm start`: builds once if there is no build yet, then runs the server. An existing build is used
-// as it is (run `npm run build` after changing the code).
+// as it is (run `npm run build` after changing the code). With CHAT_PROCESSES=N the server starts its
+// chat processes by running this same script again (process.argv[1]), which then finds the build.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

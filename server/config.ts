@@ -21,6 +21,18 @@ export interface Config {
 	readonly databaseUrl: string;
 	/** `REDIS_URL`; unset means in-memory stores, valid for one process only. */
 	readonly redisUrl: string | undefined;
+	/**
+	 * `CHAT_PROCESSES`: how many processes carry this process's chat role (server/processes): 1 (the
+	 * default) keeps it here; N > 1 (or `auto`, one per core) makes `npm start` run N chat nodes as
+	 * child processes on PORT+1 … PORT+N while this one keeps the other roles. More than 1 needs
+	 * REDIS_URL (the processes share tickets, presence and events through it) and a PORT other than 0.
+	 */
+	readonly chatProcesses: number;
+	/**
+	 * `CHAT_PROCESS_URL`: where browsers reach each chat process, `{n}` its number (1 …) and `{port}` its
+	 * port. Default PUBLIC_URL with the port replaced by the process's (`http://localhost:{port}`).
+	 */
+	readonly chatProcessUrl: string;
 	/** `SMTP_URL`; unset means codes go to the dev mailbox (`DATA_DIR/mail` and the log). */
 	readonly smtpUrl: string | undefined;
 	/** `MAIL_FROM`, default `Parley <no-reply@localhost>`. */
@@ -286,6 +298,23 @@ function rtmpConfig(env: Env): RtmpConfig {
 	});
 }
 
+/** `CHAT_PROCESSES`: a count or `auto` (one per core), checked against what several processes need. */
+function processes(env: Env, roles: readonly Role[], redisUrl: string | undefined, port: number): number {
+	const raw = optional(env, 'CHAT_PROCESSES');
+	const count = raw?.toLowerCase() === 'auto' ? availableParallelism() : int(env, 'CHAT_PROCESSES', 1, 1, 64);
+	if (count === 1) return 1;
+	if (!roles.includes('chat')) throw new ConfigError('CHAT_PROCESSES', `is ${raw} but ROLES has no chat role to spread over processes`);
+	if (!redisUrl) throw new ConfigError('CHAT_PROCESSES', `is ${raw}: several chat processes need REDIS_URL, through which they share tickets, presence and events (docs/DEPLOY.md)`);
+	if (port === 0 || port + count > 65535) throw new ConfigError('CHAT_PROCESSES', `is ${raw}: the chat processes listen on PORT+1 … PORT+${count}, which needs a PORT from 1 to ${65535 - count}, got ${port}`);
+	return count;
+}
+
+/** PUBLIC_URL with each chat process's port. */
+function defaultProcessUrl(publicUrl: string): string {
+	const u = new URL(publicUrl);
+	return `${u.protocol}//${u.hostname}:{port}`;
+}
+
 /** Reads and checks the environment once; throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env): Config {
 	const port = int(env, 'PORT', 3000, 0, 65535);
@@ -312,6 +341,10 @@ export function loadConfig(env: Env): Config {
 	}
 	const redisUrl = optional(env, 'REDIS_URL');
 	if (redisUrl) url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+	const chatProcesses = processes(env, roles, redisUrl, port);
+	const chatProcessUrl = optional(env, 'CHAT_PROCESS_URL') ?? defaultProcessUrl(publicUrl);
+	if (!chatProcessUrl.includes('{n}') && !chatProcessUrl.includes('{port}')) throw new ConfigError('CHAT_PROCESS_URL', `must name each process by {n} or {port}, got "${chatProcessUrl}"`);
+	url('CHAT_PROCESS_URL', chatProcessUrl.replaceAll('{n}', '1').replaceAll('{port}', '3001'), ['http:', 'https:']);
 	const smtpUrl = optional(env, 'SMTP_URL');
 	if (smtpUrl) url('SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
 
@@ -366,6 +399,8 @@ export function loadConfig(env: Env): Config {
 		roles: Object.freeze(roles),
 		databaseUrl,
 		redisUrl,
+		chatProcesses,
+		chatProcessUrl: chatProcessUrl.replace(/\/+$/, ''),
 		smtpUrl,
 		mailFrom,
 		dataDir,

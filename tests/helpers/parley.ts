@@ -199,6 +199,25 @@ export async function freePort(): Promise<number> {
 	return port;
 }
 
+/**
+ * A free port whose next `count` ports are free too (CHAT_PROCESSES takes PORT+1 … PORT+count). As
+ * with `freePort`, another process may take one first.
+ */
+export async function freePortRun(count: number): Promise<number> {
+	const free = (port: number) =>
+		new Promise<boolean>((resolve) => {
+			const probe = net.createServer();
+			probe.once('error', () => resolve(false));
+			probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+		});
+	for (;;) {
+		const port = await freePort();
+		let ok = port + count < 65536;
+		for (let p = port + 1; ok && p <= port + count; p++) ok = await free(p);
+		if (ok) return port;
+	}
+}
+
 async function listenOnFreePort(create: (port: number) => Promise<Parley>): Promise<{ parley: Parley; port: number }> {
 	for (let attempt = 1; ; attempt++) {
 		const port = await freePort();
