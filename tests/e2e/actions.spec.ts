@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Message actions (docs/PROTOCOL.md, "Message actions") in the browser: Alice replies, edits, reacts
 // and deletes; both of Bob's pages see each live; Bob's second page, offline during an edit, a delete
@@ -18,9 +18,7 @@ async function openMenu(page: Page, message: Locator): Promise<Locator> {
 
 test('reply, edit, react and delete reach both of Bob\'s pages live; the one that was offline catches up', async ({ browser, parley, signUp }) => {
 	test.setTimeout(120_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Acts' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Sees' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, bob, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Acts', 'Bob Sees']);
 	await b.request('messages:send', { threadId: thread.id, clientId: crypto.randomUUID(), text: 'Lunch at noon?' });
 	a.close();
 	b.close();

@@ -1,12 +1,10 @@
 import { NOT_REACHABLE } from '../../src/lib/protocol/index.js';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test } from './fixtures.js';
 
 // Issue 13: "Unfriend and block are missing" (docs/PROTOCOL.md "Unfriend and block").
 test('block from the Friends page, unblock from Settings, remove a friend from the thread header', async ({ browser, parley, signUp }) => {
-	const [alice, bob] = await Promise.all([signUp({ displayName: 'Alice Blocker' }), signUp({ displayName: 'Bob Blocked' })]);
-	const [a, b] = await Promise.all([alice, bob].map((acc) => connectBot(parley.baseURL, acc)));
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Blocker', 'Bob Blocked']);
 	await sendAll(b, thread.id, ['hello from Bob']);
 	a.close();
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import { worker } from './call-helpers.js';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { connectBot, sendAll, signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Issue 13: "After a call ends both people are left scrolled up with 'Jump to latest' covering the
 // last message". Two people with a thread long enough to scroll, each looking at its end, a voice
@@ -24,9 +24,7 @@ for (const { viewport, video } of [
 	test(`at ${viewport.width} px, after a 1:1 ${kind} call ends both threads are at the bottom with the call line in view and no "Jump to latest"`, async ({ browser, parley, signUp }) => {
 		test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
 		test.setTimeout(180_000);
-		const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Ends' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Ends' })]);
-		const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-		const thread = await befriend(a, b);
+		const { alice, bob, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Ends', 'Bob Ends']);
 		// More than a page (50): older messages are left to load, as in a real chat.
 		const texts = Array.from({ length: 60 }, (_, i) => (i % 4 === 0 ? `${'a longer line that wraps '.repeat(4)}${i}` : `short ${i}`));
 		await sendAll(a, thread.id, texts.slice(0, 30));

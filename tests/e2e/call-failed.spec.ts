@@ -1,12 +1,10 @@
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test } from './fixtures.js';
 
 // Issue 13: "/call-test … link it from a failed call". A call whose microphone is refused fails with
 // reason `device`, on this side only, before any media: the cheapest failed call a browser can make.
 test('a failed call offers "Test camera and microphone", which opens /call-test', async ({ browser, parley, signUp }) => {
-	const [alice, bob] = await Promise.all([signUp({ displayName: 'Alice Caller' }), signUp({ displayName: 'Bob Callee' })]);
-	const [a, b] = await Promise.all([alice, bob].map((acc) => connectBot(parley.baseURL, acc)));
-	await befriend(a, b);
+	const { alice, a, b } = await twoFriends({ parley, signUp }, ['Alice Caller', 'Bob Callee']);
 	a.close();
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
 	await context.addInitScript(() => {

@@ -1,13 +1,11 @@
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Issue 13: a declined call showed "Declined call" as a message from the caller on the decliner's
 // side, and the thread list said only "Call". A call's line is a centred line, worded per side.
 
 test("a declined call's line reads right on both sides, in the thread and in the list", async ({ browser, parley, signUp }) => {
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Caller' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Decliner' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, bob, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Caller', 'Bob Decliner']);
 	// No media is needed for a call that is declined.
 	const { call } = await a.request('call:invite', { threadId: thread.id, video: false });
 	await b.request('call:decline', { callId: call.callId });

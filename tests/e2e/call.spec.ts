@@ -1,5 +1,5 @@
 import { grows, stats, worker } from './call-helpers.js';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { friendsOnPages, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 // A video call between two browsers through Parley's own SFU, with Chromium's fake camera and
@@ -12,17 +12,7 @@ test('alice calls bob: both decode video through the SFU; mute stops audio; the 
 	expect('error' in worker ? worker.error : 'ok', 'CI needs a mediasoup worker').toBe('ok');
 	// Sign-ups, two browsers and a real call on a 2-core machine that runs other suites beside it.
 	test.setTimeout(240_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Liddell' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Builder' })
-	]);
-	const [ba, bb] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(ba, bb);
-	ba.close();
-	bb.close();
-
-	const A = await signedInPage(browser, parley.baseURL, alice);
-	const B = await signedInPage(browser, parley.baseURL, bob);
+	const { thread, A, B } = await friendsOnPages({ browser, parley, signUp }, ['Alice Liddell', 'Bob Builder']);
 	await A.page.goto(`/app/t/${thread.id}`);
 
 	// Alice calls; Bob's card rings with her name; he accepts.
@@ -100,12 +90,7 @@ test('the call test page finds the fake camera and microphone and gets media bac
 
 test('on a 360 px phone the incoming-call card fits the screen, its buttons in reach', async ({ browser, parley, signUp }) => {
 	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Pleasance Liddell' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Builder' })
-	]);
-	const [ba, bb] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(ba, bb);
+	const { bob, a: ba, b: bb, thread } = await twoFriends({ parley, signUp }, ['Alice Pleasance Liddell', 'Bob Builder']);
 	bb.close();
 	const B = await signedInPage(browser, parley.baseURL, bob, { viewport: { width: 360, height: 740 } });
 	// Rings reach the devices connected then: wait until Bob's page has its threads over the socket.

@@ -1,7 +1,7 @@
 import { expect, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, LoginResponse, ServerToClientEvents, Thread, User } from '../../src/lib/protocol/index.js';
-import type { Account } from './fixtures.js';
+import { uniqueName, type Account } from './fixtures.js';
 
 type BotSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type AckOf<E extends keyof ClientToServerEvents> = Parameters<ClientToServerEvents[E]>[1] extends ((r: infer A) => void) | undefined ? Extract<A, { ok: true }> : never;
@@ -51,6 +51,55 @@ export async function befriend(a: Bot, b: Bot): Promise<Thread> {
 	return thread;
 }
 
+/** The test's fixtures the set-ups below need (pass the test's own: `twoFriends({ parley, signUp }, …)`). */
+export interface Stage {
+	parley: { baseURL: string };
+	signUp: (overrides?: Partial<Account>) => Promise<Account>;
+}
+
+/** Two people made friends through the protocol; `a` and `b` are their bots, still connected. */
+export interface TwoFriends {
+	alice: Account;
+	bob: Account;
+	a: Bot;
+	b: Bot;
+	thread: Thread;
+}
+
+/**
+ * Signs up two people (usernames `alice…` and `bob…`, display names `names`) and makes them friends
+ * through the protocol: where most two-person tests start. The bots stay connected to set the stage
+ * further (messages, a call); the test closes them, or `friendsOnPages` does.
+ */
+export async function twoFriends({ parley, signUp }: Stage, names: readonly [string, string]): Promise<TwoFriends> {
+	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: names[0] }), signUp({ username: uniqueName('bob'), displayName: names[1] })]);
+	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
+	return { alice, bob, a, b, thread: await befriend(a, b) };
+}
+
+/** A browser context signed in, and its page. */
+export interface SignedIn {
+	context: BrowserContext;
+	page: Page;
+}
+
+/**
+ * `twoFriends` with the bots closed, then each signed in on a page of their own (`A` for alice, `B`
+ * for bob; `viewport` for both, default 1280 × 800). The test closes the contexts.
+ */
+export async function friendsOnPages(
+	stage: Stage & { browser: Browser },
+	names: readonly [string, string],
+	options: { viewport?: { width: number; height: number } } = {}
+): Promise<Omit<TwoFriends, 'a' | 'b'> & { A: SignedIn; B: SignedIn }> {
+	const { alice, bob, a, b, thread } = await twoFriends(stage, names);
+	a.close();
+	b.close();
+	const A = await signedInPage(stage.browser, stage.parley.baseURL, alice, options);
+	const B = await signedInPage(stage.browser, stage.parley.baseURL, bob, options);
+	return { alice, bob, thread, A, B };
+}
+
 /**
  * Sends `texts` into a thread in order, resending on `rate_limited` (the server allows 30 new
  * messages per user per 10 s), with the same clientId, as the real client does.
@@ -71,7 +120,7 @@ export async function sendAll(bot: Bot, threadId: string, texts: string[]): Prom
 }
 
 /** A fresh browser context signed in as `account` through the login page. */
-export async function signedInPage(browser: Browser, baseURL: string, account: Account, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<{ context: BrowserContext; page: Page }> {
+export async function signedInPage(browser: Browser, baseURL: string, account: Account, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<SignedIn> {
 	const context = await browser.newContext({ baseURL, viewport: options.viewport ?? { width: 1280, height: 800 }, colorScheme: options.colorScheme ?? 'light' });
 	const page = await context.newPage();
 	await page.goto('/login');

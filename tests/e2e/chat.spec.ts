@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, scrollToTopAndMark, sendAll, signedInPage } from './chat-helpers.js';
+import { befriend, connectBot, scrollToTopAndMark, sendAll, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 test.describe.configure({ mode: 'parallel' });
@@ -134,12 +134,7 @@ test('two people become friends, chat with ticks and typing, and lose nothing th
 
 test('a long thread renders only what is on screen, and older pages load above without moving the view', async ({ browser, parley, signUp }) => {
 	test.setTimeout(120_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Long' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Long' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Long', 'Bob Long']);
 	// Two senders take turns, which halves the wait for the per-user send limit.
 	const total = 160;
 	// The last 20 are all Bob's: unread for Alice (sending counts as having read what came before).

@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Edit history (docs/PROTOCOL.md, `messages:edits`): the sender's "edited" mark opens the earlier
 // texts, on each of the sender's devices; the other person sees a plain mark, no button.
@@ -20,9 +20,7 @@ async function editTo(page: Page, from: string, to: string): Promise<void> {
 
 test('the sender sees the earlier versions on both devices; the other person has no history button', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Edits' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Reads' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, bob, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Edits', 'Bob Reads']);
 	await a.request('messages:send', { threadId: thread.id, clientId: crypto.randomUUID(), text: 'Meet at 6' });
 	a.close();
 	b.close();

@@ -1,5 +1,5 @@
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // The composer's emoji picker: loaded on first use, its data from our server, under our CSP (the
 // pageErrors fixture fails the test on a refused style or script), keyboard and phone friendly.
@@ -10,9 +10,7 @@ for (const viewport of [
 	{ width: 360, height: 740 }
 ]) {
 	test(`the Emoji button opens a picker that inserts at the caret and closes with Esc (${viewport.width} px)`, async ({ browser, parley, signUp }) => {
-		const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Emoji' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Emoji' })]);
-		const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-		const thread = await befriend(a, b);
+		const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Emoji', 'Bob Emoji']);
 
 		const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport });
 		const requests: string[] = [];

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { decodes, stats, worker } from './call-helpers.js';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { befriend, connectBot, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 // A group video call of three browsers through Parley's SFU, with Chromium's fake camera and
@@ -153,9 +153,7 @@ test('three people in a group video call: start, see it in progress, join, decod
 test('joining a group call from a second device moves you there; the first device says so', async ({ browser, parley, signUp }) => {
 	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
 	test.setTimeout(180_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Mover' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Stayer' })]);
-	const [a, b] = await Promise.all([alice, bob].map((acc) => connectBot(parley.baseURL, acc)));
-	await befriend(a, b);
+	const { alice, a, b } = await twoFriends({ parley, signUp }, ['Alice Mover', 'Bob Stayer']);
 	const title = `Moves ${uniqueName('g')}`;
 	const { thread } = await a.request('groups:create', { title, memberIds: [b.user.id] });
 	// Bob is in the call through the protocol (no media): the call stays up while Alice moves.

@@ -1,13 +1,11 @@
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test } from './fixtures.js';
 
 test.describe.configure({ mode: 'parallel' });
 
 // Issue 13: on a phone, Files, Friends and Settings hid the tab bar, and a large "Sign out" took the header.
 test('at 360 px every top-level page shows the same bottom tab bar, and Sign out is an item in Settings', async ({ browser, parley, signUp }) => {
-	const [alice, bob] = await Promise.all([signUp({ displayName: 'Alice Phone' }), signUp({ displayName: 'Bob Phone' })]);
-	const [a, b] = await Promise.all([alice, bob].map((acc) => connectBot(parley.baseURL, acc)));
-	await befriend(a, b);
+	const { alice, a, b } = await twoFriends({ parley, signUp }, ['Alice Phone', 'Bob Phone']);
 	a.close();
 	b.close();
 	const height = 740;

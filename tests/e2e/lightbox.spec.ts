@@ -1,6 +1,6 @@
 import sharp from 'sharp';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 import { fileCard } from './files-helpers.js';
 
 // Issue 13: the image viewer did not fit tall images to the window, and the app header showed
@@ -12,9 +12,7 @@ for (const viewport of [
 	{ width: 360, height: 740 }
 ]) {
 	test(`a tall image fits the viewer, whose download button is on top (${viewport.width} px)`, async ({ browser, parley, signUp }) => {
-		const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Tall' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Tall' })]);
-		const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-		const thread = await befriend(a, b);
+		const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Tall', 'Bob Tall']);
 		const tall = await sharp({ create: { width: 400, height: 3000, channels: 3, background: { r: 10, g: 132, b: 214 } } }).png().toBuffer();
 
 		const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport });

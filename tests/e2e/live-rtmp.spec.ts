@@ -3,8 +3,8 @@ import { checkFfmpeg } from '../../server/media/rtmp/ffmpeg.js';
 import type { LiveStats } from '../../src/lib/live/transport.js';
 import { FFMPEG, publish, type TestPublisher } from '../helpers/ffmpeg-publish.js';
 import { worker } from './call-helpers.js';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { friendsOnPages } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // A live stream from OBS, played by ffmpeg (issue 14): the streamer makes a stream key in Settings >
 // Live streaming and reads the chat's RTMP address there; ffmpeg publishes a test pattern with a
@@ -41,17 +41,7 @@ test('a stream key made in Settings lets ffmpeg go live over RTMP; the friend de
 	expect(parley.rtmpPort, 'the server listens for RTMP').not.toBeNull();
 	test.setTimeout(240_000);
 
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Obs' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Viewer' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
-	a.close();
-	b.close();
-
-	const A = await signedInPage(browser, parley.baseURL, alice);
-	const B = await signedInPage(browser, parley.baseURL, bob);
+	const { thread, A, B } = await friendsOnPages({ browser, parley, signUp }, ['Alice Obs', 'Bob Viewer']);
 	let publisher: TestPublisher | undefined;
 	try {
 		// Alice, in Settings > Live streaming: the server address of her chat with Bob, and a new key.

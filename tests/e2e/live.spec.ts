@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import type { LiveStats } from '../../src/lib/live/transport.js';
 import { worker } from './call-helpers.js';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
+import { befriend, connectBot, friendsOnPages, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 // Live streaming from the browser (issue 14): Alice goes live in a group with Chromium's fake camera
@@ -154,14 +154,7 @@ test('a browser broadcast reaches two viewers beside the chat, a non-member gets
 test("a screen goes live; the streamer's page going away ends it for the viewer, who is told, and the line is written", async ({ browser, parley, signUp }) => {
 	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
 	test.setTimeout(180_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Screen' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Watcher' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
-	a.close();
-	b.close();
-
-	const A = await signedInPage(browser, parley.baseURL, alice);
-	const B = await signedInPage(browser, parley.baseURL, bob);
+	const { thread, A, B } = await friendsOnPages({ browser, parley, signUp }, ['Alice Screen', 'Bob Watcher']);
 	try {
 		// In a private chat, with the screen (Chromium picks "Entire screen" by itself here).
 		await A.page.goto(`/app/t/${thread.id}`);
@@ -199,9 +192,7 @@ test("a screen goes live; the streamer's page going away ends it for the viewer,
 
 test('on a 360 px phone, a private chat offers "Go live" in its More menu, leaving the header room for the name', async ({ browser, parley, signUp }) => {
 	test.skip('error' in worker && !ci, 'no mediasoup worker: run `npm run setup:media`');
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Phone' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Longname' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Phone', 'Bob Longname']);
 	a.close();
 	b.close();
 	const A = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 360, height: 740 } });

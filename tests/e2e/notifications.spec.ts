@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test, uniqueName } from './fixtures.js';
 
 // In-page notifications: the title and favicon count, the tone, desktop notifications.
@@ -40,9 +40,7 @@ const tones = (page: Page): Promise<number> => page.evaluate(() => Number(docume
 
 test('the title and the favicon count unread messages, and a message in another thread plays a tone unless the switch is off', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Quiet' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Loud' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Quiet', 'Bob Loud']);
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
 	await expect(page).toHaveTitle('Chats · Parley');
 	const icon = page.locator('link[rel="icon"]');
@@ -92,9 +90,7 @@ test('the title and the favicon count unread messages, and a message in another 
 
 test('a hidden tab shows a desktop notification per thread with the sender and a preview (or none), and its click opens the thread', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Away' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Sender' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Away', 'Bob Sender']);
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
 	await context.addInitScript(recordNotifications);
 
@@ -137,9 +133,7 @@ test('a hidden tab shows a desktop notification per thread with the sender and a
 
 test('a muted thread shows its icon and unread count in the list, but adds nothing to the title and plays no tone, until unmuted', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Muting' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Chatty' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Muting', 'Bob Chatty']);
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
 	await page.goto(`/app/t/${thread.id}`);
 	const menu = page.getByRole('button', { name: 'Notifications for Bob Chatty' });

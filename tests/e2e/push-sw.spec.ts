@@ -1,7 +1,7 @@
 import type { CDPSession, Page, Worker } from '@playwright/test';
 import type { PushPayload } from '../../src/lib/protocol/index.js';
-import { befriend, connectBot, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // The service worker (static/sw.js) with real pushes in Chromium. No push service is reachable
 // offline, so PushManager.subscribe (which asks the vendor's service for an endpoint) and the
@@ -47,9 +47,7 @@ async function registrationAt(session: CDPSession, scope: string): Promise<strin
 
 test('pushes show one notification per thread, none while a Parley page is visible; a click opens the thread in the open tab', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Pushed' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Pushes' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Pushed', 'Bob Pushes']);
 	a.close();
 	b.close();
 

@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Reading a thread: the unread line and "Jump to latest".
 test.describe.configure({ mode: 'parallel' });
@@ -10,12 +10,7 @@ const threadItem = (page: Page, name: string): Locator => page.getByTestId('thre
 
 test('the unread line counts what was unread on opening, moves above what comes in unseen, and "Jump to latest" counts only the others\' messages', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Reader' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Writer' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Reader', 'Bob Writer']);
 	// Enough of Alice's own (read) history to scroll, then three from Bob she has not read.
 	await sendAll(a, thread.id, Array.from({ length: 24 }, (_, n) => `Earlier ${n + 1}`));
 	await sendAll(b, thread.id, ['Unread one', 'Unread two', 'Unread three']);

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
 import { expect, test } from './fixtures.js';
 
 test.describe.configure({ mode: 'parallel' });
@@ -20,9 +20,7 @@ for (const viewport of [
 	{ width: 1280, height: 800 }
 ]) {
 	test(`at ${viewport.width} px a thread of mixed heights opens, and reopens after a reload, at the very bottom`, async ({ browser, parley, signUp }) => {
-		const [alice, bob] = await Promise.all([signUp({ displayName: 'Alice Scroll' }), signUp({ displayName: 'Bob Scroll' })]);
-		const [a, b] = await Promise.all([alice, bob].map((acc) => connectBot(parley.baseURL, acc)));
-		const thread = await befriend(a, b);
+		const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Scroll', 'Bob Scroll']);
 		const texts = Array.from({ length: 30 }, (_, i) =>
 			i % 5 === 0 ? `Line one of ${i}\nline two\nline three\n${'a long line that wraps on a phone '.repeat(3)}` : i % 3 === 0 ? `${'word '.repeat(40)}${i}` : `short ${i}`
 		);

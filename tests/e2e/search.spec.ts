@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Searching messages (docs/PROTOCOL.md, "Search"): the box in the sidebar, its shortcuts and states,
 // the marks, and a result that opens its thread at the message, loading older history to reach it.
@@ -10,12 +10,7 @@ const results = (page: Page) => page.getByTestId('search-results');
 
 test('Ctrl+K and / focus the search; a hit shows thread, sender and marks, and opens the thread at the message from older history; Esc closes', async ({ browser, parley, signUp }) => {
 	test.setTimeout(120_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Finder' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Planner' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Finder', 'Bob Planner']);
 	// The hit first, then more than a page (50) after it, so the thread opens without it loaded.
 	await sendAll(b, thread.id, ['The quokka picnic is on Sunday', '<img src=x onerror="document.title=1"> quokkas *are* "cute" -really'], );
 	await sendAll(b, thread.id, Array.from({ length: 28 }, (_, n) => `Bob filler ${n + 1}`));
@@ -65,12 +60,7 @@ test('Ctrl+K and / focus the search; a hit shows thread, sender and marks, and o
 
 test('on a phone the search takes the whole screen, and a hit opens its thread', async ({ browser, parley, signUp }) => {
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([
-		signUp({ username: uniqueName('alice'), displayName: 'Alice Phone' }),
-		signUp({ username: uniqueName('bob'), displayName: 'Bob Phone' })
-	]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Phone', 'Bob Phone']);
 	await sendAll(b, thread.id, ['Bring the wombat', 'Something else']);
 
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice, { viewport: { width: 360, height: 740 } });

@@ -68,3 +68,43 @@ test('Settings > Live streaming: generate, copy, shown only once, regenerate wit
 	await expect(card.getByRole('textbox', { name: 'Stream key' })).toHaveCount(0);
 	await context.close();
 });
+
+// Issue 14's mends: a key made or deleted on one device shows on the user's others at once
+// (`live:key:changed`), and a key one device shows stops being shown when another replaces it.
+test("a regenerate or delete on one device changes the card on the user's other device, which never sees the key", async ({ browser, parley, signUp }) => {
+	const account = await signUp();
+	const devices = [await signedInPage(browser, parley.baseURL, account), await signedInPage(browser, parley.baseURL, account, { viewport: { width: 360, height: 740 } })];
+	const [laptop, phone] = await Promise.all(
+		devices.map(async ({ page }) => {
+			await page.getByTestId('nav-settings').click();
+			const card = page.getByRole('region', { name: 'Live streaming' });
+			await expect(card.getByTestId('stream-key-state')).toHaveText('You have no stream key yet.');
+			return { page, card, keyField: card.getByRole('textbox', { name: 'Stream key' }) };
+		})
+	);
+
+	await laptop.card.getByRole('button', { name: 'Generate stream key' }).click();
+	await expect(laptop.keyField).toHaveValue(/^[A-Za-z0-9_-]{43}$/);
+	const key = await laptop.keyField.inputValue();
+	await expect(phone.card.getByTestId('stream-key-state')).toContainText('You have a stream key, made on');
+	await expect(phone.keyField).toHaveCount(0);
+	expect(await phone.page.content()).not.toContain(key);
+
+	// The phone replaces it: the laptop stops showing the old key, which no longer works.
+	await phone.card.getByRole('button', { name: 'Regenerate' }).click();
+	await phone.page.getByRole('dialog', { name: 'Make a new stream key?' }).getByRole('button', { name: 'Regenerate' }).click();
+	await expect(phone.keyField).toHaveValue(/^[A-Za-z0-9_-]{43}$/);
+	const newer = await phone.keyField.inputValue();
+	await expect(laptop.keyField).toHaveCount(0);
+	await expect(laptop.card.getByTestId('stream-key-state')).toContainText('You have a stream key, made on');
+	expect(await laptop.page.content()).not.toContain(newer);
+
+	// The laptop deletes it: the phone's new key goes too.
+	await laptop.card.getByRole('button', { name: 'Delete key' }).click();
+	await laptop.page.getByRole('dialog', { name: 'Delete your stream key?' }).getByRole('button', { name: 'Delete key' }).click();
+	await expect(laptop.card.getByTestId('stream-key-state')).toHaveText('You have no stream key yet.');
+	await expect(phone.card.getByTestId('stream-key-state')).toHaveText('You have no stream key yet.');
+	await expect(phone.keyField).toHaveCount(0);
+	await expect(phone.card.getByRole('button', { name: 'Generate stream key' })).toBeVisible();
+	for (const { context } of devices) await context.close();
+});

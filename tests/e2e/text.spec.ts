@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // What a message's text becomes on screen: links, e-mail addresses and mentions, and nothing else.
 test.describe.configure({ mode: 'parallel' });
@@ -8,9 +8,7 @@ test.describe.configure({ mode: 'parallel' });
 const bubble = (page: Page, text: string | RegExp): Locator => page.getByTestId('message').filter({ has: page.getByTestId('message-text').filter({ hasText: text }) });
 
 test('URLs, e-mail addresses and @mentions of members become links or chips, HTML and other schemes stay text, lines stay lines', async ({ browser, parley, signUp }) => {
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Links' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Sender' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Links', 'Bob Sender']);
 	const text = [
 		`Hi @${alice.username}, see https://example.org/a_(b)?q=1. and www.example.com/x!`,
 		'Mail ada@example.org or @nobody.',

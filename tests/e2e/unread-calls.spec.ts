@@ -1,6 +1,6 @@
 import { noWorker } from './call-helpers.js';
-import { befriend, connectBot, sendAll, signedInPage } from './chat-helpers.js';
-import { expect, test, uniqueName } from './fixtures.js';
+import { sendAll, signedInPage, twoFriends } from './chat-helpers.js';
+import { expect, test } from './fixtures.js';
 
 // Issue 13: a call's line counted as an unread message: after a missed call the thread list showed a
 // badge, the tab title "(1)", and the page chimed. It is a record of the call, not something to read.
@@ -9,9 +9,7 @@ test('a missed call leaves its line in the list but no unread badge, title count
 	// call:invite needs a media node, which needs the worker (no media flows in this test).
 	test.skip(noWorker, 'no mediasoup worker on this machine (npm run setup:media)');
 	test.setTimeout(90_000);
-	const [alice, bob] = await Promise.all([signUp({ username: uniqueName('alice'), displayName: 'Alice Away' }), signUp({ username: uniqueName('bob'), displayName: 'Bob Ringing' })]);
-	const [a, b] = await Promise.all([connectBot(parley.baseURL, alice), connectBot(parley.baseURL, bob)]);
-	const thread = await befriend(a, b);
+	const { alice, a, b, thread } = await twoFriends({ parley, signUp }, ['Alice Away', 'Bob Ringing']);
 	a.close();
 	const { context, page } = await signedInPage(browser, parley.baseURL, alice);
 	const item = page.getByTestId('thread-item').filter({ hasText: 'Bob Ringing' });

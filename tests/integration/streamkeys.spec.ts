@@ -4,7 +4,7 @@ import type { LiveKeyRegenerateResponse, LiveKeyResponse } from '../../src/lib/p
 import { authenticateStreamKey } from '../../server/live/keys/index.js';
 import { replaceKey } from '../../server/live/keys/keys.repository.js';
 import { backendNames } from '../helpers/backends.js';
-import { device, fails, ok, people, type Person } from '../helpers/chat.js';
+import { device, Events, fails, ok, people, type Person } from '../helpers/chat.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
 // docs/PROTOCOL.md, "Stream keys": live:key, live:key:regenerate, live:key:delete, and the RTMP
@@ -66,6 +66,29 @@ describe.each(backendNames())('stream keys on %s', (backend) => {
 
 		const third = await regenerate(a);
 		expect(await authenticate(third.key)).toEqual({ userId: a.user.id });
+	});
+
+	it("regenerate and delete tell the user's other devices (live:key:changed, never the key), not the asking one nor anyone else", async () => {
+		const [a, b] = await people(t, 2);
+		const phone = await device(t, a);
+		const [here, there, other] = [a.socket, phone, b.socket].map((socket) => new Events(socket, ['live:key:changed']));
+
+		const made = await regenerate(a);
+		expect(await there.next('live:key:changed')).toEqual({ key: { createdAt: made.createdAt } });
+		expect(JSON.stringify(there.log)).not.toContain(made.key);
+		expect(await here.none('live:key:changed')).toBe(true);
+		expect(await other.none('live:key:changed', () => true, 0)).toBe(true);
+
+		there.clear();
+		expect(await ok(phone, 'live:key:delete', {})).toEqual({ ok: true });
+		expect(await here.next('live:key:changed')).toEqual({ key: null });
+		// Deleting again changes nothing, so tells nobody.
+		here.clear();
+		expect(await ok(phone, 'live:key:delete', {})).toEqual({ ok: true });
+		expect(await here.none('live:key:changed')).toBe(true);
+		expect(await there.none('live:key:changed', () => true, 0)).toBe(true);
+		expect(other.log).toEqual([]);
+		phone.disconnect();
 	});
 
 	it('two regenerations at once leave one row and one working key, one of the two answered', async () => {

@@ -54,8 +54,10 @@ export class StreamKeysService {
 		return { key, createdAt, rtmpUrl: this.#deps.rtmpUrl };
 	}
 
-	/** Deletes `userId`'s key; idempotent. */
-	async delete(userId: string): Promise<void> {
-		if (await repo.deleteKey(this.#deps.db, userId)) this.#deps.log.with({ user: userId }).info('stream key deleted');
+	/** Deletes `userId`'s key; idempotent. False when they had none (nothing changed). */
+	async delete(userId: string): Promise<boolean> {
+		const deleted = await repo.deleteKey(this.#deps.db, userId);
+		if (deleted) this.#deps.log.with({ user: userId }).info('stream key deleted');
+		return deleted;
 	}
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CHAT_LIMITS, messageTextSchema, type Message } from './chat';
+import { messageTextSchema, type Message } from './chat';
+import { idOf, limit, seq } from './chat-base';
 
 /**
  * Message actions (docs/PROTOCOL.md, "Message actions"): edit, delete for everyone, reactions, replies,
@@ -47,20 +48,8 @@ export function isSingleEmoji(s: string): boolean {
 	return PICTOGRAPH.test(s) && !TEXT_BY_DEFAULT.test(s);
 }
 
-const idOf = (what: string) =>
-	z
-		.string({ message: `${what} must be a string` })
-		.min(1, { message: `${what} must not be empty` })
-		.max(CHAT_LIMITS.idMax, { message: `${what} is at most ${CHAT_LIMITS.idMax} characters` });
-
-const seqOf = (what: string, min: number) =>
-	z
-		.int({ message: `${what} must be a whole number` })
-		.min(min, { message: min === 0 ? `${what} must not be negative` : `${what} is at least ${min}` })
-		.max(CHAT_LIMITS.seqMax, { message: `${what} is at most ${CHAT_LIMITS.seqMax}` });
-
 /** One message, by its thread and seq. */
-const target = { threadId: idOf('threadId'), seq: seqOf('seq', 1) };
+const target = { threadId: idOf('threadId'), seq: seq('seq', 1) };
 
 export const messagesEditRequest = z.strictObject({ ...target, text: messageTextSchema });
 
@@ -79,12 +68,8 @@ export const messagesEditsRequest = z.strictObject(target);
 
 export const messagesChangesRequest = z.strictObject({
 	threadId: idOf('threadId'),
-	afterChangeSeq: seqOf('afterChangeSeq', 0),
-	limit: z
-		.int({ message: 'limit must be a whole number' })
-		.min(1, { message: 'limit is at least 1' })
-		.max(CHAT_LIMITS.pageMax, { message: `limit is at most ${CHAT_LIMITS.pageMax}` })
-		.optional()
+	afterChangeSeq: seq('afterChangeSeq', 0),
+	limit: limit.optional()
 });
 
 export type MessagesEditRequest = z.input<typeof messagesEditRequest>;

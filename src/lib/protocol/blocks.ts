@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { CHAT_LIMITS, type UserCard } from './chat';
+import { type UserCard } from './chat';
+import { idOf } from './chat-base';
 
 // Unfriending and blocking (extension, docs/PROTOCOL.md "Unfriend and block").
 
-const userId = z
-	.string({ message: 'userId must be a string' })
-	.min(1, { message: 'userId must not be empty' })
-	.max(CHAT_LIMITS.idMax, { message: `userId is at most ${CHAT_LIMITS.idMax} characters` });
+const userId = idOf('userId');
 
 /** `friends:remove`, `users:block`, `users:unblock`: the other person. */
 export const userIdRequest = z.strictObject({ userId });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaIdOf } from './chat-base';
 
 /**
  * Calls (docs/PROTOCOL.md, "Calls and media"): `call:*` rings, answers, joins and ends a call in a
@@ -109,51 +110,45 @@ export interface ConsumerInfo {
 
 // ---- request schemas -------------------------------------------------------------------------
 
-const id = (what: string) =>
-	z
-		.string({ message: `${what} must be a string` })
-		.min(1, { message: `${what} must not be empty` })
-		.max(64, { message: `${what} is at most 64 characters` });
-
 /** A JSON object from mediasoup(-client): shape checked by mediasoup; here only bounded in size. */
 const blob = (what: string, maxBytes = 16 * 1024) =>
 	z
 		.record(z.string(), z.unknown(), { message: `${what} must be an object` })
 		.refine((v) => JSON.stringify(v).length <= maxBytes, { message: `${what} is at most ${maxBytes} bytes of JSON` });
 
-export const callInviteRequest = z.strictObject({ threadId: id('threadId'), video: z.boolean({ message: 'video must be true or false' }) });
-export const callIdRequest = z.strictObject({ callId: id('callId') });
+export const callInviteRequest = z.strictObject({ threadId: mediaIdOf('threadId'), video: z.boolean({ message: 'video must be true or false' }) });
+export const callIdRequest = z.strictObject({ callId: mediaIdOf('callId') });
 
 export const mediaCreateTransportRequest = z.strictObject({
-	callId: id('callId'),
+	callId: mediaIdOf('callId'),
 	direction: z.enum(['send', 'recv'], { message: 'direction must be send or recv' })
 });
 export const mediaConnectTransportRequest = z.strictObject({
-	callId: id('callId'),
-	transportId: id('transportId'),
+	callId: mediaIdOf('callId'),
+	transportId: mediaIdOf('transportId'),
 	dtlsParameters: blob('dtlsParameters')
 });
 /** One of your transports (`media:restartIce`). */
-export const mediaTransportRequest = z.strictObject({ callId: id('callId'), transportId: id('transportId') });
+export const mediaTransportRequest = z.strictObject({ callId: mediaIdOf('callId'), transportId: mediaIdOf('transportId') });
 export const mediaProduceRequest = z.strictObject({
-	callId: id('callId'),
-	transportId: id('transportId'),
+	callId: mediaIdOf('callId'),
+	transportId: mediaIdOf('transportId'),
 	kind: z.enum(['audio', 'video'], { message: 'kind must be audio or video' }),
 	rtpParameters: blob('rtpParameters'),
 	appData: z.strictObject({ source: z.enum(['mic', 'camera', 'screen'], { message: 'appData.source must be mic, camera or screen' }) })
 });
 export const mediaConsumeRequest = z.strictObject({
-	callId: id('callId'),
-	transportId: id('transportId'),
-	producerId: id('producerId'),
+	callId: mediaIdOf('callId'),
+	transportId: mediaIdOf('transportId'),
+	producerId: mediaIdOf('producerId'),
 	rtpCapabilities: blob('rtpCapabilities', 64 * 1024)
 });
-export const mediaProducerRequest = z.strictObject({ callId: id('callId'), producerId: id('producerId') });
-export const mediaConsumerRequest = z.strictObject({ callId: id('callId'), consumerId: id('consumerId') });
+export const mediaProducerRequest = z.strictObject({ callId: mediaIdOf('callId'), producerId: mediaIdOf('producerId') });
+export const mediaConsumerRequest = z.strictObject({ callId: mediaIdOf('callId'), consumerId: mediaIdOf('consumerId') });
 /** Which simulcast layer a video consumer should receive (0 = the smallest); mediasoup falls back to the best available below it. */
 export const mediaLayersRequest = z.strictObject({
-	callId: id('callId'),
-	consumerId: id('consumerId'),
+	callId: mediaIdOf('callId'),
+	consumerId: mediaIdOf('consumerId'),
 	spatialLayer: z.number({ message: 'spatialLayer must be a number' }).int({ message: 'spatialLayer must be a whole number' }).min(0, { message: 'spatialLayer is at least 0' }).max(2, { message: 'spatialLayer is at most 2' }),
 	temporalLayer: z.number({ message: 'temporalLayer must be a number' }).int({ message: 'temporalLayer must be a whole number' }).min(0, { message: 'temporalLayer is at least 0' }).max(2, { message: 'temporalLayer is at most 2' }).optional()
 });

@@ -21,16 +21,30 @@ export const CHAT_LIMITS = {
 } as const;
 
 
-export const idOf = (what: string) =>
+/**
+ * An id field named `what` in the messages: 1 to `max` characters (default `CHAT_LIMITS.idMax`).
+ * The one id schema of every protocol file.
+ */
+export const idOf = (what: string, max: number = CHAT_LIMITS.idMax) =>
 	z
 		.string({ message: `${what} must be a string` })
 		.min(1, { message: `${what} must not be empty` })
-		.max(CHAT_LIMITS.idMax, { message: `${what} is at most ${CHAT_LIMITS.idMax} characters` });
+		.max(max, { message: `${what} is at most ${max} characters` });
 
-export const seq = (what: string) =>
+/**
+ * Longest id of the calls' and live streams' requests: theirs and mediasoup's (UUIDs, 36
+ * characters) with room to spare; a thread id there is checked against it too.
+ */
+export const MEDIA_ID_MAX = 64;
+
+/** A media request's id field (`idOf` up to `MEDIA_ID_MAX`). */
+export const mediaIdOf = (what: string) => idOf(what, MEDIA_ID_MAX);
+
+/** A seq field named `what`: a whole number from `min` (default 0) to `CHAT_LIMITS.seqMax`. */
+export const seq = (what: string, min = 0) =>
 	z
 		.int({ message: `${what} must be a whole number` })
-		.min(0, { message: `${what} must not be negative` })
+		.min(min, { message: min === 0 ? `${what} must not be negative` : `${what} is at least ${min}` })
 		.max(CHAT_LIMITS.seqMax, { message: `${what} is at most ${CHAT_LIMITS.seqMax}` });
 
 export const limit = z

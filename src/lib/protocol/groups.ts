@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idOf } from './chat-base';
 import { hasControlCharacters } from './text';
 
 /**
@@ -100,16 +101,9 @@ export function parseSystemEvent(text: string | null | undefined): SystemEvent |
 
 // ---- request schemas -------------------------------------------------------------------------
 
-const ID_MAX = 32;
-const id = (what: string) =>
-	z
-		.string({ message: `${what} must be a string` })
-		.min(1, { message: `${what} must not be empty` })
-		.max(ID_MAX, { message: `${what} is at most ${ID_MAX} characters` });
-
 const ids = (what: string, min: number) =>
 	z
-		.array(id(`${what}[]`), { message: `${what} must be a list of user ids` })
+		.array(idOf(`${what}[]`), { message: `${what} must be a list of user ids` })
 		.min(min, { message: `${what} must name at least ${min} ${min === 1 ? 'person' : 'people'}` })
 		.max(GROUP_LIMITS.idsMax, { message: `${what} has at most ${GROUP_LIMITS.idsMax} ids` });
 
@@ -141,24 +135,24 @@ export const groupsCreateRequest = z.strictObject({
 	topic: groupTopicSchema.optional()
 });
 
-export const groupsAddRequest = z.strictObject({ threadId: id('threadId'), userIds: ids('userIds', 1) });
+export const groupsAddRequest = z.strictObject({ threadId: idOf('threadId'), userIds: ids('userIds', 1) });
 
-export const groupsRemoveRequest = z.strictObject({ threadId: id('threadId'), userId: id('userId') });
+export const groupsRemoveRequest = z.strictObject({ threadId: idOf('threadId'), userId: idOf('userId') });
 
-export const groupsLeaveRequest = z.strictObject({ threadId: id('threadId') });
+export const groupsLeaveRequest = z.strictObject({ threadId: idOf('threadId') });
 
 export const groupsUpdateRequest = z
-	.strictObject({ threadId: id('threadId'), title: groupTitleSchema.optional(), topic: groupTopicSchema.optional() })
+	.strictObject({ threadId: idOf('threadId'), title: groupTitleSchema.optional(), topic: groupTopicSchema.optional() })
 	.refine((r) => r.title !== undefined || r.topic !== undefined, { message: 'give title, topic or both', path: ['title'] });
 
 export const groupsRoleRequest = z.strictObject({
-	threadId: id('threadId'),
-	userId: id('userId'),
+	threadId: idOf('threadId'),
+	userId: idOf('userId'),
 	role: z.enum(['owner', 'admin', 'member'], { message: 'role must be owner, admin or member' })
 });
 
 export const messagesReadersRequest = z.strictObject({
-	threadId: id('threadId'),
+	threadId: idOf('threadId'),
 	seq: z
 		.int({ message: 'seq must be a whole number' })
 		.min(1, { message: 'seq is at least 1' })

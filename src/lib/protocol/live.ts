@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaIdOf } from './chat-base';
 
 /**
  * Live streams (docs/PROTOCOL.md, "Live streams (extension)"): one member of a thread streams (camera,
@@ -37,17 +38,11 @@ export interface LiveSummary {
 
 // ---- request schemas -------------------------------------------------------------------------
 
-const id = (what: string) =>
-	z
-		.string({ message: `${what} must be a string` })
-		.min(1, { message: `${what} must not be empty` })
-		.max(64, { message: `${what} is at most 64 characters` });
-
 export const liveStartRequest = z.strictObject({
-	threadId: id('threadId'),
+	threadId: mediaIdOf('threadId'),
 	source: z.enum(['camera', 'screen'], { message: 'source must be camera or screen (RTMP streams start from the RTMP ingest)' })
 });
-export const liveIdRequest = z.strictObject({ liveId: id('liveId') });
+export const liveIdRequest = z.strictObject({ liveId: mediaIdOf('liveId') });
 
 export type LiveStartRequest = z.input<typeof liveStartRequest>;
 export type LiveIdRequest = z.input<typeof liveIdRequest>;

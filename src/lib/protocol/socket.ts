@@ -55,7 +55,7 @@ import type {
 import type { ErrorBody } from './errors';
 import type { LiveEndReason, LiveIdRequest, LiveInfo, LiveStartRequest, LiveSummary } from './live';
 import type { MessagesSearchRequest, MessagesSearchResponse } from './search';
-import type { LiveKeyRegenerateResponse, LiveKeyResponse } from './streamkeys';
+import type { LiveKeyChangedEvent, LiveKeyRegenerateResponse, LiveKeyResponse } from './streamkeys';
 import type { PresenceVisibilityRequest, PushKeyResponse, PushSubscribeRequest, PushUnsubscribeRequest, ThreadsMuteRequest } from './notify';
 import type {
 	GroupsAddRequest,
@@ -159,7 +159,7 @@ export interface LiveServerToClientEvents {
 export type SessionEndReason = 'logout' | 'replaced' | 'password_changed';
 
 /** Events the server emits to clients (PROTOCOL.md section 2, plus the extensions in docs/PROTOCOL.md). */
-export interface ServerToClientEvents extends CallsServerToClientEvents, LiveServerToClientEvents {
+export interface ServerToClientEvents extends CallsServerToClientEvents, LiveServerToClientEvents, StreamKeysServerToClientEvents {
 	'session:ended': (payload: { reason: SessionEndReason }) => void;
 	'message:new': (payload: { message: Message }) => void;
 	'message:status': (payload: MessageStatusEvent) => void;
@@ -214,6 +214,12 @@ export interface StreamKeysClientToServerEvents {
 	'live:key:regenerate': (payload: Empty, ack: AckCallback<LiveKeyRegenerateResponse>) => void;
 	/** Deletes your key (idempotent): nothing can publish as you over RTMP until you make another. */
 	'live:key:delete': (payload: Empty, ack: AckCallback<Empty>) => void;
+}
+
+/** Stream keys' event (docs/PROTOCOL.md, "Stream keys"): to your own devices but the one that asked. */
+export interface StreamKeysServerToClientEvents {
+	/** Your key was regenerated or deleted on another device: `{key: {createdAt} | null}`, never the key. */
+	'live:key:changed': (payload: LiveKeyChangedEvent) => void;
 }
 
 /** Requests clients send, each with an ack (optional only for `typing`). */

@@ -26,3 +26,12 @@ export interface LiveKeyRegenerateResponse {
 	createdAt: string;
 	rtmpUrl: string;
 }
+
+/**
+ * `live:key:changed`: your key was made anew or deleted on another of your devices, so Settings there
+ * shows what is true now (and drops a key it was showing: it no longer works). Never the key itself.
+ */
+export interface LiveKeyChangedEvent {
+	/** null: deleted. */
+	key: { createdAt: string } | null;
+}
