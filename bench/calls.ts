@@ -2,8 +2,9 @@
 //   1. One mediasoup worker's fan-out capacity: one VP8 producer at 30 fps (~500 kbit/s in packets of
 //      ~1,200 bytes, from an RTP generator in this process, bench/lib/rtp-generator.ts) and N consumers
 //      on PlainTransports sending to UDP sockets in this process (bench/lib/udp-sink.ts), N stepped up
-//      (bench/lib/worker-probe.ts). Each step: the worker's CPU (/proc/PID/stat), this process's CPU
-//      (generator, sink: they share the machine's cores with the worker) and the forwarded ratio,
+//      (bench/lib/worker-probe.ts, stepped by bench/lib/worker-ramp.ts, as bench/live-viewers.ts does).
+//      Each step: the worker's CPU (/proc/PID/stat), this process's CPU (generator, sink: they share
+//      the machine's cores with the worker) and the forwarded ratio,
 //      received / (sent × N). The worker saturates at the first step where it uses 0.95 of a core or
 //      forwards less than 0.95. The baseline is mediasoup's published figure, ~500 consumers per
 //      worker; the capacity is the last step below saturation, and the CPU per consumer of the steps
@@ -23,6 +24,7 @@ import { startBuiltParley } from './lib/built-parley.js';
 import { timeCalls, type CallTiming } from './lib/call-timing.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
 import { startWorkerProbe, type StepMeasure } from './lib/worker-probe.js';
+import { capacityOf, rampWorker } from './lib/worker-ramp.js';
 
 const quick = process.argv.includes('--quick');
 const ci = process.env.CI === 'true' || process.env.CI === '1';
@@ -31,6 +33,7 @@ const HOLD_MS = quick ? 1_500 : 5_000;
 /** After adding consumers: each waits for a key frame (one a second, or sooner on its PLI). */
 const SETTLE_MS = quick ? 1_000 : 2_000;
 const CALLS = quick ? 3 : 10;
+/** A step not set up in this long is measured as far as it got, and is the last (bench/lib/worker-ramp.ts). */
 const GROW_LIMIT_MS = quick ? 20_000 : 60_000;
 const PUBLISHED_PER_WORKER = 500;
 const GOAL_MS = 1_500;
@@ -45,94 +48,21 @@ const overall = setTimeout(
 );
 overall.unref();
 
-const round = (n: number, d = 3) => Math.round(n * 10 ** d) / 10 ** d;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Forwarded (numbered packets, plain RTP) where it can be read, else the lower of delivered (loss) and throughput (lateness). */
-const ratio = (s: StepMeasure) => s.forwarded ?? (s.delivered === null || s.throughput === null ? null : Math.min(s.delivered, s.throughput));
-const saturated = (s: StepMeasure) => s.workerCores >= 0.95 || (ratio(s) ?? 1) < 0.95;
-/** Why a step counts as saturated, and whose limit it may be: the worker's core, or the machine's (the sink here could not keep up). */
-function why(s: StepMeasure): string[] {
-	const reasons: string[] = [];
-	if (s.workerCores >= 0.95) reasons.push('worker at a full core');
-	if ((ratio(s) ?? 1) < 0.95) reasons.push(s.forwarded === null ? `delivered ${s.delivered?.toFixed(3)}, throughput ${s.throughput?.toFixed(3)}` : `forwarded ${s.forwarded.toFixed(3)}`);
-	if (s.ingressDrops) reasons.push(`${s.ingressDrops} producer packets dropped on the worker's ingress socket (it did not read in time)`);
-	if (s.sinkQueuedBytes && s.sinkQueuedBytes > 1_000_000) reasons.push(`${Math.round(s.sinkQueuedBytes / 1024)} KiB waiting in the sink's queues (the bench behind, not the worker)`);
-	if (s.sinkDrops) reasons.push(`${s.sinkDrops} datagrams dropped on the sink's sockets (the bench's loss, not the worker's)`);
-	if (s.machineCores >= 0.95 * os.cpus().length) reasons.push('machine: every core busy');
-	return reasons;
-}
-
-/** Least squares y = a + b·x. */
-function fit(points: Array<[number, number]>): { intercept: number; slope: number } | null {
-	if (points.length < 2) return null;
-	const n = points.length;
-	const mx = points.reduce((s, [x]) => s + x, 0) / n;
-	const my = points.reduce((s, [, y]) => s + y, 0) / n;
-	const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
-	if (sxx === 0) return null;
-	const slope = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / sxx;
-	return { intercept: my - slope * mx, slope };
-}
-
 async function workerCapacity(bin: string, srtp: boolean) {
 	const probe = await startWorkerProbe({ bin, srtp, ...VIDEO });
-	const steps: StepMeasure[] = [];
+	let steps: StepMeasure[];
 	try {
 		console.log(`${srtp ? 'SRTP' : 'plain RTP'} consumers: one mediasoup worker (pid ${probe.pid}), one VP8 producer: ${VIDEO.fps} fps, ${VIDEO.bitrate / 1000} kbit/s, ${probe.generator.packetsPerFrame} packets a frame; steps held ${HOLD_MS / 1000} s`);
-		console.log(`| consumers | worker cores | bench cores | machine cores | ${srtp ? 'delivered, throughput' : 'forwarded'} | packets out/s | ingress drops | sink drops | sink queue KiB | load |`);
-		console.log('|---|---|---|---|---|---|---|---|---|---|');
-		for (const n of STEPS) {
-			// A worker near saturation answers its channel slowly: a step that cannot even be set up in
-			// GROW_LIMIT_MS is measured as far as it got, and is the last.
-			const reached = await probe.grow(n, performance.now() + GROW_LIMIT_MS);
-			await sleep(SETTLE_MS);
-			const s = await probe.measure(HOLD_MS);
-			steps.push(s);
-			console.log(`| ${s.consumers} | ${s.workerCores.toFixed(3)} | ${s.benchCores.toFixed(3)} | ${s.machineCores.toFixed(2)} | ${s.forwarded !== null || s.delivered === null ? (s.forwarded?.toFixed(3) ?? '-') : `${s.delivered.toFixed(3)}, ${s.throughput?.toFixed(3)}`} | ${Math.round(s.received / s.seconds)} | ${s.ingressDrops ?? '-'} | ${s.sinkDrops ?? '-'} | ${s.sinkQueuedBytes === null ? '-' : Math.round(s.sinkQueuedBytes / 1024)} | ${s.loadAverage} |`);
-			if (saturated(s)) break;
-			if (reached < n) {
-				console.log(`(only ${reached} of ${n} consumers set up in ${GROW_LIMIT_MS / 1000} s: stopping here)`);
-				break;
-			}
-		}
+		steps = await rampWorker(probe, { steps: STEPS, holdMs: HOLD_MS, settleMs: SETTLE_MS, growLimitMs: GROW_LIMIT_MS, unit: 'consumers' });
 	} finally {
 		await probe.close();
 	}
-	const ingest = steps[0].workerCores;
-	const below = steps.filter((s) => s.consumers > 0 && !saturated(s));
-	const last = steps.find(saturated);
-	const saturatedAt = last?.consumers ?? null;
-	const line = fit(steps.filter((s) => !saturated(s)).map((s) => [s.consumers, s.workerCores]));
-	const perConsumer = line?.slope ?? null;
-	const extrapolated = line && line.slope > 0 ? Math.floor((1 - line.intercept) / line.slope) : null;
-	const measured = below.length > 0 ? below[below.length - 1].consumers : 0;
 	return {
 		srtp: srtp ? 'AES_CM_128_HMAC_SHA1_80' : false,
 		video: { ...VIDEO, packetsPerFrame: probe.generator.packetsPerFrame, keyFrameEverySeconds: 1 },
 		holdSeconds: HOLD_MS / 1000,
 		baseline: { name: "mediasoup's published consumers per worker", consumers: PUBLISHED_PER_WORKER },
-		steps: steps.map((s) => ({
-			...s,
-			seconds: round(s.seconds, 2),
-			workerCores: round(s.workerCores),
-			benchCores: round(s.benchCores),
-			machineCores: round(s.machineCores, 2),
-			forwarded: s.forwarded === null ? null : round(s.forwarded),
-			delivered: s.delivered === null ? null : round(s.delivered),
-			throughput: s.throughput === null ? null : round(s.throughput),
-			workerCoresPerConsumer: s.consumers > 0 ? round((s.workerCores - ingest) / s.consumers, 5) : null
-		})),
-		ingestCores: round(ingest),
-		/** Slope of worker cores over consumers, fitted over the steps below saturation. */
-		workerCoresPerConsumer: perConsumer === null ? null : round(perConsumer, 5),
-		saturatedAt,
-		saturatedBecause: last ? why(last) : [],
-		/** The last step below saturation (a floor: the worker carried that many). */
-		capacityMeasured: measured,
-		/** Where the fitted line reaches one full core. */
-		capacityExtrapolated: extrapolated,
-		ratioMeasured: round(measured / PUBLISHED_PER_WORKER, 2),
-		ratioExtrapolated: extrapolated === null ? null : round(extrapolated / PUBLISHED_PER_WORKER, 2)
+		...capacityOf(steps, PUBLISHED_PER_WORKER)
 	};
 }
 

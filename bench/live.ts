@@ -7,8 +7,8 @@
 //      instead of the camera; the viewer reads them the same way. Goal < 1 s.
 // Both: p50, p95 and max over the frames of the reading window (10 s; quick: 4 s) after a 2 s warm-up.
 // The viewer's time is taken at requestVideoFrameCallback (the frame handed to the compositor), so the
-// display's own refresh is not counted. Viewers per worker: see bench/calls.ts (consumers of one
-// producer; a live stream's viewers are the same consumers).
+// display's own refresh is not counted. Viewers per worker: bench/live-viewers.ts (a worker's CPU
+// stepped to saturation, as bench/calls.ts does for consumers).
 // Writes bench/results/live.json. Never fails on timing; fails when no stamped frame reaches the viewer.
 // Without ffmpeg or a mediasoup worker it says so and exits 0, except under CI=true.
 //

@@ -56,6 +56,49 @@ function isKeyFrameRequest(msg: Buffer): boolean {
 	return false;
 }
 
+/** RTCP rather than RTP on a muxed port (RFC 5761: second byte 192-223). */
+export const isRtcp = (msg: Buffer) => msg.length >= 8 && msg[1] >= 192 && msg[1] <= 223;
+
+/** A UDP socket on loopback, connected to where the PlainTransport listens. */
+export async function connectedSocket(host: string, port: number): Promise<dgram.Socket> {
+	const socket = dgram.createSocket('udp4');
+	await new Promise<void>((resolve, reject) => socket.once('error', reject).bind(0, '127.0.0.1', () => resolve()));
+	socket.connect(port, host);
+	await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+	return socket;
+}
+
+/**
+ * Calls `send` `perSecond` times a second, paced by the clock, not by the timer. A late tick sends
+ * only the newest slot it owes and skips the older ones (`skip(n)` first, to advance the RTP clock),
+ * as a live encoder drops frames when it falls behind; sending them all at once would be a burst no
+ * camera or microphone makes (this process's event loop also serves the sink, and stalls).
+ */
+export function paceFrames(perSecond: number, send: () => void, skip: (n: number) => void): { readonly skipped: number; stop(): void } {
+	const start = performance.now();
+	let slot = 0;
+	let skipped = 0;
+	const timer = setInterval(() => {
+		const due = Math.floor(((performance.now() - start) / 1000) * perSecond) + 1;
+		if (due - slot > 1) {
+			const n = due - 1 - slot;
+			skipped += n;
+			skip(n);
+			slot = due - 1;
+		}
+		if (slot < due) {
+			send();
+			slot++;
+		}
+	}, 1000 / perSecond / 2);
+	return {
+		get skipped() {
+			return skipped;
+		},
+		stop: () => clearInterval(timer)
+	};
+}
+
 export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<RtpGenerator> {
 	const fps = options.fps ?? 30;
 	const frameBytes = Math.round((options.bitrate ?? 500_000) / 8 / fps);
@@ -66,10 +109,7 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 	const keyFrameEvery = options.keyFrameEvery ?? 30;
 	const filler = randomBytes(maxPayload);
 
-	const socket = dgram.createSocket('udp4');
-	await new Promise<void>((resolve, reject) => socket.once('error', reject).bind(0, '127.0.0.1', () => resolve()));
-	socket.connect(options.port, options.host);
-	await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+	const socket = await connectedSocket(options.host, options.port);
 
 	let seq = Math.floor(Math.random() * 0xffff);
 	let timestamp = Math.floor(Math.random() * 0xffffffff);
@@ -82,7 +122,7 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 	let keyFrameWanted = true;
 
 	socket.on('message', (msg) => {
-		if (msg.length >= 8 && msg[1] >= 192 && msg[1] <= 223 && isKeyFrameRequest(msg)) {
+		if (isRtcp(msg) && isKeyFrameRequest(msg)) {
 			keyFrameRequests++;
 			keyFrameWanted = true;
 		}
@@ -134,25 +174,9 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 		tl0 = (tl0 + 1) & 0xff;
 	}
 
-	// Paced by the clock, not by the timer. A late tick sends only the newest frame it owes and skips
-	// the older ones, as a live encoder drops frames when it falls behind; sending them all at once
-	// would be a burst no camera makes (this process's event loop also serves the sink, and stalls).
-	const start = performance.now();
-	let slot = 0;
-	let skipped = 0;
-	const timer = setInterval(() => {
-		const due = Math.floor(((performance.now() - start) / 1000) * fps) + 1;
-		if (due - slot > 1) {
-			const skip = due - 1 - slot;
-			skipped += skip;
-			timestamp = (timestamp + skip * (90_000 / fps)) >>> 0;
-			slot = due - 1;
-		}
-		if (slot < due) {
-			sendFrame();
-			slot++;
-		}
-	}, 1000 / fps / 2);
+	const pacer = paceFrames(fps, sendFrame, (skip) => {
+		timestamp = (timestamp + skip * (90_000 / fps)) >>> 0;
+	});
 
 	return {
 		get packets() {
@@ -168,11 +192,11 @@ export async function startRtpGenerator(options: RtpGeneratorOptions): Promise<R
 			return keyFrameRequests;
 		},
 		get skippedFrames() {
-			return skipped;
+			return pacer.skipped;
 		},
 		packetsPerFrame,
 		stop: () => {
-			clearInterval(timer);
+			pacer.stop();
 			return new Promise<void>((resolve) => socket.close(() => resolve()));
 		}
 	};

@@ -12,13 +12,15 @@
 // packets received in the window against the span of sequence numbers they cover (late is not lost).
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import { INDEX_IN_PAYLOAD } from './rtp-generator.js';
+import { INDEX_IN_PAYLOAD, isRtcp } from './rtp-generator.js';
 
 export interface UdpSink {
 	/** The ports, one per socket. */
 	ports: number[];
 	/** Only RTP of this payload type counts (the consumers' VP8); set it before the first window. */
 	payloadType: number;
+	/** Payload types counted besides it, by sequence numbers only (a viewer's Opus: no packet numbers). */
+	alsoCount: number[];
 	/** RTP packets received so far, all sockets. */
 	readonly rtp: number;
 	readonly rtcp: number;
@@ -46,6 +48,7 @@ export async function startUdpSink(numbered = true, sockets = 4, receiveBufferBy
 	const sink = {
 		ports: [] as number[],
 		payloadType: -1,
+		alsoCount: [] as number[],
 		get rtp() {
 			return rtp;
 		},
@@ -83,11 +86,12 @@ export async function startUdpSink(numbered = true, sockets = 4, receiveBufferBy
 	};
 	const onMessage = (msg: Buffer) => {
 		if (msg.length < 12) return;
-		if (msg[1] >= 192 && msg[1] <= 223) {
+		if (isRtcp(msg)) {
 			rtcp++;
 			return;
 		}
-		if ((msg[1] & 0x7f) !== sink.payloadType) return;
+		const pt = msg[1] & 0x7f;
+		if (pt !== sink.payloadType && !sink.alsoCount.includes(pt)) return;
 		rtp++;
 		const ssrc = msg.readUInt32BE(8);
 		const seq = msg.readUInt16BE(2);
@@ -99,7 +103,7 @@ export async function startUdpSink(numbered = true, sockets = 4, receiveBufferBy
 			if (ext > st.top) st.top = ext;
 		}
 		st.count++;
-		if (!numbered) return;
+		if (!numbered || pt !== sink.payloadType) return;
 		// Skip the header: CSRCs, then the extension block (mediasoup adds mid, abs-send-time, …).
 		let at = 12 + (msg[0] & 0x0f) * 4;
 		if (msg[0] & 0x10 && at + 4 <= msg.length) at += 4 + msg.readUInt16BE(at + 2) * 4;

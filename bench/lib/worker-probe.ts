@@ -1,7 +1,9 @@
-// One mediasoup worker under a stepped fan-out load, for bench/calls.ts: a router with Parley's codecs,
-// one VP8 producer on a PlainTransport (comedia: the transport learns the sender's address from its
-// first packet) fed by rtp-generator.ts, and N consumers of it, each on a PlainTransport of its own
-// (comedia off, connected to a socket of udp-sink.ts), as N people in calls would each have a transport.
+// One mediasoup worker under a stepped fan-out load, for bench/calls.ts and bench/live-viewers.ts: a
+// router with Parley's codecs, one VP8 producer on a PlainTransport (comedia: the transport learns the
+// sender's address from its first packet) fed by rtp-generator.ts, with `audio` also an Opus producer
+// on a second one (as the RTMP ingest feeds a live stream) fed by opus-generator.ts, and N consumers of
+// them, each on a PlainTransport of its own (comedia off, connected to a socket of udp-sink.ts), as N
+// people in calls, or N viewers of a stream, would each have a transport: one consumer per producer.
 // `measure` holds the load for a while and reads the worker's CPU from /proc/PID/stat, this process's
 // own CPU (the generator and the sink run here, on the same cores), and how many of the packets the
 // worker should have sent reached the sink.
@@ -13,6 +15,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from '../../server/media/codecs.js';
 import { clockTicks, cpuSeconds } from './procstat.js';
+import { startOpusGenerator, type OpusGenerator } from './opus-generator.js';
 import { startRtpGenerator, type RtpGenerator } from './rtp-generator.js';
 import { socketDrops, socketState, startUdpSink, type UdpSink } from './udp-sink.js';
 
@@ -27,6 +30,8 @@ export interface WorkerProbeOptions {
 	 * encrypted; off, the worker only forwards. Default false.
 	 */
 	srtp?: boolean;
+	/** An Opus producer too (bitrate in bits per second), consumed on each consumer's transport beside the video. */
+	audio?: { bitrate: number };
 }
 
 export interface StepMeasure {
@@ -36,11 +41,11 @@ export interface StepMeasure {
 	workerCores: number;
 	/** This process's CPU (generator, sink, mediasoup's Node side), in cores. */
 	benchCores: number;
-	/** RTP packets the generator sent in the window. */
+	/** RTP packets the generators sent in the window (video and audio). */
 	sent: number;
 	/** Of those, copies the sink received, up to `drainMs` after the window (however late within that). */
 	received: number;
-	/** received / (sent × consumers); 1 when nothing is lost (null with no consumers, or with SRTP). */
+	/** Video only: received / (sent × consumers); 1 when nothing is lost (null with no consumers, or with SRTP). */
 	forwarded: number | null;
 	/** By sequence numbers: received / the span they cover, all consumers (loss only, lateness not seen). */
 	delivered: number | null;
@@ -60,7 +65,7 @@ export interface StepMeasure {
 	sinkQueuedBytes: number | null;
 	/** Bytes waiting in the worker's ingress queue as the window closed: the worker behind its producer. */
 	ingressQueuedBytes: number | null;
-	/** Frames the generator skipped in the window, late for their slot (this process stalled). */
+	/** Frames (and audio packets) the generators skipped in the window, late for their slot (this process stalled). */
 	skippedFrames: number;
 	/** The load average (1 minute) at the end of the window. */
 	loadAverage: number;
@@ -70,6 +75,7 @@ export interface WorkerProbe {
 	pid: number;
 	readonly consumers: number;
 	generator: RtpGenerator;
+	audio: OpusGenerator | undefined;
 	/** Adds consumers until there are `total`, or until `deadline` (performance.now()) passes; returns how many there are. */
 	grow(total: number, deadline?: number): Promise<number>;
 	/** Holds the load `ms`, then waits `drainMs` for the window's last packets. */
@@ -80,6 +86,8 @@ export interface WorkerProbe {
 const SSRC = 0x5a4e1e;
 const SUITE = 'AES_CM_128_HMAC_SHA1_80' as const;
 const PAYLOAD_TYPE = 96;
+const AUDIO_SSRC = 0x5a4e1f;
+const AUDIO_PAYLOAD_TYPE = 100;
 
 /** Busy CPU seconds of the whole machine so far: the first line of /proc/stat less idle and iowait. */
 function machineBusySeconds(): number {
@@ -102,6 +110,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 	const worker = await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 20000, rtcMaxPort: 29999 });
 	let sink: UdpSink | undefined;
 	let generator: RtpGenerator | undefined;
+	let audio: OpusGenerator | undefined;
 	try {
 		const router = await worker.createRouter({ mediaCodecs: MEDIA_CODECS });
 		const ingress = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
@@ -120,12 +129,28 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 			}
 		});
 		const srtp = options.srtp ?? false;
-		const ingressPort = ingress.tuple.localPort;
+		const ingressPorts = [ingress.tuple.localPort];
 		sink = await startUdpSink(!srtp);
 		generator = await startRtpGenerator({ host: '127.0.0.1', port: ingress.tuple.localPort, payloadType: PAYLOAD_TYPE, ssrc: SSRC, fps: options.fps, bitrate: options.bitrate, packetBytes: options.packetBytes });
+		const producers = [producer];
+		if (options.audio) {
+			// A transport of its own, as the RTMP ingest's: comedia locks onto the first sender's address.
+			const audioIngress = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: true });
+			producers.push(
+				await audioIngress.produce({
+					kind: 'audio',
+					rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: AUDIO_PAYLOAD_TYPE, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: AUDIO_SSRC }] }
+				})
+			);
+			ingressPorts.push(audioIngress.tuple.localPort);
+			audio = await startOpusGenerator({ host: '127.0.0.1', port: audioIngress.tuple.localPort, payloadType: AUDIO_PAYLOAD_TYPE, ssrc: AUDIO_SSRC, bitrate: options.audio.bitrate });
+		}
 		const transports: types.PlainTransport[] = [];
 		const s = sink;
 		const g = generator;
+		const a = audio;
+		const packetsSent = () => g.packets + (a?.packets ?? 0);
+		const skippedSoFar = () => g.skippedFrames + (a?.skippedPackets ?? 0);
 
 		return {
 			pid: worker.pid,
@@ -133,28 +158,34 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				return transports.length;
 			},
 			generator: g,
+			audio: a,
 			async grow(total, deadline = Infinity) {
 				while (transports.length < total && performance.now() < deadline) {
 					const transport = await router.createPlainTransport({ listenIp: { ip: '127.0.0.1' }, rtcpMux: true, comedia: false, enableSrtp: srtp, srtpCryptoSuite: SUITE });
 					// The sink's own key (it never decrypts: it only counts headers, which SRTP leaves in the clear).
 					const srtpParameters = srtp ? { cryptoSuite: SUITE, keyBase64: randomBytes(30).toString('base64') } : undefined;
 					await transport.connect({ ip: '127.0.0.1', port: s.ports[transports.length % s.ports.length], srtpParameters });
-					const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
-					s.payloadType = consumer.rtpParameters.codecs[0].payloadType;
+					for (const p of producers) {
+						const consumer = await transport.consume({ producerId: p.id, rtpCapabilities: router.rtpCapabilities });
+						const pt = consumer.rtpParameters.codecs[0].payloadType;
+						if (p.kind === 'video') s.payloadType = pt;
+						else if (!s.alsoCount.includes(pt)) s.alsoCount.push(pt);
+					}
 					transports.push(transport);
 				}
 				return transports.length;
 			},
 			async measure(ms, drainMs = 500) {
 				const n = transports.length;
-				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, skipped: g.skippedFrames, sink: socketDrops(s.ports), ingress: socketDrops([ingressPort]) };
+				const start = { at: performance.now(), worker: cpuSeconds(worker.pid), bench: process.cpuUsage(), machine: machineBusySeconds(), sent: g.packets, all: packetsSent(), skipped: skippedSoFar(), sink: socketDrops(s.ports), ingress: socketDrops(ingressPorts) };
 				s.openWindow(start.sent);
 				const arrivedBefore = s.rtp;
 				await new Promise((resolve) => setTimeout(resolve, ms));
 				const end = g.packets;
+				const endAll = packetsSent();
 				s.closeWindow(end);
 				const arrived = s.rtp - arrivedBefore;
-				const queued = { sink: socketState(s.ports)?.queuedBytes ?? null, ingress: socketState([ingressPort])?.queuedBytes ?? null };
+				const queued = { sink: socketState(s.ports)?.queuedBytes ?? null, ingress: socketState(ingressPorts)?.queuedBytes ?? null };
 				// By sequence numbers lateness is not seen anyway: read them now, without the drain.
 				const seq = s.sequenced();
 				const seconds = (performance.now() - start.at) / 1000;
@@ -163,35 +194,39 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				const machineCores = (machineBusySeconds() - start.machine) / seconds;
 				await new Promise((resolve) => setTimeout(resolve, drainMs));
 				const sent = end - start.sent;
-				const received = srtp ? seq.received : s.inWindow;
+				const sentAll = endAll - start.all;
+				// By packet number where every packet carries one (plain RTP, video only), else by sequence numbers.
+				const received = srtp || a ? seq.received : s.inWindow;
 				const sinkDrops = socketDrops(s.ports);
-				const ingressDrops = socketDrops([ingressPort]);
+				const ingressDrops = socketDrops(ingressPorts);
 				return {
 					consumers: n,
 					seconds,
 					workerCores,
 					benchCores: (bench.user + bench.system) / 1e6 / seconds,
 					machineCores,
-					sent,
+					sent: sentAll,
 					received,
-					forwarded: !srtp && n > 0 && sent > 0 ? received / (sent * n) : null,
+					forwarded: !srtp && n > 0 && sent > 0 ? s.inWindow / (sent * n) : null,
 					delivered: n > 0 && seq.expected > 0 ? seq.received / seq.expected : null,
-					throughput: n > 0 && end > start.sent ? arrived / ((end - start.sent) * n) : null,
+					throughput: n > 0 && sentAll > 0 ? arrived / (sentAll * n) : null,
 					sinkDrops: sinkDrops === null || start.sink === null ? null : sinkDrops - start.sink,
 					ingressDrops: ingressDrops === null || start.ingress === null ? null : ingressDrops - start.ingress,
 					sinkQueuedBytes: queued.sink,
 					ingressQueuedBytes: queued.ingress,
-					skippedFrames: g.skippedFrames - start.skipped,
+					skippedFrames: skippedSoFar() - start.skipped,
 					loadAverage: Math.round(os.loadavg()[0] * 100) / 100
 				};
 			},
 			async close() {
+				await a?.stop();
 				await g.stop();
 				await s.stop();
 				worker.close();
 			}
 		};
 	} catch (error) {
+		await audio?.stop();
 		await generator?.stop();
 		await sink?.stop();
 		worker.close();
