@@ -15,6 +15,9 @@
 // (`40{"sid"}`) with a ticket the real HTTP endpoint handed out for a seeded session (bench/lib/seed.ts).
 //
 //   npm run bench -- capacity [--quick]      (quick: 1,000 and 2,000 connections, about a minute)
+//   npm run bench -- capacity --steps=5000 --servers=parley,ws,socketio-defaults
+//       some steps, some servers (default parley, ws, socketio); `socketio-defaults` is socket.io with
+//       its own default options, for the engine comparison (sio-hold-server.ts)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +34,13 @@ import { configureLogging } from '../server/logger.js';
 
 configureLogging({ level: 'error' });
 const quick = process.argv.includes('--quick');
-const STEPS = quick ? [1_000, 2_000] : [5_000, 10_000, 20_000, 50_000];
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const STEPS = flag('steps')?.split(',').map(Number) ?? (quick ? [1_000, 2_000] : [5_000, 10_000, 20_000, 50_000]);
+type ServerName = 'parley' | 'ws' | 'socketio' | 'socketio-defaults';
+const SERVERS = (flag('servers')?.split(',') ?? ['parley', 'ws', 'socketio']) as ServerName[];
+if (STEPS.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--steps: positive whole numbers, not ${flag('steps')}`);
+if (SERVERS.some((s) => !['parley', 'ws', 'socketio', 'socketio-defaults'].includes(s))) throw new Error(`--servers: parley, ws, socketio, socketio-defaults; not ${flag('servers')}`);
+if (!SERVERS.includes('ws')) SERVERS.push('ws'); // every ratio is to it
 const GENERATORS = quick ? 2 : 4;
 /** Opened and closed before the idle figures, so code loaded on first use is not counted per connection. */
 const WARMUP = quick ? 50 : 200;
@@ -66,7 +75,7 @@ interface Step extends HeldStep {
 }
 
 interface ServerRun {
-	server: 'parley' | 'socketio' | 'ws';
+	server: ServerName;
 	pid?: number;
 	fileLimit?: { soft: number; hard: number };
 	idle?: Figures;
@@ -193,14 +202,14 @@ async function runParley(tokens: string[]): Promise<ServerRun> {
 	return run;
 }
 
-/** A baseline server (`ws`: ws-hold-server.ts, `socketio`: sio-hold-server.ts) through the same steps. */
-async function runBaseline(server: 'ws' | 'socketio'): Promise<ServerRun> {
+/** A baseline server (`ws`: ws-hold-server.ts, `socketio*`: sio-hold-server.ts) through the same steps. */
+async function runBaseline(server: Exclude<ServerName, 'parley'>): Promise<ServerRun> {
 	const run: ServerRun = { server, steps: [] };
 	const port = await freePort();
 	const child = spawnNode({
 		script: path.join(import.meta.dirname, 'lib', server === 'ws' ? 'ws-hold-server.ts' : 'sio-hold-server.ts'),
 		execArgv: ['--expose-gc'],
-		env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PING_INTERVAL_MS: String(PING_INTERVAL_MS) }
+		env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PING_INTERVAL_MS: String(PING_INTERVAL_MS), SIO_OPTIONS: server === 'socketio-defaults' ? 'defaults' : 'parley' }
 	});
 	run.pid = child.pid;
 	try {
@@ -280,20 +289,18 @@ async function main(): Promise<number> {
 	try {
 		// One user with one signed-in session per connection (a connection is one device of one user).
 		const seedStart = performance.now();
-		const users = await seedUsers({ databaseUrl: `sqlite:${path.join(work, 'parley.db')}`, count: WARMUP + Math.max(...STEPS) + Math.ceil(Math.max(...STEPS) / 50) });
+		const users = SERVERS.includes('parley') ? await seedUsers({ databaseUrl: `sqlite:${path.join(work, 'parley.db')}`, count: WARMUP + Math.max(...STEPS) + Math.ceil(Math.max(...STEPS) / 50) }) : [];
 		seed = { users: users.length, seconds: round((performance.now() - seedStart) / 1000, 1) };
 		console.log(`seeded ${users.length} users with a session each in ${seed.seconds} s`);
-		runs.push(await runParley(users.map((u) => u.token)));
-		runs.push(await runBaseline('ws'));
-		runs.push(await runBaseline('socketio'));
+		for (const server of SERVERS) runs.push(server === 'parley' ? await runParley(users.map((u) => u.token)) : await runBaseline(server));
 	} finally {
 		fs.rmSync(work, { recursive: true, force: true });
 	}
 	const load = { before: loadBefore, after: loadAverage() };
 	const m = machine();
-	const parley = runs.find((r) => r.server === 'parley')!;
+	const parley = runs.find((r) => r.server === 'parley');
 	const ws = runs.find((r) => r.server === 'ws')!;
-	const socketio = runs.find((r) => r.server === 'socketio')!;
+	const others = runs.filter((r) => r.server !== 'parley' && r.server !== 'ws');
 	const result = {
 		scenario: 'capacity',
 		quick,
@@ -308,9 +315,10 @@ async function main(): Promise<number> {
 		loadAverage: load,
 		machine: m,
 		at: started,
-		ratios: ratios(parley, ws),
-		/** socket.io alone over ws: the part of Parley's ratio its stack sets before Parley adds anything. */
-		socketioRatios: ratios(socketio, ws),
+		servers: SERVERS,
+		ratios: parley ? ratios(parley, ws) : [],
+		/** socket.io alone (each variant run) over ws: the part of Parley's ratio its stack sets before Parley adds anything. */
+		socketioRatios: Object.fromEntries(others.map((r) => [r.server, ratios(r, ws)])),
 		runs
 	};
 	writeResults('capacity', result);
@@ -322,9 +330,11 @@ async function main(): Promise<number> {
 	console.log('|---|---|---|---|---|');
 	for (const r of result.ratios) console.log(`| ${r.connections.toLocaleString('en')} | ${r.rss.toFixed(2)} | ${r.heap.toFixed(2)} | ${r.cpu?.toFixed(2) ?? '-'} | ${r.goalMet ? 'met' : 'missed'} |`);
 	console.log('\nsocket.io alone ÷ ws per connection (the floor under Parley):');
-	console.log('| connections | RSS | heap | heartbeat CPU |');
-	console.log('|---|---|---|---|');
-	for (const r of result.socketioRatios) console.log(`| ${r.connections.toLocaleString('en')} | ${r.rss.toFixed(2)} | ${r.heap.toFixed(2)} | ${r.cpu?.toFixed(2) ?? '-'} |`);
+	console.log('| server | connections | RSS | heap | heartbeat CPU |');
+	console.log('|---|---|---|---|---|');
+	for (const [server, rs] of Object.entries(result.socketioRatios)) {
+		for (const r of rs) console.log(`| ${server} | ${r.connections.toLocaleString('en')} | ${r.rss.toFixed(2)} | ${r.heap.toFixed(2)} | ${r.cpu?.toFixed(2) ?? '-'} |`);
+	}
 	for (const run of runs) {
 		if (run.stopped) console.log(`${run.server}: stopped: ${run.stopped}`);
 		if (run.error) console.log(`${run.server}: failed: ${run.error}${run.output ? `\n${run.output}` : ''}`);

@@ -15,7 +15,7 @@ import { redisEmitter, type ChatEmitter } from './chat/node/emitter.js';
 import { createChat, type Chat, type ChatLimits } from './chat/index.js';
 import { adapterKey, startChatNode, type ChatNode } from './chat/node/node.js';
 import { loadVapidKeys } from './push/vapid.js';
-import { allowOrigins } from './chat/node/origin.js';
+import { chatServerOptions, forgetUpgradeRequests } from './chat/node/engine.js';
 import { RedisPresenceStore } from './chat/presence/presence.redis.js';
 import { UsersService } from './chat/friends/users.service.js';
 import { Tickets } from './chat/node/tickets.js';
@@ -224,18 +224,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		};
 
 		if (config.roles.includes('chat')) {
-			io = new Server(server, {
-				serveClient: false,
-				// Chat payloads are small JSON; compressing each costs more CPU than it saves.
-				perMessageDeflate: false,
-				maxHttpBufferSize: 256 * 1024,
-				pingInterval: 20_000,
-				pingTimeout: 20_000,
-				// Browsers load the app from the gateway, which may be another origin than this chat node.
-				cors: { origin: [...config.corsOrigins], credentials: true },
-				// `cors` only shapes polling's headers; this refuses other origins' WebSockets too.
-				allowRequest: allowOrigins(config.corsOrigins)
-			});
+			io = new Server(server, chatServerOptions(config.corsOrigins));
+			forgetUpgradeRequests(io);
 			const chatIo = io;
 			// The socket's own HTTP answers (handshake, polling, upgrade) bypass the request handler above.
 			io.engine.on('headers', (headers: Record<string, string>) => Object.assign(headers, security.headers));

@@ -33,27 +33,59 @@ function format(extra: unknown): string {
 	}
 }
 
-function make(namespace: string, context: string): Logger {
-	const write = (level: Level, message: string, extra?: unknown) => {
+/**
+ * A class rather than an object of closures: the chat makes a logger per socket (`with({ user, socket })`),
+ * and seven closures with their context cost each idle connection about 0.5 KiB of heap; an instance
+ * is one small object (docs/BENCHMARKS.md, capacity). Its methods are called on the logger, as
+ * everywhere in the code; pass `(m) => log.warn(m)`, not `log.warn`, as a callback.
+ */
+class ContextLogger implements Logger {
+	/**
+	 * @param context the `[key:value]` text of the loggers this one was made from
+	 * @param added this one's own `with()` context, formatted only when a line is written: most
+	 *   per-socket loggers never write one, and the text would cost each about 150 bytes
+	 */
+	constructor(
+		private readonly namespace: string,
+		private readonly context: string,
+		private readonly added?: Record<string, string | number>
+	) {}
+
+	debug(message: string, extra?: unknown): void {
+		this.write('debug', message, extra);
+	}
+
+	info(message: string, extra?: unknown): void {
+		this.write('info', message, extra);
+	}
+
+	warn(message: string, extra?: unknown): void {
+		this.write('warn', message, extra);
+	}
+
+	error(message: string, extra?: unknown): void {
+		this.write('error', message, extra);
+	}
+
+	child(namespace: string): Logger {
+		return new ContextLogger(`${this.namespace}:${namespace}`, this.fullContext());
+	}
+
+	with(context: Record<string, string | number>): Logger {
+		return new ContextLogger(this.namespace, this.fullContext(), { ...context });
+	}
+
+	private fullContext(): string {
+		let text = this.context;
+		if (this.added) for (const [k, v] of Object.entries(this.added)) text += `[${k}:${v}]`;
+		return text;
+	}
+
+	private write(level: Level, message: string, extra?: unknown): void {
 		if (ORDER[level] < ORDER[threshold]) return;
-		const line = `${new Date().toISOString()} ${prefix}${level.toUpperCase().padEnd(5)} [${namespace}]${context} ${message}${format(extra)}\n`;
+		const line = `${new Date().toISOString()} ${prefix}${level.toUpperCase().padEnd(5)} [${this.namespace}]${this.fullContext()} ${message}${format(extra)}\n`;
 		(ORDER[level] >= ORDER.warn ? process.stderr : process.stdout).write(line);
-	};
-	return {
-		debug: (m, e) => write('debug', m, e),
-		info: (m, e) => write('info', m, e),
-		warn: (m, e) => write('warn', m, e),
-		error: (m, e) => write('error', m, e),
-		child: (ns) => make(`${namespace}:${ns}`, context),
-		with: (ctx) =>
-			make(
-				namespace,
-				context +
-					Object.entries(ctx)
-						.map(([k, v]) => `[${k}:${v}]`)
-						.join('')
-			)
-	};
+	}
 }
 
-export const log: Logger = make('parley', '');
+export const log: Logger = new ContextLogger('parley', '');

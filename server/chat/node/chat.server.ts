@@ -40,9 +40,9 @@ import { SocketFlow, type EngineConnection } from './flow.js';
 import { deleteMessage, editMessage, listChanges, listEdits, reactToMessage } from '../messages/actions.handlers.js';
 import { listMessages, listReaders, markDelivered, markRead, sendMessage, typing } from '../messages/messages.handlers.js';
 import { addToGroup, createGroup, leaveGroup, removeFromGroup, setGroupRole, updateGroup } from '../conversations/groups.handlers.js';
-import { trackPresence, whoami } from '../presence/presence.js';
+import { trackPresence, untrackPresence, whoami } from '../presence/presence.js';
 import { searchMessages } from '../search/search.handlers.js';
-import { sessionRoom, userRoom, type ChatServer } from './socket.js';
+import { sessionRoom, userRoom, type ChatServer, type ChatSocket } from './socket.js';
 import { getThread, listThreads, muteThread, openThread } from '../conversations/threads.handlers.js';
 import { presenceVisibility, pushKey, pushSubscribe, pushUnsubscribe } from '../../push/push.handlers.js';
 import type { Tickets } from './tickets.js';
@@ -85,6 +85,13 @@ const REQUESTS: RequestTable = {
 	...BLOCK_REQUESTS
 };
 
+/** One socket's state: the context its requests are handled in, its flow control, its presence count. */
+interface ChatConnection extends HandlerContext {
+	flow: SocketFlow;
+	/** The presence store's count of the socket, which its removal waits for. */
+	presence: Promise<unknown>;
+}
+
 /**
  * The chat node's edge: every socket proves itself with a single-use ticket, and joins the rooms of
  * its user (all their devices) and of its session (so a logout reaches exactly that session). Its
@@ -111,29 +118,39 @@ export function attachChat(options: { io: ChatServer; tickets: Tickets; auth: Au
 		}
 	});
 
+	// The listeners are the same two functions for every socket (socket.io calls them on the socket);
+	// each finds its socket's state here. A closure per listener per socket, with its context, cost
+	// every idle connection about 0.5 KiB of heap (docs/BENCHMARKS.md, capacity).
+	const connections = new WeakMap<ChatSocket, ChatConnection>();
+	// One listener for every request, looked up in the table: a listener per request (27 with the
+	// media role's) cost each idle socket 4.6 KiB of heap, a quarter of all it held.
+	function onRequest(this: ChatSocket, event: string, ...args: unknown[]): void {
+		if (!Object.hasOwn(requests, event)) return unknownRequest(event, args);
+		const ctx = connections.get(this);
+		if (!ctx) return;
+		// Through the socket's flow control: a socket with too much unanswered or unread waits or is refused.
+		const entry = requests[event as RequestName] as RequestEntry<RequestName>;
+		ctx.flow.submit(
+			() => chat.track(dispatch(event, entry, ctx, args)),
+			(error) => refuse(args, error.toBody())
+		);
+	}
+	function onDisconnect(this: ChatSocket, reason: string): void {
+		const ctx = connections.get(this);
+		if (!ctx) return;
+		ctx.flow.close();
+		untrackPresence(this, ctx.presence, chat, ctx.log);
+		ctx.log.debug(`disconnected: ${reason}`);
+	}
+
 	io.on('connection', (socket) => {
 		const { userId, sessionId } = socket.data;
 		const slog = log.with({ user: userId, socket: socket.id });
 		socket.join([userRoom(userId), sessionRoom(sessionId)]);
 		slog.debug('connected');
-
-		const ctx: HandlerContext = { userId, sessionId, socket, chat, log: slog };
 		const flow = new SocketFlow(socket.conn as unknown as EngineConnection, chat.limits, slog);
-		// One listener for every request, looked up in the table: a listener per request (27 with the
-		// media role's) cost each idle socket 4.6 KiB of heap, a quarter of all it holds (bench/capacity.ts).
-		socket.onAny((event: string, ...args: unknown[]) => {
-			if (!Object.hasOwn(requests, event)) return unknownRequest(event, args);
-			// Through the socket's flow control: a socket with too much unanswered or unread waits or is refused.
-			const entry = requests[event as RequestName] as RequestEntry<RequestName>;
-			flow.submit(
-				() => chat.track(dispatch(event, entry, ctx, args)),
-				(error) => refuse(args, error.toBody())
-			);
-		});
-		trackPresence(socket, chat, slog);
-		socket.on('disconnect', (reason) => {
-			flow.close();
-			slog.debug(`disconnected: ${reason}`);
-		});
+		connections.set(socket, { userId, sessionId, socket, chat, log: slog, flow, presence: trackPresence(socket, chat, slog) });
+		socket.onAny(onRequest);
+		socket.on('disconnect', onDisconnect);
 	});
 }

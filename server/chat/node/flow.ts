@@ -56,10 +56,11 @@ const RECHECK_MS = 500;
  */
 export class SocketFlow {
 	#inFlight = 0;
-	readonly #queue: Array<{ request: () => Promise<void>; refuse: (error: AppError) => void }> = [];
+	// Made when first needed, as is the `drain` listener: every idle socket has a flow, few ever queue or pause.
+	#queue: Array<{ request: () => Promise<void>; refuse: (error: AppError) => void }> | null = null;
 	#paused: NetSocket | null = null;
 	#timer: NodeJS.Timeout | null = null;
-	readonly #check = () => this.#maybeResume();
+	#check: (() => void) | null = null;
 
 	constructor(
 		private readonly conn: EngineConnection,
@@ -74,7 +75,7 @@ export class SocketFlow {
 
 	/** Requests waiting for a slot. */
 	get queued(): number {
-		return this.#queue.length;
+		return this.#queue?.length ?? 0;
 	}
 
 	/**
@@ -85,8 +86,8 @@ export class SocketFlow {
 		const behind = this.#behind();
 		if (behind) return refuse(behind);
 		if (this.#inFlight < this.limits.maxInFlight) return this.#start(request);
-		if (this.#queue.length < this.limits.maxQueued) {
-			this.#queue.push({ request, refuse });
+		if (this.queued < this.limits.maxQueued) {
+			(this.#queue ??= []).push({ request, refuse });
 			return;
 		}
 		refuse(rateLimited(1, `too many requests at once on this connection (at most ${this.limits.maxInFlight} running and ${this.limits.maxQueued} waiting)`));
@@ -105,7 +106,7 @@ export class SocketFlow {
 
 	/** Drops the queue (nobody is left to answer), resumes reading and stops watching; call on disconnect. */
 	close(): void {
-		this.#queue.length = 0;
+		this.#queue = null;
 		this.#resume();
 	}
 
@@ -129,7 +130,7 @@ export class SocketFlow {
 	}
 
 	#next(): void {
-		while (this.#inFlight < this.limits.maxInFlight && this.#queue.length > 0) {
+		while (this.#inFlight < this.limits.maxInFlight && this.#queue && this.#queue.length > 0) {
 			const { request, refuse } = this.#queue.shift()!;
 			const behind = this.#behind();
 			if (behind) refuse(behind);
@@ -153,9 +154,10 @@ export class SocketFlow {
 		if (!tcp || tcp.destroyed) return;
 		this.log.debug(`${buffered} bytes unread by the client: not reading from it until they drain`);
 		tcp.pause();
-		tcp.on('drain', this.#check);
+		const check = (this.#check ??= () => this.#maybeResume());
+		tcp.on('drain', check);
 		this.#paused = tcp;
-		this.#timer = setInterval(this.#check, RECHECK_MS);
+		this.#timer = setInterval(check, RECHECK_MS);
 		this.#timer.unref();
 	}
 
@@ -169,7 +171,7 @@ export class SocketFlow {
 		const tcp = this.#paused;
 		this.#paused = null;
 		if (!tcp) return;
-		tcp.off('drain', this.#check);
+		if (this.#check) tcp.off('drain', this.#check);
 		if (!tcp.destroyed) tcp.resume();
 		this.log.debug('the client caught up: reading from it again');
 	}

@@ -104,9 +104,11 @@ export async function startChatNode(options: ChatNodeOptions): Promise<ChatNode>
 		const requests = options.requests ? await options.requests(chat) : undefined;
 		attachChat({ io, tickets: options.tickets, auth: options.auth, chat, log, requests });
 		if (membership) {
+			// One function for every socket's disconnect, not a closure per socket.
+			const disconnected = () => membership.connectionsChanged();
 			io.on('connection', (socket) => {
 				membership.connectionsChanged(socket.data.reservation);
-				socket.on('disconnect', () => membership.connectionsChanged());
+				socket.on('disconnect', disconnected);
 			});
 		}
 

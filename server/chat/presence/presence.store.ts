@@ -12,23 +12,35 @@ export interface PresenceStore {
 	close(): Promise<void>;
 }
 
-/** Valid for one process only, like every in-memory store (DESIGN.md, State). */
+/**
+ * Valid for one process only, like every in-memory store (DESIGN.md, State). A user with one
+ * connection, as most are, is held as that connection's id rather than a Set of one: a Set costs
+ * each idle connection about 150 bytes of heap (docs/BENCHMARKS.md, capacity).
+ */
 export class MemoryPresenceStore implements PresenceStore {
-	readonly #connections = new Map<string, Set<string>>();
+	readonly #connections = new Map<string, string | Set<string>>();
 
 	async add(userId: string, connectionId: string): Promise<boolean> {
-		let set = this.#connections.get(userId);
-		if (!set) this.#connections.set(userId, (set = new Set()));
-		set.add(connectionId);
-		return set.size === 1;
+		const held = this.#connections.get(userId);
+		if (held === undefined) {
+			this.#connections.set(userId, connectionId);
+			return true;
+		}
+		if (held === connectionId) return true;
+		if (typeof held === 'string') this.#connections.set(userId, new Set([held, connectionId]));
+		else held.add(connectionId);
+		return false;
 	}
 
 	async remove(userId: string, connectionId: string): Promise<boolean> {
-		const set = this.#connections.get(userId);
-		if (!set || !set.delete(connectionId)) return false;
-		if (set.size > 0) return false;
-		this.#connections.delete(userId);
-		return true;
+		const held = this.#connections.get(userId);
+		if (held === connectionId) {
+			this.#connections.delete(userId);
+			return true;
+		}
+		if (typeof held !== 'object' || !held.delete(connectionId)) return false;
+		if (held.size === 1) this.#connections.set(userId, held.values().next().value!);
+		return false;
 	}
 
 	async onlineAmong(userIds: readonly string[]): Promise<Set<string>> {

@@ -7,23 +7,28 @@ import type { ChatSocket } from '../node/socket.js';
 
 /**
  * Counts the socket in the presence store; a user's first socket tells their friends they are
- * online, their last one's disconnect that they are offline.
+ * online. Returns the count's promise, which `untrackPresence` waits for on disconnect.
  */
-export function trackPresence(socket: ChatSocket, chat: Chat, log: Logger): void {
+export function trackPresence(socket: ChatSocket, chat: Chat, log: Logger): Promise<unknown> {
 	const { userId } = socket.data;
-	const added = chat.track(chat.presence
-		.add(userId, socket.id)
-		.then((first) => (first ? announce(chat, userId) : undefined))
-		.catch((error) => log.error('presence: counting a connection failed', error)));
-	socket.on('disconnect', () => {
-		// After the add settled, so a quick connect-disconnect cannot leave a phantom connection.
-		void chat.track(
-			added
-				.then(() => chat.presence.remove(userId, socket.id))
-				.then((last) => (last ? announce(chat, userId) : undefined))
-				.catch((error) => log.error('presence: forgetting a connection failed', error))
-		);
-	});
+	return chat.track(
+		chat.presence
+			.add(userId, socket.id)
+			.then((first) => (first ? announce(chat, userId) : undefined))
+			.catch((error) => log.error('presence: counting a connection failed', error))
+	);
+}
+
+/** On disconnect: forgets the socket; a user's last socket tells their friends they are offline. */
+export function untrackPresence(socket: ChatSocket, added: Promise<unknown>, chat: Chat, log: Logger): void {
+	const { userId } = socket.data;
+	// After the add settled, so a quick connect-disconnect cannot leave a phantom connection.
+	void chat.track(
+		added
+			.then(() => chat.presence.remove(userId, socket.id))
+			.then((last) => (last ? announce(chat, userId) : undefined))
+			.catch((error) => log.error('presence: forgetting a connection failed', error))
+	);
 }
 
 /**
