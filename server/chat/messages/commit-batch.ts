@@ -139,7 +139,7 @@ export class CommitBatch {
 }
 
 /** One batch, all or nothing: one statement on PostgreSQL, one transaction elsewhere. */
-function writeBatch(db: Kysely<Database>, rows: NewMessageRow[]): Promise<BatchResult> {
+export function writeBatch(db: Kysely<Database>, rows: NewMessageRow[]): Promise<BatchResult> {
 	if (insertsAtOnce(db)) return insertBatchAtOnce(db, rows);
 	return db.transaction().execute((trx) => insertBatch(trx, rows));
 }
