@@ -31,7 +31,8 @@ describe('loadConfig', () => {
 			uploadExpiryHours: 24,
 			trustProxy: false,
 			logLevel: 'info',
-			sessionDays: 30
+			sessionDays: 30,
+			sqliteSynchronous: 'normal'
 		});
 		expect(config.databaseUrl).toBe(`sqlite:${path.join(path.resolve('data'), 'parley.db')}`);
 		expect(config.nodeId).toMatch(/.+-[0-9a-f]{6}$/);
@@ -44,6 +45,7 @@ describe('loadConfig', () => {
 			PUBLIC_URL: 'https://chat.example.com/',
 			ROLES: 'gateway, chat',
 			DATABASE_URL: 'postgres://u:p@db/parley',
+			SQLITE_SYNCHRONOUS: 'FULL',
 			REDIS_URL: 'redis://cache:6379',
 			CHAT_PROCESSES: '3',
 			CHAT_PROCESS_URL: 'https://chat-{n}.example.com/',
@@ -92,6 +94,7 @@ describe('loadConfig', () => {
 			publicUrl: 'https://chat.example.com',
 			roles: ['gateway', 'chat'],
 			databaseUrl: 'postgres://u:p@db/parley',
+			sqliteSynchronous: 'full',
 			redisUrl: 'redis://cache:6379',
 			chatProcesses: 3,
 			chatProcessUrl: 'https://chat-{n}.example.com',
@@ -227,6 +230,7 @@ describe('loadConfig', () => {
 		[{ ROLES: ', ,' }, 'ROLES', 'names no role', ''],
 		[{ DATABASE_URL: 'oracle://db' }, 'DATABASE_URL', 'must start with sqlite:', '"oracle://db"'],
 		[{ DATABASE_URL: 'parley.db' }, 'DATABASE_URL', 'must start with sqlite:', '"parley.db"'],
+		[{ SQLITE_SYNCHRONOUS: 'off' }, 'SQLITE_SYNCHRONOUS', 'must be normal or full', '"off"'],
 		[{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL', 'must start with redis: or rediss:', '"localhost:"'],
 		[{ REDIS_URL: 'http://cache' }, 'REDIS_URL', 'must start with redis:', '"http:"'],
 		[{ SMTP_URL: 'mail.example.com' }, 'SMTP_URL', 'is not a URL', '"mail.example.com"'],

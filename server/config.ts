@@ -23,6 +23,12 @@ export interface Config {
 	readonly roles: readonly Role[];
 	/** `DATABASE_URL`: `sqlite:PATH`, `postgres://…` or `mysql://…`. Default `sqlite:DATA_DIR/parley.db`. */
 	readonly databaseUrl: string;
+	/**
+	 * `SQLITE_SYNCHRONOUS`: `normal` (default) or `full`. With SQLite's WAL, `normal` fsyncs at checkpoints
+	 * only: a crash of the process loses nothing committed, a power cut may roll back the last commits
+	 * (never corrupts); `full` fsyncs the WAL at every commit. Ignored for other databases.
+	 */
+	readonly sqliteSynchronous: 'normal' | 'full';
 	/** `REDIS_URL`; unset means in-memory stores, valid for one process only. */
 	readonly redisUrl: string | undefined;
 	/**
@@ -155,6 +161,10 @@ export function loadConfig(env: Env): Config {
 	if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/|mysql:\/\/|mariadb:\/\/)/.test(databaseUrl)) {
 		throw new ConfigError('DATABASE_URL', `must start with sqlite:, postgres://, mysql:// or mariadb://, got "${databaseUrl}"`);
 	}
+	const sqliteSynchronous = (optional(env, 'SQLITE_SYNCHRONOUS') ?? 'normal').toLowerCase();
+	if (sqliteSynchronous !== 'normal' && sqliteSynchronous !== 'full') {
+		throw new ConfigError('SQLITE_SYNCHRONOUS', `must be normal or full, got "${sqliteSynchronous}"`);
+	}
 	const redisUrl = optional(env, 'REDIS_URL');
 	if (redisUrl) url('REDIS_URL', redisUrl, ['redis:', 'rediss:']);
 	const chatProcesses = processes(env, roles, redisUrl, port);
@@ -214,6 +224,7 @@ export function loadConfig(env: Env): Config {
 		publicUrl,
 		roles: Object.freeze(roles),
 		databaseUrl,
+		sqliteSynchronous,
 		redisUrl,
 		chatProcesses,
 		chatProcessUrl: chatProcessUrl.replace(/\/+$/, ''),

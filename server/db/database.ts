@@ -23,7 +23,18 @@ export function dialectOf(url: string): DialectName {
  * Opens the database that `url` names. The drivers load lazily, so a SQLite install never needs pg or
  * mysql2 at run time, and the other way round.
  */
-export async function openDatabase(options: { url: string; poolSize?: number; onIdleError?: (error: Error) => void }): Promise<Db> {
+export async function openDatabase(options: {
+	url: string;
+	poolSize?: number;
+	onIdleError?: (error: Error) => void;
+	/**
+	 * SQLite's `synchronous` in WAL mode (`SQLITE_SYNCHRONOUS`). `normal` (default): a commit appends to
+	 * the WAL without an fsync, which happens at checkpoints; durable across a crash of the process (the
+	 * OS has the pages), while a power cut or kernel panic may roll back the commits since the last
+	 * fsync, never corrupt the file. `full`: an fsync per commit, durable across power loss too.
+	 */
+	sqliteSynchronous?: 'normal' | 'full';
+}): Promise<Db> {
 	const dialectName = dialectOf(options.url);
 	let dialect: Dialect;
 	if (dialectName === 'sqlite') {
@@ -32,7 +43,7 @@ export async function openDatabase(options: { url: string; poolSize?: number; on
 		if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 		const sqlite = new SQLite(file === ':memory:' ? ':memory:' : path.resolve(file));
 		sqlite.pragma('journal_mode = WAL');
-		sqlite.pragma('synchronous = NORMAL');
+		sqlite.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 		sqlite.pragma('foreign_keys = ON');
 		sqlite.pragma('busy_timeout = 5000');
 		// Kysely prepares every query it runs, and better-sqlite3 compiles SQL on each prepare: keep the

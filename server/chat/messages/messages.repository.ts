@@ -63,33 +63,9 @@ function movesSenderReceipts(message: Pick<NewMessageRow, 'kind'>): boolean {
 	return message.kind !== 'call' && message.kind !== 'live';
 }
 
-/** True where `insertNextAtOnce` can do `insertNext`'s work in one statement. */
+/** True on PostgreSQL, where a send's writes go in one statement (`insertBatchAtOnce`, `insertGroupMessage`). */
 export function insertsAtOnce(db: Q): boolean {
 	return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
-/**
- * PostgreSQL: `insertNext`'s three writes as one statement, which is atomic by itself (no BEGIN and
- * COMMIT): one round trip instead of five. The UPDATE takes the thread row's lock as before; a sender
- * that waited on it bumps the committed value (READ COMMITTED re-reads the row), and an INSERT that
- * fails undoes the bump with it, so seqs stay gapless. Returns null if the thread is gone.
- */
-export async function insertNextAtOnce(db: Q, message: NewMessageRow): Promise<MessageRow | null> {
-	const { rows } = await sql<{ seq: number | string }>`
-		with bump as (
-			update threads set last_seq = last_seq + 1, updated_at = ${message.created_at} where id = ${message.thread_id} returning last_seq
-		), stored as (
-			insert into messages (id, thread_id, seq, sender_id, client_id, kind, text, file_id, created_at, reply_seq, reply_sender_id, reply_snippet)
-			select ${message.id}, ${message.thread_id}, bump.last_seq, ${message.sender_id}, ${message.client_id}, ${message.kind}, ${message.text}, ${message.file_id}, ${message.created_at}, ${message.reply_seq ?? null}, ${message.reply_sender_id ?? null}, ${message.reply_snippet ?? null}
-			from bump
-			returning seq
-		), receipts as (
-			update thread_members set read_seq = stored.seq, delivered_seq = stored.seq
-			from stored
-			where thread_members.thread_id = ${message.thread_id} and thread_members.user_id = ${message.sender_id} and ${sql.lit(movesSenderReceipts(message))}
-		)
-		select seq from stored`.execute(db);
-	return rows.length > 0 ? withSeq(message, Number(rows[0].seq)) : null;
 }
 
 /**

@@ -10,6 +10,7 @@ import type { KeyValueStore } from '../../kv/kv.js';
 import type { Logger } from '../../logger.js';
 import type { ChatEmitter } from '../node/emitter.js';
 import * as actionsRepo from './actions.repository.js';
+import { CommitBatch, DuplicateClientId } from './commit-batch.js';
 import * as mentionsRepo from './mentions.repository.js';
 import * as repo from './messages.repository.js';
 import * as threadsRepo from '../conversations/threads.repository.js';
@@ -43,7 +44,11 @@ export interface MessagesDeps {
  * commit and then pushed to every member's devices; history by seq; receipts that only go forward.
  */
 export class MessagesService {
-	constructor(private readonly deps: MessagesDeps) {}
+	private readonly batch: CommitBatch;
+
+	constructor(private readonly deps: MessagesDeps) {
+		this.batch = new CommitBatch({ db: deps.db, log: deps.log });
+	}
 
 	async list(userId: string, input: { threadId: string; beforeSeq?: number; afterSeq?: number; limit?: number }): Promise<{ messages: Message[]; hasMore: boolean; lastChangeSeq: number }> {
 		// Read before the page (message actions): a change after this number is in the page or in the feed.
@@ -174,7 +179,8 @@ export class MessagesService {
 	/**
 	 * Inserts under the thread's next seq (retrying deadlock victims), then emits `message:new` to the
 	 * members at that seq. `members`: the caller has just read them and they cannot change (a private
-	 * thread). Without it (a group, or a caller that did not read them) they are read inside the
+	 * thread's text or file); the message then goes in with the sends of the same moment, in one commit
+	 * (commit-batch.ts). Without it (a group, or a caller that did not read them) they are read inside the
 	 * insert's transaction, after the seq bump: the thread row's lock orders that read after every
 	 * membership change with a lower seq and before every one with a higher seq, so a message reaches
 	 * exactly the members at its seq. A sender who is no longer one of them gets `not_found` and the
@@ -185,7 +191,7 @@ export class MessagesService {
 		input: { threadId: string; clientId: string; kind: MessageKind; text: string | null; file: FileRef | null; reply?: Reply },
 		members?: string[]
 	): Promise<Message> {
-		const { db, log } = this.deps;
+		const { db } = this.deps;
 		let stored: { row: repo.MessageRow; to: string[] };
 		try {
 			const next = () => ({
@@ -199,42 +205,13 @@ export class MessagesService {
 				created_at: nowIso(),
 				...input.reply
 			});
-			stored = await retryTransaction(
-				async () => {
-					if (members === undefined) {
-						// PostgreSQL, when there are no mentions to record with it: one call that holds the
-						// thread's lock for no round trip (migration 0009).
-						// (Its function stores no quote: a reply takes the transaction too.)
-						if (repo.insertsAtOnce(db) && !input.reply && !(input.kind === 'text' && input.text !== null && mentionedNames(input.text).length > 0)) {
-							const done = await repo.insertGroupMessage(db, next());
-							if (!done) throw notFound(input.threadId);
-							return { row: done.row, to: done.memberIds };
-						}
-						return db.transaction().execute(async (trx) => {
-							let stored: { row: repo.MessageRow; memberIds: string[] };
-							if (repo.insertsAtOnce(trx)) {
-								stored = await repo.insertNextReadingMembers(trx, next());
-							} else {
-								const row = await repo.insertNext(trx, next());
-								stored = { row, memberIds: await threadsRepo.memberIdsOf(trx, row.thread_id, { locking: true }) };
-							}
-							if (!stored.memberIds.includes(userId)) throw notFound(input.threadId);
-							if (input.kind === 'text') await mentionsRepo.recordMentions(trx, stored.row);
-							return { row: stored.row, to: stored.memberIds };
-						});
-					}
-					// PostgreSQL does it in one statement (one round trip instead of five); others in a transaction.
-					if (!repo.insertsAtOnce(db)) return { row: await db.transaction().execute((trx) => repo.insertNext(trx, next())), to: members };
-					const row = await repo.insertNextAtOnce(db, next());
-					if (!row) throw new Error(`thread "${input.threadId}" vanished while sending`);
-					return { row, to: members };
-				},
-				{ log, what: `send to thread "${input.threadId}"` }
-			);
+			// A private thread (text or file): with whatever else is being sent now, in one commit.
+			stored = members !== undefined ? { row: await this.batch.store(next()), to: members } : await this.storeReadingMembers(userId, input, next);
 		} catch (error) {
 			// The same clientId raced itself (two devices or a quick resend): the first one won.
-			if (!isUniqueViolation(error)) throw error;
-			const first = await repo.findByClientId(db, userId, input.clientId);
+			const duplicate = error instanceof DuplicateClientId;
+			if (!duplicate && !isUniqueViolation(error)) throw error;
+			const first = (duplicate ? error.first : undefined) ?? (await repo.findByClientId(db, userId, input.clientId));
 			if (!first) throw error;
 			const files = input.file ? new Map([[input.file.id, input.file]]) : undefined;
 			return input.kind === 'file' && input.clientId === input.file?.id ? toMessage(first, files) : this.resent(first, input.threadId, files);
@@ -244,6 +221,36 @@ export class MessagesService {
 		this.deps.emitter.toUsers(stored.to, 'message:new', { message });
 		this.deps.stored?.(message, stored.to);
 		return message;
+	}
+
+	/** `store` without the members: inserts and reads them in one transaction (retried when a deadlock's victim). */
+	private storeReadingMembers(userId: string, input: { threadId: string; kind: MessageKind; text: string | null; reply?: Reply }, next: () => repo.NewMessageRow): Promise<{ row: repo.MessageRow; to: string[] }> {
+		const { db, log } = this.deps;
+		return retryTransaction(
+			async () => {
+				// PostgreSQL, when there are no mentions to record with it: one call that holds the
+				// thread's lock for no round trip (migration 0009).
+				// (Its function stores no quote: a reply takes the transaction too.)
+				if (repo.insertsAtOnce(db) && !input.reply && !(input.kind === 'text' && input.text !== null && mentionedNames(input.text).length > 0)) {
+					const done = await repo.insertGroupMessage(db, next());
+					if (!done) throw notFound(input.threadId);
+					return { row: done.row, to: done.memberIds };
+				}
+				return db.transaction().execute(async (trx) => {
+					let stored: { row: repo.MessageRow; memberIds: string[] };
+					if (repo.insertsAtOnce(trx)) {
+						stored = await repo.insertNextReadingMembers(trx, next());
+					} else {
+						const row = await repo.insertNext(trx, next());
+						stored = { row, memberIds: await threadsRepo.memberIdsOf(trx, row.thread_id, { locking: true }) };
+					}
+					if (!stored.memberIds.includes(userId)) throw notFound(input.threadId);
+					if (input.kind === 'text') await mentionsRepo.recordMentions(trx, stored.row);
+					return { row: stored.row, to: stored.memberIds };
+				});
+			},
+			{ log, what: `send to thread "${input.threadId}"` }
+		);
 	}
 
 	/**
