@@ -2,10 +2,12 @@ import type { types } from 'mediasoup';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.js';
 import { log } from '../../server/logger.js';
+import { OPUS_FRAME_MS } from '../../server/media/rtmp/ffmpeg.js';
 import { startRtmp } from '../../server/media/rtmp/index.js';
 import { RtmpIngest, type RtmpLiveHandle } from '../../server/media/rtmp/ingest.js';
 import { findWorkerBinary } from '../../server/media/worker-bin.js';
 import { WorkerPool } from '../../server/media/workers.js';
+import { opusPacketShape } from '../helpers/opus.js';
 import { describeWithFfmpeg, FFMPEG, publish, type TestPublisher } from '../helpers/rtmp.js';
 
 // docs/PROTOCOL.md, "RTMP ingest": ffmpeg (standing in for OBS) publishes to the media role's RTMP
@@ -79,16 +81,33 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 	 * Waits until a consumer on a DirectTransport has received `bytes` from `producer` (a consumer
 	 * starts at a keyframe, which ffmpeg makes once a second: it cannot answer the SFU's PLI).
 	 */
-	async function receives(router: types.Router, producer: types.Producer, bytes: number): Promise<void> {
+	/** Consumes `producer` on a DirectTransport of its own, handing each RTP packet to `onRtp`, until `until` settles. */
+	async function consuming(router: types.Router, producer: types.Producer, onRtp: (packet: Buffer) => void, until: () => Promise<unknown>): Promise<void> {
 		const transport = await router.createDirectTransport();
 		try {
 			const consumer = await transport.consume({ producerId: producer.id, rtpCapabilities: router.rtpCapabilities });
-			let got = 0;
-			consumer.on('rtp', (packet: Buffer) => (got += packet.length));
-			await expect.poll(() => got, { timeout: 10_000, interval: 50 }).toBeGreaterThan(bytes);
+			consumer.on('rtp', onRtp);
+			await until();
 		} finally {
 			transport.close();
 		}
+	}
+
+	async function receives(router: types.Router, producer: types.Producer, bytes: number): Promise<void> {
+		let got = 0;
+		await consuming(router, producer, (packet) => (got += packet.length), () => expect.poll(() => got, { timeout: 10_000, interval: 50 }).toBeGreaterThan(bytes));
+	}
+
+	/** The payloads (past CSRCs and header extension) of the next `count` RTP packets a consumer of `producer` gets. */
+	async function rtpPayloads(router: types.Router, producer: types.Producer, count: number): Promise<Buffer[]> {
+		const got: Buffer[] = [];
+		const onRtp = (packet: Buffer) => {
+			let start = 12 + (packet[0] & 0x0f) * 4;
+			if (packet[0] & 0x10) start += 4 + packet.readUInt16BE(start + 2) * 4;
+			got.push(packet.subarray(start));
+		};
+		await consuming(router, producer, onRtp, () => expect.poll(() => got.length, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(count));
+		return got.slice(0, count);
 	}
 
 	async function firstPacket(producer: types.Producer): Promise<void> {
@@ -116,6 +135,10 @@ describeWithFfmpeg('RTMP ingest into the SFU', () => {
 
 		await receives(live.router, video, 10_000);
 		await receives(live.router, audio, 1000);
+		// Opus in 60-ms packets (server/media/rtmp/ffmpeg.ts OPUS_FRAME_MS): fewer packets per viewer.
+		// (Their RTP timestamps follow ffmpeg's input times, a few samples off 2,880 now and then.)
+		const payloads = await rtpPayloads(live.router, audio, 6);
+		expect(payloads.map((p) => opusPacketShape(p)?.ms)).toEqual(payloads.map(() => OPUS_FRAME_MS));
 
 		// High profile in: encoded again (npm run bench -- rtmp-transcode measures what that costs).
 		const transcode = ingest.live()[0].transcode()!;
