@@ -1,8 +1,12 @@
 // An Opus audio sender in Node for the live viewers benchmark (bench/live-viewers.ts): RTP over UDP to
-// a mediasoup PlainTransport, one packet every 20 ms as a browser's or ffmpeg's Opus encoder sends
-// (50 a second, timestamp +960 at 48 kHz), each of `bitrate / 8 / 50` payload bytes. The payload starts
-// with an Opus TOC byte (one 20-ms hybrid frame) so mediasoup's Opus parsing sees a plain, non-DTX
-// packet; the rest is filler, never decoded. Paced like the video (rtp-generator.ts `paceFrames`).
+// a mediasoup PlainTransport, one packet every `frameMs`: 20 as a browser's Opus encoder sends (50 a
+// second, timestamp +960 at 48 kHz), or 60 as the RTMP ingest's ffmpeg does (server/media/rtmp/ffmpeg.ts
+// OPUS_FRAME_MS: 16.7 a second, +2,880), each of about `bitrate / 8` bytes a second of payload. The
+// payload starts as an Opus packet does (RFC 6716 section 3.1), so mediasoup's Opus parsing sees a
+// plain, non-DTX packet: 20 ms, one 20-ms hybrid frame (TOC config 15, code 0); 60 ms, as the ingest's
+// libopus makes them, three 20-ms CELT fullband frames of equal size (config 31, code 3, constant
+// bitrate; no configuration but SILK's has a 60-ms frame). The rest is filler, never decoded. Paced
+// like the video (rtp-generator.ts `paceFrames`).
 import { randomBytes } from 'node:crypto';
 import { connectedSocket, paceFrames } from './rtp-generator.js';
 
@@ -11,9 +15,13 @@ export interface OpusGeneratorOptions {
 	port: number;
 	payloadType: number;
 	ssrc: number;
-	/** Audio bitrate in bits per second (RTP payload). Default 40,000 (100-byte packets). */
+	/** Audio bitrate in bits per second (RTP payload). Default 40,000 (100-byte packets at 20 ms). */
 	bitrate?: number;
+	/** Audio per packet, in ms: 20 or 60. Default 20. */
+	frameMs?: AudioFrameMs;
 }
+
+export type AudioFrameMs = 20 | 60;
 
 export interface OpusGenerator {
 	readonly packets: number;
@@ -24,21 +32,29 @@ export interface OpusGenerator {
 	stop(): Promise<void>;
 }
 
-const PER_SECOND = 50;
-/** TOC: config 15 (hybrid, fullband, 20 ms), mono, one frame. */
-const TOC = 15 << 3;
+/**
+ * The payload's first bytes and its size (at least `bytes`, made to fit them): 20 ms, TOC config 15
+ * (hybrid, fullband, 20 ms), mono, one frame; 60 ms, config 31 (CELT, fullband, 20 ms), stereo,
+ * code 3, then the frame count byte (constant size, no padding, 3 frames), the rest split evenly.
+ */
+function opusHeader(frameMs: AudioFrameMs, bytes: number): { header: number[]; payloadBytes: number } {
+	if (frameMs === 20) return { header: [15 << 3], payloadBytes: Math.max(2, bytes) };
+	return { header: [(31 << 3) | 4 | 3, 3], payloadBytes: 2 + 3 * Math.max(1, Math.ceil((bytes - 2) / 3)) };
+}
 
 export async function startOpusGenerator(options: OpusGeneratorOptions): Promise<OpusGenerator> {
-	const payloadBytes = Math.max(2, Math.round((options.bitrate ?? 40_000) / 8 / PER_SECOND));
+	const frameMs = options.frameMs ?? 20;
+	const perSecond = 1000 / frameMs;
+	const { header, payloadBytes } = opusHeader(frameMs, Math.round((options.bitrate ?? 40_000) / 8 / perSecond));
 	const filler = randomBytes(payloadBytes);
-	filler[0] = TOC;
+	filler.set(header, 0);
 	const socket = await connectedSocket(options.host, options.port);
 	socket.on('message', () => undefined); // RTCP receiver reports from the SFU: nothing to do with them
 	let seq = Math.floor(Math.random() * 0xffff);
 	let timestamp = Math.floor(Math.random() * 0xffffffff);
 	let packets = 0;
 	let bytes = 0;
-	const step = 48_000 / PER_SECOND;
+	const step = 48 * frameMs;
 
 	function send(): void {
 		const packet = Buffer.allocUnsafe(12 + payloadBytes);
@@ -55,7 +71,7 @@ export async function startOpusGenerator(options: OpusGeneratorOptions): Promise
 		bytes += packet.length;
 	}
 
-	const pacer = paceFrames(PER_SECOND, send, (n) => {
+	const pacer = paceFrames(perSecond, send, (n) => {
 		timestamp = (timestamp + n * step) >>> 0;
 	});
 	return {

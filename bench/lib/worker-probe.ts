@@ -15,7 +15,7 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { MEDIA_CODECS } from '../../server/media/codecs.js';
 import { clockTicks, cpuSeconds } from './procstat.js';
-import { startOpusGenerator, type OpusGenerator } from './opus-generator.js';
+import { startOpusGenerator, type AudioFrameMs, type OpusGenerator } from './opus-generator.js';
 import { startRtpGenerator, type RtpGenerator } from './rtp-generator.js';
 import { socketDrops, socketState, startUdpSink, type UdpSink } from './udp-sink.js';
 
@@ -30,8 +30,11 @@ export interface WorkerProbeOptions {
 	 * encrypted; off, the worker only forwards. Default false.
 	 */
 	srtp?: boolean;
-	/** An Opus producer too (bitrate in bits per second), consumed on each consumer's transport beside the video. */
-	audio?: { bitrate: number };
+	/**
+	 * An Opus producer too (bitrate in bits per second, `frameMs` of audio a packet: opus-generator.ts),
+	 * consumed on each consumer's transport beside the video.
+	 */
+	audio?: { bitrate: number; frameMs?: AudioFrameMs };
 }
 
 export interface StepMeasure {
@@ -143,7 +146,7 @@ export async function startWorkerProbe(options: WorkerProbeOptions): Promise<Wor
 				})
 			);
 			ingressPorts.push(audioIngress.tuple.localPort);
-			audio = await startOpusGenerator({ host: '127.0.0.1', port: audioIngress.tuple.localPort, payloadType: AUDIO_PAYLOAD_TYPE, ssrc: AUDIO_SSRC, bitrate: options.audio.bitrate });
+			audio = await startOpusGenerator({ host: '127.0.0.1', port: audioIngress.tuple.localPort, payloadType: AUDIO_PAYLOAD_TYPE, ssrc: AUDIO_SSRC, bitrate: options.audio.bitrate, frameMs: options.audio.frameMs });
 		}
 		const transports: types.PlainTransport[] = [];
 		const s = sink;
