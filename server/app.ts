@@ -73,6 +73,8 @@ export interface Parley {
 	media: MediaRole | null;
 	/** Handles `/api`, `/healthz` and (files role) `/files/`; false for other paths. */
 	handleApi: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<boolean>;
+	/** The `/api` and `/healthz` routes this process serves (method and path), e.g. for the authorization matrix's coverage test. */
+	routes: ReadonlyArray<{ method: string; path: string }>;
 	/** Starts listening on the config's host and port; resolves to the bound port. */
 	listen(): Promise<number>;
 	/**
@@ -285,6 +287,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			files,
 			media,
 			handleApi,
+			routes: routes.map((r) => ({ method: r.method, path: r.path })),
 			listen: () =>
 				new Promise((resolve, reject) => {
 					server.once('error', reject);

@@ -12,8 +12,13 @@ import { FileStore } from '@tus/file-store';
  *   that starts anywhere else than where the digest stopped (a resume on another process, after a
  *   restart, or after a write that failed part-way) drops it, and completion hashes the file instead.
  */
+/** tus's upload record (from `@tus/utils`, which is no dependency of ours by name). */
+type Upload = Awaited<ReturnType<FileStore['getUpload']>>;
+
 export class HashingFileStore extends FileStore {
 	readonly #digests = new Map<string, { hash: Hash; offset: number }>();
+	/** Uploads finished and removed while their request is still being answered (see `keepUntilAnswered`). */
+	readonly #answering = new Map<string, Upload>();
 
 	constructor(options: { directory: string; expirationPeriodInMilliseconds: number }) {
 		super(options);
@@ -51,6 +56,24 @@ export class HashingFileStore extends FileStore {
 	override async remove(id: string): Promise<void> {
 		this.#digests.delete(id);
 		await super.remove(id);
+	}
+
+	/**
+	 * A picture's upload is removed as it finishes (`Avatars.finish`), but tus's creation-with-upload
+	 * POST reads the upload once more after its finish hook (for `Upload-Expires`): without this it
+	 * answered 404 `no such upload` to a picture it had just set. Until `answered`, `getUpload` gives
+	 * the finished upload as it was.
+	 */
+	keepUntilAnswered(upload: Upload): void {
+		this.#answering.set(upload.id, upload);
+	}
+
+	answered(id: string): void {
+		this.#answering.delete(id);
+	}
+
+	override async getUpload(id: string): Promise<Upload> {
+		return this.#answering.get(id) ?? super.getUpload(id);
 	}
 
 	/** Drops the running digest of an upload this process will not see again (expired, finished). */

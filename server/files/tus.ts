@@ -91,6 +91,7 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 				const meta = metaOf(upload);
 				if (meta.purpose) {
 					await options.avatars.finish({ id: upload.id, meta });
+					options.store.keepUntilAnswered(upload);
 					return {};
 				}
 				const file = await files.finish({ id: upload.id, size: upload.size ?? upload.offset, meta });
@@ -108,7 +109,9 @@ export function createTusServer(options: TusOptions): { server: Server; handle: 
 		try {
 			await send(res, await server.handleWeb(request), req, extraHeaders);
 		} finally {
+			if (uploadId) options.store.answered(uploadId);
 			const id = created.get(request);
+			if (id) options.store.answered(id);
 			if (id) await files.release(id).catch((error) => log.warn(`the quota reservation of upload "${id}" was not released (it expires by itself): ${(error as Error).message}`));
 		}
 	};

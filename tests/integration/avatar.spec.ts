@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AVATAR_LIMITS, type FilesListResponse, type Thread, type UserCard } from '../../src/lib/protocol/index.js';
 import { backendNames } from '../helpers/backends.js';
 import { befriend, Events, ok, person, type Person } from '../helpers/chat.js';
-import { create, raw } from '../helpers/files.js';
+import { create, metadataHeader, raw } from '../helpers/files.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
 // Avatars (docs/PROTOCOL.md extension): a tus upload with `purpose: avatar` becomes the uploader's
@@ -113,6 +113,25 @@ describe.each(backendNames())('avatars (%s)', (backend) => {
 		expect((await getAvatar(t, first, alice.token)).status).toBe(404);
 		const got = await getAvatar(t, me.body.user.avatarUrl, bob.token);
 		expect(await sharp(got.body).metadata()).toMatchObject({ width: AVATAR_LIMITS.px, height: AVATAR_LIMITS.px });
+		first = me.body.user.avatarUrl;
+	});
+
+	// Found by the authorization matrix's set-up (issue 16): a picture sent in its creation request
+	// (creation-with-upload) was set, but the POST answered 404 `no such upload`, as tus looked the
+	// finished upload up again for Upload-Expires after it had been removed.
+	it('a picture sent in its creation request (creation-with-upload) answers 201 and is set', async () => {
+		const small = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer();
+		const res = await raw(t, 'POST', '/files/', {
+			token: alice.token,
+			body: small,
+			headers: { 'tus-resumable': '1.0.0', 'upload-length': String(small.length), 'upload-metadata': metadataHeader({ filename: 'me.png', filetype: 'image/png', purpose: 'avatar' }), 'content-type': 'application/offset+octet-stream' }
+		});
+		expect(res.status, res.text).toBe(201);
+		expect(res.headers.get('upload-offset')).toBe(String(small.length));
+		expect(res.headers.get('upload-expires')).toBeNull();
+		const me = await t.request('GET', '/api/me', { token: alice.token });
+		expect(me.body.user.avatarUrl).not.toBe(first);
+		expect((await getAvatar(t, me.body.user.avatarUrl, bob.token)).status).toBe(200);
 		first = me.body.user.avatarUrl;
 	});
 
