@@ -8,6 +8,8 @@ import { authRoutes } from './auth/auth.handlers.js';
 import { VerificationCodes, type CodeOptions } from './auth/codes.service.js';
 import { profileRoutes } from './auth/profile.handlers.js';
 import { createLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './auth/rate-limits.js';
+import { devicesRoutes } from './devices/devices.handlers.js';
+import { DevicesService } from './devices/devices.service.js';
 import { localBalancer, registryBalancer } from './balance/balancer.js';
 import { NodeRegistry } from './balance/registry.js';
 import type { ChatServer } from './chat/node/socket.js';
@@ -167,6 +169,15 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		if (config.roles.includes('gateway')) {
 			routes.push(...authRoutes({ auth, secureCookies: config.publicUrl.startsWith('https:'), sessionDays: config.sessionDays }));
 			routes.push(...profileRoutes({ auth, db: db.db, profileChanged, log: log.child('profile') }));
+			// Settings > Devices and the password change: wrong current passwords are counted per session
+			// with sign-in's numbers (10 in 15 minutes by default).
+			const devices = new DevicesService({
+				db: db.db,
+				sessionsEnded: (ids, reason) => emitter?.endSessions(ids, reason),
+				passwordFailures: createLimiter({ redis, prefix, name: 'password-change-session', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many wrong current passwords from this session' }),
+				log: log.child('devices')
+			});
+			routes.push(...devicesRoutes({ auth, devices, secureCookies: config.publicUrl.startsWith('https:') }));
 		}
 		let files: Files | null = null;
 		let media: MediaRole | null = null;

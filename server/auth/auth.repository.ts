@@ -47,16 +47,11 @@ export function findLiveSession(db: Q, tokenHash: string, now: string) {
 	return db
 		.selectFrom('sessions')
 		.innerJoin('users', 'users.id', 'sessions.user_id')
-		.select(['sessions.id as session_id', 'sessions.expires_at'])
+		.select(['sessions.id as session_id', 'sessions.expires_at', 'sessions.last_seen_at'])
 		.selectAll('users')
 		.where('sessions.token_hash', '=', tokenHash)
 		.where('sessions.expires_at', '>', now)
 		.executeTakeFirst();
-}
-
-export async function sessionIsLive(db: Q, sessionId: string, now: string): Promise<boolean> {
-	const row = await db.selectFrom('sessions').select('id').where('id', '=', sessionId).where('expires_at', '>', now).executeTakeFirst();
-	return row !== undefined;
 }
 
 export async function deleteSession(db: Q, sessionId: string): Promise<void> {

@@ -5,6 +5,8 @@ import type { Balancer } from '../balance/balancer.js';
 import type { TicketClaims, Tickets } from '../chat/node/tickets.js';
 import type { Database } from '../db/schema.js';
 import { isUniqueViolation } from '../db/database.js';
+import { liveSessionLastSeen } from '../devices/devices.repository.js';
+import { noteSeen } from '../devices/last-seen.js';
 import { newId, nowIso } from '../db/ids.js';
 import { AppError, invalidInput } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -217,11 +219,17 @@ export class AuthService {
 	async authenticate(token: string | undefined): Promise<Authenticated | null> {
 		if (!token || token.length > 256) return null;
 		const row = await repo.findLiveSession(this.deps.db, hashToken(token), nowIso());
-		return row ? { sessionId: row.session_id, user: toUser(row, true) } : null;
+		if (!row) return null;
+		await noteSeen(this.deps.db, this.deps.log, row.session_id, row.last_seen_at);
+		return { sessionId: row.session_id, user: toUser(row, true) };
 	}
 
+	/** Whether the session is live (the chat handshake asks); notes it as seen, as `authenticate` does. */
 	async sessionIsLive(sessionId: string): Promise<boolean> {
-		return repo.sessionIsLive(this.deps.db, sessionId, nowIso());
+		const lastSeen = await liveSessionLastSeen(this.deps.db, sessionId, nowIso());
+		if (lastSeen === undefined) return false;
+		await noteSeen(this.deps.db, this.deps.log, sessionId, lastSeen);
+		return true;
 	}
 
 	async logout(sessionId: string): Promise<void> {

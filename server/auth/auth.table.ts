@@ -24,4 +24,9 @@ export interface SessionsTable {
 	ip: string | null;
 	created_at: string;
 	expires_at: string;
+	/**
+	 * The last authenticated request or chat handshake, to within a minute (extension, Settings >
+	 * Devices; server/devices/last-seen.ts). Optional so inserts may leave it out; null reads as `created_at`.
+	 */
+	last_seen_at?: string | null;
 }

@@ -51,7 +51,7 @@ test('registers with the emailed code, lands in the app, signs out, and signs in
 
 	// Sign out is in Settings.
 	await page.getByTestId('nav-settings').click();
-	await page.getByRole('button', { name: 'Sign out' }).click();
+	await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/app');
 	await expect(page).toHaveURL(/\/login\?next=%2Fapp$/);
@@ -62,7 +62,7 @@ test('registers with the emailed code, lands in the app, signs out, and signs in
 
 	// Sign out is in Settings.
 	await page.getByTestId('nav-settings').click();
-	await page.getByRole('button', { name: 'Sign out' }).click();
+	await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await signIn(page, account.email.toUpperCase(), account.password);
 	await expect(page).toHaveURL(/\/app$/);

@@ -322,7 +322,7 @@ test('a new name reaches friends live; requests can be declined and cancelled; t
 	await expect(bubble(second, 'sent from the first tab')).toHaveCount(1);
 	await expect(bubble(B.page, 'sent from the first tab')).toHaveCount(1);
 	await A.page.getByTestId('nav-settings').click();
-	await A.page.getByRole('button', { name: 'Sign out' }).click();
+	await A.page.getByRole('button', { name: 'Sign out', exact: true }).click();
 	await expect(A.page).toHaveURL(/\/login$/);
 	await expect(second).toHaveURL(/\/login\?ended=logout$/);
 	await expect(second.getByText('You were signed out because this session was ended in another tab or window.')).toBeVisible();

@@ -22,7 +22,7 @@ test('signing out forgets the unfinished uploads this browser stored: the next p
 	expect(await tusKeys(A.page)).toHaveLength(1);
 
 	await A.page.getByTestId('nav-settings').click();
-	await A.page.getByRole('button', { name: 'Sign out' }).click();
+	await A.page.getByRole('button', { name: 'Sign out', exact: true }).click();
 	await expect(A.page).toHaveURL(/\/login$/);
 	expect(await tusKeys(A.page)).toEqual([]);
 	// Parley's other settings stay.

@@ -29,7 +29,7 @@ test('at 360 px every top-level page shows the same bottom tab bar, and Sign out
 		expect(Math.abs(box.y + box.height - height), `the tab bar's bottom on ${tab}`).toBeLessThanOrEqual(1);
 		await expect(tabs.getByRole('link')).toHaveText(['Chats', 'Friends', 'Files', 'Settings']);
 		// Sign out is nowhere but in Settings.
-		await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(tab === 'settings' ? 1 : 0);
+		await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toHaveCount(tab === 'settings' ? 1 : 0);
 	}
 
 	// A thread is full screen (it has its own back button): no tab bar there.
@@ -41,7 +41,7 @@ test('at 360 px every top-level page shows the same bottom tab bar, and Sign out
 
 	// In Settings, Sign out is an ordinary button inside the page, not in the header.
 	await tabs.getByTestId('nav-settings').click();
-	const signOut = page.getByRole('button', { name: 'Sign out' });
+	const signOut = page.getByRole('button', { name: 'Sign out', exact: true });
 	await signOut.scrollIntoViewIfNeeded();
 	expect(await signOut.evaluate((el) => !!el.closest('main'))).toBe(true);
 	expect((await signOut.boundingBox())!.height).toBeLessThan(56);
@@ -59,8 +59,8 @@ test('on a wide screen the sections sit above the chat list, and Sign out is in 
 	const list = (await page.getByRole('complementary', { name: 'Conversations' }).boundingBox())!;
 	expect(nav.y + nav.height).toBeLessThanOrEqual(list.y + 1);
 	expect(Math.abs(nav.x - list.x)).toBeLessThanOrEqual(1);
-	await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+	await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toHaveCount(0);
 	await tabs.getByTestId('nav-settings').click();
-	await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+	await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
 	await context.close();
 });

@@ -165,4 +165,21 @@ describe.each(['postgres', 'mysql'] as const)('a cluster of three chat nodes on 
 		expect(eventsOf(a2, 'session:ended')).toHaveLength(0);
 		expect((await a2.request('session:whoami', {})).ok).toBe(true);
 	});
+
+	it('Devices on the gateway: signing out the other sessions ends their sockets on their nodes with "revoked"; the asking one goes on', async () => {
+		const a = track(await user(cluster));
+		let a2 = track(await otherDevice(cluster, a));
+		for (let i = 0; i < 15 && a2.node === a.node; i++) a2 = track(await otherDevice(cluster, a));
+		expect(a2.node).not.toBe(a.node);
+		const socket = a.socket!;
+		const closed = new Promise((resolve) => socket.once('disconnect', resolve));
+		const res = await cluster.gateway.request('POST', '/api/sessions/end-others', { token: a2.login.token });
+		expect(res.status).toBe(200);
+		// The earlier tries at another node were sessions of this user too: all but a2's end.
+		expect(res.body.ended).toBeGreaterThanOrEqual(1);
+		expect((await nextEvent(a, 'session:ended')).payload).toEqual({ reason: 'revoked' });
+		expect(await closed).toBe('io server disconnect');
+		expect(eventsOf(a2, 'session:ended')).toHaveLength(0);
+		expect((await a2.request('session:whoami', {})).ok).toBe(true);
+	});
 });

@@ -156,7 +156,8 @@ export interface LiveServerToClientEvents {
 	'live:ended': (payload: { liveId: string; threadId: string; reason: LiveEndReason; summary: LiveSummary }) => void;
 }
 
-export type SessionEndReason = 'logout' | 'replaced' | 'password_changed';
+/** `revoked` (extension): signed out from another device (Settings > Devices). */
+export type SessionEndReason = 'logout' | 'replaced' | 'password_changed' | 'revoked';
 
 /** Events the server emits to clients (PROTOCOL.md section 2, plus the extensions in docs/PROTOCOL.md). */
 export interface ServerToClientEvents extends CallsServerToClientEvents, LiveServerToClientEvents, StreamKeysServerToClientEvents {
