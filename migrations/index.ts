@@ -16,6 +16,7 @@ import * as unreadIndex from './20261208_0001_unread_index.js';
 import * as callLineReceipts from './20261208_0002_call_line_receipts.js';
 import * as streamKeys from './20261209_0005_stream_keys.js';
 import * as liveLineReceipts from './20261209_0006_live_line_receipts.js';
+import * as accountDeletion from './20261210_0001_account_deletion.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -38,5 +39,6 @@ export const migrations: Record<string, Migration> = {
 	'20261208_0001_unread_index': unreadIndex,
 	'20261208_0002_call_line_receipts': callLineReceipts,
 	'20261209_0005_stream_keys': streamKeys,
-	'20261209_0006_live_line_receipts': liveLineReceipts
+	'20261209_0006_live_line_receipts': liveLineReceipts,
+	'20261210_0001_account_deletion': accountDeletion
 };

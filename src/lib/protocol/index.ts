@@ -13,3 +13,4 @@ export * from './search';
 export * from './blocks';
 export * from './notify';
 export * from './streamkeys';
+export * from './account';

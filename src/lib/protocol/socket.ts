@@ -156,7 +156,8 @@ export interface LiveServerToClientEvents {
 	'live:ended': (payload: { liveId: string; threadId: string; reason: LiveEndReason; summary: LiveSummary }) => void;
 }
 
-export type SessionEndReason = 'logout' | 'replaced' | 'password_changed';
+/** Why a session ended; `account_deleted` (extension): the account was deleted, from this device or another. */
+export type SessionEndReason = 'logout' | 'replaced' | 'password_changed' | 'account_deleted';
 
 /** Events the server emits to clients (PROTOCOL.md section 2, plus the extensions in docs/PROTOCOL.md). */
 export interface ServerToClientEvents extends CallsServerToClientEvents, LiveServerToClientEvents, StreamKeysServerToClientEvents {
