@@ -17,6 +17,7 @@ import * as callLineReceipts from './20261208_0002_call_line_receipts.js';
 import * as streamKeys from './20261209_0005_stream_keys.js';
 import * as liveLineReceipts from './20261209_0006_live_line_receipts.js';
 import * as sessionLastSeen from './20261210_0001_session_last_seen.js';
+import * as accountDeletion from './20261210_0002_account_deletion.js';
 
 /**
  * Every migration, by name (names sort in the order they run). Listed here rather than read from the
@@ -40,5 +41,6 @@ export const migrations: Record<string, Migration> = {
 	'20261208_0002_call_line_receipts': callLineReceipts,
 	'20261209_0005_stream_keys': streamKeys,
 	'20261209_0006_live_line_receipts': liveLineReceipts,
-	'20261210_0001_session_last_seen': sessionLastSeen
+	'20261210_0001_session_last_seen': sessionLastSeen,
+	'20261210_0002_account_deletion': accountDeletion
 };

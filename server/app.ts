@@ -3,6 +3,8 @@ import path from 'node:path';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
+import { accountRoutes } from './account/account.handlers.js';
+import { AccountService } from './account/account.service.js';
 import { AuthService } from './auth/auth.service.js';
 import { authRoutes } from './auth/auth.handlers.js';
 import { VerificationCodes, type CodeOptions } from './auth/codes.service.js';
@@ -178,6 +180,15 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				log: log.child('devices')
 			});
 			routes.push(...devicesRoutes({ auth, devices, secureCookies: config.publicUrl.startsWith('https:') }));
+			const account = new AccountService({
+				db: db.db,
+				failures: createLimiter({ redis, prefix, name: 'account-delete', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many wrong passwords for this account from your address' }),
+				emitter: () => emitter,
+				threads: () => chat?.threads,
+				files: () => files ?? undefined,
+				log: log.child('account')
+			});
+			routes.push(...accountRoutes({ auth, account, secureCookies: config.publicUrl.startsWith('https:') }));
 		}
 		let files: Files | null = null;
 		let media: MediaRole | null = null;

@@ -11,6 +11,8 @@ export interface UsersTable {
 	/** The current picture's id (extension; server/files/avatars.ts), null for none. Optional so inserts may leave it out. */
 	avatar?: string | null;
 	password_hash: string;
+	/** When the account was deleted (the row is then an anonymised tombstone); null or absent: live. Migration 20261210_0001. */
+	deleted_at?: string | null;
 	created_at: string;
 	updated_at: string;
 }

@@ -8,6 +8,7 @@ import type { CardRow } from './friends/users.repository.js';
 export function toCard(row: CardRow, relationship: Relationship, online?: boolean): UserCard {
 	const card: UserCard = { id: row.id, username: row.username, displayName: row.display_name, bio: row.bio, avatarUrl: row.avatar ? avatarUrl(row.avatar) : null, relationship };
 	if (online !== undefined) card.online = online;
+	if (row.deleted_at) card.deleted = true;
 	return card;
 }
 

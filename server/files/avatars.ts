@@ -130,6 +130,11 @@ export class Avatars {
 		this.deps.profileChanged?.(userId);
 	}
 
+	/** Removes a picture's bytes whose row no longer names it (a deleted account's). */
+	async discard(avatarId: string): Promise<void> {
+		await fsp.rm(this.path(avatarId), { force: true });
+	}
+
 	path(avatarId: string): string {
 		if (!/^[0-9a-z]{1,32}$/.test(avatarId)) throw new Error(`"${avatarId}" is not an avatar id`);
 		return path.join(this.deps.dir, `${avatarId}.webp`);

@@ -205,6 +205,25 @@ export class FilesService {
 		this.deps.log.info(`file "${file.id}" deleted with its last message`);
 	}
 
+	/**
+	 * After an account was deleted (server/account): the bytes and thumbnails of its files, whose rows
+	 * went with it, and every upload of its still on disk. Resolves to how many uploads went.
+	 */
+	async discardAccount(userId: string, files: Array<{ id: string; upload_id: string }>): Promise<number> {
+		for (const file of files) await this.discard(file);
+		const { ifUnlocked = (_id: string, work: () => Promise<void>) => work().then(() => true) } = this.deps;
+		let removed = 0;
+		// The finished ones have no row now either, so these are all of its uploads.
+		for (const record of await this.#pendingUploads(userId)) {
+			const gone = await ifUnlocked(record.id, async () => {
+				await this.deps.uploads.removeBytes(record.id);
+				this.deps.store.forget(record.id);
+			});
+			if (gone) removed++;
+		}
+		return removed;
+	}
+
 	/** A page of the files `userId` sent or received. */
 	async list(userId: string, query: { sort: FileSort; order?: 'asc' | 'desc'; q?: string; cursor?: string; limit?: number }): Promise<{ files: FileInfo[]; nextCursor: string | null }> {
 		const limit = query.limit ?? FILE_LIMITS.pageDefault;

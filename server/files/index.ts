@@ -58,6 +58,8 @@ export interface Files {
 	routes: Route[];
 	/** Answers `/files` and `/files/*`; false for any other path. */
 	handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+	/** After an account's deletion: removes its files' bytes and thumbnails, its uploads and its picture from disk. */
+	discardAccount(userId: string, removed: { files: Array<{ id: string; upload_id: string }>; avatar: string | null }): Promise<void>;
 	/** Removes expired uploads now; resolves to how many. */
 	sweep(): Promise<number>;
 	close(): Promise<void>;
@@ -103,6 +105,10 @@ export function createFiles(options: FilesOptions): Files {
 		routes: [...filesRoutes({ auth: options.auth, files: service }), ...avatarRoutes({ auth: options.auth, db: options.db, avatars })],
 		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, tus: tus.handle, log }),
 		sweep,
+		async discardAccount(userId, removed) {
+			await service.discardAccount(userId, removed.files);
+			if (removed.avatar) await avatars.discard(removed.avatar);
+		},
 		async close() {
 			clearInterval(timer);
 			await locker?.close();

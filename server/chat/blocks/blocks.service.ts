@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { NOT_REACHABLE, notReachableAmong, type UserCard } from '../../../src/lib/protocol/index.js';
+import { ACCOUNT_DELETED, NOT_REACHABLE, notReachableAmong, type UserCard } from '../../../src/lib/protocol/index.js';
 import type { Database } from '../../db/schema.js';
 import { nowIso } from '../../db/ids.js';
 import { AppError, invalidInput } from '../../errors.js';
@@ -75,6 +75,7 @@ export class BlocksService {
 	async assertMayWrite(from: string, to: string): Promise<void> {
 		await this.assertMayReach(from, to);
 		if (!(await friendsRepo.findFriendship(this.deps.db, from, to))) {
+			if ((await usersRepo.findCard(this.deps.db, to))?.deleted_at) throw new AppError('forbidden', ACCOUNT_DELETED);
 			throw new AppError('forbidden', `you and user "${to}" are no longer friends; send a friend request to write again`);
 		}
 	}

@@ -41,7 +41,9 @@ export class FriendsService {
 		const { db } = this.deps;
 		const other = input.userId;
 		if (other === me) throw invalidInput({ userId: 'is you' }, 'you cannot send a friend request to yourself');
-		if (!(await usersRepo.findCard(db, other))) throw new AppError('not_found', `user "${other}" not found`);
+		const card = await usersRepo.findCard(db, other);
+		// A deleted account is no one to ask: alike to a user that never was.
+		if (!card || card.deleted_at) throw new AppError('not_found', `user "${other}" not found`);
 		await this.deps.blocks.assertMayReach(me, other);
 		for (let round = 0; round < RACE_ROUNDS; round++) {
 			if (await repo.findFriendship(db, me, other)) throw new AppError('already_friends', `you and user "${other}" are already friends`);

@@ -11,9 +11,11 @@ export interface CardRow {
 	bio: string;
 	/** The picture's id, null for none (server/files/avatars.ts). */
 	avatar?: string | null;
+	/** When the account was deleted (a tombstone card); null or absent: live. */
+	deleted_at?: string | null;
 }
 
-const CARD_COLUMNS = ['users.id', 'users.username', 'users.display_name', 'users.bio', 'users.avatar'] as const;
+const CARD_COLUMNS = ['users.id', 'users.username', 'users.display_name', 'users.bio', 'users.avatar', 'users.deleted_at'] as const;
 
 export function findCard(db: Q, userId: string): Promise<CardRow | undefined> {
 	return db.selectFrom('users').select(CARD_COLUMNS).where('id', '=', userId).executeTakeFirst();
@@ -32,7 +34,7 @@ export function escapeLike(s: string): string {
 
 /**
  * Users whose username or display name starts with `prefix` (already lower-cased), ignoring case,
- * except `excludeId`, by username. Both columns are lower-cased keys with prefix indexes.
+ * except `excludeId` and deleted accounts, by username. Both columns are lower-cased keys with prefix indexes.
  */
 export function searchByPrefix(db: Q, options: { prefix: string; excludeId: string; limit: number }): Promise<CardRow[]> {
 	const pattern = `${escapeLike(options.prefix)}%`;
@@ -41,6 +43,7 @@ export function searchByPrefix(db: Q, options: { prefix: string; excludeId: stri
 		.select(CARD_COLUMNS)
 		.where((eb) => eb.or([sql<boolean>`username_key LIKE ${pattern} ESCAPE '!'`, sql<boolean>`display_name_key LIKE ${pattern} ESCAPE '!'`]))
 		.where('id', '!=', options.excludeId)
+		.where('deleted_at', 'is', null)
 		.orderBy('username_key')
 		.limit(options.limit)
 		.execute();

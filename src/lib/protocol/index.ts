@@ -14,3 +14,4 @@ export * from './blocks';
 export * from './notify';
 export * from './streamkeys';
 export * from './sessions';
+export * from './account';

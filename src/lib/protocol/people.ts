@@ -18,6 +18,8 @@ export interface UserCard {
 	online?: boolean;
 	/** From the viewer's side: `incoming` = they asked you, `outgoing` = you asked them. */
 	relationship: Relationship;
+	/** Extension: the account was deleted (the card then reads "Deleted user", no picture); absent otherwise. */
+	deleted?: true;
 }
 
 export type FriendRequestStatus = 'pending' | 'accepted' | 'declined' | 'cancelled';

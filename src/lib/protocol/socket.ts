@@ -156,8 +156,11 @@ export interface LiveServerToClientEvents {
 	'live:ended': (payload: { liveId: string; threadId: string; reason: LiveEndReason; summary: LiveSummary }) => void;
 }
 
-/** `revoked` (extension): signed out from another device (Settings > Devices). */
-export type SessionEndReason = 'logout' | 'replaced' | 'password_changed' | 'revoked';
+/**
+ * Why a session ended. Extensions: `revoked`, signed out from another device (Settings > Devices);
+ * `account_deleted`, the account was deleted, from this device or another.
+ */
+export type SessionEndReason = 'logout' | 'replaced' | 'password_changed' | 'revoked' | 'account_deleted';
 
 /** Events the server emits to clients (PROTOCOL.md section 2, plus the extensions in docs/PROTOCOL.md). */
 export interface ServerToClientEvents extends CallsServerToClientEvents, LiveServerToClientEvents, StreamKeysServerToClientEvents {

@@ -12,7 +12,7 @@ function safeNext(next: string | null): string {
 	return next && /^\/app(\/|$|\?)/.test(next) ? next : '/app';
 }
 
-const ENDED = ['logout', 'password_changed', 'expired', 'replaced', 'revoked'] as const;
+const ENDED = ['logout', 'password_changed', 'expired', 'replaced', 'revoked', 'account_deleted'] as const;
 export type EndedReason = (typeof ENDED)[number];
 
 /** Why the app sent the user here (`?ended=`), when it is one we can explain. */
