@@ -22,7 +22,7 @@ async function npmStart(): Promise<Started> {
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-npm-start-'));
 	const port = await freePort();
 	const baseURL = `http://127.0.0.1:${port}`;
-	const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'parley.db')}`, PUBLIC_URL: baseURL, RTMP_PORT: '0', LOG_LEVEL: 'info' };
+	const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'parley.db')}`, PUBLIC_URL: baseURL, RTMP_PORT: '0', LOG_LEVEL: 'info' };
 	for (const name of ['REDIS_URL', 'ROLES', 'NODE_ID', 'CHAT_PROCESSES', 'UPLOAD_DIR', 'SMTP_URL']) delete env[name];
 	const npm = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
