@@ -35,6 +35,7 @@ import { createMailer } from './mail/mailer.js';
 import { createStreamKeys, type StreamKeyLimits } from './live/keys/index.js';
 import { startRtmpForMedia } from './live/rtmp.js';
 import type { RtmpStatus } from './media/rtmp/index.js';
+import { watchRedis } from './kv/outage.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
 export type WebHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -98,6 +99,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		let kv: KeyValueStore;
 		if (config.redisUrl) {
 			redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+			watchRedis(redis, 'commands', log);
 			await redis.connect();
 			closers.push(() => void redis!.quit().catch(() => redis!.disconnect()));
 			kv = new RedisStore(redis, config.redisPrefix);

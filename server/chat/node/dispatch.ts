@@ -1,5 +1,6 @@
 import type { Ack, ErrorBody } from '../../../src/lib/protocol/index.js';
 import { AppError, invalidInput } from '../../errors.js';
+import { isRedisUnavailable, redisUnavailable } from '../../kv/outage.js';
 import { validate } from '../../validate.js';
 import type { HandlerContext, RequestEntry, RequestName } from '../chat.types.js';
 import { nestingProblem } from './nesting.js';
@@ -28,6 +29,9 @@ export async function dispatch(event: string, entry: RequestEntry<RequestName>, 
 	} catch (error) {
 		if (error instanceof AppError) {
 			response = { ok: false, error: error.toBody() };
+		} else if (isRedisUnavailable(error)) {
+			ctx.log.warn(`"${event}" refused: Redis is unreachable (${(error as Error).message})`);
+			response = { ok: false, error: redisUnavailable().toBody() };
 		} else {
 			ctx.log.error(`"${event}" failed`, error);
 			response = { ok: false, error: { ...INTERNAL } };
