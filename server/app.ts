@@ -90,7 +90,7 @@ export interface Parley {
 export async function createParley(options: ParleyOptions): Promise<Parley> {
 	const { config } = options;
 	const log = rootLog.with({ node: config.nodeId });
-	const db = await openDatabase({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous, onIdleError: (error) => log.warn('an idle database connection was closed by the server; the pool opens another when needed', { error: error.message }) });
+	const db = await openDatabase({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous, onIdleError: (error) => log.warn('a database connection was closed by the server; the pool opens another when needed', { error: error.message }) });
 	const closers: Array<() => Promise<void> | void> = [() => db.close()];
 	try {
 		await migrateToLatest(db.db);

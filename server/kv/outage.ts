@@ -1,24 +1,18 @@
 import type { Redis } from 'ioredis';
-import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /**
  * True when `error` says Redis could not be reached (down, restarting, a failover), not that a
  * command was wrong: ioredis gives up on a command after `maxRetriesPerRequest` reconnection attempts
- * (`MaxRetriesPerRequestError`), fails it when the connection closes under it, or passes on the
- * socket's error. Such a request did nothing that was acknowledged: the client may send it again.
+ * (`MaxRetriesPerRequestError`), or fails it when the connection closes under it. (A refused socket,
+ * ECONNREFUSED, reaches the client's 'error' listener, not the commands: as a command's error it
+ * comes from the database, server/db/outage.ts.) Such a request did nothing: the client may send it again.
  */
 export function isRedisUnavailable(error: unknown): boolean {
-	const e = error as { name?: string; message?: string; code?: string } | null;
+	const e = error as { name?: string; message?: string } | null;
 	if (!e || typeof e !== 'object') return false;
 	if (e.name === 'MaxRetriesPerRequestError') return true;
-	if (typeof e.message === 'string' && /^(Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit)/.test(e.message)) return true;
-	return e.code === 'ECONNREFUSED' || e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ETIMEDOUT';
-}
-
-/** The contract's answer to a request that failed because Redis was away: 503 `unavailable`, try again. */
-export function redisUnavailable(): AppError {
-	return new AppError('unavailable', 'the cluster’s Redis is unreachable for a moment; nothing was done, try again');
+	return typeof e.message === 'string' && /^(Connection is closed\.|Stream isn't writeable|Reached the max retries per request limit)/.test(e.message);
 }
 
 /**
