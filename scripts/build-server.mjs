@@ -21,5 +21,7 @@ export const serverBuildOptions = {
 // Imported for its options, it builds nothing.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
 	await build({ ...serverBuildOptions, entryPoints: ['server/main.ts'], outfile: 'build/server.js' });
-	console.log('built build/server.js');
+	// `npm run backup` / `npm run restore` (scripts/backup.mjs), and `node build/backup.js backup` where only the build is kept.
+	await build({ ...serverBuildOptions, entryPoints: ['server/backup/cli.ts'], outfile: 'build/backup.js' });
+	console.log('built build/server.js and build/backup.js');
 }

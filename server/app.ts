@@ -39,6 +39,7 @@ import { createMailer } from './mail/mailer.js';
 import { createStreamKeys, type StreamKeyLimits } from './live/keys/index.js';
 import { startRtmpForMedia } from './live/rtmp.js';
 import type { RtmpStatus } from './media/rtmp/index.js';
+import { watchRedis } from './kv/outage.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
 export type WebHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -95,7 +96,7 @@ export interface Parley {
 export async function createParley(options: ParleyOptions): Promise<Parley> {
 	const { config } = options;
 	const log = rootLog.with({ node: config.nodeId });
-	const db = await openDatabase({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous, onIdleError: (error) => log.warn('an idle database connection was closed by the server; the pool opens another when needed', { error: error.message }) });
+	const db = await openDatabase({ url: config.databaseUrl, sqliteSynchronous: config.sqliteSynchronous, onIdleError: (error) => log.warn('a database connection was closed by the server; the pool opens another when needed', { error: error.message }) });
 	const closers: Array<() => Promise<void> | void> = [() => db.close()];
 	try {
 		await migrateToLatest(db.db);
@@ -104,6 +105,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		let kv: KeyValueStore;
 		if (config.redisUrl) {
 			redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+			watchRedis(redis, 'commands', log);
 			await redis.connect();
 			closers.push(() => void redis!.quit().catch(() => redis!.disconnect()));
 			kv = new RedisStore(redis, config.redisPrefix);

@@ -26,6 +26,7 @@ export function dialectOf(url: string): DialectName {
 export async function openDatabase(options: {
 	url: string;
 	poolSize?: number;
+	/** PostgreSQL: a pooled connection (idle or in use) closed by the server; the pool replaces it. */
 	onIdleError?: (error: Error) => void;
 	/**
 	 * SQLite's `synchronous` in WAL mode (`SQLITE_SYNCHRONOUS`). `normal` (default): a commit appends to
@@ -68,6 +69,14 @@ export async function openDatabase(options: {
 		// pg_terminate_backend: 57P01) is an 'error' event on the pool; with no listener Node would
 		// throw it and end the process. The pool drops that connection and opens a new one when needed.
 		pool.on('error', (error) => options.onIdleError?.(error));
+		// The pool listens only to its idle connections: one checked out (inside a transaction, between
+		// its statements) that the server closes emits 'error' to nobody, and Node ends the process (seen
+		// on a PostgreSQL restart under traffic). Heard here; its next statement fails, the transaction
+		// rolls back, and the pool drops the connection when it is released.
+		const inUse = new WeakSet<object>();
+		pool.on('acquire', (client) => inUse.add(client));
+		pool.on('release', (_error, client) => inUse.delete(client));
+		pool.on('connect', (client) => client.on('error', (error) => inUse.has(client) && options.onIdleError?.(error)));
 		dialect = new PostgresDialect({ pool });
 	} else {
 		const mysql = await import('mysql2');

@@ -1,7 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
+import { ERRORS, type Upload } from '@tus/server';
+import { AppError } from '../errors.js';
 
 /**
  * `@tus/file-store` with two changes:
@@ -30,20 +35,64 @@ export class HashingFileStore extends FileStore {
 		if (offset === 0) state = { hash: createHash('sha256'), offset: 0 };
 		else if (state && state.offset !== offset) state = undefined;
 		this.#digests.delete(id);
-		if (!state) return super.write(readable, id, offset);
 		const current = state;
-		const tap = new Transform({
-			transform(chunk: Buffer, _encoding, callback) {
-				current.hash.update(chunk);
-				current.offset += chunk.length;
-				callback(null, chunk);
+		const tap = current
+			? new Transform({
+					transform(chunk: Buffer, _encoding, callback) {
+						current.hash.update(chunk);
+						current.offset += chunk.length;
+						callback(null, chunk);
+					}
+				})
+			: undefined;
+		const written = await this.#writeBytes(readable, tap, id, offset);
+		// Bytes the digest saw but the disk did not keep (or the reverse) make it useless.
+		if (current && written === current.offset) this.#digests.set(id, current);
+		return written;
+	}
+
+	/**
+	 * The parent's write, which hides why a write failed (any error is tus's 500): here a full disk is
+	 * 507 `insufficient_storage`. The bytes written before it stay, and the upload's offset is the
+	 * file's size, so a HEAD and a PATCH from there resume once there is room.
+	 */
+	async #writeBytes(readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
+		const handle = await fsp.open(path.join(this.directory, id), 'r+');
+		let position = offset;
+		// Errors leave through each write's callback, already mapped: the pipeline then ends every stream
+		// of tus's own pipeline with the 507 too (a raw ENOSPC there would win and be a 500).
+		const sink = new Writable({
+			write(chunk: Buffer, _encoding, callback) {
+				writeAll(handle, chunk, position).then(
+					() => {
+						position += chunk.length;
+						callback();
+					},
+					(error: unknown) => callback((diskFull(error) ?? error) as Error)
+				);
 			}
 		});
-		readable.on('error', (error) => tap.destroy(error));
-		const written = await super.write(readable.pipe(tap), id, offset);
-		// Bytes the digest saw but the disk did not keep (or the reverse) make it useless.
-		if (written === current.offset) this.#digests.set(id, current);
-		return written;
+		try {
+			await (tap ? pipeline(readable, tap, sink) : pipeline(readable, sink));
+		} catch (error) {
+			throw error instanceof AppError ? error : ERRORS.FILE_WRITE_ERROR;
+		} finally {
+			await handle.close();
+		}
+		return position;
+	}
+
+	/** The parent's create (an empty file, then its `.json`), a full disk being 507 with nothing left behind. */
+	override async create(upload: Upload): Promise<Upload> {
+		try {
+			return await super.create(upload);
+		} catch (error) {
+			const full = diskFull(error);
+			if (!full) throw error;
+			await fsp.rm(path.join(this.directory, upload.id), { force: true });
+			await fsp.rm(path.join(this.directory, `${upload.id}.json`), { force: true });
+			throw full;
+		}
 	}
 
 	/** The SHA-256 of the upload's first `size` bytes, if the running digest holds exactly those. */
@@ -92,3 +141,19 @@ export class HashingFileStore extends FileStore {
 (HashingFileStore.prototype as unknown as { checkOrCreateDirectory(this: FileStore): void }).checkOrCreateDirectory = function (this: FileStore) {
 	fs.mkdirSync(this.directory, { recursive: true });
 };
+
+/** A full disk (or a file system quota) as the contract's 507; undefined for any other error. */
+export function diskFull(error: unknown): AppError | undefined {
+	const code = (error as NodeJS.ErrnoException | null)?.code;
+	if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+	return new AppError('insufficient_storage', 'the server has no disk space left for uploads; what it received so far is kept: resume from the Upload-Offset HEAD gives once there is room');
+}
+
+/** Writes all of `chunk` at `position` (a short write, as a filling disk makes, is followed by the rest). */
+async function writeAll(handle: fsp.FileHandle, chunk: Buffer, position: number): Promise<void> {
+	let done = 0;
+	while (done < chunk.length) {
+		const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+		done += bytesWritten;
+	}
+}

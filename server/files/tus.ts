@@ -166,7 +166,11 @@ const MESSAGES = new Map<unknown, string>([
 
 /** Any error on the tus path, as tus's `{status_code, body}` with the contract's JSON body. */
 export function toTusError(error: unknown, log?: Logger): { status_code: number; body: string } {
-	if (error instanceof AppError) return { status_code: error.status, body: JSON.stringify({ error: error.toBody() }) };
+	if (error instanceof AppError) {
+		// The operator must hear of a full disk: the users only see their uploads pause.
+		if (error.code === 'insufficient_storage') log?.warn(`an upload was refused: ${error.message}`);
+		return { status_code: error.status, body: JSON.stringify({ error: error.toBody() }) };
+	}
 	const e = error as { status_code?: number; body?: string } | null;
 	if (e && typeof e.status_code === 'number' && typeof e.body === 'string') {
 		if (e.body.startsWith('{"error"')) return { status_code: e.status_code, body: e.body };

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../errors.js';
+import { outageOf } from '../outages.js';
 import type { Logger } from '../logger.js';
 import { clientIp, parseCookies, readJson, RequestAborted, send, type HttpContext, type Route } from './http.js';
 import { RouteTable } from './routes.js';
@@ -36,7 +37,10 @@ export function createRouter(options: { routes: Route[]; trustProxy: boolean; lo
 				params: found.params
 			};
 			send(res, await found.route.handler(ctx));
-		} catch (error) {
+		} catch (caught) {
+			const outage = outageOf(caught);
+			if (outage) log.warn(`${method} ${url.pathname} refused: ${outage.what} is unreachable (${(caught as Error).message})`);
+			const error = outage ? outage.error : caught;
 			if (error instanceof AppError) {
 				const headers: Record<string, string> = {};
 				if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);

@@ -56,7 +56,15 @@ export interface TestCluster {
  * `nodes` chat nodes as child processes (`chat-1` …), each with its own port and PUBLIC_URL. Every
  * Redis key of the run sits under its own prefix, so test files running side by side do not meet.
  */
-export async function startCluster(options: { backend: BackendName; nodes?: number; heartbeatMs?: number; drainTimeoutMs?: number }): Promise<TestCluster> {
+export async function startCluster(options: {
+	backend: BackendName;
+	nodes?: number;
+	heartbeatMs?: number;
+	drainTimeoutMs?: number;
+	/** Another Redis than the machine's (a private one a test restarts: tests/helpers/private-redis.ts). */
+	redisUrl?: string;
+}): Promise<TestCluster> {
+	const redisUrl = options.redisUrl ?? REDIS_URL;
 	// 500 ms: a node is dead after 1.5 s, which a busy test machine never reaches by a slow beat.
 	const heartbeatMs = options.heartbeatMs ?? 500;
 	const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
@@ -64,10 +72,12 @@ export async function startCluster(options: { backend: BackendName; nodes?: numb
 	const gateway = await startParley(options.backend, {
 		redis: true,
 		clientIp: `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`,
-		env: { ...env, ROLES: 'gateway', NODE_ID: 'gateway' },
+		env: { ...env, ROLES: 'gateway', NODE_ID: 'gateway', REDIS_URL: redisUrl },
 		parley: { limits: { codesPerIp: 100_000, loginFailuresPerIp: 100_000 } }
 	});
-	const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+	const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+	// A test may restart its Redis: the client reconnects; its errors meanwhile are expected.
+	redis.on('error', () => {});
 	await redis.connect();
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-cluster-'));
 	const nodes = new Map<string, ChatChild>();
@@ -90,7 +100,7 @@ export async function startCluster(options: { backend: BackendName; nodes?: numb
 				PUBLIC_URL: url,
 				NODE_ID: name,
 				DATABASE_URL: gateway.database.url,
-				REDIS_URL,
+				REDIS_URL: redisUrl,
 				DATA_DIR: path.join(dataDir, name),
 				DRAIN_TIMEOUT_MS: String(options.drainTimeoutMs ?? 8000),
 				LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',

@@ -1,5 +1,6 @@
 import type { Ack, ErrorBody } from '../../../src/lib/protocol/index.js';
 import { AppError, invalidInput } from '../../errors.js';
+import { outageOf } from '../../outages.js';
 import { validate } from '../../validate.js';
 import type { HandlerContext, RequestEntry, RequestName } from '../chat.types.js';
 import { nestingProblem } from './nesting.js';
@@ -28,6 +29,10 @@ export async function dispatch(event: string, entry: RequestEntry<RequestName>, 
 	} catch (error) {
 		if (error instanceof AppError) {
 			response = { ok: false, error: error.toBody() };
+		} else if (outageOf(error)) {
+			const outage = outageOf(error)!;
+			ctx.log.warn(`"${event}" refused: ${outage.what} is unreachable (${(error as Error).message})`);
+			response = { ok: false, error: outage.error.toBody() };
 		} else {
 			ctx.log.error(`"${event}" failed`, error);
 			response = { ok: false, error: { ...INTERNAL } };

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { ErrorCode } from '../../../src/lib/protocol/index.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { watchRedis } from '../../kv/outage.js';
 import type { CallContext } from '../calls/calls.service.js';
 
 /** The operations a media node answers for chat nodes (see `hostHandler`). */
@@ -82,6 +83,7 @@ export class RedisLink implements MediaLink {
 		private readonly options: { redis: Redis; prefix: string; self: string; handler: HostHandler | null; timeoutMs: number; log: Logger }
 	) {
 		this.sub = options.redis.duplicate();
+		watchRedis(this.sub, 'media link subscriber', options.log);
 		const channels = [this.channel('reply', options.self), ...(options.handler ? [this.channel('rpc', options.self)] : [])];
 		this.ready = this.sub.subscribe(...channels);
 		this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.receive(channel.toString(), message.toString()));

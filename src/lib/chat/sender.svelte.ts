@@ -80,7 +80,9 @@ export class Sender {
 						if (this.#conn.socket) this.#retryFlushIn(3000);
 						break;
 					}
-					if (error instanceof RequestError && error.code === 'rate_limited') {
+					// Too fast, or a part of the server away for a moment (Redis restarting): nothing was stored, so
+					// the same clientId goes again shortly.
+					if (error instanceof RequestError && (error.code === 'rate_limited' || error.code === 'unavailable')) {
 						this.#retryFlushIn(2000);
 						break;
 					}

@@ -303,6 +303,7 @@ function messageOf(body: string, status: number): string {
 		const parsed = JSON.parse(body) as { error?: { message?: string; code?: string } };
 		if (parsed.error?.code === 'quota_exceeded') return 'Not enough room left in your storage for this file. Delete some files first.';
 		if (parsed.error?.code === 'payload_too_large') return 'This file is larger than the server accepts.';
+		if (parsed.error?.code === 'insufficient_storage') return 'The server has run out of disk space. What was sent is kept: resume once its operator has made room.';
 		if (parsed.error?.message) return `The server refused it: ${parsed.error.message}.`;
 	} catch {
 		// falls through

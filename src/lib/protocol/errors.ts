@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
 	internal: 500,
 	not_implemented: 501,
 	no_chat_node: 503,
+	/** Extension: the server's disk for uploads is full; the upload keeps what it has and resumes once there is room. */
+	insufficient_storage: 507,
 	/** Extension: a part of the cluster the request needs (a call's media node) did not answer in time. */
 	unavailable: 503
 } as const;
