@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ThreadKind } from '../../../src/lib/protocol/index.js';
 import type { Database } from '../../db/schema.js';
+import { prepared } from '../../db/prepared.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -37,27 +38,8 @@ const truthy = (v: unknown) => v === true || Number(v) === 1;
  * clientId up on its own, so a resend is still answered with its message.
  */
 export async function sendCheck(db: Q, input: { threadId: string; userId: string; clientId: string }): Promise<SendCheck | undefined> {
-	const { threadId, userId, clientId } = input;
-	const rows = await db
-		.selectFrom('thread_members as tm')
-		.innerJoin('threads as t', 't.id', 'tm.thread_id')
-		.select((eb) => [
-			'tm.user_id',
-			't.kind',
-			eb
-				.exists(eb.selectFrom('blocks').select('blocks.blocker_id').where('blocks.blocker_id', '=', userId).whereRef('blocks.blocked_id', '=', 'tm.user_id'))
-				.as('i_blocked'),
-			eb
-				.exists(eb.selectFrom('blocks').select('blocks.blocker_id').whereRef('blocks.blocker_id', '=', 'tm.user_id').where('blocks.blocked_id', '=', userId))
-				.as('blocked_me'),
-			eb
-				.exists(eb.selectFrom('friendships').select('friendships.user_id').where('friendships.user_id', '=', userId).whereRef('friendships.friend_id', '=', 'tm.user_id'))
-				.as('friends'),
-			eb.selectFrom('messages').select('messages.id').where('messages.sender_id', '=', userId).where('messages.client_id', '=', clientId).as('earlier_id')
-		])
-		.where('tm.thread_id', '=', threadId)
-		.where((eb) => eb.or([eb('t.kind', '=', 'private'), eb('tm.user_id', '=', userId)]))
-		.execute();
+	const { userId } = input;
+	const rows = await sendCheckQuery(db, input);
 	if (!rows.some((r) => r.user_id === userId)) return undefined;
 	const other = rows[0].kind === 'private' ? rows.find((r) => r.user_id !== userId) : undefined;
 	return {
@@ -67,3 +49,27 @@ export async function sendCheck(db: Q, input: { threadId: string; userId: string
 		earlierId: rows[0].earlier_id ?? null
 	};
 }
+
+// Built and compiled once (server/db/prepared.ts): built each time it cost as much as the four queries.
+const sendCheckQuery = prepared<'threadId' | 'userId' | 'clientId', { user_id: string; kind: ThreadKind; i_blocked: unknown; blocked_me: unknown; friends: unknown; earlier_id: string | null }>(
+	(db, { threadId, userId, clientId }) =>
+		db
+			.selectFrom('thread_members as tm')
+			.innerJoin('threads as t', 't.id', 'tm.thread_id')
+			.select((eb) => [
+				'tm.user_id',
+				't.kind',
+				eb
+					.exists(eb.selectFrom('blocks').select('blocks.blocker_id').where('blocks.blocker_id', '=', userId).whereRef('blocks.blocked_id', '=', 'tm.user_id'))
+					.as('i_blocked'),
+				eb
+					.exists(eb.selectFrom('blocks').select('blocks.blocker_id').whereRef('blocks.blocker_id', '=', 'tm.user_id').where('blocks.blocked_id', '=', userId))
+					.as('blocked_me'),
+				eb
+					.exists(eb.selectFrom('friendships').select('friendships.user_id').where('friendships.user_id', '=', userId).whereRef('friendships.friend_id', '=', 'tm.user_id'))
+					.as('friends'),
+				eb.selectFrom('messages').select('messages.id').where('messages.sender_id', '=', userId).where('messages.client_id', '=', clientId).as('earlier_id')
+			])
+			.where('tm.thread_id', '=', threadId)
+			.where((eb) => eb.or([eb('t.kind', '=', 'private'), eb('tm.user_id', '=', userId)]))
+);
