@@ -4,7 +4,10 @@
 // messages are stored; CPU seconds of the server process (from /proc) divided by messages. CPU time
 // holds up on a busy machine far better than throughput or latency do.
 //
-//   node --import tsx bench/lib/cpu-per-message.ts [sqlite|postgres] [total]
+//   node --import tsx bench/lib/cpu-per-message.ts [sqlite|postgres] [total] [--cpu-prof=DIR]
+//
+// With --cpu-prof=DIR the server runs under V8's profiler and writes its .cpuprofile there on exit
+// (summarise it with bench/lib/profile-summary.ts).
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,8 +24,10 @@ import { cpuSeconds } from './procstat.js';
 import { seedUsers } from './seed.js';
 
 configureLogging({ level: 'warn' });
-const backend = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'postgres';
-const total = Number(process.argv[3] ?? 20_000);
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const backend = (positional[0] ?? 'sqlite') as 'sqlite' | 'postgres';
+const total = Number(positional[1] ?? 20_000);
+const cpuProfDir = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
 const pairs = 20;
 
 const database = await createTestDatabase(backend);
@@ -47,6 +52,7 @@ probe.close();
 const url = `http://127.0.0.1:${port}`;
 const server = spawnNode({
 	script: path.join(import.meta.dirname, 'parley-node.ts'),
+	execArgv: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfDir)}`] : [],
 	cwd: dataDir,
 	env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: url, DATABASE_URL: database.url, DATA_DIR: dataDir, ROLES: 'gateway,chat', LOG_LEVEL: 'warn', NODE_ID: 'cpu' }
 });

@@ -18,7 +18,6 @@ import { AppError } from '../errors.js';
  *   restart, or after a write that failed part-way) drops it, and completion hashes the file instead.
  */
 /** tus's upload record (from `@tus/utils`, which is no dependency of ours by name). */
-type Upload = Awaited<ReturnType<FileStore['getUpload']>>;
 
 export class HashingFileStore extends FileStore {
 	readonly #digests = new Map<string, { hash: Hash; offset: number }>();

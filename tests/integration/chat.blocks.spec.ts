@@ -73,6 +73,22 @@ describe.each(backendNames())('unfriend and block on %s', (backend) => {
 		expect((await send(b.socket, thread.id, 'unblocked')).seq).toBe(1);
 	});
 
+	it('a resend after a block or unfriend still gets its message back, and stores nothing', async () => {
+		// messages:send reads membership, blocks, friendship and the clientId in one query
+		// (send-check.repository.ts): a stored clientId must still win over every later refusal.
+		const [a, b] = await people(t, 2);
+		const thread = await befriend(a, b);
+		const id = crypto.randomUUID();
+		const first = await send(a.socket, thread.id, 'before', id);
+		await ok(b.socket, 'users:block', { userId: a.user.id });
+		expect(await send(a.socket, thread.id, 'resent', id)).toEqual(first);
+		await ok(b.socket, 'users:unblock', { userId: a.user.id });
+		await ok(b.socket, 'friends:remove', { userId: a.user.id });
+		expect(await send(a.socket, thread.id, 'resent', id)).toEqual(first);
+		expect((await fails(a.socket, 'messages:send', { threadId: thread.id, clientId: crypto.randomUUID(), text: 'new' }, 'forbidden')).message).toContain('no longer friends');
+		expect((await ok(b.socket, 'messages:list', { threadId: thread.id })).messages).toHaveLength(1);
+	});
+
 	it('blocking closes a pending request either way', async () => {
 		const [a, b] = await people(t, 2);
 		const { request } = await ok(b.socket, 'friends:request', { userId: a.user.id });

@@ -66,24 +66,45 @@ export class BlocksService {
 	 * blocked `to`, with the neutral `NOT_REACHABLE` when `to` blocked `from`.
 	 */
 	async assertMayReach(from: string, to: string): Promise<void> {
-		const { aBlockedB: mine, bBlockedA: theirs } = await repo.between(this.deps.db, from, to);
-		if (mine) throw new AppError('forbidden', `you blocked user "${to}"; unblock them first`);
-		if (theirs) throw new AppError('forbidden', NOT_REACHABLE);
+		const { aBlockedB: iBlocked, bBlockedA: blockedMe } = await repo.between(this.deps.db, from, to);
+		const refusal = writeRefusal({ iBlocked, blockedMe, friends: true }, to);
+		if (refusal) throw refusal;
 	}
 
 	/** As `assertMayReach`, and the two must be friends: what writing in a private thread takes. */
 	async assertMayWrite(from: string, to: string): Promise<void> {
 		await this.assertMayReach(from, to);
-		if (!(await friendsRepo.findFriendship(this.deps.db, from, to))) {
-			if ((await usersRepo.findCard(this.deps.db, to))?.deleted_at) throw new AppError('forbidden', ACCOUNT_DELETED);
-			throw new AppError('forbidden', `you and user "${to}" are no longer friends; send a friend request to write again`);
-		}
+		const refusal = await refusalToWrite(this.deps.db, { iBlocked: false, blockedMe: false, friends: !!(await friendsRepo.findFriendship(this.deps.db, from, to)) }, to);
+		if (refusal) throw refusal;
 	}
 
 	private async requireOther(me: string, other: string): Promise<void> {
 		if (other === me) throw invalidInput({ userId: 'is you' }, 'you cannot do that to yourself');
 		if (!(await usersRepo.findCard(this.deps.db, other))) throw new AppError('not_found', `user "${other}" not found`);
 	}
+}
+
+/**
+ * Why someone may not write to `to` in their private thread, or null when they may: `forbidden`,
+ * plainly when they blocked `to`, with the neutral `NOT_REACHABLE` when `to` blocked them, and when
+ * the two are no longer friends. `assertMayWrite`'s answer, for a caller that read the standing itself
+ * (`messages:send` reads it with the rest of its checks in one query: messages/send-check.repository.ts).
+ */
+/**
+ * `writeRefusal`, and when the two are not friends because `to` deleted the account, the refusal says
+ * so (`ACCOUNT_DELETED`). The deleted check reads only on that refusal's path, never on a send that passes.
+ */
+export async function refusalToWrite(db: Kysely<Database> | Transaction<Database>, standing: { iBlocked: boolean; blockedMe: boolean; friends: boolean }, to: string): Promise<AppError | null> {
+	const refusal = writeRefusal(standing, to);
+	if (refusal && !standing.iBlocked && !standing.blockedMe && (await usersRepo.findCard(db, to))?.deleted_at) return new AppError('forbidden', ACCOUNT_DELETED);
+	return refusal;
+}
+
+export function writeRefusal(standing: { iBlocked: boolean; blockedMe: boolean; friends: boolean }, to: string): AppError | null {
+	if (standing.iBlocked) return new AppError('forbidden', `you blocked user "${to}"; unblock them first`);
+	if (standing.blockedMe) return new AppError('forbidden', NOT_REACHABLE);
+	if (!standing.friends) return new AppError('forbidden', `you and user "${to}" are no longer friends; send a friend request to write again`);
+	return null;
 }
 
 /**

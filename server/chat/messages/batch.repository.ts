@@ -26,9 +26,13 @@ export async function insertBatch(trx: Transaction<Database>, messages: NewMessa
 	// than deadlock (MySQL, PostgreSQL; a deadlock would still be retried by the caller).
 	const ids = [...counts.keys()].sort();
 	const updatedAt = messages.reduce((latest, m) => (m.created_at > latest ? m.created_at : latest), messages[0].created_at);
+	// Counts and seqs are parameters, not literals: a statement's text then depends only on how many
+	// threads and senders the batch has, so SQLite's compiled statements are reused (server/db/database.ts
+	// keeps 256). With the seqs as literals every batch's text was new: compiled each time, and it pushed
+	// the send path's other statements out of that cache (issue 15).
 	const bump = trx
 		.updateTable('threads')
-		.set({ last_seq: sql<number>`last_seq + case id ${sql.join(ids.map((id) => sql`when ${id} then ${sql.lit(counts.get(id)!)}`), sql` `)} end`, updated_at: updatedAt })
+		.set({ last_seq: sql<number>`last_seq + case id ${sql.join(ids.map((id) => sql`when ${id} then ${counts.get(id)!}`), sql` `)} end`, updated_at: updatedAt })
 		.where('id', 'in', ids);
 	let lastSeqs: { id: string; last_seq: number | string }[];
 	if (trx.getExecutor().adapter.supportsReturning) {
@@ -44,7 +48,7 @@ export async function insertBatch(trx: Transaction<Database>, messages: NewMessa
 	await trx.insertInto('messages').values(rows).execute();
 	const receipts = lastOfEachSender(rows);
 	const key = (r: MessageRow) => sql`thread_id = ${r.thread_id} and user_id = ${r.sender_id}`;
-	const newSeq = sql<number>`case ${sql.join(receipts.map((r) => sql`when ${key(r)} then ${sql.lit(r.seq)}`), sql` `)} end`;
+	const newSeq = sql<number>`case ${sql.join(receipts.map((r) => sql`when ${key(r)} then ${r.seq}`), sql` `)} end`;
 	await trx
 		.updateTable('thread_members')
 		.set({ read_seq: newSeq, delivered_seq: newSeq })

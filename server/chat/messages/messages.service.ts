@@ -16,7 +16,8 @@ import * as repo from './messages.repository.js';
 import * as threadsRepo from '../conversations/threads.repository.js';
 import type { ThreadsService } from '../conversations/threads.service.js';
 import type { UsersService } from '../friends/users.service.js';
-import type { BlocksService } from '../blocks/blocks.service.js';
+import { refusalToWrite, type BlocksService } from '../blocks/blocks.service.js';
+import { sendCheck } from './send-check.repository.js';
 import { toMessage } from '../views.js';
 import * as filesRepo from '../../files/files.repository.js';
 import { fileRefsOf, toFileRef } from '../../files/views.js';
@@ -65,14 +66,21 @@ export class MessagesService {
 	 * lost ack, on any node).
 	 */
 	async send(userId: string, input: { threadId: string; clientId: string; text?: string; fileId?: string; replyToSeq?: number }): Promise<Message> {
-		const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
-		if (earlier) return this.resent(earlier, input.threadId, earlier.file_id ? await fileRefsOf(this.deps.db, [earlier]) : undefined);
-		// One query both checks membership and tells the thread's kind (and a private thread's members:
-		// its two users for good, so they are who gets the message). A group's members change: who gets
-		// a message is read in its transaction, at its seq (`store`); this read only refuses outsiders early.
-		const audience = await threadsRepo.audienceOf(this.deps.db, input.threadId, userId);
-		if (!audience) throw notFound(input.threadId);
-		if (audience.kind === 'private') await this.assertMayWriteTo(userId, audience.memberIds);
+		// One query checks membership and tells the thread's kind (and a private thread's members: its
+		// two users for good, so they are who gets the message), the blocks and friendship between them,
+		// and whether this clientId is stored already. A group's members change: who gets a message is
+		// read in its transaction, at its seq (`store`); this read only refuses outsiders early.
+		const audience = await sendCheck(this.deps.db, { threadId: input.threadId, userId, clientId: input.clientId });
+		// A resend is answered with the first message whatever changed since (membership, blocks, limits).
+		if (!audience || audience.earlierId !== null) {
+			const earlier = await repo.findByClientId(this.deps.db, userId, input.clientId);
+			if (earlier) return this.resent(earlier, input.threadId, earlier.file_id ? await fileRefsOf(this.deps.db, [earlier]) : undefined);
+			if (!audience) throw notFound(input.threadId);
+		}
+		if (audience.peer && this.deps.blocks) {
+			const refusal = await refusalToWrite(this.deps.db, audience.peer, audience.memberIds.find((id) => id !== userId)!);
+			if (refusal) throw refusal;
+		}
 		const file = input.fileId === undefined ? null : await this.ownFile(userId, input.fileId);
 		const reply = input.replyToSeq === undefined ? undefined : await this.quote(input.threadId, input.replyToSeq);
 		// Only new messages count against the limit: resending what is stored must always work.
