@@ -10,7 +10,7 @@ import type { TestParley } from './parley.js';
 /**
  * The world the authorization matrix (tests/integration/security.authz.spec.ts) is tried in: an owner
  * and a member with a group, a private thread, a message, a file, an unfinished upload, a pending friend
- * request, a group call and a live stream; a stranger; a former member (was in the group and saw its
+ * request, a group call, a live stream and the owner's session; a stranger; a former member (was in the group and saw its
  * file, then left; was the owner's friend, then unfriended).
  */
 export interface AuthzWorld {
@@ -29,6 +29,8 @@ export interface AuthzWorld {
 	callId: string | null;
 	liveId: string | null;
 	avatarPath: string;
+	/** The owner's session's id (`GET /api/sessions`), for `DELETE /api/sessions/:id`. */
+	sessionId: string;
 }
 
 /** The ids a row's payload is built from: all of the world's, or all made up (of the same shape). */
@@ -42,6 +44,7 @@ export interface Ids {
 	live: string;
 	user: string;
 	avatar: string;
+	session: string;
 }
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -73,13 +76,16 @@ export async function buildWorld(t: TestParley, options: { media: boolean }): Pr
 	const me = await t.request('GET', '/api/me', { token: owner.token });
 	const avatarPath: string = me.body.user.avatarUrl;
 	expect(avatarPath).toMatch(/^\/files\/avatars\//);
+	const sessions = await t.request('GET', '/api/sessions', { token: owner.token });
+	expect(sessions.status, JSON.stringify(sessions.body)).toBe(200);
+	const sessionId: string = sessions.body.sessions[0].id;
 	let callId: string | null = null;
 	let liveId: string | null = null;
 	if (options.media) {
 		callId = (await ok(owner.socket, 'call:invite', { threadId: group.id, video: false })).call.callId;
 		liveId = (await ok(member.socket, 'live:start', { threadId: group.id, source: 'camera' })).live.liveId;
 	}
-	return { owner, member, stranger, former, group, pair, seq, fileId, uploadPath, requestId: request.id, callId, liveId, avatarPath };
+	return { owner, member, stranger, former, group, pair, seq, fileId, uploadPath, requestId: request.id, callId, liveId, avatarPath, sessionId };
 }
 
 export function worldIds(w: AuthzWorld): Ids {
@@ -92,7 +98,8 @@ export function worldIds(w: AuthzWorld): Ids {
 		call: w.callId ?? madeUpId(),
 		live: w.liveId ?? madeUpId(),
 		user: w.owner.user.id,
-		avatar: w.avatarPath.slice('/files/avatars/'.length)
+		avatar: w.avatarPath.slice('/files/avatars/'.length),
+		session: w.sessionId
 	};
 }
 
@@ -108,7 +115,8 @@ export function madeUpIds(w: AuthzWorld): Ids {
 		call: madeUpId(),
 		live: madeUpId(),
 		user: madeUpId(),
-		avatar: madeUpId()
+		avatar: madeUpId(),
+		session: madeUpId()
 	};
 }
 

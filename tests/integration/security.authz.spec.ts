@@ -22,12 +22,20 @@ const media = !('error' in findWorkerBinary({ configured: process.env.MEDIASOUP_
 /** One HTTP call of the table with the ids filled in: tus headers and a body where the call wants them. */
 function httpCall(key: string, ids: Ids): { method: string; path: string; headers: Record<string, string>; body?: string } {
 	const [method, pattern] = key.split(' ');
-	const path = pattern.replace(':uploadId', ids.upload).replace(':fileId', ids.file).replace(':avatarId', ids.avatar).replace(':id', ids.file);
+	const path = pattern
+		.replace(':uploadId', ids.upload)
+		.replace(':fileId', ids.file)
+		.replace(':avatarId', ids.avatar)
+		.replace(':id', pattern.startsWith('/api/sessions/') ? ids.session : ids.file);
 	const tus = { 'tus-resumable': '1.0.0' };
 	if (key === 'POST /files/') return { method, path, headers: { ...tus, 'upload-length': '10', 'upload-metadata': metadataHeader({ filename: 'x.bin', threadId: ids.thread }) } };
 	if (key === 'PATCH /files/:uploadId') return { method, path, headers: { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: 'intruder' };
 	if (method !== 'GET' && pattern.startsWith('/files/')) return { method, path, headers: tus };
-	if (method === 'POST' || method === 'PATCH') return { method, path, headers: { 'content-type': 'application/json' }, body: key === 'PATCH /api/me' ? '{"displayName":"Taken over"}' : '{}' };
+	const json = { 'content-type': 'application/json' };
+	// Wrong passwords only: were a session ever let through, nothing would be changed or deleted.
+	if (key === 'DELETE /api/me') return { method, path, headers: json, body: JSON.stringify({ password: 'not the password' }) };
+	if (key === 'POST /api/auth/password') return { method, path, headers: json, body: JSON.stringify({ currentPassword: 'not the password', newPassword: 'a new horse battery staple' }) };
+	if (method === 'POST' || method === 'PATCH') return { method, path, headers: json, body: key === 'PATCH /api/me' ? '{"displayName":"Taken over"}' : '{}' };
 	return { method, path, headers: {} };
 }
 

@@ -71,14 +71,20 @@ const HTTP_BODIES: Record<string, Record<string, unknown>> = {
 	'POST /api/auth/password-reset': { email: 'someone@example.test', code: '123456', password: 'correct horse battery staple' },
 	'POST /api/auth/login': { login: 'nobody', password: 'wrong password here' },
 	'POST /api/auth/chat-ticket': {},
-	'PATCH /api/me': { displayName: 'Fuzz' }
+	'PATCH /api/me': { displayName: 'Fuzz' },
+	// Wrong passwords (sign-up's is 'correct horse battery staple'), and asked as a throw-away account.
+	'POST /api/auth/password': { currentPassword: 'not the password', newPassword: 'a new horse battery staple' },
+	'DELETE /api/me': { password: 'not the password' }
 };
+/** Calls that change or delete the account or end its other sessions: fuzzed as a throw-away account. */
+const THROWAWAY = new Set(['POST /api/auth/password', 'DELETE /api/me', 'POST /api/sessions/end-others']);
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/json; charset=utf-16', '', 'application/offset+octet-stream', 'multipart/form-data; boundary=x'];
 
 describe.skipIf(!backendNames().includes('sqlite'))('fuzzing every request with hostile payloads (sqlite)', () => {
 	let t: TestParley;
 	let w: AuthzWorld;
 	let realIds: string[];
+	let throwaway: { token: string };
 	let logged: string[];
 
 	beforeAll(async () => {
@@ -91,6 +97,7 @@ describe.skipIf(!backendNames().includes('sqlite'))('fuzzing every request with 
 			}
 		});
 		w = await buildWorld(t, { media });
+		throwaway = await t.signUp();
 		const own = await create(t, w.stranger.token, 50);
 		const ids = worldIds(w);
 		realIds = [...Object.values(ids).filter((v): v is string => typeof v === 'string'), own.headers.get('location')!.slice('/files/'.length), w.pair.id, w.member.user.id, w.stranger.user.id];
@@ -152,7 +159,7 @@ describe.skipIf(!backendNames().includes('sqlite'))('fuzzing every request with 
 	it.each(Object.keys(HTTP_AUTHZ))('%s: documented answers only, no stack, refusals change nothing', async (key) => {
 		const [method, pattern] = key.split(' ');
 		// Logout with a real session would end it: that call is fuzzed without one.
-		const token = key === 'POST /api/auth/logout' ? undefined : w.stranger.token;
+		const token = key === 'POST /api/auth/logout' ? undefined : THROWAWAY.has(key) ? throwaway.token : w.stranger.token;
 		const str = hostileString(realIds);
 		const body = fc.oneof(
 			hostilePayload(HTTP_BODIES[key] ?? {}, realIds).map((v) => JSON.stringify(v) ?? ''),

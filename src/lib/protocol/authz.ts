@@ -9,7 +9,7 @@ import type { ClientToServerEvents } from './socket';
  * answer. The socket table is typed over every request of `ClientToServerEvents` and the test compares
  * the HTTP table with the routes the server registers, so a new request or route without a row fails.
  */
-export type IdKind = 'thread' | 'message' | 'file' | 'upload' | 'friendRequest' | 'call' | 'live' | 'user' | 'avatar';
+export type IdKind = 'thread' | 'message' | 'file' | 'upload' | 'friendRequest' | 'call' | 'live' | 'user' | 'avatar' | 'session';
 
 export type AuthzRow =
 	/** Names no id of anyone else's: nothing to refuse (it acts on the asker's own things). */
@@ -123,8 +123,15 @@ export const HTTP_AUTHZ: Readonly<Record<string, HttpAuthzRow>> = {
 	'POST /api/auth/login': open,
 	'POST /api/auth/chat-ticket': own,
 	'POST /api/auth/logout': own,
+	// A wrong current password only ever: the matrix and the fuzz must not change or delete what they use.
+	'POST /api/auth/password': own,
+	'GET /api/sessions': own,
+	// Another user's session id and a made-up one get the same 404 (PROTOCOL.md, "Sessions and devices").
+	'DELETE /api/sessions/:id': { auth: 'session', row: { names: ['session'], outsider: 'not_found' } },
+	'POST /api/sessions/end-others': own,
 	'GET /api/me': own,
 	'PATCH /api/me': own,
+	'DELETE /api/me': own,
 	'DELETE /api/me/avatar': own,
 	'GET /api/files': own,
 	'DELETE /api/files/:id': { auth: 'session', row: { names: ['file'], outsider: 'not_found' } },
