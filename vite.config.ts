@@ -45,6 +45,21 @@ export default defineConfig({
 					maxWorkers: 1,
 					sequence: { groupOrder: 2 }
 				}
+			},
+			{
+				extends: true,
+				test: {
+					// Load and leak checks (issue 16): a built server in its own process under a thousand
+					// sockets, alone on the machine, after everything else.
+					name: 'load',
+					include: ['tests/load/**/*.spec.ts'],
+					environment: 'node',
+					testTimeout: 300_000,
+					hookTimeout: 180_000,
+					fileParallelism: false,
+					maxWorkers: 1,
+					sequence: { groupOrder: 3 }
+				}
 			}
 		]
 	}

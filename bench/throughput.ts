@@ -19,17 +19,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { insertFriendship } from '../server/chat/friends/friends.repository.js';
-import { ensurePrivateThread } from '../server/chat/conversations/threads.repository.js';
-import { openDatabase } from '../server/db/database.js';
-import { nowIso } from '../server/db/ids.js';
 import { configureLogging } from '../server/logger.js';
 import { createTestDatabase, REDIS_URL, type TestDatabase } from '../tests/helpers/backends.js';
 import { freePortRun } from '../tests/helpers/parley.js';
 import { spawnNode, type NodeChild } from './lib/children.js';
 import type { DeviceEndpoint, GeneratorSetup, PairSetup } from './lib/chat-generator.js';
 import { loadAverage, machine, writeResults } from './lib/machine.js';
-import { seedUsers, type SeededUser } from './lib/seed.js';
+import { seedPairs, type SeededUser } from './lib/seed.js';
 import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type Ramp, type StepRow } from './lib/step-driver.js';
 import { workload } from './lib/workload.js';
 
@@ -95,33 +91,6 @@ async function startRelay(): Promise<System> {
 		},
 		stop: () => child.stop(5_000)
 	};
-}
-
-interface SeededPair {
-	threadId: string;
-	users: [SeededUser, SeededUser];
-}
-
-/** Users and sessions (bench/lib/seed.ts), then each pair's friendship and private thread, straight into the database. */
-async function seedPairs(databaseUrl: string, count: number, prefix: string): Promise<SeededPair[]> {
-	const users = await seedUsers({ databaseUrl, count: 2 * count, prefix });
-	const db = await openDatabase({ url: databaseUrl });
-	try {
-		const now = nowIso();
-		const pairs: SeededPair[] = [];
-		for (let p = 0; p < count; p++) {
-			const [a, b] = [users[2 * p], users[2 * p + 1]];
-			const threadId = await db.db.transaction().execute(async (trx) => {
-				const id = await ensurePrivateThread(trx, a.userId, b.userId, now);
-				await insertFriendship(trx, a.userId, b.userId, id, now);
-				return id;
-			});
-			pairs.push({ threadId, users: [a, b] });
-		}
-		return pairs;
-	} finally {
-		await db.close();
-	}
 }
 
 async function startParleyNode(options: { name: string; databaseUrl: string; dataDir: string; roles: string; env?: Record<string, string> }): Promise<{ child: NodeChild; url: string; pids: number[] }> {

@@ -35,8 +35,9 @@ let exitCode = 0;
 
 if (only('unit') || only('integration')) {
 	const report = path.join(tmp, 'vitest.json');
-	// `cluster` (multi-process cluster tests, run after the rest) counts as part of `integration`.
-	const projects = ['unit', 'integration'].filter(only).flatMap((p) => (p === 'integration' ? ['integration', 'cluster'] : [p])).flatMap((p) => ['--project', p]);
+	// `cluster` (multi-process cluster tests) and `load` (a thousand sockets on one node), run after the
+	// rest, count as part of `integration`.
+	const projects = ['unit', 'integration'].filter(only).flatMap((p) => (p === 'integration' ? ['integration', 'cluster', 'load'] : [p])).flatMap((p) => ['--project', p]);
 	const status = run('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
 	if (status !== 0) exitCode = status;
 	if (fs.existsSync(report)) {

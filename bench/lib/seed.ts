@@ -4,11 +4,13 @@
 // row types), with one real argon2 hash of `SEEDED_PASSWORD` shared by every user. Each session's bearer
 // token is returned; the server then hands out chat tickets for it through its real endpoint.
 import { hashToken, newToken } from '../../server/auth/sessions.js';
+import { insertFriendship } from '../../server/chat/friends/friends.repository.js';
+import { ensurePrivateThread } from '../../server/chat/conversations/threads.repository.js';
 import type { UserRow } from '../../server/auth/auth.repository.js';
 import type { SessionsTable as SessionRow } from '../../server/auth/auth.table.js';
 import { hashPassword } from '../../server/auth/passwords.js';
 import { openDatabase } from '../../server/db/database.js';
-import { newId } from '../../server/db/ids.js';
+import { newId, nowIso } from '../../server/db/ids.js';
 import { migrateToLatest } from '../../server/db/migrate.js';
 
 export const SEEDED_PASSWORD = 'bench password 1';
@@ -70,6 +72,33 @@ export async function seedUsers(options: SeedOptions): Promise<SeededUser[]> {
 			});
 		}
 		return users;
+	} finally {
+		await db.close();
+	}
+}
+
+export interface SeededPair {
+	threadId: string;
+	users: [SeededUser, SeededUser];
+}
+
+/** Users and sessions (bench/lib/seed.ts), then each pair's friendship and private thread, straight into the database. */
+export async function seedPairs(databaseUrl: string, count: number, prefix: string): Promise<SeededPair[]> {
+	const users = await seedUsers({ databaseUrl, count: 2 * count, prefix });
+	const db = await openDatabase({ url: databaseUrl });
+	try {
+		const now = nowIso();
+		const pairs: SeededPair[] = [];
+		for (let p = 0; p < count; p++) {
+			const [a, b] = [users[2 * p], users[2 * p + 1]];
+			const threadId = await db.db.transaction().execute(async (trx) => {
+				const id = await ensurePrivateThread(trx, a.userId, b.userId, now);
+				await insertFriendship(trx, a.userId, b.userId, id, now);
+				return id;
+			});
+			pairs.push({ threadId, users: [a, b] });
+		}
+		return pairs;
 	} finally {
 		await db.close();
 	}
