@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createParley, type Parley, type ParleyOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
@@ -20,6 +21,8 @@ export interface TestParley {
 	parley: Parley;
 	/** `http://127.0.0.1:<port>` */
 	baseUrl: string;
+	/** Put before its Redis keys (with `redis: true`): its own unless the test's `env` names one. */
+	redisPrefix: string;
 	smtp: SmtpCatcher;
 	database: TestDatabase;
 	/** fetch against the server with a JSON body; returns status, headers and parsed body. */
@@ -69,6 +72,10 @@ export async function startParley(
 	const smtp = await new SmtpCatcher().start();
 	const database = await createTestDatabase(backend);
 	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-data-'));
+	// With Redis the node joins a cluster: the registry, tickets and limits under its prefix. A prefix of
+	// its own, so the balancer never hands out a node of another test file running beside it (whose
+	// database does not know this one's sessions: the socket would be refused as unauthorized).
+	const redisPrefix = options.env?.REDIS_PREFIX ?? `parley-test:${randomUUID().slice(0, 8)}:`;
 	// PUBLIC_URL must name the real port: login hands it out as the chat node's URL.
 	const { parley, port } = await listenOnFreePort((port) =>
 		createParley({
@@ -79,10 +86,9 @@ export async function startParley(
 				DATABASE_URL: database.url,
 				SMTP_URL: smtp.url,
 				DATA_DIR: dataDir,
-				// With Redis the node registers in the shared cluster under its id: a unique one, so test
-				// files running side by side (two vitest workers, or two people's runs) never collide.
+				// With Redis the node registers under its id: a unique one too, for tests that share a prefix.
 				NODE_ID: options.redis ? `test-${backend}-${randomUUID().slice(0, 8)}` : `test-${backend}`,
-				...(options.redis ? { REDIS_URL: REDIS_URL } : {}),
+				...(options.redis ? { REDIS_URL: REDIS_URL, REDIS_PREFIX: redisPrefix } : {}),
 				// No RTMP listener unless a test asks for one (RTMP_PORT in `env`): test servers side by side
 				// would all want port 1935.
 				RTMP_PORT: '0',
@@ -120,6 +126,7 @@ export async function startParley(
 	const t: TestParley = {
 		parley,
 		baseUrl,
+		redisPrefix,
 		smtp,
 		database,
 		request,
@@ -152,6 +159,16 @@ export async function startParley(
 			await smtp.stop();
 			await database.drop();
 			fs.rmSync(dataDir, { recursive: true, force: true });
+			// A prefix this helper made is this Parley's alone: what it left in Redis goes with it.
+			if (options.redis && !options.env?.REDIS_PREFIX) {
+				const redis = new Redis(REDIS_URL);
+				try {
+					const keys = await redis.keys(`${redisPrefix}*`);
+					if (keys.length > 0) await redis.del(...keys);
+				} finally {
+					await redis.quit();
+				}
+			}
 		}
 	};
 	return t;

@@ -38,7 +38,7 @@ describe('with Redis (on sqlite)', () => {
 	it('keeps codes in Redis, hashed, with a 10 minute TTL, and registers with them', async () => {
 		const email = `${uniqueName('redis')}@example.test`;
 		const code = await codeFor(email);
-		const key = `parley:code:register:${email}`;
+		const key = `${t.redisPrefix}code:register:${email}`;
 		const stored = await redis.get(key);
 		expect(stored).toMatch(/^[0-9a-f]{64}$/);
 		expect(stored).not.toContain(code);
@@ -57,7 +57,7 @@ describe('with Redis (on sqlite)', () => {
 		const email = `${uniqueName('redis')}@example.test`;
 		expect((await t.request('POST', '/api/auth/verification', { body: { email, purpose: 'register' } })).status).toBe(202);
 		expectRateLimited(await t.request('POST', '/api/auth/verification', { body: { email: email.toUpperCase(), purpose: 'reset' } }), 60);
-		expect(await redis.pttl(`parley:code-cooldown:${email}`)).toBeGreaterThan(0);
+		expect(await redis.pttl(`${t.redisPrefix}code-cooldown:${email}`)).toBeGreaterThan(0);
 	});
 
 	it('burns a code after 5 wrong tries', async () => {
@@ -66,14 +66,14 @@ describe('with Redis (on sqlite)', () => {
 		const body = { username: uniqueName(), email, password: PASSWORD };
 		for (let i = 1; i <= 5; i++) expectError(await t.request('POST', '/api/auth/register', { body: { ...body, code: wrong(code, i) } }), 422, 'invalid_code');
 		expectError(await t.request('POST', '/api/auth/register', { body: { ...body, code } }), 422, 'invalid_code');
-		expect(await redis.exists(`parley:code:register:${email}`)).toBe(0);
+		expect(await redis.exists(`${t.redisPrefix}code:register:${email}`)).toBe(0);
 	});
 
 	it('a wrong try counts in Redis with the code’s lifetime', async () => {
 		const email = `${uniqueName('redis')}@example.test`;
 		const code = await codeFor(email);
 		await t.request('POST', '/api/auth/register', { body: { username: uniqueName(), email, password: PASSWORD, code: wrong(code) } });
-		const fails = `parley:code-fails:register:${email}`;
+		const fails = `${t.redisPrefix}code-fails:register:${email}`;
 		expect(await redis.get(fails)).toBe('1');
 		const ttl = await redis.pttl(fails);
 		expect(ttl).toBeGreaterThan(0);
@@ -83,7 +83,7 @@ describe('with Redis (on sqlite)', () => {
 	it('password reset with a Redis code ends the sessions', async () => {
 		const { user, token } = await t.signUp();
 		// The sign-up's code claimed the email's resend slot; free it as a minute passing would.
-		await redis.del(`parley:code-cooldown:${user.email}`);
+		await redis.del(`${t.redisPrefix}code-cooldown:${user.email}`);
 		const code = await codeFor(user.email!, 'reset');
 		expect((await t.request('POST', '/api/auth/password-reset', { body: { email: user.email, code, password: 'a brand new passphrase' } })).status).toBe(204);
 		expectError(await t.request('GET', '/api/me', { token }), 401, 'unauthorized');
@@ -92,10 +92,10 @@ describe('with Redis (on sqlite)', () => {
 
 	it('tickets live in Redis and work once', async () => {
 		const { user, chat, token } = await t.signUp();
-		expect(await redis.exists(`parley:ticket:${chat.ticket}`)).toBe(1);
+		expect(await redis.exists(`${t.redisPrefix}ticket:${chat.ticket}`)).toBe(1);
 		const socket = await t.connectSocket(chat.ticket, chat.url);
 		expect(await isServed(socket, user.id)).toBe(true);
-		expect(await redis.exists(`parley:ticket:${chat.ticket}`)).toBe(0);
+		expect(await redis.exists(`${t.redisPrefix}ticket:${chat.ticket}`)).toBe(0);
 		await expectConnectRefused(t, chat.ticket);
 		// A fresh one from chat-ticket works too.
 		const fresh = (await t.request('POST', '/api/auth/chat-ticket', { token })).body.chat.ticket;
@@ -107,10 +107,10 @@ describe('with Redis (on sqlite)', () => {
 		const { user, token } = await t.signUp();
 		// The claims of this session, read from a ticket this node issued (and left unused).
 		const own = (await t.request('POST', '/api/auth/chat-ticket', { token })).body.chat.ticket as string;
-		const claims = JSON.parse((await redis.get(`parley:ticket:${own}`))!) as TicketClaims;
+		const claims = JSON.parse((await redis.get(`${t.redisPrefix}ticket:${own}`))!) as TicketClaims;
 		expect(claims.userId).toBe(user.id);
 		// Another gateway: its own connection and store, the same Redis.
-		const otherNode = new Tickets(new RedisStore(redis));
+		const otherNode = new Tickets(new RedisStore(redis, t.redisPrefix));
 		const ticket = await otherNode.issue(claims);
 		expect(await isServed(await t.connectSocket(ticket), user.id)).toBe(true);
 		await expectConnectRefused(t, ticket);
@@ -124,7 +124,7 @@ describe('with Redis (on sqlite)', () => {
 			expectError(await t.request('POST', '/api/auth/login', { body: { login: i % 2 ? user.email : user.username, password: 'wrong password' }, ip }), 401, 'unauthorized');
 		}
 		expectRateLimited(await t.request('POST', '/api/auth/login', { body: { login: user.username, password }, ip }), 900);
-		expect(await redis.exists(`parley:rl:login-account-ip:user:${user.id}@${ip}`)).toBe(1);
+		expect(await redis.exists(`${t.redisPrefix}rl:login-account-ip:user:${user.id}@${ip}`)).toBe(1);
 		expect((await t.request('POST', '/api/auth/login', { body: { login: user.username, password }, ip: runIp() })).status).toBe(200);
 	});
 
@@ -140,7 +140,7 @@ describe('with Redis (on sqlite)', () => {
 		const ip = runIp();
 		for (let i = 0; i < 2; i++) expect((await t.request('GET', `/api/auth/availability?username=${uniqueName()}`, { ip })).status).toBe(200);
 		expectRateLimited(await t.request('GET', `/api/auth/availability?username=${uniqueName()}`, { ip }), 60);
-		expect(await redis.exists(`parley:rl:availability-ip:${ip}`)).toBe(1);
+		expect(await redis.exists(`${t.redisPrefix}rl:availability-ip:${ip}`)).toBe(1);
 	});
 });
 
