@@ -22,6 +22,7 @@ import { loadVapidKeys } from './push/vapid.js';
 import { chatServerOptions, forgetUpgradeRequests } from './chat/node/engine.js';
 import { RedisPresenceStore } from './chat/presence/presence.redis.js';
 import { UsersService } from './chat/friends/users.service.js';
+import { ThreadsService } from './chat/conversations/threads.service.js';
 import { Tickets } from './chat/node/tickets.js';
 import type { Config } from './config.js';
 import { createFiles, filesTiming, type Files, type FilesTiming } from './files/index.js';
@@ -128,6 +129,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		let serverClosed: Promise<void> | undefined;
 		/** Announces profile changes on a gateway without the chat role (in a cluster). */
 		let gatewayUsers: UsersService | null = null;
+		// A gateway without the chat role still answers for threads (an account's deletion updates them).
+		let gatewayThreads: ThreadsService | null = null;
 		const registry = redis ? new NodeRegistry({ redis, prefix: config.redisPrefix }) : undefined;
 		const prefix = config.redisPrefix;
 		const auth = new AuthService({
@@ -186,7 +189,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				db: db.db,
 				failures: createLimiter({ redis, prefix, name: 'account-delete', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many wrong passwords for this account from your address' }),
 				emitter: () => emitter,
-				threads: () => chat?.threads,
+				threads: () => chat?.threads ?? gatewayThreads ?? undefined,
 				files: () => files ?? undefined,
 				log: log.child('account')
 			});
@@ -299,6 +302,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				presence: new RedisPresenceStore({ redis, prefix: config.redisPrefix, nodeId: config.nodeId, instance: () => '' }),
 				emitter
 			});
+			gatewayThreads = new ThreadsService({ db: db.db, users: gatewayUsers, log: log.child('threads') });
 		}
 
 		return {
