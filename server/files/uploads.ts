@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { MasterKey } from './crypto/format.js';
+import { storedPlainSize } from './crypto/stored.js';
 
 /** An upload as its tus record on disk describes it. */
 export interface UploadRecord {
@@ -19,7 +21,11 @@ export interface UploadRecord {
  * be smuggled in.
  */
 export class Uploads {
-	constructor(readonly directory: string) {}
+	/** `key`: FILES_ENCRYPTION_KEY, when uploads are stored encrypted (their offsets are plaintext sizes). */
+	constructor(
+		readonly directory: string,
+		readonly key?: MasterKey
+	) {}
 
 	static readonly ID = /^([0-9a-z]{1,32})_[0-9a-f]{24}$/;
 
@@ -48,9 +54,10 @@ export class Uploads {
 		}
 	}
 
-	/** Bytes stored so far, or undefined when there are none. */
+	/** Plaintext bytes stored so far, or undefined when there are none. */
 	async offset(uploadId: string): Promise<number | undefined> {
 		try {
+			if (this.key) return await storedPlainSize(this.bytesPath(uploadId));
 			return (await fsp.stat(this.bytesPath(uploadId))).size;
 		} catch {
 			return undefined;
