@@ -122,6 +122,8 @@ export function filesEdge(options: FilesEdgeOptions) {
 		const record = await uploads.get(uploadId);
 		if (!record) return undefined;
 		if ((await uploads.offset(uploadId)) !== record.size) return undefined;
+		// All there: a last chunk's rewrite cut off by a crash is finished (the same bytes) before reading.
+		await uploads.recover(uploadId);
 		const meta = metaOf({ id: uploadId, metadata: record.metadata });
 		if (meta.purpose) {
 			await avatars.finish({ id: uploadId, meta });

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, type Upload } from '@tus/server';
 import { AppError } from '../errors.js';
-import { EncryptedAppender, writeAll } from './crypto/appender.js';
+import { EncryptedAppender, recoverRedo, writeAll } from './crypto/appender.js';
 import { hasMagic, MAGIC, type MasterKey } from './crypto/format.js';
 import { storedPlainSize } from './crypto/stored.js';
 
@@ -66,6 +66,8 @@ export class HashingFileStore extends FileStore {
 	 * file's size, so a HEAD and a PATCH from there resume once there is room.
 	 */
 	async #writeBytes(readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
+		// tus holds the upload's lock: a partial chunk's rewrite a dead process left is finished first.
+		if (this.#key) await recoverRedo(path.join(this.directory, id));
 		const handle = await fsp.open(path.join(this.directory, id), 'r+');
 		if (this.#key) {
 			// An empty file starts encrypted; one begun in clear (before the key was set) goes on in clear.
@@ -103,7 +105,7 @@ export class HashingFileStore extends FileStore {
 	async #writeEncrypted(handle: fsp.FileHandle, key: MasterKey, onDisk: number, readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
 		let appender: EncryptedAppender;
 		try {
-			appender = await EncryptedAppender.open({ handle, key, offset, onDisk, what: `upload "${id}"` });
+			appender = await EncryptedAppender.open({ handle, key, offset, onDisk, what: `upload "${id}"`, redo: `${path.join(this.directory, id)}.redo` });
 		} catch (error) {
 			await handle.close();
 			throw diskFull(error) ?? error;
@@ -156,6 +158,7 @@ export class HashingFileStore extends FileStore {
 
 	override async remove(id: string): Promise<void> {
 		this.#digests.delete(id);
+		await fsp.rm(`${path.join(this.directory, id)}.redo`, { force: true });
 		await super.remove(id);
 	}
 
@@ -176,6 +179,9 @@ export class HashingFileStore extends FileStore {
 	override async getUpload(id: string): Promise<Upload> {
 		const answering = this.#answering.get(id);
 		if (answering) return answering;
+		// tus asks holding the upload's lock (HEAD, PATCH, DELETE): a partial chunk's rewrite a dead
+		// process left is finished before the offset is told.
+		if (this.#key) await recoverRedo(path.join(this.directory, id)).catch(() => false);
 		const upload = await super.getUpload(id);
 		// The parent takes the offset from the file's size: an encrypted file's is not its plaintext's.
 		if (this.#key) upload.offset = await storedPlainSize(path.join(this.directory, id));

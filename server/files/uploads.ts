@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { recoverRedo } from './crypto/appender.js';
 import type { MasterKey } from './crypto/format.js';
 import { storedPlainSize } from './crypto/stored.js';
 
@@ -78,8 +79,17 @@ export class Uploads {
 		return records.filter((r): r is UploadRecord => r !== undefined);
 	}
 
+	/**
+	 * With a key: finishes a partial chunk's rewrite a dead process left (crypto/appender.ts). Only
+	 * for an upload nobody writes: one whose bytes are all there.
+	 */
+	async recover(uploadId: string): Promise<void> {
+		if (this.key) await recoverRedo(this.bytesPath(uploadId));
+	}
+
 	/** Removes an upload's bytes and record; what is already gone is no error. */
 	async removeBytes(uploadId: string): Promise<void> {
+		await fsp.rm(`${this.bytesPath(uploadId)}.redo`, { force: true });
 		await fsp.rm(this.bytesPath(uploadId), { force: true });
 		await fsp.rm(path.join(this.directory, `${uploadId}.json`), { force: true });
 	}

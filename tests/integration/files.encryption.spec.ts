@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.js';
-import { CHUNK_SIZE, chunkOffset, HEADER_SIZE, MasterKey, storedSize } from '../../server/files/crypto/format.js';
+import { CHUNK_SIZE, chunkOffset, encryptChunk, HEADER_SIZE, MasterKey, storedSize } from '../../server/files/crypto/format.js';
 import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
 import { create, download, filesUnder, head, patch, sha256, startOn, upload } from '../helpers/files.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
@@ -193,6 +193,29 @@ describe('files encrypted at rest (sqlite)', () => {
 		const got = await download(t, token, fileId!);
 		expect(got.body.equals(data)).toBe(true);
 		expect(got.headers.get('etag')).toBe(`"${sha256(data)}"`);
+	});
+
+	it('a partial chunk rewrite cut off by a dead process (its redo record left) is finished at the next HEAD: nothing acknowledged is lost', async () => {
+		const data = randomBytes(2 * CHUNK_SIZE + 3000);
+		const url = (await create(t, token, data.length, { filename: 'torn.bin' })).headers.get('location')!;
+		expect((await patch(t, token, url, 0, data.subarray(0, CHUNK_SIZE + 1000))).status).toBe(204);
+		// The state a process killed mid-rewrite leaves (crypto/appender.ts): the record, and the new tail only.
+		const file = path.join(uploadDir, 'tus', url.split('/').pop()!);
+		const fileKey = new MasterKey(Buffer.from(KEY, 'base64')).openHeader(fs.readFileSync(file).subarray(0, HEADER_SIZE));
+		const chunk = encryptChunk(fileKey, 1, data.subarray(CHUNK_SIZE, CHUNK_SIZE + 2000));
+		const at = chunkOffset(1);
+		const record = Buffer.alloc(8 + chunk.length);
+		record.writeBigUInt64BE(BigInt(at));
+		chunk.copy(record, 8);
+		fs.writeFileSync(`${file}.redo`, record);
+		const oldEnd = fs.statSync(file).size;
+		fs.appendFileSync(file, chunk.subarray(oldEnd - at));
+
+		expect((await head(t, token, url)).headers.get('upload-offset')).toBe(String(CHUNK_SIZE + 2000));
+		expect(fs.existsSync(`${file}.redo`)).toBe(false);
+		const done = await patch(t, token, url, CHUNK_SIZE + 2000, data.subarray(CHUNK_SIZE + 2000));
+		expect(done.status).toBe(204);
+		expect((await download(t, token, done.headers.get(FILE_ID_HEADER)!)).body.equals(data)).toBe(true);
 	});
 
 	it('refuses to start without the key, or with another key, where files are encrypted; a malformed key is a ConfigError', async () => {

@@ -1,5 +1,5 @@
-import type fsp from 'node:fs/promises';
-import { CHUNK_SIZE, chunkOffset, decryptChunk, encryptChunk, HEADER_SIZE, type MasterKey, plaintextSize } from './format.js';
+import fsp from 'node:fs/promises';
+import { CHUNK_OVERHEAD, CHUNK_SIZE, chunkOffset, decryptChunk, encryptChunk, HEADER_SIZE, type MasterKey, plaintextSize } from './format.js';
 
 /**
  * Appends plaintext to an encrypted file being uploaded. Whole chunks are written as they fill; what
@@ -21,6 +21,7 @@ export class EncryptedAppender {
 	private constructor(
 		private readonly handle: fsp.FileHandle,
 		private readonly fileKey: Buffer,
+		private readonly redo: string | undefined,
 		index: number,
 		fileEnd: number
 	) {
@@ -30,22 +31,24 @@ export class EncryptedAppender {
 
 	/**
 	 * Opens the file for appending at plaintext `offset`, which must be where its plaintext ends. An
-	 * empty file gets its header first. `onDisk` is the file's size now.
+	 * empty file gets its header first. `onDisk` is the file's size now. `redo`: where the redo record
+	 * of a partial chunk's rewrite goes (`<file>.redo`); without, rewrites are not crash-safe (files
+	 * written once, start to end, never rewrite).
 	 */
-	static async open(options: { handle: fsp.FileHandle; key: MasterKey; offset: number; onDisk: number; what: string }): Promise<EncryptedAppender> {
-		const { handle, key, offset, onDisk, what } = options;
+	static async open(options: { handle: fsp.FileHandle; key: MasterKey; offset: number; onDisk: number; what: string; redo?: string }): Promise<EncryptedAppender> {
+		const { handle, key, offset, onDisk, what, redo } = options;
 		if (onDisk === 0) {
 			if (offset !== 0) throw new Error(`${what} is empty on disk, not ${offset} bytes long`);
 			const { header, fileKey } = key.newHeader();
 			await writeAll(handle, header, 0);
-			return new EncryptedAppender(handle, fileKey, 0, HEADER_SIZE);
+			return new EncryptedAppender(handle, fileKey, redo, 0, HEADER_SIZE);
 		}
 		const header = Buffer.alloc(HEADER_SIZE);
 		await handle.read(header, 0, HEADER_SIZE, 0);
 		const fileKey = key.openHeader(header, what);
 		const size = plaintextSize(onDisk, what);
 		if (size !== offset) throw new Error(`${what} holds ${size} bytes, not ${offset}`);
-		const appender = new EncryptedAppender(handle, fileKey, Math.floor(offset / CHUNK_SIZE), onDisk);
+		const appender = new EncryptedAppender(handle, fileKey, redo, Math.floor(offset / CHUNK_SIZE), onDisk);
 		const partial = offset % CHUNK_SIZE;
 		if (partial > 0) {
 			const at = chunkOffset(appender.#index);
@@ -99,9 +102,12 @@ export class EncryptedAppender {
 	}
 
 	/**
-	 * Chunk `#index` on disk. A chunk that grows the file writes its new tail first: if the disk is
-	 * full that fails before the partial chunk already there (acknowledged bytes) is touched, and the
-	 * file is cut back to where it was. The rest then overwrites blocks the file already has.
+	 * Chunk `#index` on disk. A new chunk is one write past the end (a full disk cuts the file back to
+	 * where it was). Rewriting the partial last chunk, whose bytes were acknowledged, goes through a
+	 * redo record first (`redo`, renamed into place when whole): its new tail is written (a full disk
+	 * fails here, the record goes and the old chunk is untouched), then the whole chunk in one write,
+	 * then the record goes. A process that dies in between leaves the record, and `recoverRedo`
+	 * replays it: the chunk is either the old one or the new one, never half of each.
 	 */
 	async #writeChunk(plain: Buffer): Promise<void> {
 		try {
@@ -116,18 +122,78 @@ export class EncryptedAppender {
 		const stored = encryptChunk(this.fileKey, this.#index, plain);
 		const at = chunkOffset(this.#index);
 		const end = at + stored.length;
-		if (end > this.#fileEnd) {
-			const from = Math.max(at, this.#fileEnd);
-			try {
-				await writeAll(this.handle, stored.subarray(from - at), from);
-			} catch (error) {
-				await this.handle.truncate(this.#fileEnd).catch(() => undefined);
-				throw error;
-			}
+		const before = this.#fileEnd;
+		if (at >= before) {
+			await this.#extend(stored, at, before);
+			this.#fileEnd = end;
+			return;
 		}
-		if (at < this.#fileEnd) await writeAll(this.handle, stored.subarray(0, Math.min(stored.length, this.#fileEnd - at)), at);
-		this.#fileEnd = Math.max(this.#fileEnd, end);
+		if (this.redo) await writeRedo(this.redo, at, stored);
+		try {
+			if (end > before) await this.#extend(stored.subarray(before - at), before, before);
+		} catch (error) {
+			if (this.redo) await fsp.rm(this.redo, { force: true });
+			throw error;
+		}
+		await writeAll(this.handle, stored, at);
+		this.#fileEnd = Math.max(before, end);
+		if (this.redo) await fsp.rm(this.redo, { force: true });
 	}
+
+	/** Writes `bytes` at `position`, at or past the end; on failure the file is cut back to `end`. */
+	async #extend(bytes: Buffer, position: number, end: number): Promise<void> {
+		try {
+			await writeAll(this.handle, bytes, position);
+		} catch (error) {
+			await this.handle.truncate(end).catch(() => undefined);
+			throw error;
+		}
+	}
+}
+
+/** The redo record: the chunk's position (8 bytes) and its stored bytes, through a temporary file. */
+async function writeRedo(redo: string, at: number, stored: Buffer): Promise<void> {
+	const record = Buffer.alloc(8 + stored.length);
+	record.writeBigUInt64BE(BigInt(at));
+	stored.copy(record, 8);
+	const partial = `${redo}.part`;
+	try {
+		await fsp.writeFile(partial, record);
+		await fsp.rename(partial, redo);
+	} catch (error) {
+		await fsp.rm(partial, { force: true });
+		throw error;
+	}
+}
+
+/**
+ * Finishes a partial chunk's rewrite that a dead process left (its redo record `<file>.redo`): the
+ * chunk written whole and the file ending after it. Call it holding the upload (its tus lock), or
+ * when the upload is complete (then the chunk is the last and the replay writes the same bytes).
+ */
+export async function recoverRedo(file: string): Promise<boolean> {
+	const redo = `${file}.redo`;
+	await fsp.rm(`${redo}.part`, { force: true });
+	let record: Buffer;
+	try {
+		record = await fsp.readFile(redo);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+		throw error;
+	}
+	if (record.length > 8 + CHUNK_OVERHEAD) {
+		const at = Number(record.readBigUInt64BE(0));
+		const chunk = record.subarray(8);
+		const handle = await fsp.open(file, 'r+');
+		try {
+			await writeAll(handle, chunk, at);
+			await handle.truncate(at + chunk.length);
+		} finally {
+			await handle.close();
+		}
+	}
+	await fsp.rm(redo, { force: true });
+	return true;
 }
 
 /** Writes all of `chunk` at `position` (a short write, as a filling disk makes, is followed by the rest). */

@@ -34,7 +34,7 @@ export async function encryptExisting(options: EncryptExistingOptions): Promise<
 			const file = path.join(uploadDir, dir, name);
 			// What a run cut off by a stop or a crash left: the file beside it is still whole (and clear).
 			if (name.endsWith(PART)) await fsp.rm(file, { force: true });
-			else if (!name.endsWith('.json') && !name.endsWith('.part') && (await isClearAndDone(file, dir === 'tus'))) clear.push(file);
+			else if (!name.endsWith('.json') && !name.endsWith('.part') && !name.endsWith('.redo') && (await isClearAndDone(file, dir === 'tus'))) clear.push(file);
 		}
 	}
 	const done = { encrypted: 0, bytes: 0 };

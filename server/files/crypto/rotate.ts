@@ -46,7 +46,7 @@ export async function rotateKey(options: RotateOptions): Promise<RotateResult> {
 		const names = await fsp.readdir(path.join(uploadDir, dir)).catch(() => [] as string[]);
 		for (const name of names) {
 			// Records, and files still being written aside (renamed into place when whole).
-			if (name.endsWith('.json') || name.endsWith('.part')) continue;
+			if (name.endsWith('.json') || name.endsWith('.part') || name.endsWith('.redo')) continue;
 			const file = path.join(uploadDir, dir, name);
 			const outcome = await rewrapFile(file, oldKey, newKey);
 			result[outcome]++;

@@ -4,8 +4,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EncryptedAppender } from './appender.js';
-import { CHUNK_SIZE, chunkOffset, DecryptError, encryptBuffer, MasterKey, NONCE_BYTES, storedSize } from './format.js';
+import { EncryptedAppender, recoverRedo } from './appender.js';
+import { CHUNK_SIZE, chunkOffset, DecryptError, encryptBuffer, encryptChunk, HEADER_SIZE, MasterKey, NONCE_BYTES, storedSize } from './format.js';
 import { openStored, readAll, storedPlainSize } from './stored.js';
 
 // Real files in a temporary directory: the reader and the appender are about positions on disk.
@@ -83,7 +83,7 @@ describe('EncryptedAppender', () => {
 	async function append(file: string, offset: number, pieces: Buffer[]): Promise<number> {
 		const handle = await fsp.open(file, 'r+');
 		try {
-			const appender = await EncryptedAppender.open({ handle, key, offset, onDisk: (await handle.stat()).size, what: 'the upload' });
+			const appender = await EncryptedAppender.open({ handle, key, offset, onDisk: (await handle.stat()).size, what: 'the upload', redo: `${file}.redo` });
 			for (const piece of pieces) await appender.write(piece);
 			return await appender.finish();
 		} finally {
@@ -106,6 +106,7 @@ describe('EncryptedAppender', () => {
 			expect(onDisk.length).toBe(storedSize(cuts[i]));
 			expect(onDisk.includes(Buffer.from('known plain'))).toBe(false);
 			expect(await storedPlainSize(file)).toBe(cuts[i]);
+			expect(fs.existsSync(`${file}.redo`)).toBe(false);
 			if (i === 2) {
 				// 1001 bytes: chunk 0 again, longer, under a new nonce.
 				expect(onDisk.subarray(chunkOffset(0), chunkOffset(0) + NONCE_BYTES).equals(nonceBefore!)).toBe(false);
@@ -120,5 +121,31 @@ describe('EncryptedAppender', () => {
 		fs.writeFileSync(file, '');
 		await append(file, 0, [randomBytes(100)]);
 		await expect(append(file, 50, [randomBytes(10)])).rejects.toThrow(/holds 100 bytes, not 50/);
+	});
+
+	it('a rewrite of the partial chunk cut off by a dead process (new tail written, old chunk not yet overwritten) is replayed from its redo record', async () => {
+		const plain = randomBytes(CHUNK_SIZE + 5000);
+		const file = path.join(dir, 'upload');
+		fs.writeFileSync(file, '');
+		await append(file, 0, [plain.subarray(0, CHUNK_SIZE + 1000)]);
+		expect(fs.existsSync(`${file}.redo`)).toBe(false);
+		// What the appender does for the next 4000 bytes, stopped after the new tail: the chunk is torn.
+		const fileKey = key.openHeader(fs.readFileSync(file).subarray(0, HEADER_SIZE));
+		const stored = encryptChunk(fileKey, 1, plain.subarray(CHUNK_SIZE));
+		const at = chunkOffset(1);
+		const record = Buffer.alloc(8 + stored.length);
+		record.writeBigUInt64BE(BigInt(at));
+		stored.copy(record, 8);
+		fs.writeFileSync(`${file}.redo`, record);
+		const oldEnd = fs.statSync(file).size;
+		const handle = await fsp.open(file, 'r+');
+		await handle.write(stored.subarray(oldEnd - at), 0, stored.length - (oldEnd - at), oldEnd);
+		await handle.close();
+		await expect(range(file, 0, plain.length - 1)).rejects.toThrow(/chunk 1 of the file failed authentication/);
+
+		expect(await recoverRedo(file)).toBe(true);
+		expect(fs.existsSync(`${file}.redo`)).toBe(false);
+		expect((await range(file, 0, plain.length - 1)).equals(plain)).toBe(true);
+		expect(await recoverRedo(file)).toBe(false);
 	});
 });
