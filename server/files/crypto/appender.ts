@@ -79,10 +79,20 @@ export class EncryptedAppender {
 		const all = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending);
 		let at = 0;
 		try {
-			for (; all.length - at >= CHUNK_SIZE; at += CHUNK_SIZE) {
-				await this.#writeChunk(all.subarray(at, at + CHUNK_SIZE));
+			// A resumed partial chunk is rewritten alone (through its redo record) …
+			if (chunkOffset(this.#index) < this.#fileEnd) {
+				await this.#writeChunk(all.subarray(0, CHUNK_SIZE));
 				this.#index++;
 				this.#onDiskPartial = 0;
+				at = CHUNK_SIZE;
+			}
+			// … new ones go out together: one write per piece received, not one per chunk.
+			const whole = Math.floor((all.length - at) / CHUNK_SIZE);
+			if (whole > 0) {
+				await this.#writeNew(all.subarray(at, at + whole * CHUNK_SIZE));
+				this.#index += whole;
+				this.#onDiskPartial = 0;
+				at += whole * CHUNK_SIZE;
 			}
 		} finally {
 			const rest = all.subarray(at);
@@ -116,6 +126,21 @@ export class EncryptedAppender {
 			this.#broken = true;
 			throw error;
 		}
+	}
+
+	/** Whole chunks `#index` … past the end, encrypted and written in one go. */
+	async #writeNew(plain: Buffer): Promise<void> {
+		const parts: Buffer[] = [];
+		for (let i = 0; i * CHUNK_SIZE < plain.length; i++) parts.push(encryptChunk(this.fileKey, this.#index + i, plain.subarray(i * CHUNK_SIZE, (i + 1) * CHUNK_SIZE)));
+		const stored = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+		const at = chunkOffset(this.#index);
+		try {
+			await this.#extend(stored, at, this.#fileEnd);
+		} catch (error) {
+			this.#broken = true;
+			throw error;
+		}
+		this.#fileEnd = at + stored.length;
 	}
 
 	async #writeChunkAt(plain: Buffer): Promise<void> {
