@@ -108,6 +108,11 @@ async function encryptFile(file: string, key: MasterKey, signal: AbortSignal): P
 			return undefined;
 		}
 		await fsp.rename(partial, file);
+		// An upload removed in the instant between the check and the rename: do not leave it behind.
+		if (path.basename(path.dirname(file)) === 'tus' && !(await fsp.stat(`${file}.json`).catch(() => undefined))) {
+			await fsp.rm(file, { force: true });
+			return undefined;
+		}
 		return before.size;
 	} catch (error) {
 		await fsp.rm(partial, { force: true });
