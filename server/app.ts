@@ -180,6 +180,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				uploadDir: config.uploadDir,
 				maxUploadBytes: config.maxUploadBytes,
 				quotaBytes: config.uploadQuotaBytes,
+				encryptionKey: config.filesEncryptionKey,
 				corsOrigins: config.corsOrigins,
 				redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
 				timing: { ...filesTiming(config.uploadExpiryHours), ...options.filesTiming },

@@ -10,6 +10,9 @@ import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import { MemoryAdmission, RedisAdmission } from './admission.js';
+import { checkMasterKey } from './crypto/check.js';
+import { encryptExisting } from './crypto/encrypt-existing.js';
+import type { MasterKey } from './crypto/format.js';
 import { Avatars, avatarRoutes, type GroupPictures } from './avatars.js';
 import { filesEdge } from './edge.js';
 import { filesRoutes } from './files.handlers.js';
@@ -38,6 +41,12 @@ export interface FilesOptions {
 	uploadDir: string;
 	maxUploadBytes: number;
 	quotaBytes: number;
+	/**
+	 * FILES_ENCRYPTION_KEY: uploads, thumbnails and pictures are stored encrypted under it (crypto/).
+	 * Default none. Checked against `UPLOAD_DIR/.encryption` at creation: a wrong key, or none where
+	 * files are encrypted, throws a ConfigError.
+	 */
+	encryptionKey?: MasterKey;
 	corsOrigins: readonly string[];
 	timing: FilesTiming;
 	/**
@@ -70,9 +79,10 @@ export function createFiles(options: FilesOptions): Files {
 	const thumbsDir = path.join(options.uploadDir, 'thumbs');
 	fs.mkdirSync(tusDir, { recursive: true });
 	fs.mkdirSync(thumbsDir, { recursive: true });
-	const { log, timing } = options;
-	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs });
-	const uploads = new Uploads(tusDir);
+	const { log, timing, encryptionKey: key } = options;
+	if (checkMasterKey(options.uploadDir, key) === 'made') log.info(`files are encrypted at rest from now on (key id ${key!.id.toString('hex')}); keep FILES_ENCRYPTION_KEY safe: without it they cannot be read`);
+	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs, key });
+	const uploads = new Uploads(tusDir, key);
 	const { redis } = options;
 	const admission = redis ? new RedisAdmission({ redis: redis.client, prefix: redis.prefix }) : new MemoryAdmission();
 	const locker = redis ? new RedisLocker({ redis: redis.client, prefix: redis.prefix, ttlMs: redis.lockTtlMs, log: log.child('tus-locker') }) : undefined;
@@ -99,6 +109,9 @@ export function createFiles(options: FilesOptions): Files {
 	};
 	const timer = setInterval(() => void sweep().catch((error) => log.error('sweeping expired uploads failed', error)), timing.sweepIntervalMs);
 	timer.unref();
+	// Files stored before the key was set are encrypted in the background (nothing to do after that).
+	const stopEncrypting = new AbortController();
+	const encrypting = key ? encryptExisting({ uploadDir: options.uploadDir, key, signal: stopEncrypting.signal, log: log.child('encrypt') }).catch((error) => log.error('encrypting the files stored clear failed', error)) : Promise.resolve();
 
 	return {
 		service,
@@ -111,6 +124,8 @@ export function createFiles(options: FilesOptions): Files {
 		},
 		async close() {
 			clearInterval(timer);
+			stopEncrypting.abort();
+			await encrypting;
 			await locker?.close();
 		}
 	};
