@@ -18,7 +18,7 @@ import { encryptBuffer } from './crypto/format.js';
 import { openStored, readPlaintext, WEBP } from './crypto/stored.js';
 import { serve } from './download.js';
 import type { UploadMeta } from './files.service.js';
-import type { HashingFileStore } from './store.js';
+import { diskFull, type HashingFileStore } from './store.js';
 import type { Uploads } from './uploads.js';
 
 /**
@@ -102,7 +102,10 @@ export class Avatars {
 			} catch {
 				throw notAnImage(`${type} that could not be read`);
 			}
-			await fsp.writeFile(partial, key ? encryptBuffer(key, picture) : picture);
+			// A full disk is the contract's 507 (the upload fitted, its resized copy did not), not a 500.
+			await fsp.writeFile(partial, key ? encryptBuffer(key, picture) : picture).catch((error: unknown) => {
+				throw diskFull(error) ?? error;
+			});
 			await fsp.rename(partial, target);
 			const group = upload.meta.purpose === 'group-avatar' ? upload.meta.threadId : undefined;
 			const set = group ? this.#groups().setAvatar(ownerId, group, avatarId) : setAvatar(this.deps.db, ownerId, avatarId, nowIso());
