@@ -18,6 +18,7 @@ import { filesEdge } from './edge.js';
 import { filesRoutes } from './files.handlers.js';
 import { FilesService } from './files.service.js';
 import { RedisLocker } from './locker.js';
+import { sweepOrphans } from './orphans.js';
 import { HashingFileStore } from './store.js';
 import { createTusServer } from './tus.js';
 import { Uploads } from './uploads.js';
@@ -69,7 +70,7 @@ export interface Files {
 	handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 	/** After an account's deletion: removes its files' bytes and thumbnails, its uploads and its picture from disk. */
 	discardAccount(userId: string, removed: { files: Array<{ id: string; upload_id: string }>; avatar: string | null }): Promise<void>;
-	/** Removes expired uploads now; resolves to how many. */
+	/** Removes expired uploads now, then thumbnails and pictures nothing refers to any more; resolves to how many uploads. */
 	sweep(): Promise<number>;
 	close(): Promise<void>;
 }
@@ -77,6 +78,7 @@ export interface Files {
 export function createFiles(options: FilesOptions): Files {
 	const tusDir = path.join(options.uploadDir, 'tus');
 	const thumbsDir = path.join(options.uploadDir, 'thumbs');
+	const avatarsDir = path.join(options.uploadDir, 'avatars');
 	fs.mkdirSync(tusDir, { recursive: true });
 	fs.mkdirSync(thumbsDir, { recursive: true });
 	const { log, timing, encryptionKey: key } = options;
@@ -98,13 +100,19 @@ export function createFiles(options: FilesOptions): Files {
 		ifUnlocked: locker && ((id, work) => locker.ifUnlocked(id, work)),
 		log
 	});
-	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
+	const avatars = new Avatars({ db: options.db, dir: avatarsDir, uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
 	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, locker, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;
 	const sweep = () => {
 		// One sweep at a time; a call during one waits for it.
-		sweeping ??= service.sweep(timing.expiryMs).finally(() => (sweeping = null));
+		sweeping ??= service
+			.sweep(timing.expiryMs)
+			.then(async (expired) => {
+				await sweepOrphans({ db: options.db, thumbsDir, avatarsDir, log }, timing.expiryMs);
+				return expired;
+			})
+			.finally(() => (sweeping = null));
 		return sweeping;
 	};
 	const timer = setInterval(() => void sweep().catch((error) => log.error('sweeping expired uploads failed', error)), timing.sweepIntervalMs);
