@@ -70,11 +70,13 @@ describe('Redis restarted during traffic (cluster on postgres)', () => {
 		await Promise.all(streams);
 		const allAckedAt = Date.now();
 
-		// The registry: both nodes live again, and a new login is handed one and connects.
-		await until(async () => (await cluster.liveNodes()).length === 2, 'both nodes back in the registry', 20_000, 50);
+		// The registry: both nodes live again, and a new login is handed one and connects. A quiet machine
+		// takes about 3 s (the figures line below); the wait allows 60, for a machine at load 19 (seen in
+		// CI beside a benchmark: 20 s was not enough), where each node's beat stalls past its 3 intervals.
+		await until(async () => (await cluster.liveNodes()).length === 2, 'both nodes back in the registry', 60_000, 50);
 		const registryAt = Date.now();
 		// Presence: each sees the other online again (the nodes recount their sockets into the new Redis).
-		await until(async () => (await online(a, b)) && (await online(b, a)), 'presence back', 20_000, 50);
+		await until(async () => (await online(a, b)) && (await online(b, a)), 'presence back', 60_000, 50);
 		const presenceAt = Date.now();
 
 		// The database: every acked message once, gapless.
@@ -95,5 +97,5 @@ describe('Redis restarted during traffic (cluster on postgres)', () => {
 				`(${refused.length} refusals resent: ${[...new Set(refused.map((r) => JSON.parse(r).code))].join(', ') || 'none'}; reconnects a ${a.reconnectedAt.length}, b ${b.reconnectedAt.length}); ` +
 				`registry whole ${registryAt - restartedAt} ms, presence ${presenceAt - restartedAt} ms after`
 		);
-	});
+	}, 180_000);
 });
