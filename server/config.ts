@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_AUTH_LIMITS } from './auth/rate-limits.js';
+import { filesRatesConfig, type FilesRatesConfig } from './config/files-rates.js';
 import { mediaConfig, rtmpConfig, type MediaConfig, type RtmpConfig } from './config/media.js';
 import { bool, ConfigError, int, optional, rate, url, type Env, type SendRate } from './config/values.js';
 
+export type { FilesRatesConfig } from './config/files-rates.js';
 export type { IceServerConfig, MediaConfig, RtmpConfig } from './config/media.js';
 export { ConfigError, type SendRate } from './config/values.js';
 
@@ -118,6 +120,8 @@ export interface Config {
 	readonly media: MediaConfig;
 	/** RTMP ingest (live streams from OBS), in the media role: see `RtmpConfig`. */
 	readonly rtmp: RtmpConfig;
+	/** Transfer rates of the files role: see `FilesRatesConfig`. */
+	readonly filesRates: FilesRatesConfig;
 }
 
 /** `CHAT_PROCESSES`: a count or `auto` (one per core), checked against what several processes need. */
@@ -254,6 +258,7 @@ export function loadConfig(env: Env): Config {
 		chatOrigins: Object.freeze(chatOrigins),
 		rtmpPublicUrl,
 		media: mediaConfig(env),
-		rtmp
+		rtmp,
+		filesRates: filesRatesConfig(env)
 	});
 }
