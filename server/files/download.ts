@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { send } from '../http/http.js';
@@ -16,6 +17,8 @@ export interface Servable {
 	/** `attachment` with this name, or inline when absent (thumbnails). */
 	downloadName?: string;
 	cacheControl: string;
+	/** Paces the bytes sent (server/files/pacing); none when unpaced. */
+	pace?: () => Transform | undefined;
 }
 
 /**
@@ -64,7 +67,8 @@ export async function serve(req: IncomingMessage, res: ServerResponse, file: Ser
 	await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
 	res.writeHead(status, headers);
 	try {
-		await pipeline(stream, res);
+		const pacer = file.pace?.();
+		await (pacer ? pipeline(stream, pacer, res) : pipeline(stream, res));
 	} catch {
 		// The client went away mid-download (or the disk failed): nothing more can be said to it.
 		res.destroy();
