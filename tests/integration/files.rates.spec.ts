@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shapeFor } from '../../server/files/pacing/bucket.js';
@@ -7,7 +8,8 @@ import { Pacer } from '../../server/files/pacing/pacer.js';
 import { RedisBuckets } from '../../server/files/pacing/redis-bucket.js';
 import { log } from '../../server/logger.js';
 import { REDIS_URL } from '../helpers/backends.js';
-import { download, sha256, startFilesPair, upload, type FilesPair } from '../helpers/files.js';
+import { create, download, head, patch, sha256, startFilesPair, upload, type FilesPair } from '../helpers/files.js';
+import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 
@@ -50,6 +52,43 @@ describe('transfer rates on one Parley (no Redis)', () => {
 		expect(got.status).toBe(200);
 		expect(sha256(got.body)).toBe(sha256(data));
 		expect(downloadTook).toBeGreaterThanOrEqual((N - BURST) / RATE);
+	});
+
+	it('a paced PATCH cut off by its client leaves a clean upload: HEAD answers what was kept, the rest resumes and finishes intact', async () => {
+		const user = await t.signUp();
+		// 8 MiB at 1 MiB/s take at least 7 s: the cut at 1.5 s comes long before the end, even late.
+		const N = 8 * MiB;
+		const data = randomBytes(N);
+		const created = await create(t, user.token, N, { filename: 'cut.bin' });
+		expect(created.status).toBe(201);
+		const url = created.headers.get('location')!;
+		// Every byte sent at once; the server takes them at 1 MiB/s, and the client goes away after 1.5 s.
+		const req = http.request(`${t.baseUrl}${url}`, {
+			method: 'PATCH',
+			headers: { authorization: `Bearer ${user.token}`, 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', 'content-length': String(N) }
+		});
+		req.on('error', () => {});
+		req.write(data);
+		await new Promise((resolve) => setTimeout(resolve, 1500));
+		req.destroy();
+
+		// The HEAD waits for the cut PATCH to let go of the upload: what it kept is on disk, less than all.
+		let offset = -1;
+		for (let i = 0; i < 100; i++) {
+			const h = await head(t, user.token, url);
+			expect(h.status).toBe(200);
+			offset = Number(h.headers.get('upload-offset'));
+			if (offset > 0) break;
+			await new Promise((resolve) => setTimeout(resolve, 100));
+		}
+		expect(offset).toBeGreaterThan(0);
+		expect(offset).toBeLessThan(N);
+		const rest = await patch(t, user.token, url, offset, data.subarray(offset));
+		expect(rest.status).toBe(204);
+		const fileId = rest.headers.get(FILE_ID_HEADER)!;
+		// The digest of the bytes on disk (completion hashes the file after a resume), not a paced download.
+		const row = await t.parley.db.db.selectFrom('files').select('sha256').where('id', '=', fileId).executeTakeFirstOrThrow();
+		expect(row.sha256).toBe(sha256(data));
 	});
 
 	it('paces a range download too, and serves exactly the range', async () => {
