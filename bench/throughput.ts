@@ -27,7 +27,7 @@ import type { DeviceEndpoint, GeneratorSetup, PairSetup } from './lib/chat-gener
 import { loadAverage, machine, writeResults } from './lib/machine.js';
 import { seedPairs, type SeededUser } from './lib/seed.js';
 import { fmt, printStep, ramp, startGenerators as startStepGenerators, type Generators, type Ramp, type StepRow } from './lib/step-driver.js';
-import { workload } from './lib/workload.js';
+import { saturated, workload } from './lib/workload.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -429,13 +429,23 @@ if (crossNode) {
 	console.log(`| cross-node | ${fmt(c.cross.latencyRate)} | ${l(c.cross.latency)} | ${ratio?.toFixed(2) ?? '-'} |`);
 }
 
-// Correctness under load: any refused send, lost message or duplicate push fails the run.
-const allRows = [...results.flatMap((r) => [...r.ramp.steps, r.latency])];
+// Correctness under load: a refused send, a lost message or a duplicate push fails the run. The one
+// exception is a step past saturation (the rule's): there the server sheds what it cannot take with its
+// documented answer (`rate_limited`: at most 16 requests running and 64 waiting per connection, "try
+// again in 1 s"; the web client does), which is its overload protection working, not a fault. The
+// 70 % run and every step below saturation must have none.
+const pastSaturation = (r: StepRow) => saturated(w, { offered: r.offered, delivered: r.delivered, p99Ms: r.latency.p99Ms });
+const rampSteps = results.flatMap((r) => r.ramp.steps);
+const strictRows = results.map((r) => r.latency);
 if (crossNode) {
 	const c = crossNode as { cross: SystemResult; sameNode: { latency: StepRow } };
-	allRows.push(...c.cross.ramp.steps, c.cross.latency, c.sameNode.latency);
+	rampSteps.push(...c.cross.ramp.steps);
+	strictRows.push(c.cross.latency, c.sameNode.latency);
 }
-const bad = allRows.filter((r) => (r.ackErrors ?? 0) > 0 || r.duplicates > 0);
+const shed = rampSteps.filter((s) => pastSaturation(s) && (s.ackErrors ?? 0) > 0);
+if (shed.length > 0) console.log(`throughput: ${shed.length} step(s) past saturation shed sends (first: ${shed[0].firstError}); below saturation and at 70 % none was refused`);
+const refused = (r: StepRow) => (r.ackErrors ?? 0) > 0;
+const bad = [...rampSteps.filter((s) => (refused(s) && !pastSaturation(s)) || s.duplicates > 0), ...strictRows.filter((r) => refused(r) || r.duplicates > 0)];
 if (bad.length > 0) {
 	console.error(`throughput: ${bad.length} steps with refused sends or duplicate pushes (first: ${bad[0].firstError ?? 'duplicates'})`);
 	process.exit(1);

@@ -2,7 +2,9 @@
 // streaming HTTP PUT to disk on the same machine, in the same run. Both clients stream the same file
 // of random bytes from disk over loopback, in this process; the plain server pipes the request into a
 // file and nothing else. tus's time runs from the creation POST to the last PATCH's answer, so it
-// includes completion (digest, type sniffing, the files row). Each case runs `runs` times; the
+// includes completion (digest, type sniffing, the files row). The tus cases run again against a Parley
+// with FILES_ENCRYPTION_KEY (files encrypted at rest), and one finished file of each is downloaded
+// (GET, whole body) to compare reading clear with decrypting. Each case runs `runs` times; the
 // median counts. Writes bench/results/upload.json and prints a table.
 //
 //   npm run bench -- upload [--quick]      (quick: 64 MiB and 2 runs instead of 512 MiB and 3)
@@ -84,16 +86,23 @@ async function main(): Promise<void> {
 	const loadBefore = os.loadavg()[0];
 	await writeSource();
 	const plain = await plainServer();
-	const parley = await startParley('sqlite', { env: { MAX_UPLOAD_BYTES: String(2 * size), UPLOAD_QUOTA_BYTES: String(1024 ** 4) } });
+	const limits = { MAX_UPLOAD_BYTES: String(2 * size), UPLOAD_QUOTA_BYTES: String(1024 ** 4) };
+	const parley = await startParley('sqlite', { env: limits });
+	const sealed = await startParley('sqlite', { env: { ...limits, FILES_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
 	const rows: Array<{ case: string; chunkSize: string; seconds: number[]; mibPerSecond: number; ratio?: number }> = [];
+	const downloads: Array<{ case: string; seconds: number[]; mibPerSecond: number }> = [];
 	try {
 		const user = await parley.signUp();
+		const sealedUser = await sealed.signUp();
 		const endpoint = `${parley.baseUrl}/files/`;
+		const sealedEndpoint = `${sealed.baseUrl}/files/`;
 		const cases: Array<{ name: string; chunk: string; run: () => Promise<void> }> = [
 			{ name: 'plain PUT', chunk: '-', run: () => plainPut(plain.url) },
 			{ name: 'tus', chunk: 'unlimited', run: () => tusUpload(endpoint, user.token, Infinity) },
 			{ name: 'tus', chunk: '50 MiB', run: () => tusUpload(endpoint, user.token, 50 * MiB) },
-			{ name: 'tus', chunk: '5 MiB', run: () => tusUpload(endpoint, user.token, 5 * MiB) }
+			{ name: 'tus', chunk: '5 MiB', run: () => tusUpload(endpoint, user.token, 5 * MiB) },
+			{ name: 'tus, encrypted at rest', chunk: 'unlimited', run: () => tusUpload(sealedEndpoint, sealedUser.token, Infinity) },
+			{ name: 'tus, encrypted at rest', chunk: '5 MiB', run: () => tusUpload(sealedEndpoint, sealedUser.token, 5 * MiB) }
 		];
 		// One warm-up of each, not counted: the first run pays for JIT and cold caches. Then the cases
 		// take turns, so a machine that gets busier or quieter during the run weighs on all of them.
@@ -103,10 +112,21 @@ async function main(): Promise<void> {
 			for (const [k, c] of cases.entries()) seconds[k].push(await time(c.run));
 		}
 		for (const [k, c] of cases.entries()) rows.push({ case: c.name, chunkSize: c.chunk, seconds: seconds[k], mibPerSecond: size / MiB / median(seconds[k]) });
+		for (const [name, t, token] of [['GET, clear', parley, user.token], ['GET, encrypted at rest', sealed, sealedUser.token]] as const) {
+			const file = await t.parley.db.db.selectFrom('files').select('id').limit(1).executeTakeFirstOrThrow();
+			const times: number[] = [];
+			for (let i = 0; i <= runs; i++) {
+				const s = await time(() => fetchAll(`${t.baseUrl}/files/${file.id}`, token));
+				if (i > 0) times.push(s);
+			}
+			downloads.push({ case: name, seconds: times, mibPerSecond: size / MiB / median(times) });
+		}
 		// Each finished tus upload is a file of this user; they are not needed after timing.
 		await parley.parley.db.db.deleteFrom('files').execute();
+		await sealed.parley.db.db.deleteFrom('files').execute();
 	} finally {
 		await parley.stop();
+		await sealed.stop();
 		await plain.close();
 		fs.rmSync(work, { recursive: true, force: true });
 	}
@@ -121,7 +141,8 @@ async function main(): Promise<void> {
 		loadAverage: { before: loadBefore, after: os.loadavg()[0] },
 		machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 1024 ** 3), node: process.version, platform: `${os.platform()} ${os.release()}` },
 		at: new Date().toISOString(),
-		rows: rows.map((r) => ({ ...r, mibPerSecond: Math.round(r.mibPerSecond), ratio: Math.round((r.ratio ?? 0) * 100) / 100, seconds: r.seconds.map((s) => Math.round(s * 1000) / 1000) }))
+		rows: rows.map((r) => ({ ...r, mibPerSecond: Math.round(r.mibPerSecond), ratio: Math.round((r.ratio ?? 0) * 100) / 100, seconds: r.seconds.map((s) => Math.round(s * 1000) / 1000) })),
+		downloads: downloads.map((d) => ({ ...d, mibPerSecond: Math.round(d.mibPerSecond), seconds: d.seconds.map((s) => Math.round(s * 1000) / 1000) }))
 	};
 	fs.mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true });
 	fs.writeFileSync(path.join(import.meta.dirname, 'results', 'upload.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -129,6 +150,19 @@ async function main(): Promise<void> {
 	console.log('| case | chunk size | MiB/s | ratio to plain PUT |');
 	console.log('|---|---|---|---|');
 	for (const r of result.rows) console.log(`| ${r.case} | ${r.chunkSize} | ${r.mibPerSecond} | ${r.ratio.toFixed(2)} |`);
+	console.log('\n| download (one finished file) | MiB/s |');
+	console.log('|---|---|');
+	for (const d of result.downloads) console.log(`| ${d.case} | ${d.mibPerSecond} |`);
+}
+
+/** GETs a URL and reads its body to the end without keeping it. */
+async function fetchAll(url: string, token: string): Promise<void> {
+	const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+	if (res.status !== 200 || !res.body) throw new Error(`GET ${url} answered ${res.status}`);
+	let bytes = 0;
+	const reader = res.body.getReader();
+	for (let part = await reader.read(); !part.done; part = await reader.read()) bytes += part.value.length;
+	if (bytes !== size) throw new Error(`GET ${url} gave ${bytes} bytes, not ${size}`);
 }
 
 await main();

@@ -23,5 +23,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
 	await build({ ...serverBuildOptions, entryPoints: ['server/main.ts'], outfile: 'build/server.js' });
 	// `npm run backup` / `npm run restore` (scripts/backup.mjs), and `node build/backup.js backup` where only the build is kept.
 	await build({ ...serverBuildOptions, entryPoints: ['server/backup/cli.ts'], outfile: 'build/backup.js' });
-	console.log('built build/server.js and build/backup.js');
+	// `npm run files:rotate-key` (scripts/files-rotate-key.mjs), and `node build/rotate-key.js` where only the build is kept.
+	await build({ ...serverBuildOptions, entryPoints: ['server/files/crypto/rotate-cli.ts'], outfile: 'build/rotate-key.js' });
+	console.log('built build/server.js, build/backup.js and build/rotate-key.js');
 }

@@ -3,15 +3,11 @@ import path from 'node:path';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { accountRoutes } from './account/account.handlers.js';
-import { AccountService } from './account/account.service.js';
 import { AuthService } from './auth/auth.service.js';
-import { authRoutes } from './auth/auth.handlers.js';
 import { VerificationCodes, type CodeOptions } from './auth/codes.service.js';
-import { profileRoutes } from './auth/profile.handlers.js';
-import { createLimiter, DEFAULT_AUTH_LIMITS, type AuthLimits } from './auth/rate-limits.js';
-import { devicesRoutes } from './devices/devices.handlers.js';
-import { DevicesService } from './devices/devices.service.js';
+import { authLimiters } from './auth/limiters.js';
+import { DEFAULT_AUTH_LIMITS, type AuthLimits } from './auth/rate-limits.js';
+import { gatewayRoutes } from './gateway/routes.js';
 import { localBalancer, registryBalancer } from './balance/balancer.js';
 import { NodeRegistry } from './balance/registry.js';
 import type { ChatServer } from './chat/node/socket.js';
@@ -22,6 +18,7 @@ import { loadVapidKeys } from './push/vapid.js';
 import { chatServerOptions, forgetUpgradeRequests } from './chat/node/engine.js';
 import { RedisPresenceStore } from './chat/presence/presence.redis.js';
 import { UsersService } from './chat/friends/users.service.js';
+import { ThreadsService } from './chat/conversations/threads.service.js';
 import { Tickets } from './chat/node/tickets.js';
 import type { Config } from './config.js';
 import { createFiles, filesTiming, type Files, type FilesTiming } from './files/index.js';
@@ -29,6 +26,7 @@ import { openDatabase, type Db } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Route } from './http/http.js';
 import { createRouter } from './http/router.js';
+import { healthRoute } from './http/health.js';
 import { securityHeaders } from './http/security-headers.js';
 import type { KeyValueStore } from './kv/kv.js';
 import { MemoryStore } from './kv/memory.js';
@@ -128,6 +126,8 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		let serverClosed: Promise<void> | undefined;
 		/** Announces profile changes on a gateway without the chat role (in a cluster). */
 		let gatewayUsers: UsersService | null = null;
+		// A gateway without the chat role still answers for threads (an account's deletion updates them).
+		let gatewayThreads: ThreadsService | null = null;
 		const registry = redis ? new NodeRegistry({ redis, prefix: config.redisPrefix }) : undefined;
 		const prefix = config.redisPrefix;
 		const auth = new AuthService({
@@ -136,61 +136,38 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 			mailer,
 			tickets,
 			balancer: registry ? registryBalancer(registry, log.child('balance')) : localBalancer(config, { draining: () => draining }),
-			limits: {
-				loginAccountIp: createLimiter({ redis, prefix, name: 'login-account-ip', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many failed sign-ins to this account from your address' }),
-				loginIp: createLimiter({ redis, prefix, name: 'login-ip', points: limits.loginFailuresPerIp, durationSeconds: limits.loginIpWindowSeconds, message: 'too many failed sign-ins from your address' }),
-				availabilityIp: createLimiter({ redis, prefix, name: 'availability-ip', points: limits.availabilityPerIpPerMinute, durationSeconds: 60, message: 'too many availability checks from your address' }),
-				availabilityIpDay: createLimiter({ redis, prefix, name: 'availability-ip-day', points: limits.availabilityPerIpPerDay, durationSeconds: 86_400, message: 'too many availability checks from your address today' }),
-				passwordCheckIp: createLimiter({ redis, prefix, name: 'password-check-ip', points: limits.passwordCheckPerIpPerMinute, durationSeconds: 60, message: 'too many password checks from your address' }),
-				passwordCheckIpDay: createLimiter({ redis, prefix, name: 'password-check-ip-day', points: limits.passwordCheckPerIpPerDay, durationSeconds: 86_400, message: 'too many password checks from your address today' }),
-				codesIp: createLimiter({ redis, prefix, name: 'codes-ip', points: limits.codesPerIp, durationSeconds: 600, message: 'too many codes requested from your address' })
-			},
+			limits: authLimiters({ redis, prefix }, limits),
 			sessionsEnded: (ids, reason) => emitter?.endSessions(ids, reason),
 			sessionDays: config.sessionDays,
 			log: log.child('auth')
 		});
 
 		const routes: Route[] = [
-			{
-				method: 'GET',
-				path: '/healthz',
-				handler: async () => {
-					const body: Record<string, unknown> = { status: draining ? 'draining' : 'ok', nodeId: config.nodeId, roles: [...config.roles] };
-					// In a cluster: this chat node's load, and on a gateway the live chat nodes it picks from.
-					if (registry && chatNode) body.connections = chatNode.connections();
-					if (config.roles.includes('chat') || config.roles.includes('media')) body.media = media ? (await media.status()).media : 'unavailable';
-					if (rtmpStatus) body.rtmp = (rtmpStatus as RtmpStatus).rtmp;
-					if (registry && config.roles.includes('gateway')) {
-						body.nodes = (await registry.list()).filter((n) => n.alive).map(({ id, url, connections, draining, startedAt }) => ({ id, url, connections, draining, startedAt }));
-					}
-					// A draining process answers 503, so a proxy's health check stops sending it traffic.
-					return { status: draining ? 503 : 200, body };
-				}
-			}
+			healthRoute(config, registry, {
+				draining: () => draining,
+				connections: () => chatNode?.connections(),
+				media: () => (media ? media.status().then((s) => s.media) : undefined),
+				rtmp: () => rtmpStatus
+			})
 		];
 		const profileChanged = (userId: string) =>
 			void (chat ? chat.track(chat.users.profileChanged(userId)) : gatewayUsers?.profileChanged(userId))?.catch((error) => log.error('announcing a profile change failed', error));
 		if (config.roles.includes('gateway')) {
-			routes.push(...authRoutes({ auth, secureCookies: config.publicUrl.startsWith('https:'), sessionDays: config.sessionDays }));
-			routes.push(...profileRoutes({ auth, db: db.db, profileChanged, log: log.child('profile') }));
-			// Settings > Devices and the password change: wrong current passwords are counted per session
-			// with sign-in's numbers (10 in 15 minutes by default).
-			const devices = new DevicesService({
-				db: db.db,
-				sessionsEnded: (ids, reason) => emitter?.endSessions(ids, reason),
-				passwordFailures: createLimiter({ redis, prefix, name: 'password-change-session', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many wrong current passwords from this session' }),
-				log: log.child('devices')
-			});
-			routes.push(...devicesRoutes({ auth, devices, secureCookies: config.publicUrl.startsWith('https:') }));
-			const account = new AccountService({
-				db: db.db,
-				failures: createLimiter({ redis, prefix, name: 'account-delete', points: limits.loginFailuresPerAccountAndIp, durationSeconds: limits.loginWindowSeconds, message: 'too many wrong passwords for this account from your address' }),
-				emitter: () => emitter,
-				threads: () => chat?.threads,
-				files: () => files ?? undefined,
-				log: log.child('account')
-			});
-			routes.push(...accountRoutes({ auth, account, secureCookies: config.publicUrl.startsWith('https:') }));
+			routes.push(
+				...gatewayRoutes({
+					db: db.db,
+					auth,
+					store: { redis, prefix },
+					limits,
+					secureCookies: config.publicUrl.startsWith('https:'),
+					sessionDays: config.sessionDays,
+					profileChanged,
+					emitter: () => emitter,
+					threads: () => chat?.threads ?? gatewayThreads ?? undefined,
+					files: () => files ?? undefined,
+					log
+				})
+			);
 		}
 		let files: Files | null = null;
 		let media: MediaRole | null = null;
@@ -203,6 +180,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				uploadDir: config.uploadDir,
 				maxUploadBytes: config.maxUploadBytes,
 				quotaBytes: config.uploadQuotaBytes,
+				encryptionKey: config.filesEncryptionKey,
 				corsOrigins: config.corsOrigins,
 				redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
 				rates: config.filesRates,
@@ -303,6 +281,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				presence: new RedisPresenceStore({ redis, prefix: config.redisPrefix, nodeId: config.nodeId, instance: () => '' }),
 				emitter
 			});
+			gatewayThreads = new ThreadsService({ db: db.db, users: gatewayUsers, log: log.child('threads') });
 		}
 
 		return {

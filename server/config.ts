@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_AUTH_LIMITS } from './auth/rate-limits.js';
+import { filesEncryptionKey } from './config/files-crypto.js';
 import { filesRatesConfig, type FilesRatesConfig } from './config/files-rates.js';
 import { mediaConfig, rtmpConfig, type MediaConfig, type RtmpConfig } from './config/media.js';
+import type { MasterKey } from './files/crypto/format.js';
 import { bool, ConfigError, int, optional, rate, url, type Env, type SendRate } from './config/values.js';
 
 export type { FilesRatesConfig } from './config/files-rates.js';
@@ -59,6 +61,8 @@ export interface Config {
 	readonly uploadQuotaBytes: number;
 	/** `UPLOAD_EXPIRY_HOURS`: an unfinished upload is removed this long after it was created. Default 24. */
 	readonly uploadExpiryHours: number;
+	/** `FILES_ENCRYPTION_KEY` or `…_KEY_FILE`: files encrypted at rest under this key (config/files-crypto.ts). Default none. */
+	readonly filesEncryptionKey: MasterKey | undefined;
 	/** `NODE_ID`, default `<hostname>-<random>`: names this process in the cluster and in logs. */
 	readonly nodeId: string;
 	/**
@@ -239,6 +243,7 @@ export function loadConfig(env: Env): Config {
 		maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 4 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
 		uploadQuotaBytes: int(env, 'UPLOAD_QUOTA_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
 		uploadExpiryHours: int(env, 'UPLOAD_EXPIRY_HOURS', 24, 1, 8760),
+		filesEncryptionKey: filesEncryptionKey(env),
 		nodeId: optional(env, 'NODE_ID') ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
 		trustProxy: bool(env, 'TRUST_PROXY'),
 		vapid: vapidPublic && vapidPrivate ? Object.freeze({ publicKey: vapidPublic, privateKey: vapidPrivate }) : undefined,

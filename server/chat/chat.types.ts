@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ConnectedSeen } from '../devices/connected-seen.js';
 import type { z } from 'zod';
 import type { AckCallback, ClientToServerEvents } from '../../src/lib/protocol/index.js';
 import type { Limiter } from '../auth/rate-limits.js';
@@ -91,6 +92,8 @@ export interface Chat {
 	limits: ChatLimits;
 	/** The per-user read limit (`readsPerWindow`), spent by the requests marked `read` in the table. */
 	reads: Limiter;
+	/** Keeps connected devices' "last seen" (Settings > Devices) within a minute or two; absent without sockets here. */
+	connectedSeen?: ConnectedSeen;
 	/** Keeps `work` (a request, a presence announcement) in the set that `close` waits for. */
 	track<T>(work: Promise<T>): Promise<T>;
 	/** Waits for the work in flight, then releases the presence store. */

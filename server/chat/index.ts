@@ -22,6 +22,7 @@ import { SearchService } from './search/search.service.js';
 import { MYSQL_SCAN_BELOW, SEARCH_WINDOW } from './search/search.repository.js';
 import { PushService, type PushDeps } from '../push/push.service.js';
 import { userRoom } from './node/socket.js';
+import { keepConnectedSeen } from '../devices/connected-seen.js';
 
 export type { Chat, ChatLimits } from './chat.types.js';
 
@@ -133,6 +134,7 @@ export function createChat(options: ChatOptions): Chat {
 		message: `you are reading too fast (at most ${limits.readsPerWindow} lists, gets and searches in ${limits.readWindowSeconds} s)`
 	});
 	const inFlight = new Set<Promise<unknown>>();
+	const connectedSeen = io && keepConnectedSeen({ db, log: log.child('last-seen'), sessionIds: () => sessionsOf(io) });
 	return {
 		db,
 		presence,
@@ -148,6 +150,7 @@ export function createChat(options: ChatOptions): Chat {
 		push,
 		limits,
 		reads,
+		connectedSeen,
 		track(work) {
 			const settled = work.then(
 				() => undefined,
@@ -158,6 +161,7 @@ export function createChat(options: ChatOptions): Chat {
 			return work;
 		},
 		async close() {
+			connectedSeen?.stop();
 			// Sockets are closed by now; what they started must finish before the database goes.
 			while (inFlight.size > 0) await Promise.all(inFlight);
 			await push?.idle();
@@ -165,4 +169,9 @@ export function createChat(options: ChatOptions): Chat {
 			await ownKv?.close();
 		}
 	};
+}
+
+/** The sessions of this process's connected sockets. */
+function* sessionsOf(io: ChatServer): Iterable<string> {
+	for (const socket of io.of('/').sockets.values()) if (socket.data.sessionId) yield socket.data.sessionId;
 }

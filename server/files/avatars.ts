@@ -14,9 +14,11 @@ import { AppError } from '../errors.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import { isImageType, sniffType } from './content.js';
+import { encryptBuffer } from './crypto/format.js';
+import { openStored, readPlaintext, WEBP } from './crypto/stored.js';
 import { serve } from './download.js';
 import type { UploadMeta } from './files.service.js';
-import type { HashingFileStore } from './store.js';
+import { diskFull, type HashingFileStore } from './store.js';
 import type { Uploads } from './uploads.js';
 
 /**
@@ -83,18 +85,27 @@ export class Avatars {
 		const partial = `${target}.${process.pid}.part`;
 		try {
 			// The client's word on the type is not taken: only the bytes count.
-			const type = await sniffType(bytes, undefined);
+			const { key } = uploads;
+			const read = { key, what: `upload "${upload.id}"`, clearSize: (await uploads.get(upload.id))?.size };
+			const type = await sniffType(bytes, undefined, read);
 			if (!isImageType(type)) throw notAnImage(type);
+			// With FILES_ENCRYPTION_KEY the upload is decrypted here and the picture stored encrypted.
+			const input = key ? await readPlaintext(bytes, read) : bytes;
+			let picture: Buffer;
 			try {
-				await sharp(bytes)
+				picture = await sharp(input)
 					.autoOrient()
 					// The client crops square; `cover` centres whatever else comes (a plain API client).
 					.resize({ width: AVATAR_LIMITS.px, height: AVATAR_LIMITS.px, fit: 'cover' })
 					.webp({ quality: 82 })
-					.toFile(partial);
+					.toBuffer();
 			} catch {
 				throw notAnImage(`${type} that could not be read`);
 			}
+			// A full disk is the contract's 507 (the upload fitted, its resized copy did not), not a 500.
+			await fsp.writeFile(partial, key ? encryptBuffer(key, picture) : picture).catch((error: unknown) => {
+				throw diskFull(error) ?? error;
+			});
 			await fsp.rename(partial, target);
 			const group = upload.meta.purpose === 'group-avatar' ? upload.meta.threadId : undefined;
 			const set = group ? this.#groups().setAvatar(ownerId, group, avatarId) : setAvatar(this.deps.db, ownerId, avatarId, nowIso());
@@ -151,9 +162,10 @@ export class Avatars {
 		const file = this.path(match[1]);
 		const stat = await fsp.stat(file).catch(() => undefined);
 		if (!stat) throw new AppError('not_found', 'no such picture (it was replaced or removed)');
+		const source = await openStored(file, { key: this.deps.uploads.key, what: `picture "${match[1]}"`, clearPrefix: WEBP });
 		await serve(req, res, {
-			path: file,
-			size: stat.size,
+			source,
+			size: source.size,
 			type: 'image/webp',
 			etag: `"a-${match[1]}"`,
 			lastModified: stat.mtime,

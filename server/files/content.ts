@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
+// The Node entry by name: under the bundler resolution TypeScript reads the browser types, whose
+// fileTypeFromStream takes web streams only.
+import { fileTypeFromStream } from 'file-type/node';
 import sharp from 'sharp';
+import { encryptBuffer } from './crypto/format.js';
+import { openStored, readAll, type OpenOptions } from './crypto/stored.js';
 
 /** What Parley learns from a finished upload's bytes. */
 
@@ -52,11 +57,56 @@ export function isActiveType(type: string): boolean {
 
 export const UNKNOWN_TYPE = 'application/octet-stream';
 
-/** Hex SHA-256 of a file, streamed. */
-export async function sha256File(file: string): Promise<string> {
+/**
+ * How to read a stored file's plaintext (crypto/stored.ts): with `key`, encrypted files are decrypted;
+ * without, files are read as they are. Default: no key.
+ */
+export type ReadOptions = OpenOptions;
+const CLEAR: ReadOptions = { key: undefined };
+
+/** Hex SHA-256 of a file's plaintext, streamed. */
+export async function sha256File(file: string, read: ReadOptions = CLEAR): Promise<string> {
 	const hash = createHash('sha256');
-	await pipeline(fs.createReadStream(file), hash);
+	if (!read.key) {
+		await pipeline(fs.createReadStream(file), hash);
+		return hash.digest('hex');
+	}
+	const stored = await openStored(file, read);
+	try {
+		await pipeline(stored.stream(), hash);
+	} finally {
+		await stored.close();
+	}
 	return hash.digest('hex');
+}
+
+
+/**
+ * Largest encrypted image decrypted into memory for sharp (which reads a clear file from disk as it
+ * goes, but a buffer whole): a bigger one gets no preview, as an image sharp cannot read.
+ */
+const MAX_DECRYPTED_IMAGE_BYTES = 256 * 1024 * 1024;
+
+async function decryptedImage(file: string, read: ReadOptions): Promise<Buffer | undefined> {
+	const stored = await openStored(file, read);
+	try {
+		return stored.size > MAX_DECRYPTED_IMAGE_BYTES ? undefined : await readAll(stored);
+	} finally {
+		await stored.close();
+	}
+}
+
+/** The file's type from its first plaintext bytes; undefined when they say nothing. */
+async function typeFromBytes(file: string, read: ReadOptions): Promise<string | undefined> {
+	if (!read.key) return (await fileTypeFromFile(file))?.mime;
+	const stored = await openStored(file, read);
+	const stream = stored.stream();
+	try {
+		return (await fileTypeFromStream(stream))?.mime;
+	} finally {
+		stream.destroy();
+		await stored.close();
+	}
 }
 
 /**
@@ -66,9 +116,9 @@ export async function sha256File(file: string): Promise<string> {
  * `application/octet-stream`, as does no type at all. Downloads are attachments with nosniff whatever
  * the type, and `serve` checks the type again; this keeps the stored type harmless as well.
  */
-export async function sniffType(file: string, declared: string | undefined): Promise<string> {
-	const found = await fileTypeFromFile(file).catch(() => undefined);
-	const type = found?.mime ?? declared?.toLowerCase();
+export async function sniffType(file: string, declared: string | undefined, read: ReadOptions = CLEAR): Promise<string> {
+	const found = await typeFromBytes(file, read).catch(() => undefined);
+	const type = found ?? declared?.toLowerCase();
 	return type && !isActiveType(type) ? type : UNKNOWN_TYPE;
 }
 
@@ -78,14 +128,17 @@ export function isImageType(type: string): boolean {
 
 /**
  * An image's displayed size (EXIF orientation applied) and a WebP thumbnail at most 320 px a side,
- * written to `thumbnail` (through a temporary file, so a reader never sees half of one). Null when
- * sharp cannot read the image (corrupt, or over its pixel limit): the file is kept, without preview.
+ * written to `thumbnail` (through a temporary file, so a reader never sees half of one; encrypted
+ * with `read.key`). Null when sharp cannot read the image (corrupt, or over its pixel limit): the file
+ * is kept, without preview.
  */
-export async function describeImage(file: string, thumbnail: string): Promise<{ width: number; height: number; thumbnail: boolean } | null> {
+export async function describeImage(file: string, thumbnail: string, read: ReadOptions = CLEAR): Promise<{ width: number; height: number; thumbnail: boolean } | null> {
 	let width: number;
 	let height: number;
+	const input = read.key ? await decryptedImage(file, read) : file;
+	if (!input) return null;
 	try {
-		const meta = await sharp(file).metadata();
+		const meta = await sharp(input).metadata();
 		if (!meta.width || !meta.height) return null;
 		const turned = (meta.orientation ?? 1) >= 5;
 		width = turned ? meta.height : meta.width;
@@ -95,11 +148,12 @@ export async function describeImage(file: string, thumbnail: string): Promise<{ 
 	}
 	const partial = `${thumbnail}.${process.pid}.${Date.now()}.part`;
 	try {
-		await sharp(file)
+		const made = sharp(input)
 			.autoOrient()
 			.resize({ width: THUMBNAIL_PX, height: THUMBNAIL_PX, fit: 'inside', withoutEnlargement: true })
-			.webp({ quality: 75 })
-			.toFile(partial);
+			.webp({ quality: 75 });
+		if (read.key) await fsp.writeFile(partial, encryptBuffer(read.key, await made.toBuffer()));
+		else await made.toFile(partial);
 		await fsp.rename(partial, thumbnail);
 		return { width, height, thumbnail: true };
 	} catch {

@@ -1,4 +1,3 @@
-import fsp from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
 import type { AuthService } from '../auth/auth.service.js';
@@ -7,6 +6,8 @@ import { AppError } from '../errors.js';
 import { parseCookies, send } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import type { Avatars } from './avatars.js';
+import { DecryptError } from './crypto/format.js';
+import { openStored, WEBP } from './crypto/stored.js';
 import { serve } from './download.js';
 import type { FilesService } from './files.service.js';
 import type { Rates } from './pacing/index.js';
@@ -53,17 +54,21 @@ export function filesEdge(options: FilesEdgeOptions) {
 		if (thumbnail && !file.has_thumb) throw new AppError('not_found', `file "${fileId}" has no thumbnail`);
 		const bytes = thumbnail ? files.thumbnailPath(file.id) : uploads.bytesPath(file.upload_id);
 		// The row says how big the file is; a missing file on disk is a 404 too (and logged: it should not happen).
-		const size = await fsp.stat(bytes).then(
-			(s) => s.size,
-			() => undefined
-		);
-		if (size === undefined) {
+		const what = thumbnail ? `the thumbnail of file "${file.id}"` : `file "${file.id}"`;
+		const read = thumbnail ? { key: uploads.key, what, clearPrefix: WEBP } : { key: uploads.key, what, clearSize: Number(file.size) };
+		const source = await openStored(bytes, read).catch((error: unknown) => {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 			log.error(`file "${file.id}" has a row but no bytes at ${bytes}`);
 			throw new AppError('not_found', `file "${fileId}" not found`);
+		});
+		// Encrypted bytes cut short (or grown) on disk are no file to serve any part of.
+		if (!thumbnail && source.encrypted && source.size !== Number(file.size)) {
+			await source.close();
+			throw new DecryptError(`file "${file.id}" holds ${source.size} bytes on disk, not the ${file.size} it was uploaded with`);
 		}
 		await serve(req, res, {
-			path: bytes,
-			size: thumbnail ? size : Number(file.size),
+			source,
+			size: thumbnail ? source.size : Number(file.size),
 			type: thumbnail ? 'image/webp' : file.type,
 			etag: thumbnail ? `"t-${file.sha256}"` : `"${file.sha256}"`,
 			lastModified: new Date(file.created_at),
@@ -121,6 +126,8 @@ export function filesEdge(options: FilesEdgeOptions) {
 		const record = await uploads.get(uploadId);
 		if (!record) return undefined;
 		if ((await uploads.offset(uploadId)) !== record.size) return undefined;
+		// All there: a last chunk's rewrite cut off by a crash is finished (the same bytes) before reading.
+		await uploads.recover(uploadId);
 		const meta = metaOf({ id: uploadId, metadata: record.metadata });
 		if (meta.purpose) {
 			await avatars.finish({ id: uploadId, meta });
@@ -146,6 +153,7 @@ export function filesEdge(options: FilesEdgeOptions) {
 			}
 		} catch (error) {
 			if (res.headersSent) {
+				if (error instanceof DecryptError) log.error(`${method} ${path} was cut off: ${error.message}`);
 				res.destroy();
 			} else if (error instanceof AppError) {
 				send(res, { status: error.status, body: { error: error.toBody() } });

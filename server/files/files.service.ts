@@ -135,9 +135,11 @@ export class FilesService {
 		const bytes = this.deps.uploads.bytesPath(upload.id);
 		const ownerId = this.deps.uploads.ownerOf(upload.id);
 		if (!ownerId) throw new Error(`upload "${upload.id}" has no owner in its id`);
-		const sha256 = store.takeDigest(upload.id, upload.size) ?? (await sha256File(bytes));
-		const type = await sniffType(bytes, upload.meta.filetype);
-		const image = isImageType(type) ? await describeImage(bytes, this.thumbnailPath(upload.meta.fileId)) : null;
+		// Encrypted with FILES_ENCRYPTION_KEY (decrypted here), or clear from before it was set.
+		const read = { key: this.deps.uploads.key, clearSize: upload.size, what: `upload "${upload.id}"` };
+		const sha256 = store.takeDigest(upload.id, upload.size) ?? (await sha256File(bytes, read));
+		const type = await sniffType(bytes, upload.meta.filetype, read);
+		const image = isImageType(type) ? await describeImage(bytes, this.thumbnailPath(upload.meta.fileId), read) : null;
 		const row: repo.FileRow = {
 			id: upload.meta.fileId,
 			owner_id: ownerId,

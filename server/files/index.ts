@@ -11,11 +11,15 @@ import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import { MemoryAdmission, RedisAdmission } from './admission.js';
+import { checkMasterKey } from './crypto/check.js';
+import { encryptExisting } from './crypto/encrypt-existing.js';
+import type { MasterKey } from './crypto/format.js';
 import { Avatars, avatarRoutes, type GroupPictures } from './avatars.js';
 import { filesEdge } from './edge.js';
 import { filesRoutes } from './files.handlers.js';
 import { FilesService } from './files.service.js';
 import { RedisLocker } from './locker.js';
+import { sweepOrphans } from './orphans.js';
 import { createRates } from './pacing/index.js';
 import { paced } from './pacing/pacer.js';
 import { HashingFileStore } from './store.js';
@@ -41,6 +45,12 @@ export interface FilesOptions {
 	uploadDir: string;
 	maxUploadBytes: number;
 	quotaBytes: number;
+	/**
+	 * FILES_ENCRYPTION_KEY: uploads, thumbnails and pictures are stored encrypted under it (crypto/).
+	 * Default none. Checked against `UPLOAD_DIR/.encryption` at creation: a wrong key, or none where
+	 * files are encrypted, throws a ConfigError.
+	 */
+	encryptionKey?: MasterKey;
 	corsOrigins: readonly string[];
 	timing: FilesTiming;
 	/**
@@ -67,7 +77,7 @@ export interface Files {
 	discardAccount(userId: string, removed: { files: Array<{ id: string; upload_id: string }>; avatar: string | null }): Promise<void>;
 	/** Whether any transfer rate applies (a paced request may outlast Node's request timeout). */
 	paced: boolean;
-	/** Removes expired uploads now; resolves to how many. */
+	/** Removes expired uploads now, then thumbnails and pictures nothing refers to any more; resolves to how many uploads. */
 	sweep(): Promise<number>;
 	close(): Promise<void>;
 }
@@ -75,11 +85,13 @@ export interface Files {
 export function createFiles(options: FilesOptions): Files {
 	const tusDir = path.join(options.uploadDir, 'tus');
 	const thumbsDir = path.join(options.uploadDir, 'thumbs');
+	const avatarsDir = path.join(options.uploadDir, 'avatars');
 	fs.mkdirSync(tusDir, { recursive: true });
 	fs.mkdirSync(thumbsDir, { recursive: true });
-	const { log, timing } = options;
-	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs });
-	const uploads = new Uploads(tusDir);
+	const { log, timing, encryptionKey: key } = options;
+	if (checkMasterKey(options.uploadDir, key) === 'made') log.info(`files are encrypted at rest from now on (key id ${key!.id.toString('hex')}); keep FILES_ENCRYPTION_KEY safe: without it they cannot be read`);
+	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs, key });
+	const uploads = new Uploads(tusDir, key);
 	const { redis } = options;
 	const rates = createRates({ rates: options.rates ?? { uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, nodeBytesPerSecond: 0 }, redis, log: log.child('rates') });
 	store.pace = (readable, id) => {
@@ -101,17 +113,26 @@ export function createFiles(options: FilesOptions): Files {
 		ifUnlocked: locker && ((id, work) => locker.ifUnlocked(id, work)),
 		log
 	});
-	const avatars = new Avatars({ db: options.db, dir: path.join(options.uploadDir, 'avatars'), uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
+	const avatars = new Avatars({ db: options.db, dir: avatarsDir, uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
 	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, locker, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;
 	const sweep = () => {
 		// One sweep at a time; a call during one waits for it.
-		sweeping ??= service.sweep(timing.expiryMs).finally(() => (sweeping = null));
+		sweeping ??= service
+			.sweep(timing.expiryMs)
+			.then(async (expired) => {
+				await sweepOrphans({ db: options.db, thumbsDir, avatarsDir, log }, timing.expiryMs);
+				return expired;
+			})
+			.finally(() => (sweeping = null));
 		return sweeping;
 	};
 	const timer = setInterval(() => void sweep().catch((error) => log.error('sweeping expired uploads failed', error)), timing.sweepIntervalMs);
 	timer.unref();
+	// Files stored before the key was set are encrypted in the background (nothing to do after that).
+	const stopEncrypting = new AbortController();
+	const encrypting = key ? encryptExisting({ uploadDir: options.uploadDir, key, signal: stopEncrypting.signal, log: log.child('encrypt') }).catch((error) => log.error('encrypting the files stored clear failed', error)) : Promise.resolve();
 
 	return {
 		service,
@@ -125,6 +146,8 @@ export function createFiles(options: FilesOptions): Files {
 		},
 		async close() {
 			clearInterval(timer);
+			stopEncrypting.abort();
+			await encrypting;
 			await locker?.close();
 		}
 	};

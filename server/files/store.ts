@@ -7,6 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, type Upload } from '@tus/server';
 import { AppError } from '../errors.js';
+import { EncryptedAppender, recoverRedo, writeAll } from './crypto/appender.js';
+import { hasMagic, MAGIC, type MasterKey } from './crypto/format.js';
+import { storedPlainSize } from './crypto/stored.js';
 
 /**
  * `@tus/file-store` with two changes:
@@ -16,6 +19,9 @@ import { AppError } from '../errors.js';
  *   costs nothing at completion. It is only trusted while it covers exactly the bytes on disk: a write
  *   that starts anywhere else than where the digest stopped (a resume on another process, after a
  *   restart, or after a write that failed part-way) drops it, and completion hashes the file instead.
+ * - with a master key (FILES_ENCRYPTION_KEY), the bytes go to disk encrypted (crypto/format.ts): tus's
+ *   offsets stay plaintext offsets, a PATCH that ends mid-chunk leaves an encrypted partial chunk, and
+ *   the digest is the plaintext's. An upload begun in clear before encryption was on goes on in clear.
  */
 /** tus's upload record (from `@tus/utils`, which is no dependency of ours by name). */
 
@@ -24,8 +30,12 @@ export class HashingFileStore extends FileStore {
 	/** Uploads finished and removed while their request is still being answered (see `keepUntilAnswered`). */
 	readonly #answering = new Map<string, Upload>();
 
-	constructor(options: { directory: string; expirationPeriodInMilliseconds: number }) {
-		super(options);
+	readonly #key: MasterKey | undefined;
+
+	/** `key`: the master key new uploads are encrypted with; default none (clear). */
+	constructor(options: { directory: string; expirationPeriodInMilliseconds: number; key?: MasterKey }) {
+		super({ directory: options.directory, expirationPeriodInMilliseconds: options.expirationPeriodInMilliseconds });
+		this.#key = options.key;
 		this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
 	}
 
@@ -60,7 +70,17 @@ export class HashingFileStore extends FileStore {
 	 * file's size, so a HEAD and a PATCH from there resume once there is room.
 	 */
 	async #writeBytes(readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
+		// tus holds the upload's lock: a partial chunk's rewrite a dead process left is finished first.
+		if (this.#key) await recoverRedo(path.join(this.directory, id));
 		const handle = await fsp.open(path.join(this.directory, id), 'r+');
+		if (this.#key) {
+			// An empty file starts encrypted; one begun in clear (before the key was set) goes on in clear.
+			const encrypted = await isEncryptedOrEmpty(handle).catch(async (error: unknown) => {
+				await handle.close();
+				throw error;
+			});
+			if (encrypted !== false) return this.#writeEncrypted(handle, this.#key, encrypted, readable, tap, id, offset);
+		}
 		let position = offset;
 		// Errors leave through each write's callback, already mapped: the pipeline then ends every stream
 		// of tus's own pipeline with the 507 too (a raw ENOSPC there would win and be a 500).
@@ -85,6 +105,41 @@ export class HashingFileStore extends FileStore {
 		return position;
 	}
 
+	/** `#writeBytes` through an EncryptedAppender; closes `handle`. */
+	async #writeEncrypted(handle: fsp.FileHandle, key: MasterKey, onDisk: number, readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
+		let appender: EncryptedAppender;
+		try {
+			appender = await EncryptedAppender.open({ handle, key, offset, onDisk, what: `upload "${id}"`, redo: `${path.join(this.directory, id)}.redo` });
+		} catch (error) {
+			await handle.close();
+			throw diskFull(error) ?? error;
+		}
+		const sink = new Writable({
+			write(chunk: Buffer, _encoding, callback) {
+				appender.write(chunk).then(
+					() => callback(),
+					(error: unknown) => callback((diskFull(error) ?? error) as Error)
+				);
+			},
+			final(callback) {
+				appender.finish().then(
+					() => callback(),
+					(error: unknown) => callback((diskFull(error) ?? error) as Error)
+				);
+			}
+		});
+		try {
+			await (tap ? pipeline(readable, tap, sink) : pipeline(readable, sink));
+		} catch (error) {
+			// The client went away (or sent too much): what came before it is kept, as in clear.
+			await appender.finish().catch(() => undefined);
+			throw error instanceof AppError ? error : ERRORS.FILE_WRITE_ERROR;
+		} finally {
+			await handle.close();
+		}
+		return appender.written;
+	}
+
 	/** The parent's create (an empty file, then its `.json`), a full disk being 507 with nothing left behind. */
 	override async create(upload: Upload): Promise<Upload> {
 		try {
@@ -107,6 +162,7 @@ export class HashingFileStore extends FileStore {
 
 	override async remove(id: string): Promise<void> {
 		this.#digests.delete(id);
+		await fsp.rm(`${path.join(this.directory, id)}.redo`, { force: true });
 		await super.remove(id);
 	}
 
@@ -125,7 +181,15 @@ export class HashingFileStore extends FileStore {
 	}
 
 	override async getUpload(id: string): Promise<Upload> {
-		return this.#answering.get(id) ?? super.getUpload(id);
+		const answering = this.#answering.get(id);
+		if (answering) return answering;
+		// tus asks holding the upload's lock (HEAD, PATCH, DELETE): a partial chunk's rewrite a dead
+		// process left is finished before the offset is told.
+		if (this.#key) await recoverRedo(path.join(this.directory, id)).catch(() => false);
+		const upload = await super.getUpload(id);
+		// The parent takes the offset from the file's size: an encrypted file's is not its plaintext's.
+		if (this.#key) upload.offset = await storedPlainSize(path.join(this.directory, id));
+		return upload;
 	}
 
 	/** Drops the running digest of an upload this process will not see again (expired, finished). */
@@ -145,18 +209,18 @@ export class HashingFileStore extends FileStore {
 	fs.mkdirSync(this.directory, { recursive: true });
 };
 
+/** The file's size on disk when it is empty or begins with the encryption header; false for a clear file. */
+async function isEncryptedOrEmpty(handle: fsp.FileHandle): Promise<number | false> {
+	const { size } = await handle.stat();
+	if (size === 0) return 0;
+	const head = Buffer.alloc(Math.min(size, MAGIC.length));
+	await handle.read(head, 0, head.length, 0);
+	return hasMagic(head) ? size : false;
+}
+
 /** A full disk (or a file system quota) as the contract's 507; undefined for any other error. */
 export function diskFull(error: unknown): AppError | undefined {
 	const code = (error as NodeJS.ErrnoException | null)?.code;
 	if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
 	return new AppError('insufficient_storage', 'the server has no disk space left for uploads; what it received so far is kept: resume from the Upload-Offset HEAD gives once there is room');
-}
-
-/** Writes all of `chunk` at `position` (a short write, as a filling disk makes, is followed by the rest). */
-async function writeAll(handle: fsp.FileHandle, chunk: Buffer, position: number): Promise<void> {
-	let done = 0;
-	while (done < chunk.length) {
-		const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-		done += bytesWritten;
-	}
 }

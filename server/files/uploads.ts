@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { recoverRedo } from './crypto/appender.js';
+import type { MasterKey } from './crypto/format.js';
+import { storedPlainSize } from './crypto/stored.js';
 
 /** An upload as its tus record on disk describes it. */
 export interface UploadRecord {
@@ -19,7 +22,11 @@ export interface UploadRecord {
  * be smuggled in.
  */
 export class Uploads {
-	constructor(readonly directory: string) {}
+	/** `key`: FILES_ENCRYPTION_KEY, when uploads are stored encrypted (their offsets are plaintext sizes). */
+	constructor(
+		readonly directory: string,
+		readonly key?: MasterKey
+	) {}
 
 	static readonly ID = /^([0-9a-z]{1,32})_[0-9a-f]{24}$/;
 
@@ -48,9 +55,10 @@ export class Uploads {
 		}
 	}
 
-	/** Bytes stored so far, or undefined when there are none. */
+	/** Plaintext bytes stored so far, or undefined when there are none. */
 	async offset(uploadId: string): Promise<number | undefined> {
 		try {
+			if (this.key) return await storedPlainSize(this.bytesPath(uploadId));
 			return (await fsp.stat(this.bytesPath(uploadId))).size;
 		} catch {
 			return undefined;
@@ -71,8 +79,17 @@ export class Uploads {
 		return records.filter((r): r is UploadRecord => r !== undefined);
 	}
 
+	/**
+	 * With a key: finishes a partial chunk's rewrite a dead process left (crypto/appender.ts). Only
+	 * for an upload nobody writes: one whose bytes are all there.
+	 */
+	async recover(uploadId: string): Promise<void> {
+		if (this.key) await recoverRedo(this.bytesPath(uploadId));
+	}
+
 	/** Removes an upload's bytes and record; what is already gone is no error. */
 	async removeBytes(uploadId: string): Promise<void> {
+		await fsp.rm(`${this.bytesPath(uploadId)}.redo`, { force: true });
 		await fsp.rm(this.bytesPath(uploadId), { force: true });
 		await fsp.rm(path.join(this.directory, `${uploadId}.json`), { force: true });
 	}

@@ -188,6 +188,7 @@ export class Device {
 			'message:changed',
 			'friends:requested',
 			'friends:added',
+			'friends:removed',
 			'presence',
 			'typing',
 			'user:updated',

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tus from 'tus-js-client';
-import { createParley } from '../../server/app.js';
+import { createParley, type Parley } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
 import { REDIS_URL, type BackendName } from './backends.js';
@@ -159,4 +159,29 @@ export async function startFilesPair(backend: BackendName, env: Record<string, s
 			fs.rmSync(uploadDir, { recursive: true, force: true });
 		}
 	};
+}
+
+/**
+ * Another Parley on `t`'s database and SMTP, with UPLOAD_DIR `uploadDir` (gateway and files roles):
+ * a restarted files process, when the one before it is stopped. `env` adds to its environment.
+ */
+export async function startOn(t: TestParley, uploadDir: string, env: Record<string, string>): Promise<{ parley: Parley; t: TestParley; stop(): Promise<void> }> {
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-data-'));
+	try {
+		const parley = await createParley({
+			config: loadConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: 'http://127.0.0.1:9', DATABASE_URL: t.database.url, SMTP_URL: t.smtp.url, DATA_DIR: dataDir, NODE_ID: 'restarted', ROLES: 'gateway,files', RTMP_PORT: '0', UPLOAD_DIR: uploadDir, ...env })
+		});
+		const port = await parley.listen();
+		return {
+			parley,
+			t: { ...t, baseUrl: `http://127.0.0.1:${port}` },
+			async stop() {
+				await parley.close();
+				fs.rmSync(dataDir, { recursive: true, force: true });
+			}
+		};
+	} catch (error) {
+		fs.rmSync(dataDir, { recursive: true, force: true });
+		throw error;
+	}
 }

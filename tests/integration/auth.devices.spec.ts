@@ -102,6 +102,28 @@ describe.concurrent.each(backendNames())('sessions and devices on %s', (backend)
 			expect(await lastSeen(id)).toBe(old);
 			socket.disconnect();
 		});
+
+		it("a connected device's last seen is kept fresh by the chat node's sweep, once a minute at most; a device without a socket is left alone", async () => {
+			const me = await t.signUp();
+			// A second session that never connects.
+			expect((await t.request('POST', '/api/auth/login', { body: { login: me.user.username, password: me.password } })).status).toBe(200);
+			const socket = await t.connectSocket(me.chat.ticket);
+			const ids = await sessionIds(me.user.id);
+			expect(ids).toHaveLength(2);
+			const old = new Date(Date.now() - 10 * 60_000).toISOString();
+			for (const id of ids) await setLastSeen(id, old);
+			await t.parley.chat!.connectedSeen!.sweep();
+			const after = await Promise.all(ids.map(lastSeen));
+			// Only the session with a socket moved.
+			expect(after.filter((v) => v! > old)).toHaveLength(1);
+			expect(after.filter((v) => v === old)).toHaveLength(1);
+			const moved = ids[after.findIndex((v) => v! > old)];
+			const recent = new Date(Date.now() - 30_000).toISOString();
+			await setLastSeen(moved, recent);
+			await t.parley.chat!.connectedSeen!.sweep();
+			expect(await lastSeen(moved)).toBe(recent);
+			socket.disconnect();
+		});
 	});
 
 	describe('DELETE /api/sessions/:id', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message, Thread } from '../../src/lib/protocol/index.js';
+import { DELETED_USER_NAME, type Message, type Thread } from '../../src/lib/protocol/index.js';
 import { startCluster, until, type TestCluster } from '../helpers/cluster.js';
 import { apart, Device, otherDevice, user } from '../helpers/cluster-device.js';
 
@@ -181,5 +181,29 @@ describe.each(['postgres', 'mysql'] as const)('a cluster of three chat nodes on 
 		expect(await closed).toBe('io server disconnect');
 		expect(eventsOf(a2, 'session:ended')).toHaveLength(0);
 		expect((await a2.request('session:whoami', {})).ok).toBe(true);
+	});
+
+	it('DELETE /api/me on the gateway ends the account’s sessions on every node; the friend on another node sees "Deleted user" and the thread read-only', async () => {
+		// a's two sessions on two nodes, so the friend is on another node than at least one of them.
+		const a = track(await user(cluster));
+		const b = track(await user(cluster));
+		let a2 = track(await otherDevice(cluster, a));
+		for (let i = 0; i < 15 && a2.node === a.node; i++) a2 = track(await otherDevice(cluster, a));
+		expect(a2.node).not.toBe(a.node);
+		const thread = await befriend(a, b);
+		expect((await a.request('messages:send', { threadId: thread.id, clientId: crypto.randomUUID(), text: 'before' })).ok).toBe(true);
+
+		const res = await cluster.gateway.request('DELETE', '/api/me', { token: a.login.token, body: { password: (a.login as any).password } });
+		expect(res.status).toBe(204);
+		for (const d of [a, a2]) expect((await nextEvent(d, 'session:ended')).payload).toEqual({ reason: 'account_deleted' });
+		expect((await nextEvent(b, 'friends:removed', (p) => p.userId === a.login.user.id)).payload).toEqual({ userId: a.login.user.id });
+		const updated = await nextEvent(b, 'thread:updated', (p) => p.thread.id === thread.id && p.thread.peer?.deleted === true);
+		expect(updated.payload.thread.peer).toMatchObject({ id: a.login.user.id, displayName: DELETED_USER_NAME });
+		// Any node refuses a message to the deleted account, and the history stays.
+		const refused = await b.request('messages:send', { threadId: thread.id, clientId: crypto.randomUUID(), text: 'are you there?' });
+		expect(refused.ok).toBe(false);
+		const page = (await b.request('messages:list', { threadId: thread.id })) as any;
+		expect(page.messages.map((m: Message) => m.text)).toEqual(['before']);
+		expect((await cluster.gateway.request('GET', '/api/me', { token: a2.login.token })).status).toBe(401);
 	});
 });

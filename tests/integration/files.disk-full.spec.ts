@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,5 +83,25 @@ describe.each(backendNames())('files: the disk for uploads full (%s)', (backend)
 		fs.rmSync(filler);
 		const created = await create(t, alice.token, 1000, { filename: 'small.bin' });
 		expect(created.status).toBe(201);
+	});
+
+	it('a picture whose upload fits but whose resized copy does not is 507, not "not an image"; the old picture stays and nothing is left behind', async () => {
+		const png = await sharp(randomBytes(300 * 300 * 3), { raw: { width: 300, height: 300, channels: 3 } }).png().toBuffer();
+		const created = await create(t, alice.token, png.length, { filename: 'me.png', filetype: 'image/png', purpose: 'avatar' });
+		expect(created.status).toBe(201);
+		const url = created.headers.get('location')!;
+		// Room for the upload's bytes and a page or two more: the picture (noise, tens of KiB) does not fit.
+		const filler = path.join(disk.dir, 'filler');
+		fs.writeFileSync(filler, Buffer.alloc(Math.max(0, disk.free() - png.length - 3 * 4096)));
+		const before = { me: (await t.request('GET', '/api/me', { token: alice.token })).body.user.avatarUrl, avatars: filesUnder(path.join(disk.dir, 'avatars')) };
+		try {
+			const res = await patch(t, alice.token, url, 0, png);
+			expect(res.status).toBe(507);
+			expect(res.json.error.code).toBe('insufficient_storage');
+			expect((await t.request('GET', '/api/me', { token: alice.token })).body.user.avatarUrl).toBe(before.me);
+			expect(filesUnder(path.join(disk.dir, 'avatars'))).toEqual(before.avatars);
+		} finally {
+			fs.rmSync(filler);
+		}
 	});
 });
