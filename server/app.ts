@@ -183,6 +183,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				encryptionKey: config.filesEncryptionKey,
 				corsOrigins: config.corsOrigins,
 				redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
+				rates: config.filesRates,
 				timing: { ...filesTiming(config.uploadExpiryHours), ...options.filesTiming },
 				profileChanged,
 				groupPictures: () => chat?.groups,
@@ -217,6 +218,9 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 						if (!res.headersSent) res.writeHead(500).end();
 					});
 			});
+		// A paced upload (FILES_*_RATE) is slow because of this server: Node's 5-minute limit on receiving a
+		// request would cut it (a 50 MiB chunk at 100 KiB/s takes 8 minutes). headersTimeout still applies.
+		if (files?.paced && !options.httpServer) server.requestTimeout = 0;
 
 		// RTMP publishers into this node's live streams; closed before the media role (closers run in reverse).
 		let rtmpStatus: RtmpStatus | null = null;

@@ -86,7 +86,10 @@ describe('loadConfig', () => {
 			RTMP_PORT: '11935',
 			RTMP_HOST: '127.0.0.1',
 			FFMPEG_BIN: '/opt/ffmpeg',
-			RTMP_VIDEO_CODEC: 'vp8'
+			RTMP_VIDEO_CODEC: 'vp8',
+			FILES_UPLOAD_RATE: '20MB/s',
+			FILES_DOWNLOAD_RATE: '512KiB/s',
+			FILES_NODE_RATE: '1.5MB/s'
 		});
 		expect(config).toEqual({
 			port: 8080,
@@ -138,7 +141,8 @@ describe('loadConfig', () => {
 				workerMaxConsumers: 400,
 				liveViewersPerNode: 1200
 			},
-			rtmp: { port: 11935, host: '127.0.0.1', ffmpeg: '/opt/ffmpeg', videoCodec: 'vp8' }
+			rtmp: { port: 11935, host: '127.0.0.1', ffmpeg: '/opt/ffmpeg', videoCodec: 'vp8' },
+			filesRates: { uploadBytesPerSecond: 20_000_000, downloadBytesPerSecond: 512 * 1024, nodeBytesPerSecond: 1_500_000 }
 		});
 	});
 

@@ -3,10 +3,12 @@ import { availableParallelism, hostname } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_AUTH_LIMITS } from './auth/rate-limits.js';
 import { filesEncryptionKey } from './config/files-crypto.js';
+import { filesRatesConfig, type FilesRatesConfig } from './config/files-rates.js';
 import { mediaConfig, rtmpConfig, type MediaConfig, type RtmpConfig } from './config/media.js';
 import type { MasterKey } from './files/crypto/format.js';
 import { bool, ConfigError, int, optional, rate, url, type Env, type SendRate } from './config/values.js';
 
+export type { FilesRatesConfig } from './config/files-rates.js';
 export type { IceServerConfig, MediaConfig, RtmpConfig } from './config/media.js';
 export { ConfigError, type SendRate } from './config/values.js';
 
@@ -122,6 +124,8 @@ export interface Config {
 	readonly media: MediaConfig;
 	/** RTMP ingest (live streams from OBS), in the media role: see `RtmpConfig`. */
 	readonly rtmp: RtmpConfig;
+	/** Transfer rates of the files role: see `FilesRatesConfig`. */
+	readonly filesRates: FilesRatesConfig;
 }
 
 /** `CHAT_PROCESSES`: a count or `auto` (one per core), checked against what several processes need. */
@@ -259,6 +263,7 @@ export function loadConfig(env: Env): Config {
 		chatOrigins: Object.freeze(chatOrigins),
 		rtmpPublicUrl,
 		media: mediaConfig(env),
-		rtmp
+		rtmp,
+		filesRates: filesRatesConfig(env)
 	});
 }

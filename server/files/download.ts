@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { send } from '../http/http.js';
@@ -20,6 +20,8 @@ export interface Servable {
 	/** `attachment` with this name, or inline when absent (thumbnails). */
 	downloadName?: string;
 	cacheControl: string;
+	/** Paces the bytes sent (server/files/pacing); none when unpaced. */
+	pace?: () => Transform | undefined;
 }
 
 /**
@@ -80,7 +82,8 @@ async function answer(req: IncomingMessage, res: ServerResponse, file: Servable)
 	const stream = Readable.from(rest(first, pieces), { objectMode: false, highWaterMark: 1024 * 1024 });
 	res.writeHead(status, headers);
 	try {
-		await pipeline(stream, res);
+		const pacer = file.pace?.();
+		await (pacer ? pipeline(stream, pacer, res) : pipeline(stream, res));
 	} catch (error) {
 		// The client went away mid-download (or the disk failed, or a chunk did not decrypt): nothing
 		// more can be said to it. The operator hears of damage (the edge logs it).

@@ -10,6 +10,7 @@ import { DecryptError } from './crypto/format.js';
 import { openStored, WEBP } from './crypto/stored.js';
 import { serve } from './download.js';
 import type { FilesService } from './files.service.js';
+import type { Rates } from './pacing/index.js';
 import { metaOf, toTusError, TUS_VERSION, type TusHandler } from './tus.js';
 import { Uploads } from './uploads.js';
 
@@ -19,6 +20,8 @@ export interface FilesEdgeOptions {
 	avatars: Avatars;
 	uploads: Uploads;
 	tus: TusHandler;
+	/** Paces file downloads (not thumbnails: small); none when no rate applies. */
+	rates?: Rates;
 	log: Logger;
 }
 
@@ -36,7 +39,7 @@ const OCTETS = 'application/offset+octet-stream';
  * handed the id checked here, never the client's URL. Returns false for other paths.
  */
 export function filesEdge(options: FilesEdgeOptions) {
-	const { auth, files, avatars, uploads, tus, log } = options;
+	const { auth, files, avatars, uploads, tus, rates, log } = options;
 
 	async function userOf(req: IncomingMessage): Promise<string | undefined> {
 		const header = req.headers.authorization;
@@ -71,7 +74,8 @@ export function filesEdge(options: FilesEdgeOptions) {
 			lastModified: new Date(file.created_at),
 			downloadName: thumbnail ? undefined : file.name,
 			// Revalidated on every use, so a download stops working the moment access ends.
-			cacheControl: thumbnail ? 'private, max-age=3600' : 'private, no-cache'
+			cacheControl: thumbnail ? 'private, max-age=3600' : 'private, no-cache',
+			pace: thumbnail ? undefined : () => rates?.download(userId)
 		});
 	}
 

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { AuthService } from '../auth/auth.service.js';
 import type { ChatEmitter } from '../chat/node/emitter.js';
 import type { MessagesService } from '../chat/messages/messages.service.js';
+import type { FilesRatesConfig } from '../config/files-rates.js';
 import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
@@ -19,6 +20,8 @@ import { filesRoutes } from './files.handlers.js';
 import { FilesService } from './files.service.js';
 import { RedisLocker } from './locker.js';
 import { sweepOrphans } from './orphans.js';
+import { createRates } from './pacing/index.js';
+import { paced } from './pacing/pacer.js';
 import { HashingFileStore } from './store.js';
 import { createTusServer } from './tus.js';
 import { Uploads } from './uploads.js';
@@ -55,6 +58,8 @@ export interface FilesOptions {
 	 * reservations are kept there, shared by every gateway; without, in this process.
 	 */
 	redis?: { client: Redis; prefix: string; lockTtlMs?: number };
+	/** FILES_UPLOAD_RATE, FILES_DOWNLOAD_RATE, FILES_NODE_RATE; unlimited when absent. */
+	rates?: FilesRatesConfig;
 	/** Told when a user's picture changed, to announce it like a name change (`user:updated`). */
 	profileChanged?: (userId: string) => void;
 	/** The chat role's groups, for groups' pictures; undefined when this process has no chat role. */
@@ -70,6 +75,8 @@ export interface Files {
 	handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
 	/** After an account's deletion: removes its files' bytes and thumbnails, its uploads and its picture from disk. */
 	discardAccount(userId: string, removed: { files: Array<{ id: string; upload_id: string }>; avatar: string | null }): Promise<void>;
+	/** Whether any transfer rate applies (a paced request may outlast Node's request timeout). */
+	paced: boolean;
 	/** Removes expired uploads now, then thumbnails and pictures nothing refers to any more; resolves to how many uploads. */
 	sweep(): Promise<number>;
 	close(): Promise<void>;
@@ -86,6 +93,12 @@ export function createFiles(options: FilesOptions): Files {
 	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs, key });
 	const uploads = new Uploads(tusDir, key);
 	const { redis } = options;
+	const rates = createRates({ rates: options.rates ?? { uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, nodeBytesPerSecond: 0 }, redis, log: log.child('rates') });
+	store.pace = (readable, id) => {
+		const owner = uploads.ownerOf(id);
+		const pacer = owner === undefined ? undefined : rates.upload(owner);
+		return pacer && paced(readable, pacer);
+	};
 	const admission = redis ? new RedisAdmission({ redis: redis.client, prefix: redis.prefix }) : new MemoryAdmission();
 	const locker = redis ? new RedisLocker({ redis: redis.client, prefix: redis.prefix, ttlMs: redis.lockTtlMs, log: log.child('tus-locker') }) : undefined;
 	const service = new FilesService({
@@ -124,7 +137,8 @@ export function createFiles(options: FilesOptions): Files {
 	return {
 		service,
 		routes: [...filesRoutes({ auth: options.auth, files: service }), ...avatarRoutes({ auth: options.auth, db: options.db, avatars })],
-		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, tus: tus.handle, log }),
+		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, tus: tus.handle, rates, log }),
+		paced: rates.active,
 		sweep,
 		async discardAccount(userId, removed) {
 			await service.discardAccount(userId, removed.files);

@@ -39,7 +39,11 @@ export class HashingFileStore extends FileStore {
 		this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
 	}
 
+	/** Set by the files role: the upload's bytes as they may go on (server/files/pacing); none when unpaced. */
+	pace?: (readable: Readable, uploadId: string) => Readable | undefined;
+
 	override async write(readable: Readable, id: string, offset: number): Promise<number> {
+		readable = this.pace?.(readable, id) ?? readable;
 		let state = this.#digests.get(id);
 		if (offset === 0) state = { hash: createHash('sha256'), offset: 0 };
 		else if (state && state.offset !== offset) state = undefined;

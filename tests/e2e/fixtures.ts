@@ -28,7 +28,7 @@ export interface Account {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER_ENTRY = path.join(ROOT, 'build', 'server.js');
 /** Settings the server reads; cleared from the inherited environment so a developer's shell cannot leak in. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_HOST', 'RTMP_PORT', 'RTMP_PUBLIC_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_HOST', 'RTMP_PORT', 'RTMP_PUBLIC_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'FILES_UPLOAD_RATE', 'FILES_DOWNLOAD_RATE', 'FILES_NODE_RATE'];
 
 let counter = 0;
 /** A name no other test (or earlier run) uses. */
@@ -56,13 +56,16 @@ const EXPECTED_CONSOLE_ERRORS: ReadonlyArray<{ pattern: RegExp; why: string }> =
 	}
 ];
 
-export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer; rtmp: boolean }>({
+export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer; rtmp: boolean; serverEnv: Record<string, string> }>({
 	/**
 	 * Whether the worker's server listens for RTMP, on a free port of 127.0.0.1. Off by default (the
 	 * workers' servers would all want 1935); a file that needs it says `test.use({ rtmp: true })`, which
 	 * gives it workers of its own, so other files' servers stay as they were.
 	 */
 	rtmp: [false, { scope: 'worker', option: true }],
+
+	/** More settings for the worker's server (`test.use({ serverEnv: { FILES_UPLOAD_RATE: '1MiB/s' } })`: workers of its own, as `rtmp`). */
+	serverEnv: [{}, { scope: 'worker', option: true }],
 
 	/**
 	 * Fails the test on any uncaught error or console error in the pages it opened, in the `page`
@@ -101,7 +104,7 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 	],
 
 	parley: [
-		async ({ rtmp }, use) => {
+		async ({ rtmp, serverEnv }, use) => {
 			const smtp = await new SmtpCatcher().start();
 			const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
 			const port = await freePort();
@@ -125,7 +128,8 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 				CODES_PER_IP: '1000',
 				// A signed-up account's email waits this long for its next code (default 60 s): the tests
 				// that reset a password wait it out, and the page counts down what the server says.
-				CODE_RESEND_SECONDS: '20'
+				CODE_RESEND_SECONDS: '20',
+				...serverEnv
 			});
 			// cwd is the temporary directory, so a developer's .env in the repository is not read.
 			const child = spawn(process.execPath, [SERVER_ENTRY], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
