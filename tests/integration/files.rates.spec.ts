@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +11,7 @@ import { Pacer } from '../../server/files/pacing/pacer.js';
 import { RedisBuckets } from '../../server/files/pacing/redis-bucket.js';
 import { log } from '../../server/logger.js';
 import { REDIS_URL } from '../helpers/backends.js';
-import { create, download, head, patch, sha256, startFilesPair, upload, type FilesPair } from '../helpers/files.js';
+import { create, download, filesUnder, head, patch, sha256, startFilesPair, upload, type FilesPair } from '../helpers/files.js';
 import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
@@ -98,6 +101,37 @@ describe('transfer rates on one Parley (no Redis)', () => {
 		const got = await download(t, user.token, fileId, { range: 'bytes=100-199' });
 		expect(got.status).toBe(206);
 		expect(got.body.equals(data.subarray(100, 200))).toBe(true);
+	});
+});
+
+describe('transfer rates with the files encrypted at rest', () => {
+	let t: TestParley;
+	const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-paced-encrypted-'));
+
+	beforeAll(async () => {
+		t = await startParley('sqlite', { env: { UPLOAD_DIR: uploadDir, FILES_ENCRYPTION_KEY: randomBytes(32).toString('base64'), FILES_UPLOAD_RATE: '1MiB/s', FILES_DOWNLOAD_RATE: '1MiB/s' } });
+	});
+	afterAll(async () => {
+		await t?.stop();
+		fs.rmSync(uploadDir, { recursive: true, force: true });
+	});
+
+	it('a paced upload is stored encrypted and intact; a paced Range across chunks gives exactly its bytes', async () => {
+		const user = await t.signUp();
+		const N = 2 * MiB + 12_345;
+		const data = Buffer.alloc(N, 'PACED AND SEALED ');
+		const start = performance.now();
+		const { fileId } = await upload(t, user.token, data, { filename: 'sealed.txt' });
+		expect(seconds(start)).toBeGreaterThanOrEqual((N - BURST) / RATE);
+		for (const p of filesUnder(uploadDir).filter((p) => !p.endsWith('.json'))) expect(fs.readFileSync(path.join(uploadDir, p)).includes('PACED AND SEALED')).toBe(false);
+
+		const whole = await download(t, user.token, fileId);
+		expect(sha256(whole.body)).toBe(sha256(data));
+		// 64 KiB chunks: this range starts in one and ends four later.
+		const [from, to] = [65_000, 5 * 65_536 + 10];
+		const part = await download(t, user.token, fileId, { range: `bytes=${from}-${to}` });
+		expect(part.status).toBe(206);
+		expect(part.body.equals(data.subarray(from, to + 1))).toBe(true);
 	});
 });
 
