@@ -7,7 +7,7 @@ import { createParley, type Parley } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { FILE_ID_HEADER } from '../../src/lib/protocol/index.js';
 import { REDIS_URL, type BackendName } from './backends.js';
-import { startParley, type TestParley } from './parley.js';
+import { clearRedisPrefix, startParley, type TestParley } from './parley.js';
 
 /** Hex SHA-256 of bytes. */
 export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -85,6 +85,21 @@ export function upload(
 }
 
 /** Downloads a file (or part of it); the body as bytes. */
+/** Uploads `data` as the user's picture with tus-js-client; resolves when done, rejects with the server's answer. */
+export function uploadAvatar(t: TestParley, token: string, data: Buffer, filetype = 'image/png'): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const up = new tus.Upload(data, {
+			endpoint: `${t.baseUrl}/files/`,
+			headers: { authorization: `Bearer ${token}` },
+			metadata: { filename: 'me.png', filetype, purpose: 'avatar' },
+			retryDelays: [],
+			onError: reject,
+			onSuccess: () => resolve()
+		});
+		up.start();
+	});
+}
+
 export async function download(t: TestParley, token: string | undefined, fileId: string, headers: Record<string, string> = {}) {
 	const res = await fetch(`${t.baseUrl}/files/${fileId}`, { headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
 	return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
@@ -157,6 +172,8 @@ export async function startFilesPair(backend: BackendName, env: Record<string, s
 			await two.stop().catch(() => {});
 			await one.stop();
 			fs.rmSync(uploadDir, { recursive: true, force: true });
+			// Everything the pair kept in Redis is under its own prefix.
+			await clearRedisPrefix(prefix);
 		}
 	};
 }

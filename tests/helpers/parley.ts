@@ -46,6 +46,17 @@ export interface RequestOptions {
 	ip?: string;
 }
 
+/** Deletes every key under `prefix` in the shared Redis: what a test's own prefix left behind. */
+export async function clearRedisPrefix(prefix: string): Promise<void> {
+	const redis = new Redis(REDIS_URL);
+	try {
+		const keys = await redis.keys(`${prefix}*`);
+		if (keys.length > 0) await redis.del(...keys);
+	} finally {
+		await redis.quit();
+	}
+}
+
 let counter = 0;
 export function uniqueName(prefix = 'user'): string {
 	counter++;
@@ -160,15 +171,7 @@ export async function startParley(
 			await database.drop();
 			fs.rmSync(dataDir, { recursive: true, force: true });
 			// A prefix this helper made is this Parley's alone: what it left in Redis goes with it.
-			if (options.redis && !options.env?.REDIS_PREFIX) {
-				const redis = new Redis(REDIS_URL);
-				try {
-					const keys = await redis.keys(`${redisPrefix}*`);
-					if (keys.length > 0) await redis.del(...keys);
-				} finally {
-					await redis.quit();
-				}
-			}
+			if (options.redis && !options.env?.REDIS_PREFIX) await clearRedisPrefix(redisPrefix);
 		}
 	};
 	return t;

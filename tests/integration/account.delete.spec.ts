@@ -1,29 +1,14 @@
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_DELETED, DELETED_USER_NAME, type FriendsListResponse, type Message, type Thread, type UserCard } from '../../src/lib/protocol/index.js';
 import { backendNames } from '../helpers/backends.js';
 import { befriend, Events, fails, ok, people, person, send } from '../helpers/chat.js';
-import { filesUnder, upload } from '../helpers/files.js';
+import { filesUnder, upload, uploadAvatar } from '../helpers/files.js';
 import { befriendAll, createGroup, getThread, history, roles } from '../helpers/groups.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
 // docs/PROTOCOL.md "Deleting the account": DELETE /api/me {password}.
-
-function uploadAvatar(t: TestParley, token: string, data: Buffer): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const up = new tus.Upload(data, {
-			endpoint: `${t.baseUrl}/files/`,
-			headers: { authorization: `Bearer ${token}` },
-			metadata: { filename: 'me.png', filetype: 'image/png', purpose: 'avatar' },
-			retryDelays: [],
-			onError: reject,
-			onSuccess: () => resolve()
-		});
-		up.start();
-	});
-}
 
 describe.each(backendNames())('deleting the account on %s', (backend) => {
 	let t: TestParley;

@@ -6,26 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AVATAR_LIMITS, type FilesListResponse, type Thread, type UserCard } from '../../src/lib/protocol/index.js';
 import { backendNames } from '../helpers/backends.js';
 import { befriend, Events, ok, person, type Person } from '../helpers/chat.js';
-import { create, metadataHeader, raw } from '../helpers/files.js';
+import { create, metadataHeader, raw, uploadAvatar } from '../helpers/files.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
 // Avatars (docs/PROTOCOL.md extension): a tus upload with `purpose: avatar` becomes the uploader's
 // picture, announced to friends and own devices with user:updated, served as a 512 px WebP square.
-
-/** Uploads `data` as an avatar with tus-js-client; resolves when done, rejects with the server's answer. */
-function uploadAvatar(t: TestParley, token: string, data: Buffer, filetype = 'image/png'): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const up = new tus.Upload(data, {
-			endpoint: `${t.baseUrl}/files/`,
-			headers: { authorization: `Bearer ${token}` },
-			metadata: { filename: 'me.png', filetype, purpose: 'avatar' },
-			retryDelays: [],
-			onError: reject,
-			onSuccess: () => resolve()
-		});
-		up.start();
-	});
-}
 
 async function getAvatar(t: TestParley, url: string, token?: string) {
 	const res = await fetch(t.baseUrl + url, { headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -27,9 +27,6 @@ describe.skipIf(process.env.TEST_REDIS === '0').each(backendNames())('files on t
 	});
 	afterAll(async () => {
 		await pair?.stop();
-		// Everything the pair kept in Redis is under its own prefix.
-		const keys = pair ? await redis.keys(`${pair.prefix}*`) : [];
-		if (keys.length > 0) await redis.del(...keys);
 		redis?.disconnect();
 	});
 

@@ -1,27 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tus from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { person } from '../helpers/chat.js';
-import { filesUnder, upload } from '../helpers/files.js';
+import { filesUnder, upload, uploadAvatar } from '../helpers/files.js';
 import { startParley, type TestParley } from '../helpers/parley.js';
 
 const HOUR = 3_600_000;
-
-function uploadAvatar(t: TestParley, token: string, data: Buffer): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const up = new tus.Upload(data, {
-			endpoint: `${t.baseUrl}/files/`,
-			headers: { authorization: `Bearer ${token}` },
-			metadata: { filename: 'me.png', filetype: 'image/png', purpose: 'avatar' },
-			retryDelays: [],
-			onError: reject,
-			onSuccess: () => resolve()
-		});
-		up.start();
-	});
-}
 
 const png = (shade: number) => sharp({ create: { width: 64, height: 64, channels: 3, background: { r: shade, g: 80, b: 160 } } }).png().toBuffer();
 

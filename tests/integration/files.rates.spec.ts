@@ -146,8 +146,6 @@ describe.skipIf(process.env.TEST_REDIS === '0')('transfer rates on two gateways 
 	});
 	afterAll(async () => {
 		await pair?.stop();
-		const keys = pair ? await redis.keys(`${pair.prefix}*`) : [];
-		if (keys.length > 0) await redis.del(...keys);
 		redis?.disconnect();
 	});
 
