@@ -20,8 +20,7 @@ export interface ConnectedSeen {
  * minute. A connected device is then never shown as seen more than about two minutes ago.
  * @param sessionIds the sessions of this node's connected sockets (may repeat)
  */
-export function keepConnectedSeen(deps: { db: Kysely<Database>; log: Logger; sessionIds: () => Iterable<string>; everyMs?: number }): ConnectedSeen {
-	const everyMs = deps.everyMs ?? LAST_SEEN_EVERY_MS;
+export function keepConnectedSeen(deps: { db: Kysely<Database>; log: Logger; sessionIds: () => Iterable<string> }): ConnectedSeen {
 	let running: Promise<void> | null = null;
 	const sweep = async () => {
 		const ids = [...new Set(deps.sessionIds())];
@@ -33,7 +32,7 @@ export function keepConnectedSeen(deps: { db: Kysely<Database>; log: Logger; ses
 		running ??= sweep()
 			.catch((error: Error) => deps.log.warn(`recording when connected sessions were last seen failed: ${error.message}`))
 			.finally(() => (running = null));
-	}, everyMs);
+	}, LAST_SEEN_EVERY_MS);
 	timer.unref();
 	return { sweep, stop: () => clearInterval(timer) };
 }

@@ -29,25 +29,16 @@ export async function deleteOtherSessions(db: Q, userId: string, keep: string): 
 }
 
 /**
- * Sets `last_seen_at` to `now` unless it is already at or after `staleBefore`: concurrent requests of
- * one session (or several nodes) write it once.
+ * Sets the sessions' `last_seen_at` to `now` unless it is already at or after `staleBefore`:
+ * concurrent requests of one session (or several nodes) write it once. One statement for many (the
+ * connected sockets' sweep) or one (a request).
  */
-/** `touchSession` for many sessions in one statement (the connected sockets' sweep). */
 export async function touchSessions(db: Q, sessionIds: string[], now: string, staleBefore: string): Promise<void> {
 	if (sessionIds.length === 0) return;
 	await db
 		.updateTable('sessions')
 		.set({ last_seen_at: now })
 		.where('id', 'in', sessionIds)
-		.where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', staleBefore)]))
-		.execute();
-}
-
-export async function touchSession(db: Q, sessionId: string, now: string, staleBefore: string): Promise<void> {
-	await db
-		.updateTable('sessions')
-		.set({ last_seen_at: now })
-		.where('id', '=', sessionId)
 		.where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', staleBefore)]))
 		.execute();
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { touchSession } from './devices.repository.js';
+import { touchSessions } from './devices.repository.js';
 
 /** `last_seen_at` is written at most this often per session. */
 export const LAST_SEEN_EVERY_MS = 60_000;
@@ -16,7 +16,7 @@ export async function noteSeen(db: Kysely<Database>, log: Logger, sessionId: str
 	const staleBefore = new Date(now - LAST_SEEN_EVERY_MS).toISOString();
 	if (lastSeenAt && lastSeenAt >= staleBefore) return;
 	try {
-		await touchSession(db, sessionId, new Date(now).toISOString(), staleBefore);
+		await touchSessions(db, [sessionId], new Date(now).toISOString(), staleBefore);
 	} catch (error) {
 		log.warn(`recording when session ${sessionId} was last seen failed: ${(error as Error).message}`);
 	}
