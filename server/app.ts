@@ -178,6 +178,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 				messages: () => chat?.messages,
 				emitter: () => emitter ?? undefined,
 				uploadDir: config.uploadDir,
+				store: config.filesStore,
 				maxUploadBytes: config.maxUploadBytes,
 				quotaBytes: config.uploadQuotaBytes,
 				encryptionKey: config.filesEncryptionKey,

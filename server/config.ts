@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEFAULT_AUTH_LIMITS } from './auth/rate-limits.js';
 import { filesEncryptionKey } from './config/files-crypto.js';
 import { filesRatesConfig, type FilesRatesConfig } from './config/files-rates.js';
+import { filesStoreConfig, type StoreConfig } from './config/files-store.js';
 import { mediaConfig, rtmpConfig, type MediaConfig, type RtmpConfig } from './config/media.js';
 import type { MasterKey } from './files/crypto/format.js';
 import { bool, ConfigError, int, optional, rate, url, type Env, type SendRate } from './config/values.js';
@@ -126,6 +127,8 @@ export interface Config {
 	readonly rtmp: RtmpConfig;
 	/** Transfer rates of the files role: see `FilesRatesConfig`. */
 	readonly filesRates: FilesRatesConfig;
+	/** `FILES_STORE`: where files live (config/files-store.ts); undefined is the local disk under UPLOAD_DIR. */
+	readonly filesStore: StoreConfig | undefined;
 }
 
 /** `CHAT_PROCESSES`: a count or `auto` (one per core), checked against what several processes need. */
@@ -264,6 +267,7 @@ export function loadConfig(env: Env): Config {
 		rtmpPublicUrl,
 		media: mediaConfig(env),
 		rtmp,
-		filesRates: filesRatesConfig(env)
+		filesRates: filesRatesConfig(env),
+		filesStore: filesStoreConfig(env)
 	});
 }

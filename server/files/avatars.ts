@@ -1,7 +1,4 @@
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import sharp from 'sharp';
 import { AVATAR_LIMITS, type ProfileResponse } from '../../src/lib/protocol/index.js';
@@ -13,28 +10,26 @@ import { newId, nowIso } from '../db/ids.js';
 import { AppError } from '../errors.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
-import { isImageType, sniffType } from './content.js';
-import { encryptBuffer } from './crypto/format.js';
-import { openStored, readPlaintext, WEBP } from './crypto/stored.js';
+import { imageInput, isImageType, sniffType } from './content.js';
 import { serve } from './download.js';
 import type { UploadMeta } from './files.service.js';
-import { diskFull, type HashingFileStore } from './store.js';
-import type { Uploads } from './uploads.js';
+import type { TrackedStore } from './storage/tracked.js';
+import type { Blobs, Uploads } from './storage/types.js';
 
 /**
  * Avatars (a docs/PROTOCOL.md extension): a tus upload whose metadata says `purpose: avatar` becomes
  * the uploader's picture instead of a file. On completion the bytes are sniffed, made into a square
- * WebP of AVATAR_LIMITS.px a side under `UPLOAD_DIR/avatars/{avatarId}.webp`, and the upload itself is
+ * WebP of AVATAR_LIMITS.px a side stored as `{avatarId}.webp` (FILES_STORE's pictures), and the upload itself is
  * removed: the picture is no file row, counts against no quota once done, and shows in no file list.
  * Each picture gets a new id, so `/files/avatars/{avatarId}` never changes content and is cached for good.
  */
 
 export interface AvatarsDeps {
 	db: Kysely<Database>;
-	/** `UPLOAD_DIR/avatars`. */
-	dir: string;
+	/** Where pictures go, `<avatarId>.webp`. */
+	pictures: Blobs;
 	uploads: Uploads;
-	store: HashingFileStore;
+	store: TrackedStore;
 	/** Tells friends and the user's devices (`user:updated`), as a name change does. */
 	profileChanged?: (userId: string) => void;
 	/** Groups' pictures (`purpose: group-avatar`): the chat role's; undefined where it does not run. */
@@ -53,9 +48,7 @@ export interface GroupPictures {
 const AVATAR_PATH = /^\/files\/avatars\/([0-9a-z]{1,32})$/;
 
 export class Avatars {
-	constructor(private readonly deps: AvatarsDeps) {
-		fs.mkdirSync(deps.dir, { recursive: true });
-	}
+	constructor(private readonly deps: AvatarsDeps) {}
 
 	/**
 	 * Checked at creation, before any byte comes: the size, the declared type when there is one, and for
@@ -79,18 +72,15 @@ export class Avatars {
 		const { uploads, log } = this.deps;
 		const ownerId = uploads.ownerOf(upload.id);
 		if (!ownerId) throw new Error(`upload "${upload.id}" has no owner in its id`);
-		const bytes = uploads.bytesPath(upload.id);
 		const avatarId = newId();
-		const target = this.path(avatarId);
-		const partial = `${target}.${process.pid}.part`;
 		try {
 			// The client's word on the type is not taken: only the bytes count.
-			const { key } = uploads;
-			const read = { key, what: `upload "${upload.id}"`, clearSize: (await uploads.get(upload.id))?.size };
-			const type = await sniffType(bytes, undefined, read);
-			if (!isImageType(type)) throw notAnImage(type);
 			// With FILES_ENCRYPTION_KEY the upload is decrypted here and the picture stored encrypted.
-			const input = key ? await readPlaintext(bytes, read) : bytes;
+			const bytes = uploads.source(upload.id, { key: uploads.key, what: `upload "${upload.id}"`, clearSize: (await uploads.get(upload.id))?.size });
+			const type = await sniffType(bytes, undefined);
+			if (!isImageType(type)) throw notAnImage(type);
+			const input = await imageInput(bytes);
+			if (!input) throw notAnImage(`${type} too big to read`);
 			let picture: Buffer;
 			try {
 				picture = await sharp(input)
@@ -103,23 +93,19 @@ export class Avatars {
 				throw notAnImage(`${type} that could not be read`);
 			}
 			// A full disk is the contract's 507 (the upload fitted, its resized copy did not), not a 500.
-			await fsp.writeFile(partial, key ? encryptBuffer(key, picture) : picture).catch((error: unknown) => {
-				throw diskFull(error) ?? error;
-			});
-			await fsp.rename(partial, target);
+			await this.deps.pictures.put(pictureName(avatarId), picture);
 			const group = upload.meta.purpose === 'group-avatar' ? upload.meta.threadId : undefined;
 			const set = group ? this.#groups().setAvatar(ownerId, group, avatarId) : setAvatar(this.deps.db, ownerId, avatarId, nowIso());
 			const before = await set.catch(async (error: unknown) => {
 				// Not recorded, so nobody will ever ask for it: do not leave it behind.
-				await fsp.rm(target, { force: true });
+				await this.deps.pictures.remove(pictureName(avatarId));
 				throw error;
 			});
-			if (before) await fsp.rm(this.path(before), { force: true });
+			if (before) await this.deps.pictures.remove(pictureName(before));
 			log.with({ user: ownerId }).info(group ? `group "${group}": avatar "${avatarId}" set` : `avatar "${avatarId}" set`);
 			// A group's members were told by the group's own `thread:updated`.
 			if (!group) this.deps.profileChanged?.(ownerId);
 		} finally {
-			await fsp.rm(partial, { force: true });
 			await uploads.removeBytes(upload.id);
 			this.deps.store.forget(upload.id);
 		}
@@ -136,19 +122,14 @@ export class Avatars {
 	async remove(userId: string): Promise<void> {
 		const before = await setAvatar(this.deps.db, userId, null, nowIso());
 		if (!before) return;
-		await fsp.rm(this.path(before), { force: true });
+		await this.deps.pictures.remove(pictureName(before));
 		this.deps.log.with({ user: userId }).info('avatar removed');
 		this.deps.profileChanged?.(userId);
 	}
 
 	/** Removes a picture's bytes whose row no longer names it (a deleted account's). */
 	async discard(avatarId: string): Promise<void> {
-		await fsp.rm(this.path(avatarId), { force: true });
-	}
-
-	path(avatarId: string): string {
-		if (!/^[0-9a-z]{1,32}$/.test(avatarId)) throw new Error(`"${avatarId}" is not an avatar id`);
-		return path.join(this.deps.dir, `${avatarId}.webp`);
+		await this.deps.pictures.remove(pictureName(avatarId));
 	}
 
 	/**
@@ -159,21 +140,26 @@ export class Avatars {
 		const match = AVATAR_PATH.exec(pathname);
 		if (!match) return false;
 		if (!userId) throw new AppError('unauthorized', 'sign in first: no valid session token or cookie');
-		const file = this.path(match[1]);
-		const stat = await fsp.stat(file).catch(() => undefined);
-		if (!stat) throw new AppError('not_found', 'no such picture (it was replaced or removed)');
-		const source = await openStored(file, { key: this.deps.uploads.key, what: `picture "${match[1]}"`, clearPrefix: WEBP });
+		const stored = await this.deps.pictures.open(pictureName(match[1]), `picture "${match[1]}"`);
+		if (!stored) throw new AppError('not_found', 'no such picture (it was replaced or removed)');
+		const source = stored.file;
 		await serve(req, res, {
 			source,
 			size: source.size,
 			type: 'image/webp',
 			etag: `"a-${match[1]}"`,
-			lastModified: stat.mtime,
+			lastModified: stored.modified,
 			// The id names one picture for good: a change makes a new URL.
 			cacheControl: 'private, max-age=31536000, immutable'
 		});
 		return true;
 	}
+}
+
+/** A picture in the store. */
+export function pictureName(avatarId: string): string {
+	if (!/^[0-9a-z]{1,32}$/.test(avatarId)) throw new Error(`"${avatarId}" is not an avatar id`);
+	return `${avatarId}.webp`;
 }
 
 function notAnImage(what: string): AppError {

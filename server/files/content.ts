@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { fileTypeFromFile } from 'file-type';
 // The Node entry by name: under the bundler resolution TypeScript reads the browser types, whose
 // fileTypeFromStream takes web streams only.
 import { fileTypeFromStream } from 'file-type/node';
 import sharp from 'sharp';
-import { encryptBuffer } from './crypto/format.js';
 import { openStored, readAll, type OpenOptions } from './crypto/stored.js';
+import type { Source } from './storage/types.js';
 
 /** What Parley learns from a finished upload's bytes. */
 
@@ -64,14 +63,23 @@ export const UNKNOWN_TYPE = 'application/octet-stream';
 export type ReadOptions = OpenOptions;
 const CLEAR: ReadOptions = { key: undefined };
 
+/** A file to read: a local path (read with `read`), or a store's Source. */
+export type FileInput = string | Source;
+
+function sourceOf(file: FileInput, read: ReadOptions): Source {
+	if (typeof file !== 'string') return file;
+	return { path: read.key ? undefined : file, open: () => openStored(file, read) };
+}
+
 /** Hex SHA-256 of a file's plaintext, streamed. */
-export async function sha256File(file: string, read: ReadOptions = CLEAR): Promise<string> {
+export async function sha256File(file: FileInput, read: ReadOptions = CLEAR): Promise<string> {
+	const source = sourceOf(file, read);
 	const hash = createHash('sha256');
-	if (!read.key) {
-		await pipeline(fs.createReadStream(file), hash);
+	if (source.path) {
+		await pipeline(fs.createReadStream(source.path), hash);
 		return hash.digest('hex');
 	}
-	const stored = await openStored(file, read);
+	const stored = await source.open();
 	try {
 		await pipeline(stored.stream(), hash);
 	} finally {
@@ -80,26 +88,28 @@ export async function sha256File(file: string, read: ReadOptions = CLEAR): Promi
 	return hash.digest('hex');
 }
 
-
 /**
- * Largest encrypted image decrypted into memory for sharp (which reads a clear file from disk as it
- * goes, but a buffer whole): a bigger one gets no preview, as an image sharp cannot read.
+ * Largest image read into memory for sharp (which reads a local clear file from disk as it goes, but
+ * a buffer whole): an encrypted or remote one bigger than this gets no preview, as an image sharp
+ * cannot read.
  */
-const MAX_DECRYPTED_IMAGE_BYTES = 256 * 1024 * 1024;
+const MAX_BUFFERED_IMAGE_BYTES = 256 * 1024 * 1024;
 
-async function decryptedImage(file: string, read: ReadOptions): Promise<Buffer | undefined> {
-	const stored = await openStored(file, read);
+/** What sharp reads: the local path, or the whole plaintext (undefined when too big). */
+export async function imageInput(source: Source): Promise<string | Buffer | undefined> {
+	if (source.path) return source.path;
+	const stored = await source.open();
 	try {
-		return stored.size > MAX_DECRYPTED_IMAGE_BYTES ? undefined : await readAll(stored);
+		return stored.size > MAX_BUFFERED_IMAGE_BYTES ? undefined : await readAll(stored);
 	} finally {
 		await stored.close();
 	}
 }
 
 /** The file's type from its first plaintext bytes; undefined when they say nothing. */
-async function typeFromBytes(file: string, read: ReadOptions): Promise<string | undefined> {
-	if (!read.key) return (await fileTypeFromFile(file))?.mime;
-	const stored = await openStored(file, read);
+async function typeFromBytes(source: Source): Promise<string | undefined> {
+	if (source.path) return (await fileTypeFromFile(source.path))?.mime;
+	const stored = await source.open();
 	const stream = stored.stream();
 	try {
 		return (await fileTypeFromStream(stream))?.mime;
@@ -116,8 +126,8 @@ async function typeFromBytes(file: string, read: ReadOptions): Promise<string | 
  * `application/octet-stream`, as does no type at all. Downloads are attachments with nosniff whatever
  * the type, and `serve` checks the type again; this keeps the stored type harmless as well.
  */
-export async function sniffType(file: string, declared: string | undefined, read: ReadOptions = CLEAR): Promise<string> {
-	const found = await typeFromBytes(file, read).catch(() => undefined);
+export async function sniffType(file: FileInput, declared: string | undefined, read: ReadOptions = CLEAR): Promise<string> {
+	const found = await typeFromBytes(sourceOf(file, read)).catch(() => undefined);
 	const type = found ?? declared?.toLowerCase();
 	return type && !isActiveType(type) ? type : UNKNOWN_TYPE;
 }
@@ -127,15 +137,14 @@ export function isImageType(type: string): boolean {
 }
 
 /**
- * An image's displayed size (EXIF orientation applied) and a WebP thumbnail at most 320 px a side,
- * written to `thumbnail` (through a temporary file, so a reader never sees half of one; encrypted
- * with `read.key`). Null when sharp cannot read the image (corrupt, or over its pixel limit): the file
- * is kept, without preview.
+ * An image's displayed size (EXIF orientation applied) and a WebP thumbnail at most 320 px a side
+ * (undefined when sharp could not make one). Null when sharp cannot read the image (corrupt, or over
+ * its pixel limit, or too big to buffer): the file is kept, without preview.
  */
-export async function describeImage(file: string, thumbnail: string, read: ReadOptions = CLEAR): Promise<{ width: number; height: number; thumbnail: boolean } | null> {
+export async function describeImage(file: FileInput, read: ReadOptions = CLEAR): Promise<{ width: number; height: number; thumbnail?: Buffer } | null> {
 	let width: number;
 	let height: number;
-	const input = read.key ? await decryptedImage(file, read) : file;
+	const input = await imageInput(sourceOf(file, read));
 	if (!input) return null;
 	try {
 		const meta = await sharp(input).metadata();
@@ -146,19 +155,15 @@ export async function describeImage(file: string, thumbnail: string, read: ReadO
 	} catch {
 		return null;
 	}
-	const partial = `${thumbnail}.${process.pid}.${Date.now()}.part`;
 	try {
-		const made = sharp(input)
+		const thumbnail = await sharp(input)
 			.autoOrient()
 			.resize({ width: THUMBNAIL_PX, height: THUMBNAIL_PX, fit: 'inside', withoutEnlargement: true })
-			.webp({ quality: 75 });
-		if (read.key) await fsp.writeFile(partial, encryptBuffer(read.key, await made.toBuffer()));
-		else await made.toFile(partial);
-		await fsp.rename(partial, thumbnail);
-		return { width, height, thumbnail: true };
+			.webp({ quality: 75 })
+			.toBuffer();
+		return { width, height, thumbnail };
 	} catch {
-		await fsp.rm(partial, { force: true });
-		return { width, height, thumbnail: false };
+		return { width, height };
 	}
 }
 

@@ -7,18 +7,19 @@ import { parseCookies, send } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import type { Avatars } from './avatars.js';
 import { DecryptError } from './crypto/format.js';
-import { openStored, WEBP } from './crypto/stored.js';
+import type { StoredFile } from './crypto/stored.js';
 import { serve } from './download.js';
-import type { FilesService } from './files.service.js';
+import { thumbName, type FilesService } from './files.service.js';
 import type { Rates } from './pacing/index.js';
 import { metaOf, toTusError, TUS_VERSION, type TusHandler } from './tus.js';
-import { Uploads } from './uploads.js';
+import type { Blobs, Uploads } from './storage/types.js';
 
 export interface FilesEdgeOptions {
 	auth: AuthService;
 	files: FilesService;
 	avatars: Avatars;
 	uploads: Uploads;
+	thumbs: Blobs;
 	tus: TusHandler;
 	/** Paces file downloads (not thumbnails: small); none when no rate applies. */
 	rates?: Rates;
@@ -39,7 +40,7 @@ const OCTETS = 'application/offset+octet-stream';
  * handed the id checked here, never the client's URL. Returns false for other paths.
  */
 export function filesEdge(options: FilesEdgeOptions) {
-	const { auth, files, avatars, uploads, tus, rates, log } = options;
+	const { auth, files, avatars, uploads, thumbs, tus, rates, log } = options;
 
 	async function userOf(req: IncomingMessage): Promise<string | undefined> {
 		const header = req.headers.authorization;
@@ -52,15 +53,20 @@ export function filesEdge(options: FilesEdgeOptions) {
 		if (!userId) throw new AppError('unauthorized', 'sign in first: no valid session token or cookie');
 		const file = await files.readable(userId, fileId);
 		if (thumbnail && !file.has_thumb) throw new AppError('not_found', `file "${fileId}" has no thumbnail`);
-		const bytes = thumbnail ? files.thumbnailPath(file.id) : uploads.bytesPath(file.upload_id);
-		// The row says how big the file is; a missing file on disk is a 404 too (and logged: it should not happen).
+		// The row says how big the file is; a missing file in the store is a 404 too (and logged: it should not happen).
 		const what = thumbnail ? `the thumbnail of file "${file.id}"` : `file "${file.id}"`;
-		const read = thumbnail ? { key: uploads.key, what, clearPrefix: WEBP } : { key: uploads.key, what, clearSize: Number(file.size) };
-		const source = await openStored(bytes, read).catch((error: unknown) => {
-			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-			log.error(`file "${file.id}" has a row but no bytes at ${bytes}`);
+		const missing = (): never => {
+			log.error(`${what} has a row but no bytes in the store`);
 			throw new AppError('not_found', `file "${fileId}" not found`);
-		});
+		};
+		let source: StoredFile;
+		if (thumbnail) source = (await thumbs.open(thumbName(file.id), what))?.file ?? missing();
+		else {
+			source = await uploads
+				.source(file.upload_id, { key: uploads.key, what, clearSize: Number(file.size) })
+				.open()
+				.catch((error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? missing() : Promise.reject(error)));
+		}
 		// Encrypted bytes cut short (or grown) on disk are no file to serve any part of.
 		if (!thumbnail && source.encrypted && source.size !== Number(file.size)) {
 			await source.close();

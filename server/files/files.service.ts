@@ -1,5 +1,3 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { FILE_LIMITS, type FileInfo, type FileSort, type FilesListQuery, type UploadPurpose } from '../../src/lib/protocol/index.js';
 import type { ChatEmitter } from '../chat/node/emitter.js';
@@ -13,18 +11,18 @@ import type { Logger } from '../logger.js';
 import type { Admission } from './admission.js';
 import { contentDisposition, describeImage, isImageType, sha256File, sniffType } from './content.js';
 import * as repo from './files.repository.js';
-import type { HashingFileStore } from './store.js';
-import { Uploads, type UploadRecord } from './uploads.js';
+import type { TrackedStore } from './storage/tracked.js';
+import type { Blobs, UploadRecord, Uploads } from './storage/types.js';
 import { toFileInfo, toFileRef } from './views.js';
 
 export { contentDisposition };
 
 export interface FilesDeps {
 	db: Kysely<Database>;
-	store: HashingFileStore;
+	store: TrackedStore;
 	uploads: Uploads;
-	/** Where thumbnails go (`UPLOAD_DIR/thumbs`). */
-	thumbsDir: string;
+	/** Where thumbnails go, `<fileId>.webp`. */
+	thumbs: Blobs;
 	/** Posts file messages into threads; undefined while (or when) this process runs no chat role. */
 	messages: () => MessagesService | undefined;
 	/** Reaches thread members' devices (for `file:deleted`); undefined when nothing can. */
@@ -132,14 +130,17 @@ export class FilesService {
 
 	async #makeFile(upload: { id: string; size: number; meta: UploadMeta }): Promise<repo.FileRow> {
 		const { db, store } = this.deps;
-		const bytes = this.deps.uploads.bytesPath(upload.id);
 		const ownerId = this.deps.uploads.ownerOf(upload.id);
 		if (!ownerId) throw new Error(`upload "${upload.id}" has no owner in its id`);
 		// Encrypted with FILES_ENCRYPTION_KEY (decrypted here), or clear from before it was set.
-		const read = { key: this.deps.uploads.key, clearSize: upload.size, what: `upload "${upload.id}"` };
-		const sha256 = store.takeDigest(upload.id, upload.size) ?? (await sha256File(bytes, read));
-		const type = await sniffType(bytes, upload.meta.filetype, read);
-		const image = isImageType(type) ? await describeImage(bytes, this.thumbnailPath(upload.meta.fileId), read) : null;
+		const bytes = this.deps.uploads.source(upload.id, { key: this.deps.uploads.key, clearSize: upload.size, what: `upload "${upload.id}"` });
+		const sha256 = store.takeDigest(upload.id, upload.size) ?? (await sha256File(bytes));
+		const type = await sniffType(bytes, upload.meta.filetype);
+		const image = isImageType(type) ? await describeImage(bytes) : null;
+		const thumbnail = image?.thumbnail && (await this.deps.thumbs.put(thumbName(upload.meta.fileId), image.thumbnail).then(() => true, (error: Error) => {
+			this.deps.log.warn(`the thumbnail of upload "${upload.id}" was not stored: ${error.message}`);
+			return false;
+		}));
 		const row: repo.FileRow = {
 			id: upload.meta.fileId,
 			owner_id: ownerId,
@@ -152,7 +153,7 @@ export class FilesService {
 			thread_id: upload.meta.threadId ?? null,
 			width: image?.width ?? null,
 			height: image?.height ?? null,
-			has_thumb: image?.thumbnail ? 1 : 0,
+			has_thumb: thumbnail ? 1 : 0,
 			created_at: nowIso()
 		};
 		try {
@@ -165,10 +166,6 @@ export class FilesService {
 		}
 		this.deps.log.info(`file "${row.id}" finished: ${row.size} bytes of ${row.type}`, { upload: upload.id });
 		return row;
-	}
-
-	thumbnailPath(fileId: string): string {
-		return path.join(this.deps.thumbsDir, `${fileId}.webp`);
 	}
 
 	/**
@@ -190,7 +187,7 @@ export class FilesService {
 		if (file.thread_id) threadIds.add(file.thread_id);
 		if (!(await repo.remove(this.deps.db, file.id))) return;
 		await this.deps.uploads.removeBytes(file.upload_id);
-		await fsp.rm(this.thumbnailPath(file.id), { force: true });
+		await this.deps.thumbs.remove(thumbName(file.id));
 		this.deps.log.info(`file "${file.id}" deleted`);
 		const emitter = this.deps.emitter();
 		if (!emitter) return;
@@ -203,7 +200,7 @@ export class FilesService {
 	 */
 	async discard(file: { id: string; upload_id: string }): Promise<void> {
 		await this.deps.uploads.removeBytes(file.upload_id);
-		await fsp.rm(this.thumbnailPath(file.id), { force: true });
+		await this.deps.thumbs.remove(thumbName(file.id));
 		this.deps.log.info(`file "${file.id}" deleted with its last message`);
 	}
 
@@ -264,14 +261,21 @@ export class FilesService {
 		return removed;
 	}
 
+	/** The user's uploads that are not files (yet), with their declared sizes. */
 	async #pendingUploads(userId: string): Promise<UploadRecord[]> {
 		const mine = await this.deps.uploads.list(userId);
 		const finished = await repo.finishedUploadIds(
 			this.deps.db,
 			mine.map((r) => r.id)
 		);
-		return mine.filter((r) => !finished.has(r.id));
+		const records = await Promise.all(mine.filter((r) => !finished.has(r.id)).map((r) => this.deps.uploads.get(r.id)));
+		return records.filter((r): r is UploadRecord => r !== undefined);
 	}
+}
+
+/** A file's thumbnail in the store. */
+export function thumbName(fileId: string): string {
+	return `${fileId}.webp`;
 }
 
 // The cursor is opaque to clients: the last file's sort value and id, base64url JSON, tagged with the

@@ -1,6 +1,4 @@
-import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type { AuthService } from '../auth/auth.service.js';
@@ -22,9 +20,9 @@ import { RedisLocker } from './locker.js';
 import { sweepOrphans } from './orphans.js';
 import { createRates } from './pacing/index.js';
 import { paced } from './pacing/pacer.js';
-import { HashingFileStore } from './store.js';
+import type { StoreConfig } from '../config/files-store.js';
+import { openStorage } from './storage/index.js';
 import { createTusServer } from './tus.js';
-import { Uploads } from './uploads.js';
 
 /** Timing of the expiration extension; tests shorten both. */
 export interface FilesTiming {
@@ -41,8 +39,10 @@ export interface FilesOptions {
 	messages: () => MessagesService | undefined;
 	/** Reaches thread members' devices on any node; undefined when nothing can. */
 	emitter: () => ChatEmitter | undefined;
-	/** UPLOAD_DIR: uploads go to `tus/`, thumbnails to `thumbs/`, pictures to `avatars/`. */
+	/** UPLOAD_DIR: with the local store, uploads go to `tus/`, thumbnails to `thumbs/`, pictures to `avatars/`. */
 	uploadDir: string;
+	/** FILES_STORE: where files live; the local disk under `uploadDir` when absent (storage/). */
+	store?: StoreConfig;
 	maxUploadBytes: number;
 	quotaBytes: number;
 	/**
@@ -83,15 +83,11 @@ export interface Files {
 }
 
 export function createFiles(options: FilesOptions): Files {
-	const tusDir = path.join(options.uploadDir, 'tus');
-	const thumbsDir = path.join(options.uploadDir, 'thumbs');
-	const avatarsDir = path.join(options.uploadDir, 'avatars');
-	fs.mkdirSync(tusDir, { recursive: true });
-	fs.mkdirSync(thumbsDir, { recursive: true });
 	const { log, timing, encryptionKey: key } = options;
+	const storage = openStorage(options.store, { uploadDir: options.uploadDir, expiryMs: timing.expiryMs, key });
 	if (checkMasterKey(options.uploadDir, key) === 'made') log.info(`files are encrypted at rest from now on (key id ${key!.id.toString('hex')}); keep FILES_ENCRYPTION_KEY safe: without it they cannot be read`);
-	const store = new HashingFileStore({ directory: tusDir, expirationPeriodInMilliseconds: timing.expiryMs, key });
-	const uploads = new Uploads(tusDir, key);
+	const { tus: store, uploads, thumbs, pictures } = storage;
+	log.info(`files are kept in ${storage.where}`);
 	const { redis } = options;
 	const rates = createRates({ rates: options.rates ?? { uploadBytesPerSecond: 0, downloadBytesPerSecond: 0, nodeBytesPerSecond: 0 }, redis, log: log.child('rates') });
 	store.pace = (readable, id) => {
@@ -105,7 +101,7 @@ export function createFiles(options: FilesOptions): Files {
 		db: options.db,
 		store,
 		uploads,
-		thumbsDir,
+		thumbs,
 		messages: options.messages,
 		emitter: options.emitter,
 		quotaBytes: options.quotaBytes,
@@ -113,7 +109,7 @@ export function createFiles(options: FilesOptions): Files {
 		ifUnlocked: locker && ((id, work) => locker.ifUnlocked(id, work)),
 		log
 	});
-	const avatars = new Avatars({ db: options.db, dir: avatarsDir, uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
+	const avatars = new Avatars({ db: options.db, pictures, uploads, store, profileChanged: options.profileChanged, groupPictures: options.groupPictures, log: log.child('avatars') });
 	const tus = createTusServer({ store, uploads, files: service, avatars, maxSize: options.maxUploadBytes, corsOrigins: options.corsOrigins, locker, log: log.child('tus') });
 
 	let sweeping: Promise<number> | null = null;
@@ -122,7 +118,7 @@ export function createFiles(options: FilesOptions): Files {
 		sweeping ??= service
 			.sweep(timing.expiryMs)
 			.then(async (expired) => {
-				await sweepOrphans({ db: options.db, thumbsDir, avatarsDir, log }, timing.expiryMs);
+				await sweepOrphans({ db: options.db, thumbs, pictures, log }, timing.expiryMs);
 				return expired;
 			})
 			.finally(() => (sweeping = null));
@@ -132,12 +128,12 @@ export function createFiles(options: FilesOptions): Files {
 	timer.unref();
 	// Files stored before the key was set are encrypted in the background (nothing to do after that).
 	const stopEncrypting = new AbortController();
-	const encrypting = key ? encryptExisting({ uploadDir: options.uploadDir, key, signal: stopEncrypting.signal, log: log.child('encrypt') }).catch((error) => log.error('encrypting the files stored clear failed', error)) : Promise.resolve();
+	const encrypting = key && storage.kind === 'local' ? encryptExisting({ uploadDir: options.uploadDir, key, signal: stopEncrypting.signal, log: log.child('encrypt') }).catch((error) => log.error('encrypting the files stored clear failed', error)) : Promise.resolve();
 
 	return {
 		service,
 		routes: [...filesRoutes({ auth: options.auth, files: service }), ...avatarRoutes({ auth: options.auth, db: options.db, avatars })],
-		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, tus: tus.handle, rates, log }),
+		handle: filesEdge({ auth: options.auth, files: service, avatars, uploads, thumbs, tus: tus.handle, rates, log }),
 		paced: rates.active,
 		sweep,
 		async discardAccount(userId, removed) {
@@ -149,6 +145,7 @@ export function createFiles(options: FilesOptions): Files {
 			stopEncrypting.abort();
 			await encrypting;
 			await locker?.close();
+			await storage.close();
 		}
 	};
 }

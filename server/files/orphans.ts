@@ -1,8 +1,7 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Blobs } from './storage/types.js';
 
 const STORED = /^([0-9a-z]{1,32})\.webp$/;
 /** Ids looked up per statement. */
@@ -10,8 +9,8 @@ const CHUNK = 500;
 
 export interface OrphanSweepDeps {
 	db: Kysely<Database>;
-	thumbsDir: string;
-	avatarsDir: string;
+	thumbs: Blobs;
+	pictures: Blobs;
 	log: Logger;
 }
 
@@ -24,11 +23,11 @@ export interface OrphanSweepDeps {
  */
 export async function sweepOrphans(deps: OrphanSweepDeps, olderThanMs: number): Promise<number> {
 	const before = Date.now() - olderThanMs;
-	const thumbs = await unreferenced(deps.thumbsDir, before, async (ids) => {
+	const thumbs = await unreferenced(deps.thumbs, before, async (ids) => {
 		const rows = await deps.db.selectFrom('files').select('id').where('id', 'in', ids).execute();
 		return rows.map((r) => r.id);
 	});
-	const pictures = await unreferenced(deps.avatarsDir, before, async (ids) => {
+	const pictures = await unreferenced(deps.pictures, before, async (ids) => {
 		const [users, groups] = await Promise.all([
 			deps.db.selectFrom('users').select('avatar').where('avatar', 'in', ids).execute(),
 			deps.db.selectFrom('threads').select('avatar_id').where('avatar_id', 'in', ids).execute()
@@ -40,15 +39,12 @@ export async function sweepOrphans(deps: OrphanSweepDeps, olderThanMs: number): 
 	return removed;
 }
 
-/** Removes the stored `<id>.webp` files in `dir` older than `before` whose id `referenced` does not name. */
-async function unreferenced(dir: string, before: number, referenced: (ids: string[]) => Promise<string[]>): Promise<number> {
-	const names = await fsp.readdir(dir).catch(() => [] as string[]);
+/** Removes the stored `<id>.webp` objects older than `before` whose id `referenced` does not name. */
+async function unreferenced(blobs: Blobs, before: number, referenced: (ids: string[]) => Promise<string[]>): Promise<number> {
 	const old: string[] = [];
-	for (const name of names) {
+	for (const { name, modified } of await blobs.list()) {
 		const id = STORED.exec(name)?.[1];
-		if (!id) continue;
-		const stat = await fsp.stat(path.join(dir, name)).catch(() => undefined);
-		if (stat && stat.mtimeMs < before) old.push(id);
+		if (id && modified < before) old.push(id);
 	}
 	let removed = 0;
 	for (let i = 0; i < old.length; i += CHUNK) {
@@ -56,7 +52,7 @@ async function unreferenced(dir: string, before: number, referenced: (ids: strin
 		const keep = new Set(await referenced(ids));
 		for (const id of ids) {
 			if (keep.has(id)) continue;
-			await fsp.rm(path.join(dir, `${id}.webp`), { force: true });
+			await blobs.remove(`${id}.webp`);
 			removed++;
 		}
 	}

@@ -7,11 +7,11 @@ import type { Logger } from '../logger.js';
 import { validate } from '../validate.js';
 import type { Avatars } from './avatars.js';
 import type { FilesService, UploadMeta } from './files.service.js';
-import type { HashingFileStore } from './store.js';
-import type { Uploads } from './uploads.js';
+import type { TrackedStore } from './storage/tracked.js';
+import type { Uploads } from './storage/types.js';
 
 export interface TusOptions {
-	store: HashingFileStore;
+	store: TrackedStore;
 	uploads: Uploads;
 	files: FilesService;
 	/** Uploads with `purpose: avatar` or `group-avatar` go here instead of becoming files. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { HashingFileStore } from './store.js';
+import { DiskStore } from './disk-store.js';
 
 let root: string | undefined;
 afterEach(() => {
@@ -14,7 +14,7 @@ afterEach(() => {
 it('makes its directory before the constructor returns, with nothing left pending that could throw', async () => {
 	root = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-store-'));
 	const directory = path.join(root, 'uploads', 'tus');
-	new HashingFileStore({ directory, expirationPeriodInMilliseconds: 60_000 });
+	new DiskStore({ directory, expirationPeriodInMilliseconds: 60_000 });
 	expect(fs.statSync(directory).isDirectory()).toBe(true);
 	fs.rmSync(root, { recursive: true, force: true });
 	await new Promise((resolve) => setTimeout(resolve, 50));

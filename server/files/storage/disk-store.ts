@@ -1,35 +1,26 @@
-import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, type Upload } from '@tus/server';
-import { AppError } from '../errors.js';
-import { EncryptedAppender, recoverRedo, writeAll } from './crypto/appender.js';
-import { hasMagic, MAGIC, type MasterKey } from './crypto/format.js';
-import { storedPlainSize } from './crypto/stored.js';
+import { AppError } from '../../errors.js';
+import { EncryptedAppender, recoverRedo, writeAll } from '../crypto/appender.js';
+import { hasMagic, MAGIC, type MasterKey } from '../crypto/format.js';
+import { storedPlainSize } from '../crypto/stored.js';
 
 /**
- * `@tus/file-store` with two changes:
+ * `@tus/file-store` (UPLOAD_DIR/tus: the bytes in a file named by the upload id, its record in
+ * `<id>.json`) with these changes:
  * - no `creation-defer-length`: every upload declares its length at creation, so size limits and the
  *   quota are checked before a byte is stored;
- * - a running SHA-256 per upload, fed by the bytes as they are written, so a finished upload's digest
- *   costs nothing at completion. It is only trusted while it covers exactly the bytes on disk: a write
- *   that starts anywhere else than where the digest stopped (a resume on another process, after a
- *   restart, or after a write that failed part-way) drops it, and completion hashes the file instead.
+ * - a full disk is 507 `insufficient_storage`, not tus's 500;
  * - with a master key (FILES_ENCRYPTION_KEY), the bytes go to disk encrypted (crypto/format.ts): tus's
- *   offsets stay plaintext offsets, a PATCH that ends mid-chunk leaves an encrypted partial chunk, and
- *   the digest is the plaintext's. An upload begun in clear before encryption was on goes on in clear.
+ *   offsets stay plaintext offsets, a PATCH that ends mid-chunk leaves an encrypted partial chunk. An
+ *   upload begun in clear before encryption was on goes on in clear.
  */
-/** tus's upload record (from `@tus/utils`, which is no dependency of ours by name). */
-
-export class HashingFileStore extends FileStore {
-	readonly #digests = new Map<string, { hash: Hash; offset: number }>();
-	/** Uploads finished and removed while their request is still being answered (see `keepUntilAnswered`). */
-	readonly #answering = new Map<string, Upload>();
-
+export class DiskStore extends FileStore {
 	readonly #key: MasterKey | undefined;
 
 	/** `key`: the master key new uploads are encrypted with; default none (clear). */
@@ -39,37 +30,7 @@ export class HashingFileStore extends FileStore {
 		this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
 	}
 
-	/** Set by the files role: the upload's bytes as they may go on (server/files/pacing); none when unpaced. */
-	pace?: (readable: Readable, uploadId: string) => Readable | undefined;
-
 	override async write(readable: Readable, id: string, offset: number): Promise<number> {
-		readable = this.pace?.(readable, id) ?? readable;
-		let state = this.#digests.get(id);
-		if (offset === 0) state = { hash: createHash('sha256'), offset: 0 };
-		else if (state && state.offset !== offset) state = undefined;
-		this.#digests.delete(id);
-		const current = state;
-		const tap = current
-			? new Transform({
-					transform(chunk: Buffer, _encoding, callback) {
-						current.hash.update(chunk);
-						current.offset += chunk.length;
-						callback(null, chunk);
-					}
-				})
-			: undefined;
-		const written = await this.#writeBytes(readable, tap, id, offset);
-		// Bytes the digest saw but the disk did not keep (or the reverse) make it useless.
-		if (current && written === current.offset) this.#digests.set(id, current);
-		return written;
-	}
-
-	/**
-	 * The parent's write, which hides why a write failed (any error is tus's 500): here a full disk is
-	 * 507 `insufficient_storage`. The bytes written before it stay, and the upload's offset is the
-	 * file's size, so a HEAD and a PATCH from there resume once there is room.
-	 */
-	async #writeBytes(readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
 		// tus holds the upload's lock: a partial chunk's rewrite a dead process left is finished first.
 		if (this.#key) await recoverRedo(path.join(this.directory, id));
 		const handle = await fsp.open(path.join(this.directory, id), 'r+');
@@ -79,8 +40,17 @@ export class HashingFileStore extends FileStore {
 				await handle.close();
 				throw error;
 			});
-			if (encrypted !== false) return this.#writeEncrypted(handle, this.#key, encrypted, readable, tap, id, offset);
+			if (encrypted !== false) return this.#writeEncrypted(handle, this.#key, encrypted, readable, id, offset);
 		}
+		return this.#writeClear(handle, readable, offset);
+	}
+
+	/**
+	 * The parent's write, which hides why a write failed (any error is tus's 500): here a full disk is
+	 * 507 `insufficient_storage`. The bytes written before it stay, and the upload's offset is the
+	 * file's size, so a HEAD and a PATCH from there resume once there is room. Closes `handle`.
+	 */
+	async #writeClear(handle: fsp.FileHandle, readable: Readable, offset: number): Promise<number> {
 		let position = offset;
 		// Errors leave through each write's callback, already mapped: the pipeline then ends every stream
 		// of tus's own pipeline with the 507 too (a raw ENOSPC there would win and be a 500).
@@ -96,7 +66,7 @@ export class HashingFileStore extends FileStore {
 			}
 		});
 		try {
-			await (tap ? pipeline(readable, tap, sink) : pipeline(readable, sink));
+			await pipeline(readable, sink);
 		} catch (error) {
 			throw error instanceof AppError ? error : ERRORS.FILE_WRITE_ERROR;
 		} finally {
@@ -105,8 +75,8 @@ export class HashingFileStore extends FileStore {
 		return position;
 	}
 
-	/** `#writeBytes` through an EncryptedAppender; closes `handle`. */
-	async #writeEncrypted(handle: fsp.FileHandle, key: MasterKey, onDisk: number, readable: Readable, tap: Transform | undefined, id: string, offset: number): Promise<number> {
+	/** A write through an EncryptedAppender; closes `handle`. */
+	async #writeEncrypted(handle: fsp.FileHandle, key: MasterKey, onDisk: number, readable: Readable, id: string, offset: number): Promise<number> {
 		let appender: EncryptedAppender;
 		try {
 			appender = await EncryptedAppender.open({ handle, key, offset, onDisk, what: `upload "${id}"`, redo: `${path.join(this.directory, id)}.redo` });
@@ -129,7 +99,7 @@ export class HashingFileStore extends FileStore {
 			}
 		});
 		try {
-			await (tap ? pipeline(readable, tap, sink) : pipeline(readable, sink));
+			await pipeline(readable, sink);
 		} catch (error) {
 			// The client went away (or sent too much): what came before it is kept, as in clear.
 			await appender.finish().catch(() => undefined);
@@ -153,36 +123,12 @@ export class HashingFileStore extends FileStore {
 		}
 	}
 
-	/** The SHA-256 of the upload's first `size` bytes, if the running digest holds exactly those. */
-	takeDigest(id: string, size: number): string | undefined {
-		const state = this.#digests.get(id);
-		this.#digests.delete(id);
-		return state && state.offset === size ? state.hash.digest('hex') : undefined;
-	}
-
 	override async remove(id: string): Promise<void> {
-		this.#digests.delete(id);
 		await fsp.rm(`${path.join(this.directory, id)}.redo`, { force: true });
 		await super.remove(id);
 	}
 
-	/**
-	 * A picture's upload is removed as it finishes (`Avatars.finish`), but tus's creation-with-upload
-	 * POST reads the upload once more after its finish hook (for `Upload-Expires`): without this it
-	 * answered 404 `no such upload` to a picture it had just set. Until `answered`, `getUpload` gives
-	 * the finished upload as it was.
-	 */
-	keepUntilAnswered(upload: Upload): void {
-		this.#answering.set(upload.id, upload);
-	}
-
-	answered(id: string): void {
-		this.#answering.delete(id);
-	}
-
 	override async getUpload(id: string): Promise<Upload> {
-		const answering = this.#answering.get(id);
-		if (answering) return answering;
 		// tus asks holding the upload's lock (HEAD, PATCH, DELETE): a partial chunk's rewrite a dead
 		// process left is finished before the offset is told.
 		if (this.#key) await recoverRedo(path.join(this.directory, id)).catch(() => false);
@@ -190,11 +136,6 @@ export class HashingFileStore extends FileStore {
 		// The parent takes the offset from the file's size: an encrypted file's is not its plaintext's.
 		if (this.#key) upload.offset = await storedPlainSize(path.join(this.directory, id));
 		return upload;
-	}
-
-	/** Drops the running digest of an upload this process will not see again (expired, finished). */
-	forget(id: string): void {
-		this.#digests.delete(id);
 	}
 }
 
@@ -205,7 +146,7 @@ export class HashingFileStore extends FileStore {
  * the store does the same, with nothing left running. The method is private in the parent's types
  * (hence the cast), and the parent's constructor calls it through `this`, so this one is used.
  */
-(HashingFileStore.prototype as unknown as { checkOrCreateDirectory(this: FileStore): void }).checkOrCreateDirectory = function (this: FileStore) {
+(DiskStore.prototype as unknown as { checkOrCreateDirectory(this: FileStore): void }).checkOrCreateDirectory = function (this: FileStore) {
 	fs.mkdirSync(this.directory, { recursive: true });
 };
 
