@@ -12,7 +12,18 @@ import { ParleyS3Store } from './store.js';
  */
 export function s3Storage(config: S3StoreConfig, options: { expiryMs: number }): FileStorage {
 	const store = new ParleyS3Store({
-		s3: { bucket: config.bucket, endpoint: config.endpoint, region: config.region, forcePathStyle: config.forcePathStyle, ...(config.credentials ? { credentials: config.credentials } : {}) },
+		s3: {
+			bucket: config.bucket,
+			endpoint: config.endpoint,
+			region: config.region,
+			forcePathStyle: config.forcePathStyle,
+			// Checksums only where S3 requires them: the SDK's default sends bodies in aws-chunked
+			// encoding with checksum trailers, which many S3-compatible servers store as part of the bytes.
+			requestChecksumCalculation: 'WHEN_REQUIRED',
+			responseChecksumValidation: 'WHEN_REQUIRED',
+			// A copy: the SDK marks the credentials object it is given (a frozen one fails).
+			...(config.credentials ? { credentials: { ...config.credentials } } : {})
+		},
 		expiryMs: options.expiryMs
 	});
 	return {
