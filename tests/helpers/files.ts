@@ -115,9 +115,9 @@ export function filesUnder(dir: string): string[] {
 export interface FilesPair {
 	/** Started by `startParley` (every role): sign up and sign in here. */
 	one: TestParley;
-	/** A second Parley (gateway and files roles) on the same database, Redis prefix and UPLOAD_DIR. */
+	/** A second Parley (gateway and files roles) on the same database, Redis prefix and UPLOAD_DIR (its own with `sharedDisk: false`). */
 	two: TestParley;
-	/** The shared UPLOAD_DIR. */
+	/** The shared UPLOAD_DIR (gateway 1's alone with `sharedDisk: false`). */
 	uploadDir: string;
 	/** This pair's REDIS_PREFIX. */
 	prefix: string;
@@ -129,8 +129,10 @@ export interface FilesPair {
  * a prefix of their own) and UPLOAD_DIR. Each has its own Redis connections, tus server, locker and
  * memory, so nothing one keeps in memory helps the other. `env` goes to both.
  */
-export async function startFilesPair(backend: BackendName, env: Record<string, string> = {}): Promise<FilesPair> {
+export async function startFilesPair(backend: BackendName, env: Record<string, string> = {}, options: { sharedDisk?: boolean } = {}): Promise<FilesPair> {
 	const uploadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-shared-uploads-'));
+	// Without a shared disk (files in an S3 bucket), the second gateway's UPLOAD_DIR is its own.
+	const ownDir = options.sharedDisk === false ? fs.mkdtempSync(path.join(os.tmpdir(), 'parley-own-uploads-')) : undefined;
 	const prefix = `parley-test:${randomBytes(4).toString('hex')}:`;
 	const shared = { REDIS_PREFIX: prefix, UPLOAD_DIR: uploadDir, ...env };
 	const one = await startParley(backend, { redis: true, clientIp: `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`, env: { ...shared, NODE_ID: 'gateway-1' } });
@@ -146,7 +148,8 @@ export async function startFilesPair(backend: BackendName, env: Record<string, s
 			NODE_ID: 'gateway-2',
 			ROLES: 'gateway,files',
 			REDIS_URL,
-			...shared
+			...shared,
+			...(ownDir ? { UPLOAD_DIR: ownDir } : {})
 		})
 	});
 	const port = await parley.listen();
@@ -161,6 +164,7 @@ export async function startFilesPair(backend: BackendName, env: Record<string, s
 		stop: async () => {
 			await parley.close();
 			fs.rmSync(dataDir, { recursive: true, force: true });
+			if (ownDir) fs.rmSync(ownDir, { recursive: true, force: true });
 		}
 	};
 	return {
