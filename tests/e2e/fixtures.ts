@@ -28,7 +28,7 @@ export interface Account {
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SERVER_ENTRY = path.join(ROOT, 'build', 'server.js');
 /** Settings the server reads; cleared from the inherited environment so a developer's shell cannot leak in. */
-const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_HOST', 'RTMP_PORT', 'RTMP_PUBLIC_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'FILES_UPLOAD_RATE', 'FILES_DOWNLOAD_RATE', 'FILES_NODE_RATE'];
+const PARLEY_ENV = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'LOG_LEVEL', 'MAIL_FROM', 'MAX_UPLOAD_BYTES', 'NODE_ID', 'PORT', 'PUBLIC_URL', 'REDIS_URL', 'RTMP_HOST', 'RTMP_PORT', 'RTMP_PUBLIC_URL', 'ROLES', 'SESSION_DAYS', 'CODES_PER_IP', 'CODE_RESEND_SECONDS', 'SMTP_URL', 'TRUST_PROXY', 'UPLOAD_DIR', 'FILES_UPLOAD_RATE', 'FILES_DOWNLOAD_RATE', 'FILES_NODE_RATE', 'FILES_STORE', 'FILES_ENCRYPTION_KEY', 'FILES_ENCRYPTION_KEY_FILE'];
 
 let counter = 0;
 /** A name no other test (or earlier run) uses. */
