@@ -172,7 +172,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		let files: Files | null = null;
 		let media: MediaRole | null = null;
 		if (config.roles.includes('files')) {
-			const role = createFiles({
+			const role = await createFiles({
 				db: db.db,
 				auth,
 				messages: () => chat?.messages,

@@ -82,9 +82,9 @@ export interface Files {
 	close(): Promise<void>;
 }
 
-export function createFiles(options: FilesOptions): Files {
+export async function createFiles(options: FilesOptions): Promise<Files> {
 	const { log, timing, encryptionKey: key } = options;
-	const storage = openStorage(options.store, { uploadDir: options.uploadDir, expiryMs: timing.expiryMs, key });
+	const storage = await openStorage(options.store, { uploadDir: options.uploadDir, expiryMs: timing.expiryMs, key });
 	if (checkMasterKey(options.uploadDir, key) === 'made') log.info(`files are encrypted at rest from now on (key id ${key!.id.toString('hex')}); keep FILES_ENCRYPTION_KEY safe: without it they cannot be read`);
 	const { tus: store, uploads, thumbs, pictures } = storage;
 	log.info(`files are kept in ${storage.where}`);

@@ -135,3 +135,62 @@ export async function friendsInAChat(browser: Browser, parley: { baseURL: string
 	await expect(B.page.getByLabel(`Message to Alice ${tag}`)).toBeVisible();
 	return { A, B, thread };
 }
+
+/** Signs in through the login page. */
+export async function signIn(page: Page, account: Account) {
+	await page.goto('/login');
+	await page.getByLabel('Username or email', { exact: true }).fill(account.username);
+	await page.getByLabel('Password', { exact: true }).fill(account.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.waitForURL(/\/app/);
+}
+
+/** Drops a file of `size` seeded bytes onto the Files page's drop zone, as a person dragging it from their desktop would. */
+export async function dropFile(page: Page, size: number, seed: number, name: string) {
+	await dropOn(page.getByTestId('drop-zone'), await seededTransfer(page, { size, seed, name }));
+}
+
+/**
+ * On the Files page of a signed-in page: drops a 4 MiB file sent 1 MiB per PATCH, takes the network
+ * away at the third, gives it back, and checks the upload goes on from the server's offset by itself,
+ * finishes, is listed and downloads the same bytes. Resolves to the file's row in the list.
+ */
+export async function uploadThroughNetworkLoss(page: Page, name: string): Promise<Locator> {
+	await page.goto('/app/files');
+	await expect(page.getByTestId('files-empty')).toBeVisible();
+	await useSmallChunks(page);
+
+	const offsets = patchOffsets(page);
+	// The third PATCH meets a dead network: the browser goes offline and the request fails.
+	await cutAtTwoMiB(page, { offline: true });
+	await dropFile(page, SIZE, 7, name);
+
+	const row = page.getByTestId('upload');
+	await expect(row).toHaveCount(1);
+	await expect(row).toHaveAttribute('data-status', 'offline', { timeout: 30_000 });
+	await expect(row).toContainText('Waiting for the network');
+	const bar = row.getByRole('progressbar', { name: `Uploading ${name}` });
+	const cut = Number(await bar.getAttribute('aria-valuenow'));
+	expect(cut).toBeGreaterThanOrEqual(25);
+	expect(cut).toBeLessThan(100);
+
+	// Back online: it goes on by itself, from what the server has.
+	await page.unroute('**/files/*');
+	await page.context().setOffline(false);
+	await expect(row).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+	await expect(row).toContainText('Uploaded');
+	expect(offsets).toEqual([0, CHUNK, 2 * CHUNK, 2 * CHUNK, 3 * CHUNK]);
+
+	// Listed, and the download is the same bytes.
+	const listed = page.getByTestId('file-row').filter({ hasText: name });
+	await expect(listed).toHaveCount(1);
+	await expect(listed).toContainText('4 MB');
+	const fileId = await listed.getAttribute('data-file-id');
+	const href = await listed.getByRole('link', { name: `Download ${name}` }).getAttribute('href');
+	expect(href).toBe(`/files/${fileId}`);
+	const download = await page.request.get(href!);
+	expect(download.status()).toBe(200);
+	expect(download.headers()['content-disposition']).toContain('attachment');
+	expect(sha256(await download.body())).toBe(sha256(Buffer.from(pseudoRandom(SIZE, 7))));
+	return listed;
+}

@@ -1,65 +1,16 @@
-import type { Page } from '@playwright/test';
-import { expect, test, type Account } from './fixtures.js';
-import { CHUNK, cutAtTwoMiB, dropOn, patchOffsets, pseudoRandom, seededTransfer, sha256, SIZE, useSmallChunks } from './files-helpers.js';
+import { expect, test } from './fixtures.js';
+import { CHUNK, dropFile, patchOffsets, pseudoRandom, sha256, SIZE, signIn, uploadThroughNetworkLoss, useSmallChunks } from './files-helpers.js';
 
 // Each signs in through the page and moves megabytes through tus; a busy CI machine needs more than 60 s.
 test.describe.configure({ mode: 'parallel', timeout: 120_000 });
 
-async function signIn(page: Page, account: Account) {
-	await page.goto('/login');
-	await page.getByLabel('Username or email', { exact: true }).fill(account.username);
-	await page.getByLabel('Password', { exact: true }).fill(account.password);
-	await page.getByRole('button', { name: 'Sign in' }).click();
-	await page.waitForURL(/\/app/);
-}
-
-/** Drops a file of `size` seeded bytes onto the drop zone, as a person dragging it from their desktop would. */
-async function dropFile(page: Page, size: number, seed: number, name: string) {
-	await dropOn(page.getByTestId('drop-zone'), await seededTransfer(page, { size, seed, name }));
-}
 
 test('drop a file on the Files page, lose the network mid-way, get it back: the upload resumes from the server offset, finishes, is listed and downloads identical', async ({ page, signUp }) => {
-	const account = await signUp();
-	await signIn(page, account);
-	await page.goto('/app/files');
-	await expect(page.getByTestId('files-empty')).toBeVisible();
-	await useSmallChunks(page);
-
-	const offsets = patchOffsets(page);
-	// The third PATCH meets a dead network: the browser goes offline and the request fails.
-	await cutAtTwoMiB(page, { offline: true });
-	await dropFile(page, SIZE, 7, 'holiday video.bin');
-
-	const row = page.getByTestId('upload');
-	await expect(row).toHaveCount(1);
-	await expect(row).toHaveAttribute('data-status', 'offline', { timeout: 30_000 });
-	await expect(row).toContainText('Waiting for the network');
-	const bar = row.getByRole('progressbar', { name: 'Uploading holiday video.bin' });
-	const cut = Number(await bar.getAttribute('aria-valuenow'));
-	expect(cut).toBeGreaterThanOrEqual(25);
-	expect(cut).toBeLessThan(100);
-
-	// Back online: it goes on by itself, from what the server has.
-	await page.unroute('**/files/*');
-	await page.context().setOffline(false);
-	await expect(row).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
-	await expect(row).toContainText('Uploaded');
-	expect(offsets).toEqual([0, CHUNK, 2 * CHUNK, 2 * CHUNK, 3 * CHUNK]);
-
-	// Listed, and the download is the same bytes.
-	const listed = page.getByTestId('file-row').filter({ hasText: 'holiday video.bin' });
-	await expect(listed).toHaveCount(1);
-	await expect(listed).toContainText('4 MB');
+	await signIn(page, await signUp());
+	const listed = await uploadThroughNetworkLoss(page, 'holiday video.bin');
 	// Uploaded on this page, it went to nobody (issue 13: it said "Sent by you").
 	await expect(listed).toContainText('Uploaded by you · not sent to any chat');
 	await expect(listed).not.toContainText('Sent by you');
-	const fileId = await listed.getAttribute('data-file-id');
-	const href = await listed.getByRole('link', { name: 'Download holiday video.bin' }).getAttribute('href');
-	expect(href).toBe(`/files/${fileId}`);
-	const download = await page.request.get(href!);
-	expect(download.status()).toBe(200);
-	expect(download.headers()['content-disposition']).toContain('attachment');
-	expect(sha256(await download.body())).toBe(sha256(Buffer.from(pseudoRandom(SIZE, 7))));
 });
 
 test('a reload mid-way resumes when the same file is added again; a picked file can be deleted after a confirmation', async ({ page, signUp, pageErrors }) => {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, expect, type APIRequestContext, type Browser, type BrowserContext } from '@playwright/test';
+import { startS3, type TestS3 } from '../helpers/s3.js';
 import { SmtpCatcher } from '../helpers/smtp.js';
 
 export { expect };
@@ -16,6 +17,8 @@ export interface ParleyServer {
 	rtmpPort: number | null;
 	/** Everything the server printed so far (shown when a test fails to start it). */
 	output(): string;
+	/** The S3 server the worker's files are kept in (`test.use({ s3: true })`); else null. */
+	s3: TestS3 | null;
 }
 
 export interface Account {
@@ -56,7 +59,7 @@ const EXPECTED_CONSOLE_ERRORS: ReadonlyArray<{ pattern: RegExp; why: string }> =
 	}
 ];
 
-export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer; rtmp: boolean; serverEnv: Record<string, string> }>({
+export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Promise<Account>; pageErrors: PageErrors }, { parley: ParleyServer; rtmp: boolean; s3: boolean; serverEnv: Record<string, string> }>({
 	/**
 	 * Whether the worker's server listens for RTMP, on a free port of 127.0.0.1. Off by default (the
 	 * workers' servers would all want 1935); a file that needs it says `test.use({ rtmp: true })`, which
@@ -66,6 +69,9 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 
 	/** More settings for the worker's server (`test.use({ serverEnv: { FILES_UPLOAD_RATE: '1MiB/s' } })`: workers of its own, as `rtmp`). */
 	serverEnv: [{}, { scope: 'worker', option: true }],
+
+	/** Files in a bucket of an S3 server of the worker's own (FILES_STORE), not on the disk (`test.use({ s3: true })`). */
+	s3: [false, { scope: 'worker', option: true }],
 
 	/**
 	 * Fails the test on any uncaught error or console error in the pages it opened, in the `page`
@@ -104,8 +110,9 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 	],
 
 	parley: [
-		async ({ rtmp, serverEnv }, use) => {
+		async ({ rtmp, s3, serverEnv }, use) => {
 			const smtp = await new SmtpCatcher().start();
+			const bucket = s3 ? await startS3() : null;
 			const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-e2e-'));
 			const port = await freePort();
 			const rtmpPort = rtmp ? await freePort() : null;
@@ -129,6 +136,7 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 				// A signed-up account's email waits this long for its next code (default 60 s): the tests
 				// that reset a password wait it out, and the page counts down what the server says.
 				CODE_RESEND_SECONDS: '20',
+				...(bucket ? { FILES_STORE: bucket.url } : {}),
 				...serverEnv
 			});
 			// cwd is the temporary directory, so a developer's .env in the repository is not read.
@@ -138,10 +146,11 @@ export const test = base.extend<{ signUp: (overrides?: Partial<Account>) => Prom
 			child.stderr.on('data', (chunk: Buffer) => (output += chunk));
 			try {
 				await waitForHealth(baseURL, child, () => output);
-				await use({ baseURL, smtp, rtmpPort, output: () => output });
+				await use({ baseURL, smtp, rtmpPort, output: () => output, s3: bucket });
 			} finally {
 				await stop(child);
 				await smtp.stop();
+				await bucket?.stop();
 				fs.rmSync(dataDir, { recursive: true, force: true });
 			}
 		},

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { S3 } from '@aws-sdk/client-s3';
 
 /** s3rver's fixed credentials. */
@@ -27,7 +28,7 @@ export interface TestS3 {
  */
 export async function startS3(): Promise<TestS3> {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-s3-'));
-	const script = path.resolve('tests/helpers/s3rver-process.mjs');
+	const script = fileURLToPath(new URL('./s3rver-process.mjs', import.meta.url));
 	const child: ChildProcess = spawn(process.execPath, [script, dir, TEST_BUCKET], { stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
 	const port = await new Promise<number>((resolve, reject) => {

@@ -3,14 +3,15 @@ import type { OpenOptions } from '../../crypto/stored.js';
 import { TrackedStore } from '../tracked.js';
 import { Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from '../types.js';
 import { bufferFile, isMissing, listKeys, openObject } from './objects.js';
-import { ParleyS3Store } from './store.js';
+import { loadParleyS3Store, type ParleyS3Store } from './store.js';
 
 /**
  * An S3-compatible bucket, Parley's alone: uploads at its root as tus's S3 store lays them out
  * (`<id>`, `<id>.info`, `<id>.part`), thumbnails under `thumbs/`, pictures under `avatars/`. Every
  * gateway pointed at the bucket sees the same files: none needs a shared disk.
  */
-export function s3Storage(config: S3StoreConfig, options: { expiryMs: number }): FileStorage {
+export async function s3Storage(config: S3StoreConfig, options: { expiryMs: number }): Promise<FileStorage> {
+	const ParleyS3Store = await loadParleyS3Store();
 	const store = new ParleyS3Store({
 		s3: {
 			bucket: config.bucket,
