@@ -63,7 +63,7 @@ export class S3Uploads extends Uploads {
 	async list(ownerId?: string): Promise<UploadEntry[]> {
 		const out: UploadEntry[] = [];
 		// The record's object is written once, at creation: when it was stored is when the upload began.
-		for await (const { key, modified } of listKeys(this.store.s3, this.store.bucketName, ownerId === undefined ? '' : `${ownerId}_`)) {
+		for await (const { key, modified } of listKeys(this.store.s3, this.store.bucketName, ownerId === undefined ? '' : `${ownerId}_`, true)) {
 			if (!key.endsWith(INFO)) continue;
 			const id = key.slice(0, -INFO.length);
 			if (Uploads.ID.test(id)) out.push({ id, createdAt: modified });

@@ -64,11 +64,14 @@ export function bufferFile(bytes: Buffer, path: string): StoredFile {
 	return file;
 }
 
-/** Every key under `prefix`, with when it was stored, page by page. */
-export async function* listKeys(s3: S3, bucket: string, prefix: string): AsyncGenerator<{ key: string; modified: number }> {
+/**
+ * Every key under `prefix`, with when it was stored, page by page; with `shallow`, none under a
+ * further `/` (the bucket's root without `thumbs/` and `avatars/`).
+ */
+export async function* listKeys(s3: S3, bucket: string, prefix: string, shallow = false): AsyncGenerator<{ key: string; modified: number }> {
 	let token: string | undefined;
 	do {
-		const page = await s3.listObjectsV2({ Bucket: bucket, Prefix: prefix, ContinuationToken: token });
+		const page = await s3.listObjectsV2({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(shallow ? { Delimiter: '/' } : {}) });
 		for (const item of page.Contents ?? []) if (item.Key) yield { key: item.Key, modified: item.LastModified?.getTime() ?? 0 };
 		token = page.IsTruncated ? page.NextContinuationToken : undefined;
 	} while (token);
