@@ -1,17 +1,20 @@
 import type { S3StoreConfig } from '../../../config/files-store.js';
-import type { OpenOptions } from '../../crypto/stored.js';
+import { decryptBuffer, DecryptError, encryptBuffer, hasMagic, type MasterKey } from '../../crypto/format.js';
+import { WEBP, type OpenOptions } from '../../crypto/stored.js';
 import { TrackedStore } from '../tracked.js';
 import { Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from '../types.js';
 import { bufferFile, isMissing, listKeys, openObject } from './objects.js';
+import { EncryptedS3Store } from './encrypted.js';
 import { ParleyS3Store } from './store.js';
 
 /**
  * An S3-compatible bucket, Parley's alone: uploads at its root as tus's S3 store lays them out
  * (`<id>`, `<id>.info`, `<id>.part`), thumbnails under `thumbs/`, pictures under `avatars/`. Every
- * gateway pointed at the bucket sees the same files: none needs a shared disk.
+ * gateway pointed at the bucket sees the same files: none needs a shared disk. With a master key
+ * (FILES_ENCRYPTION_KEY) every object is stored in the local disk's encrypted format (encrypted.ts).
  */
-export function s3Storage(config: S3StoreConfig, options: { expiryMs: number }): FileStorage {
-	const store = new ParleyS3Store({
+export function s3Storage(config: S3StoreConfig, options: { expiryMs: number; key?: MasterKey }): FileStorage {
+	const storeOptions: ConstructorParameters<typeof ParleyS3Store>[0] = {
 		s3: {
 			bucket: config.bucket,
 			endpoint: config.endpoint,
@@ -25,14 +28,15 @@ export function s3Storage(config: S3StoreConfig, options: { expiryMs: number }):
 			...(config.credentials ? { credentials: { ...config.credentials } } : {})
 		},
 		expiryMs: options.expiryMs
-	});
+	};
+	const store = options.key ? new EncryptedS3Store({ ...storeOptions, key: options.key }) : new ParleyS3Store(storeOptions);
 	return {
 		kind: 's3',
 		where: `bucket "${config.bucket}" at ${config.endpoint}`,
 		tus: new TrackedStore(store),
-		uploads: new S3Uploads(store),
-		thumbs: new S3Blobs(store, 'thumbs/'),
-		pictures: new S3Blobs(store, 'avatars/'),
+		uploads: new S3Uploads(store, options.key),
+		thumbs: new S3Blobs(store, 'thumbs/', options.key),
+		pictures: new S3Blobs(store, 'avatars/', options.key),
 		close: async () => store.s3.destroy()
 	};
 }
@@ -40,8 +44,11 @@ export function s3Storage(config: S3StoreConfig, options: { expiryMs: number }):
 const INFO = '.info';
 
 export class S3Uploads extends Uploads {
-	constructor(readonly store: ParleyS3Store) {
-		super();
+	constructor(
+		readonly store: ParleyS3Store,
+		key?: MasterKey
+	) {
+		super(key);
 	}
 
 	async get(uploadId: string): Promise<UploadRecord | undefined> {
@@ -81,16 +88,16 @@ export class S3Uploads extends Uploads {
 
 	source(uploadId: string, read: OpenOptions): Source {
 		this.checkId(uploadId);
-		if (read.key) throw new Error('uploads on S3 are never encrypted by Parley');
-		return { open: () => openObject(this.store.s3, this.store.bucketName, uploadId, read.what ?? `upload "${uploadId}"`) };
+		return { open: () => openObject(this.store.s3, this.store.bucketName, uploadId, read.what ?? `upload "${uploadId}"`, read) };
 	}
 }
 
-/** Small objects under a prefix of the bucket, each written whole by one PUT. */
+/** Small objects under a prefix of the bucket, each written whole by one PUT (encrypted whole with a key). */
 export class S3Blobs implements Blobs {
 	constructor(
 		readonly store: ParleyS3Store,
-		readonly prefix: string
+		readonly prefix: string,
+		readonly key?: MasterKey
 	) {}
 
 	#key(name: string): string {
@@ -99,14 +106,20 @@ export class S3Blobs implements Blobs {
 	}
 
 	async put(name: string, bytes: Buffer): Promise<void> {
-		await this.store.s3.putObject({ Bucket: this.store.bucketName, Key: this.#key(name), Body: bytes, ContentType: 'image/webp' });
+		await this.store.s3.putObject({ Bucket: this.store.bucketName, Key: this.#key(name), Body: this.key ? encryptBuffer(this.key, bytes) : bytes, ContentType: this.key ? 'application/octet-stream' : 'image/webp' });
 	}
 
 	async open(name: string, what: string) {
 		try {
 			const { Body, LastModified } = await this.store.s3.getObject({ Bucket: this.store.bucketName, Key: this.#key(name) });
 			const bytes = Buffer.from((await Body?.transformToByteArray()) ?? []);
-			return { file: bufferFile(bytes, `s3://${this.store.bucketName}/${this.#key(name)} (${what})`), modified: LastModified ?? new Date(0) };
+			const path = `s3://${this.store.bucketName}/${this.#key(name)} (${what})`;
+			const modified = LastModified ?? new Date(0);
+			if (!this.key) return { file: bufferFile(bytes, path), modified };
+			if (hasMagic(bytes)) return { file: bufferFile(decryptBuffer(this.key, bytes, what), path, true), modified };
+			// Clear ones of before the key was set are WebP: `RIFF`.
+			if (bytes.subarray(0, WEBP.length).equals(WEBP)) return { file: bufferFile(bytes, path), modified };
+			throw new DecryptError(`${what} has no valid encryption header (${bytes.length} bytes stored): damaged`);
 		} catch (error) {
 			if (isMissing(error)) return undefined;
 			throw error;
