@@ -76,6 +76,13 @@ describe.each(STORES)('files on $name (sqlite)', (store) => {
 		expect((await download(t, me.token, one.fileId)).body.equals(small)).toBe(true);
 	});
 
+	it('an empty file: created finished, downloads empty', async () => {
+		const empty = await upload(t, me.token, Buffer.alloc(0), { filename: 'empty.bin' });
+		const got = await download(t, me.token, empty.fileId);
+		expect([got.status, got.body.length]).toEqual([200, 0]);
+		expect((await head(t, me.token, empty.url)).headers.get('upload-offset')).toBe('0');
+	});
+
 	it('a PATCH cut off mid-way: HEAD says what was kept, and the rest from there completes byte for byte', async () => {
 		const SIZE = 7 * MiB;
 		const CUT = 6 * MiB + 4321;
@@ -234,6 +241,26 @@ describe('an S3 store with FILES_ENCRYPTION_KEY (sqlite)', () => {
 		for (const needle of windows(thumb.body, 0, 40, thumb.body.length - 64)) expect(storedThumb.includes(needle)).toBe(false);
 		const storedImage = await object(picture.url.split('/').pop()!);
 		for (const needle of windows(image, 0, 100)) expect(storedImage.includes(needle)).toBe(false);
+	});
+
+	it('an empty file is its header alone; objects stored in clear before the key was set still serve', async () => {
+		const empty = await upload(t, token, Buffer.alloc(0), { filename: 'empty.bin' });
+		expect((await object(empty.url.split('/').pop()!)).length).toBe(storedSize(0));
+
+		// As a bucket used without FILES_ENCRYPTION_KEY holds them: an upload's object of its plaintext
+		// size (the file's row vouches for it), a thumbnail in WebP.
+		const data = randomBytes(3 * CHUNK_SIZE + 5);
+		const file = await upload(t, token, data);
+		await put(file.url.split('/').pop()!, data);
+		expect((await download(t, token, file.fileId)).body.equals(data)).toBe(true);
+		const picture = await upload(t, token, await png(200), { filename: 'q.png', filetype: 'image/png' });
+		const thumb = (await download(t, token, `${picture.fileId}/thumbnail`)).body;
+		await put(`thumbs/${picture.fileId}.webp`, thumb);
+		const again = await download(t, token, `${picture.fileId}/thumbnail`);
+		expect([again.status, again.body.equals(thumb)]).toEqual([200, true]);
+		// Anything else without the header is damage, not plaintext: never served.
+		await put(file.url.split('/').pop()!, data.subarray(1));
+		expect((await download(t, token, file.fileId)).status).toBe(500);
 	});
 
 	it('a flipped byte in a stored object gives an error (500, or a body cut off), never other bytes', async () => {
