@@ -9,7 +9,6 @@ import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
 import { MemoryAdmission, RedisAdmission } from './admission.js';
-import { checkMasterKey } from './crypto/check.js';
 import { encryptExisting } from './crypto/encrypt-existing.js';
 import type { MasterKey } from './crypto/format.js';
 import { Avatars, avatarRoutes, type GroupPictures } from './avatars.js';
@@ -85,7 +84,7 @@ export interface Files {
 export async function createFiles(options: FilesOptions): Promise<Files> {
 	const { log, timing, encryptionKey: key } = options;
 	const storage = await openStorage(options.store, { uploadDir: options.uploadDir, expiryMs: timing.expiryMs, key });
-	if (checkMasterKey(options.uploadDir, key) === 'made') log.info(`files are encrypted at rest from now on (key id ${key!.id.toString('hex')}); keep FILES_ENCRYPTION_KEY safe: without it they cannot be read`);
+	if ((await storage.checkKey()) === 'made') log.info(`files are encrypted at rest from now on (key id ${key!.id.toString('hex')}); keep FILES_ENCRYPTION_KEY safe: without it they cannot be read`);
 	const { tus: store, uploads, thumbs, pictures } = storage;
 	log.info(`files are kept in ${storage.where}`);
 	const { redis } = options;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { recoverRedo } from '../crypto/appender.js';
+import { checkMasterKey } from '../crypto/check.js';
 import { encryptBuffer, type MasterKey } from '../crypto/format.js';
 import { openStored, storedPlainSize, WEBP, type OpenOptions } from '../crypto/stored.js';
 import { DiskStore, diskFull } from './disk-store.js';
@@ -24,6 +25,7 @@ export function localStorage(options: { uploadDir: string; expiryMs: number; key
 		uploads: new LocalUploads(tusDir, options.key),
 		thumbs: new LocalBlobs(thumbs, options.key),
 		pictures: new LocalBlobs(pictures, options.key),
+		checkKey: async () => checkMasterKey(options.uploadDir, options.key),
 		close: async () => undefined
 	};
 }

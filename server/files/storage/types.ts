@@ -20,6 +20,12 @@ export interface FileStorage {
 	readonly thumbs: Blobs;
 	/** Users' and groups' pictures, `<avatarId>.webp`. */
 	readonly pictures: Blobs;
+	/**
+	 * At start-up, before any file is read or written: the store's check object (crypto/check.ts)
+	 * against FILES_ENCRYPTION_KEY, made on the first start with a key. Throws a ConfigError when files
+	 * are encrypted and there is no key, or another one.
+	 */
+	checkKey(): Promise<'made' | 'matches' | 'off'>;
 	close(): Promise<void>;
 }
 

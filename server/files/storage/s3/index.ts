@@ -1,18 +1,22 @@
 import type { S3StoreConfig } from '../../../config/files-store.js';
-import type { OpenOptions } from '../../crypto/stored.js';
+import { decryptBuffer, DecryptError, encryptBuffer, hasMagic, type MasterKey } from '../../crypto/format.js';
+import { WEBP, type OpenOptions } from '../../crypto/stored.js';
+import { CHECK_FILE, checkValue, judgeCheck } from '../../crypto/check.js';
 import { TrackedStore } from '../tracked.js';
 import { Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from '../types.js';
 import { bufferFile, isMissing, listKeys, openObject } from './objects.js';
+import { encryptedS3StoreClass } from './encrypted.js';
 import { loadParleyS3Store, type ParleyS3Store } from './store.js';
 
 /**
  * An S3-compatible bucket, Parley's alone: uploads at its root as tus's S3 store lays them out
  * (`<id>`, `<id>.info`, `<id>.part`), thumbnails under `thumbs/`, pictures under `avatars/`. Every
- * gateway pointed at the bucket sees the same files: none needs a shared disk.
+ * gateway pointed at the bucket sees the same files: none needs a shared disk. With a master key
+ * (FILES_ENCRYPTION_KEY) every object is stored in the local disk's encrypted format (encrypted.ts).
  */
-export async function s3Storage(config: S3StoreConfig, options: { expiryMs: number }): Promise<FileStorage> {
+export async function s3Storage(config: S3StoreConfig, options: { expiryMs: number; key?: MasterKey }): Promise<FileStorage> {
 	const ParleyS3Store = await loadParleyS3Store();
-	const store = new ParleyS3Store({
+	const storeOptions: ConstructorParameters<typeof ParleyS3Store>[0] = {
 		s3: {
 			bucket: config.bucket,
 			endpoint: config.endpoint,
@@ -26,23 +30,43 @@ export async function s3Storage(config: S3StoreConfig, options: { expiryMs: numb
 			...(config.credentials ? { credentials: { ...config.credentials } } : {})
 		},
 		expiryMs: options.expiryMs
-	});
+	};
+	const store = options.key ? new (encryptedS3StoreClass(ParleyS3Store))({ ...storeOptions, key: options.key }) : new ParleyS3Store(storeOptions);
 	return {
 		kind: 's3',
 		where: `bucket "${config.bucket}" at ${config.endpoint}`,
 		tus: new TrackedStore(store),
-		uploads: new S3Uploads(store),
-		thumbs: new S3Blobs(store, 'thumbs/'),
-		pictures: new S3Blobs(store, 'avatars/'),
+		uploads: new S3Uploads(store, options.key),
+		thumbs: new S3Blobs(store, 'thumbs/', options.key),
+		pictures: new S3Blobs(store, 'avatars/', options.key),
+		checkKey: () => checkBucketKey(store, options.key, `the bucket "${config.bucket}" at ${config.endpoint}`),
 		close: async () => store.s3.destroy()
 	};
+}
+
+/** The bucket's `.encryption` object, as UPLOAD_DIR's file on the local disk (crypto/check.ts). */
+async function checkBucketKey(store: ParleyS3Store, key: MasterKey | undefined, where: string): Promise<'made' | 'matches' | 'off'> {
+	let stored: Buffer | undefined;
+	try {
+		const { Body } = await store.s3.getObject({ Bucket: store.bucketName, Key: CHECK_FILE });
+		stored = Buffer.from((await Body?.transformToByteArray()) ?? []);
+	} catch (error) {
+		if (!isMissing(error)) throw error;
+	}
+	const verdict = judgeCheck(stored, key, where);
+	if (verdict !== 'make') return verdict;
+	await store.s3.putObject({ Bucket: store.bucketName, Key: CHECK_FILE, Body: checkValue(key!) });
+	return 'made';
 }
 
 const INFO = '.info';
 
 export class S3Uploads extends Uploads {
-	constructor(readonly store: ParleyS3Store) {
-		super();
+	constructor(
+		readonly store: ParleyS3Store,
+		key?: MasterKey
+	) {
+		super(key);
 	}
 
 	async get(uploadId: string): Promise<UploadRecord | undefined> {
@@ -82,16 +106,16 @@ export class S3Uploads extends Uploads {
 
 	source(uploadId: string, read: OpenOptions): Source {
 		this.checkId(uploadId);
-		if (read.key) throw new Error('uploads on S3 are never encrypted by Parley');
-		return { open: () => openObject(this.store.s3, this.store.bucketName, uploadId, read.what ?? `upload "${uploadId}"`) };
+		return { open: () => openObject(this.store.s3, this.store.bucketName, uploadId, read.what ?? `upload "${uploadId}"`, read) };
 	}
 }
 
-/** Small objects under a prefix of the bucket, each written whole by one PUT. */
+/** Small objects under a prefix of the bucket, each written whole by one PUT (encrypted whole with a key). */
 export class S3Blobs implements Blobs {
 	constructor(
 		readonly store: ParleyS3Store,
-		readonly prefix: string
+		readonly prefix: string,
+		readonly key?: MasterKey
 	) {}
 
 	#key(name: string): string {
@@ -100,14 +124,20 @@ export class S3Blobs implements Blobs {
 	}
 
 	async put(name: string, bytes: Buffer): Promise<void> {
-		await this.store.s3.putObject({ Bucket: this.store.bucketName, Key: this.#key(name), Body: bytes, ContentType: 'image/webp' });
+		await this.store.s3.putObject({ Bucket: this.store.bucketName, Key: this.#key(name), Body: this.key ? encryptBuffer(this.key, bytes) : bytes, ContentType: this.key ? 'application/octet-stream' : 'image/webp' });
 	}
 
 	async open(name: string, what: string) {
 		try {
 			const { Body, LastModified } = await this.store.s3.getObject({ Bucket: this.store.bucketName, Key: this.#key(name) });
 			const bytes = Buffer.from((await Body?.transformToByteArray()) ?? []);
-			return { file: bufferFile(bytes, `s3://${this.store.bucketName}/${this.#key(name)} (${what})`), modified: LastModified ?? new Date(0) };
+			const path = `s3://${this.store.bucketName}/${this.#key(name)} (${what})`;
+			const modified = LastModified ?? new Date(0);
+			if (!this.key) return { file: bufferFile(bytes, path), modified };
+			if (hasMagic(bytes)) return { file: bufferFile(decryptBuffer(this.key, bytes, what), path, true), modified };
+			// Clear ones of before the key was set are WebP: `RIFF`.
+			if (bytes.subarray(0, WEBP.length).equals(WEBP)) return { file: bufferFile(bytes, path), modified };
+			throw new DecryptError(`${what} has no valid encryption header (${bytes.length} bytes stored): damaged`);
 		} catch (error) {
 			if (isMissing(error)) return undefined;
 			throw error;

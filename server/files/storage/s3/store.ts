@@ -1,6 +1,7 @@
 import type { S3 } from '@aws-sdk/client-s3';
 import type { MetadataValue, S3Store } from '@tus/s3-store';
-import type { KvStore } from '@tus/server';
+import type { Readable } from 'node:stream';
+import type { KvStore, Upload } from '@tus/server';
 import { isMissing } from './objects.js';
 
 /** Upload records kept in memory per process: the newest this many (each is a few hundred bytes). */
@@ -18,7 +19,9 @@ export async function loadParleyS3Store() {
 	 * - no `creation-defer-length`, as on the local disk;
 	 * - `remove` also takes a finished upload away (the parent's fails on it: it aborts the multipart
 	 *   upload, which is gone once completed) and its `.part`;
-	 * - the record cache is bounded (the parent's keeps every upload this process ever saw).
+	 * - the record cache is bounded (the parent's keeps every upload this process ever saw);
+	 * - an empty upload is finished at its creation: tus finishes it without a write, and the parent
+	 *   completes the multipart upload only in a write, so its object was never made.
 	 */
 	class ParleyS3Store extends Base {
 		readonly #records: BoundedKv<MetadataValue>;
@@ -28,6 +31,24 @@ export async function loadParleyS3Store() {
 			super({ s3ClientConfig: options.s3, expirationPeriodInMilliseconds: options.expiryMs, useTags: false, cache: records });
 			this.#records = records;
 			this.extensions = ['creation', 'creation-with-upload', 'termination', 'expiration'];
+		}
+
+		override async create(upload: Upload): Promise<Upload> {
+			const created = await super.create(upload);
+			if (created.size === 0) {
+				await this.finishMultipartUpload(await this.getMetadata(created.id), []);
+				await this.clearCache(created.id);
+			}
+			return created;
+		}
+
+		override async write(src: Readable, id: string, offset: number): Promise<number> {
+			// An empty upload (finished at creation) may still be given its empty creation-with-upload body.
+			if ((await this.getMetadata(id)).file.size === 0) {
+				src.resume();
+				return 0;
+			}
+			return super.write(src, id, offset);
 		}
 
 		/** The store's client, for reads and listings. */
@@ -64,7 +85,9 @@ export async function loadParleyS3Store() {
 	return ParleyS3Store;
 }
 
-export type ParleyS3Store = InstanceType<Awaited<ReturnType<typeof loadParleyS3Store>>>;
+/** Parley's subclass of tus's S3 store, once loaded. */
+export type ParleyS3StoreClass = Awaited<ReturnType<typeof loadParleyS3Store>>;
+export type ParleyS3Store = InstanceType<ParleyS3StoreClass>;
 /** The options of tus's S3 store this file passes on. */
 type S3Options = ConstructorParameters<typeof S3Store>[0];
 
