@@ -37,7 +37,7 @@ import { createMailer } from './mail/mailer.js';
 import { createStreamKeys, type StreamKeyLimits } from './live/keys/index.js';
 import { startRtmpForMedia } from './live/rtmp.js';
 import type { RtmpStatus } from './media/rtmp/index.js';
-import { watchRedis } from './kv/outage.js';
+import { outageSafePublisher, watchRedis } from './kv/outage.js';
 
 /** A Connect-style handler for everything that is not the API or a socket (the built web app). */
 export type WebHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -244,7 +244,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 					io: chatIo,
 					chat: services,
 					kv,
-					cluster: redis && registry ? { redis, chatNodes: registry, emitter: new Emitter(redis, { key: adapterKey(config.redisPrefix) }) } : undefined,
+					cluster: redis && registry ? { redis, chatNodes: registry, emitter: new Emitter(outageSafePublisher(redis, 'socket.io emitter', log), { key: adapterKey(config.redisPrefix) }) } : undefined,
 					log: log.child('media')
 				});
 				media = role;
@@ -264,7 +264,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		} else if (config.roles.includes('media') && redis && registry) {
 			// A media node of its own: chat nodes pass it the calls' requests over Redis; it reaches people
 			// through their adapter, and writes the calls' lines with chat services of its own (no sockets).
-			const adapterEmitter = new Emitter(redis, { key: adapterKey(config.redisPrefix) });
+			const adapterEmitter = new Emitter(outageSafePublisher(redis, 'socket.io emitter', log), { key: adapterKey(config.redisPrefix) });
 			const services = createChat({ db: db.db, emitter: redisEmitter(adapterEmitter), redis, redisPrefix: config.redisPrefix, kv, log: log.child('chat') });
 			closers.push(() => services.close());
 			const role = createMedia({ config, io: null, chat: services, kv, cluster: { redis, chatNodes: registry, emitter: adapterEmitter }, log: log.child('media') });
@@ -276,7 +276,7 @@ export async function createParley(options: ParleyOptions): Promise<Parley> {
 		}
 		if (!config.roles.includes('chat') && redis) {
 			// A gateway without the chat role reaches sockets on the chat nodes through Redis.
-			emitter = redisEmitter(new Emitter(redis, { key: adapterKey(config.redisPrefix) }));
+			emitter = redisEmitter(new Emitter(outageSafePublisher(redis, 'socket.io emitter', log), { key: adapterKey(config.redisPrefix) }));
 			gatewayUsers = new UsersService({
 				db: db.db,
 				presence: new RedisPresenceStore({ redis, prefix: config.redisPrefix, nodeId: config.nodeId, instance: () => '' }),

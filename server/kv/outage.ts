@@ -33,3 +33,29 @@ export function watchRedis(client: Redis, name: string, log: Logger): void {
 		log.info(`Redis (${name}) reachable again`);
 	});
 }
+
+/**
+ * `client` for socket.io's Redis adapter and emitter, which publish without waiting for the answer:
+ * a publish that fails (Redis away: ioredis gives up after `maxRetriesPerRequest`) rejected with
+ * nobody listening, and Node ended the process for it: a chat node died of a 2-second Redis restart
+ * (cluster.redis-restart.spec, about one run in six). Here such a failure resolves to 0 receivers
+ * and is logged once per outage: the event is lost as any event during an outage is, and clients
+ * catch up on reconnecting. Everything else goes to the client as it is.
+ */
+export function outageSafePublisher(client: Redis, name: string, log: Logger): Redis {
+	let failing = false;
+	client.on('ready', () => (failing = false));
+	const publish = (channel: string | Buffer, message: string | Buffer): Promise<number> =>
+		client.publish(channel, message).catch((error: unknown) => {
+			if (!failing) log.warn(`Redis (${name}): events published while it is unreachable are dropped (${(error as Error).message})`);
+			failing = true;
+			return 0;
+		});
+	return new Proxy(client, {
+		get(target, prop) {
+			if (prop === 'publish') return publish;
+			const value = Reflect.get(target, prop, target) as unknown;
+			return typeof value === 'function' && prop !== 'constructor' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+		}
+	});
+}

@@ -73,7 +73,12 @@ describe('Redis restarted during traffic (cluster on postgres)', () => {
 		// The registry: both nodes live again, and a new login is handed one and connects. A quiet machine
 		// takes about 3 s (the figures line below); the wait allows 60, for a machine at load 19 (seen in
 		// CI beside a benchmark: 20 s was not enough), where each node's beat stalls past its 3 intervals.
-		await until(async () => (await cluster.liveNodes()).length === 2, 'both nodes back in the registry', 60_000, 50);
+		await until(async () => (await cluster.liveNodes()).length === 2, 'both nodes back in the registry', 60_000, 50).catch(async (error) => {
+			// What each node printed says why one did not come back (one died of an unhandled rejection before).
+			console.log('live nodes:', JSON.stringify(await cluster.liveNodes()));
+			for (const [name, node] of cluster.nodes) console.log(`${name} printed:\n${node.output.join('').slice(-6000)}`);
+			throw error;
+		});
 		const registryAt = Date.now();
 		// Presence: each sees the other online again (the nodes recount their sockets into the new Redis).
 		await until(async () => (await online(a, b)) && (await online(b, a)), 'presence back', 60_000, 50);

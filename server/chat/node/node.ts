@@ -8,7 +8,7 @@ import type { NodeRegistry } from '../../balance/registry.js';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import type { KeyValueStore } from '../../kv/kv.js';
-import { watchRedis } from '../../kv/outage.js';
+import { outageSafePublisher, watchRedis } from '../../kv/outage.js';
 import type { Logger } from '../../logger.js';
 import { attachChat } from './chat.server.js';
 import type { Chat, ChatLimits, RequestTable } from '../chat.types.js';
@@ -72,7 +72,7 @@ export async function startChatNode(options: ChatNodeOptions): Promise<ChatNode>
 			watchRedis(pub, 'socket.io publisher', log);
 			watchRedis(sub, 'socket.io subscriber', log);
 			cleanups.push(() => pub.quit().catch(() => pub.disconnect()), () => sub.quit().catch(() => sub.disconnect()));
-			io.adapter(createAdapter(pub, sub, { key: adapterKey(config.redisPrefix) }));
+			io.adapter(createAdapter(outageSafePublisher(pub, 'socket.io publisher', log), sub, { key: adapterKey(config.redisPrefix) }));
 		}
 
 		let presence: RedisPresenceStore | undefined;
