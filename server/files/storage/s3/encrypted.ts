@@ -4,6 +4,7 @@ import type { Part } from '@aws-sdk/client-s3';
 import type { MetadataValue } from '@tus/s3-store';
 import { ERRORS, Upload } from '@tus/server';
 import { CHUNK_SIZE, decryptChunk, DecryptError, encryptChunk, HEADER_SIZE, type MasterKey, plaintextSize, STORED_CHUNK_SIZE } from '../../crypto/format.js';
+import { collect, rechunk } from './pieces.js';
 import type { ParleyS3StoreClass } from './store.js';
 
 /**
@@ -74,20 +75,12 @@ export function encryptedS3StoreClass(Base: ParleyS3StoreClass) {
 				offset += plain.length;
 				stored += plain.length;
 			};
-			let held: Buffer[] = [];
-			let heldBytes = 0;
+			let rest: Buffer = Buffer.alloc(0);
 			// One part at a time: a part is sent once it is whole, the next waits (the request is paced anyway).
-			for await (const piece of readStream as AsyncIterable<Buffer>) {
-				held.push(piece);
-				heldBytes += piece.length;
-				while (heldBytes >= partSize) {
-					const all = Buffer.concat(held);
-					await send(all.subarray(0, partSize));
-					held = [all.subarray(partSize)];
-					heldBytes = held[0]!.length;
-				}
+			for await (const piece of rechunk(readStream, partSize)) {
+				if (piece.length === partSize) await send(piece);
+				else rest = piece;
 			}
-			const rest = Buffer.concat(held);
 			if (rest.length === 0) return stored;
 			if (offset + rest.length === size) {
 				await send(rest);
@@ -177,11 +170,6 @@ function encryptChunks(fileKey: Buffer, plain: Buffer, first: number): Buffer[] 
 	return chunks;
 }
 
-async function collect(readable: AsyncIterable<Uint8Array>): Promise<Buffer> {
-	const pieces: Buffer[] = [];
-	for await (const piece of readable) pieces.push(Buffer.from(piece));
-	return Buffer.concat(pieces);
-}
 
 /** As the parent tells a completed (or aborted) multipart upload: NoSuchUpload, or NoSuchKey on some servers; not any 404. */
 function noSuchUpload(error: unknown): boolean {

@@ -3,6 +3,7 @@ import type { S3 } from '@aws-sdk/client-s3';
 import { CHUNK_SIZE, chunkOffset, decryptChunk, DecryptError, hasMagic, HEADER_SIZE, MAGIC, plaintextSize, STORED_CHUNK_SIZE } from '../../crypto/format.js';
 import type { OpenOptions, StoredFile } from '../../crypto/stored.js';
 import { notThere } from '../types.js';
+import { collect, rechunk } from './pieces.js';
 
 /** An S3 error that says the key (or the multipart upload) is not there. */
 export function isMissing(error: unknown): boolean {
@@ -29,7 +30,7 @@ export async function openObject(s3: S3, bucket: string, key: string, what: stri
 	}
 	const object = { s3, bucket, key, what };
 	if (!read?.key) return clearObject(object, size);
-	const head = size > 0 ? await getRange(object, 0, Math.min(size, HEADER_SIZE) - 1) : Buffer.alloc(0);
+	const head = size > 0 ? await collect(getBytes(object, 0, Math.min(size, HEADER_SIZE) - 1)) : Buffer.alloc(0);
 	if (hasMagic(head)) return encryptedObject(object, read.key.openHeader(head, what), size);
 	if (read.clearSize === size) return clearObject(object, size);
 	throw new DecryptError(`${what} has no valid encryption header (${size} bytes stored, starting ${head.subarray(0, MAGIC.length).toString('hex')}): damaged`);
@@ -56,12 +57,6 @@ async function* getBytes(object: ObjectRef, start: number, end: number): AsyncGe
 	}
 	// An object replaced or cut in between is no file to serve a wrong byte of.
 	if (got !== end - start + 1) throw new Error(`S3 gave ${got} bytes of ${object.what} for the range ${start}-${end}`);
-}
-
-async function getRange(object: ObjectRef, start: number, end: number): Promise<Buffer> {
-	const pieces: Buffer[] = [];
-	for await (const piece of getBytes(object, start, end)) pieces.push(piece);
-	return Buffer.concat(pieces);
 }
 
 function clearObject(object: ObjectRef, size: number): StoredFile {
@@ -97,20 +92,8 @@ function encryptedObject(object: ObjectRef, fileKey: Buffer, stored: number): St
 				const base = index++ * CHUNK_SIZE;
 				return plain.subarray(Math.max(0, start - base), Math.min(plain.length, end - base + 1));
 			};
-			let held: Buffer[] = [];
-			let heldBytes = 0;
-			for await (const piece of getBytes(object, chunkOffset(index), Math.min(stored, chunkOffset(last + 1)) - 1)) {
-				held.push(piece);
-				heldBytes += piece.length;
-				while (heldBytes >= STORED_CHUNK_SIZE) {
-					const all = Buffer.concat(held);
-					yield plainOf(all.subarray(0, STORED_CHUNK_SIZE));
-					held = [all.subarray(STORED_CHUNK_SIZE)];
-					heldBytes = held[0]!.length;
-				}
-			}
-			// The file's last chunk, shorter.
-			if (heldBytes > 0) yield plainOf(Buffer.concat(held));
+			// The file's last chunk comes shorter.
+			for await (const chunk of rechunk(getBytes(object, chunkOffset(index), Math.min(stored, chunkOffset(last + 1)) - 1), STORED_CHUNK_SIZE)) yield plainOf(chunk);
 		},
 		stream: () => Readable.from(size > 0 ? file.read(0, size - 1) : [], { objectMode: false, highWaterMark: PIECE }),
 		close: async () => undefined
