@@ -66,9 +66,13 @@ const CLEAR: ReadOptions = { key: undefined };
 /** A file to read: a local path (read with `read`), or a store's Source. */
 export type FileInput = string | Source;
 
-function sourceOf(file: FileInput, read: ReadOptions): Source {
-	if (typeof file !== 'string') return file;
+/** A stored file on the local disk as a Source: without a key it is clear, and sharp, file-type and the hash read it from disk directly. */
+export function localSource(file: string, read: ReadOptions): Source {
 	return { path: read.key ? undefined : file, open: () => openStored(file, read) };
+}
+
+function sourceOf(file: FileInput, read: ReadOptions): Source {
+	return typeof file === 'string' ? localSource(file, read) : file;
 }
 
 /** Hex SHA-256 of a file's plaintext, streamed. */

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import type { Blobs } from './storage/types.js';
+import { BLOB_NAME, type Blobs } from './storage/types.js';
 
-const STORED = /^([0-9a-z]{1,32})\.webp$/;
 /** Ids looked up per statement. */
 const CHUNK = 500;
 
@@ -43,7 +42,7 @@ export async function sweepOrphans(deps: OrphanSweepDeps, olderThanMs: number): 
 async function unreferenced(blobs: Blobs, before: number, referenced: (ids: string[]) => Promise<string[]>): Promise<number> {
 	const old: string[] = [];
 	for (const { name, modified } of await blobs.list()) {
-		const id = STORED.exec(name)?.[1];
+		const id = BLOB_NAME.exec(name)?.[1];
 		if (id && modified < before) old.push(id);
 	}
 	let removed = 0;

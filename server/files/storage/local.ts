@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { localSource } from '../content.js';
 import { recoverRedo } from '../crypto/appender.js';
 import { checkMasterKey } from '../crypto/check.js';
 import { encryptBuffer, type MasterKey } from '../crypto/format.js';
 import { openStored, storedPlainSize, WEBP, type OpenOptions } from '../crypto/stored.js';
 import { DiskStore, diskFull } from './disk-store.js';
 import { TrackedStore } from './tracked.js';
-import { Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from './types.js';
+import { BLOB_NAME, Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from './types.js';
 
 /**
  * The local disk (the default): under UPLOAD_DIR, uploads in `tus/` as @tus/file-store lays them
@@ -88,9 +89,7 @@ export class LocalUploads extends Uploads {
 	}
 
 	source(uploadId: string, read: OpenOptions): Source {
-		const file = this.bytesPath(uploadId);
-		// Without a key every file is clear: sharp, file-type and the hash read it from disk directly.
-		return { path: read.key ? undefined : file, open: () => openStored(file, read) };
+		return localSource(this.bytesPath(uploadId), read);
 	}
 }
 
@@ -102,7 +101,7 @@ export class LocalBlobs implements Blobs {
 	) {}
 
 	#path(name: string): string {
-		if (!/^[0-9a-z]{1,32}\.webp$/.test(name)) throw new Error(`"${name}" is not a stored picture's name`);
+		if (!BLOB_NAME.test(name)) throw new Error(`"${name}" is not a stored picture's name`);
 		return path.join(this.directory, name);
 	}
 
@@ -136,7 +135,7 @@ export class LocalBlobs implements Blobs {
 		const names = await fsp.readdir(this.directory).catch(() => [] as string[]);
 		const out: Array<{ name: string; modified: number }> = [];
 		for (const name of names) {
-			if (!/^[0-9a-z]{1,32}\.webp$/.test(name)) continue;
+			if (!BLOB_NAME.test(name)) continue;
 			const stat = await fsp.stat(path.join(this.directory, name)).catch(() => undefined);
 			if (stat) out.push({ name, modified: stat.mtimeMs });
 		}

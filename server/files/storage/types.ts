@@ -87,6 +87,9 @@ export abstract class Uploads {
 	abstract source(uploadId: string, read: OpenOptions): Source;
 }
 
+/** A thumbnail's or picture's name in its Blobs: `<id>.webp` (the id captured). */
+export const BLOB_NAME = /^([0-9a-z]{1,32})\.webp$/;
+
 /** Small whole objects (thumbnails, pictures), WebP, stored encrypted under the master key when there is one. */
 export interface Blobs {
 	/** Stores `bytes` (plaintext) under `name`, whole: a reader sees the old object or the new one, never part. */

@@ -3,8 +3,8 @@ import { decryptBuffer, DecryptError, encryptBuffer, hasMagic, type MasterKey } 
 import { WEBP, type OpenOptions } from '../../crypto/stored.js';
 import { CHECK_FILE, checkValue, judgeCheck } from '../../crypto/check.js';
 import { TrackedStore } from '../tracked.js';
-import { Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from '../types.js';
-import { bufferFile, isMissing, listKeys, openObject } from './objects.js';
+import { BLOB_NAME, Uploads, type Blobs, type FileStorage, type Source, type UploadEntry, type UploadRecord } from '../types.js';
+import { bufferFile, getWhole, listKeys, openObject } from './objects.js';
 import { encryptedS3StoreClass } from './encrypted.js';
 import { loadParleyS3Store, type ParleyS3Store } from './store.js';
 
@@ -46,13 +46,7 @@ export async function s3Storage(config: S3StoreConfig, options: { expiryMs: numb
 
 /** The bucket's `.encryption` object, as UPLOAD_DIR's file on the local disk (crypto/check.ts). */
 async function checkBucketKey(store: ParleyS3Store, key: MasterKey | undefined, where: string): Promise<'made' | 'matches' | 'off'> {
-	let stored: Buffer | undefined;
-	try {
-		const { Body } = await store.s3.getObject({ Bucket: store.bucketName, Key: CHECK_FILE });
-		stored = Buffer.from((await Body?.transformToByteArray()) ?? []);
-	} catch (error) {
-		if (!isMissing(error)) throw error;
-	}
+	const stored = (await getWhole(store.s3, store.bucketName, CHECK_FILE))?.bytes;
 	const verdict = judgeCheck(stored, key, where);
 	if (verdict !== 'make') return verdict;
 	await store.s3.putObject({ Bucket: store.bucketName, Key: CHECK_FILE, Body: checkValue(key!) });
@@ -119,7 +113,7 @@ export class S3Blobs implements Blobs {
 	) {}
 
 	#key(name: string): string {
-		if (!/^[0-9a-z]{1,32}\.webp$/.test(name)) throw new Error(`"${name}" is not a stored picture's name`);
+		if (!BLOB_NAME.test(name)) throw new Error(`"${name}" is not a stored picture's name`);
 		return this.prefix + name;
 	}
 
@@ -128,20 +122,15 @@ export class S3Blobs implements Blobs {
 	}
 
 	async open(name: string, what: string) {
-		try {
-			const { Body, LastModified } = await this.store.s3.getObject({ Bucket: this.store.bucketName, Key: this.#key(name) });
-			const bytes = Buffer.from((await Body?.transformToByteArray()) ?? []);
-			const path = `s3://${this.store.bucketName}/${this.#key(name)} (${what})`;
-			const modified = LastModified ?? new Date(0);
-			if (!this.key) return { file: bufferFile(bytes, path), modified };
-			if (hasMagic(bytes)) return { file: bufferFile(decryptBuffer(this.key, bytes, what), path, true), modified };
-			// Clear ones of before the key was set are WebP: `RIFF`.
-			if (bytes.subarray(0, WEBP.length).equals(WEBP)) return { file: bufferFile(bytes, path), modified };
-			throw new DecryptError(`${what} has no valid encryption header (${bytes.length} bytes stored): damaged`);
-		} catch (error) {
-			if (isMissing(error)) return undefined;
-			throw error;
-		}
+		const stored = await getWhole(this.store.s3, this.store.bucketName, this.#key(name));
+		if (!stored) return undefined;
+		const { bytes, modified } = stored;
+		const path = `s3://${this.store.bucketName}/${this.#key(name)} (${what})`;
+		if (!this.key) return { file: bufferFile(bytes, path), modified };
+		if (hasMagic(bytes)) return { file: bufferFile(decryptBuffer(this.key, bytes, what), path, true), modified };
+		// Clear ones of before the key was set are WebP: `RIFF`.
+		if (bytes.subarray(0, WEBP.length).equals(WEBP)) return { file: bufferFile(bytes, path), modified };
+		throw new DecryptError(`${what} has no valid encryption header (${bytes.length} bytes stored): damaged`);
 	}
 
 	async remove(name: string): Promise<void> {

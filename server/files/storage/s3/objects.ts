@@ -101,6 +101,17 @@ function encryptedObject(object: ObjectRef, fileKey: Buffer, stored: number): St
 	return file;
 }
 
+/** A small object's bytes and when it was stored, read whole; undefined when there is no such object. */
+export async function getWhole(s3: S3, bucket: string, key: string): Promise<{ bytes: Buffer; modified: Date } | undefined> {
+	try {
+		const { Body, LastModified } = await s3.getObject({ Bucket: bucket, Key: key });
+		return { bytes: Buffer.from((await Body?.transformToByteArray()) ?? []), modified: LastModified ?? new Date(0) };
+	} catch (error) {
+		if (isMissing(error)) return undefined;
+		throw error;
+	}
+}
+
 /** A small object read whole, as a StoredFile. */
 export function bufferFile(bytes: Buffer, path: string, encrypted = false): StoredFile {
 	const file: StoredFile = {
