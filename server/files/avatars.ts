@@ -76,7 +76,9 @@ export class Avatars {
 		try {
 			// The client's word on the type is not taken: only the bytes count.
 			// With FILES_ENCRYPTION_KEY the upload is decrypted here and the picture stored encrypted.
-			const bytes = uploads.source(upload.id, { key: uploads.key, what: `upload "${upload.id}"`, clearSize: (await uploads.get(upload.id))?.size });
+			// Only with a key does a clear upload (of before the key) need its record's size to vouch for it.
+			const clearSize = uploads.key ? (await uploads.get(upload.id))?.size : undefined;
+			const bytes = uploads.source(upload.id, { key: uploads.key, what: `upload "${upload.id}"`, clearSize });
 			const type = await sniffType(bytes, undefined);
 			if (!isImageType(type)) throw notAnImage(type);
 			const input = await imageInput(bytes);
@@ -156,9 +158,8 @@ export class Avatars {
 	}
 }
 
-/** A picture in the store. */
+/** A picture in the store (which refuses any name but `<id>.webp`: BLOB_NAME). */
 export function pictureName(avatarId: string): string {
-	if (!/^[0-9a-z]{1,32}$/.test(avatarId)) throw new Error(`"${avatarId}" is not an avatar id`);
 	return `${avatarId}.webp`;
 }
 

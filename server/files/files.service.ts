@@ -137,10 +137,16 @@ export class FilesService {
 		const sha256 = store.takeDigest(upload.id, upload.size) ?? (await sha256File(bytes));
 		const type = await sniffType(bytes, upload.meta.filetype);
 		const image = isImageType(type) ? await describeImage(bytes) : null;
-		const thumbnail = image?.thumbnail && (await this.deps.thumbs.put(thumbName(upload.meta.fileId), image.thumbnail).then(() => true, (error: Error) => {
-			this.deps.log.warn(`the thumbnail of upload "${upload.id}" was not stored: ${error.message}`);
-			return false;
-		}));
+		// A thumbnail that cannot be stored (a full disk) leaves the file without a preview, as before.
+		const thumbnail =
+			!!image?.thumbnail &&
+			(await this.deps.thumbs.put(thumbName(upload.meta.fileId), image.thumbnail).then(
+				() => true,
+				(error: Error) => {
+					this.deps.log.warn(`the thumbnail of upload "${upload.id}" was not stored: ${error.message}`);
+					return false;
+				}
+			));
 		const row: repo.FileRow = {
 			id: upload.meta.fileId,
 			owner_id: ownerId,

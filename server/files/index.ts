@@ -5,6 +5,7 @@ import type { AuthService } from '../auth/auth.service.js';
 import type { ChatEmitter } from '../chat/node/emitter.js';
 import type { MessagesService } from '../chat/messages/messages.service.js';
 import type { FilesRatesConfig } from '../config/files-rates.js';
+import type { StoreConfig } from '../config/files-store.js';
 import type { Database } from '../db/schema.js';
 import type { Route } from '../http/http.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +20,6 @@ import { RedisLocker } from './locker.js';
 import { sweepOrphans } from './orphans.js';
 import { createRates } from './pacing/index.js';
 import { paced } from './pacing/pacer.js';
-import type { StoreConfig } from '../config/files-store.js';
 import { openStorage } from './storage/index.js';
 import { createTusServer } from './tus.js';
 
